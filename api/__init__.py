@@ -1,0 +1,1 @@
+"""The Litestar service, command line and PostgreSQL wiring."""

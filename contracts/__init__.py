@@ -1,0 +1,1 @@
+"""Domain rules: pure, deterministic, no I/O."""

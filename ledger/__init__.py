@@ -1,0 +1,1 @@
+"""Rural Ledger: the generic verifiable log (knows nothing of land, members or money)."""

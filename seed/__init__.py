@@ -1,0 +1,1 @@
+"""Realistic demo and benchmark data, submitted through the real client."""
