@@ -1,0 +1,31 @@
+"""The ledger's one error tree.
+
+- ``Rejection``: the client's fault (a malformed or unauthorised entry); carries a stable
+  machine ``code`` and a human message, and is answered as a 4xx problem. Nothing is stored.
+- ``IntegrityError``: the stored log or a proof does not add up (tampering, a failed proof).
+- ``MalformedError``: input that cannot be parsed at all (a bad note, a bad proof shape).
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error raised by the ledger package."""
+
+
+class Rejection(LedgerError):
+    """An entry the ledger refuses; ``code`` is stable, ``message`` says what was expected."""
+
+    def __init__(self, code: str, message: str, *, status: int = 422) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class IntegrityError(LedgerError):
+    """The log, a checkpoint or a proof does not verify."""
+
+
+class MalformedError(LedgerError, ValueError):
+    """Input that cannot be parsed (a note, a proof, a value with no canonical form)."""
