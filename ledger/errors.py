@@ -2,7 +2,8 @@
 
 - ``Rejection``: the client's fault (a malformed or unauthorised entry); carries a stable
   machine ``code`` and a human message, and is answered as a 4xx problem. Nothing is stored.
-- ``IntegrityError``: the stored log or a proof does not add up (tampering, a failed proof).
+- ``IntegrityError``: the stored log or a proof does not add up (tampering, a failed proof);
+  ``ProofError`` is the Merkle-proof case and carries the size, computed and expected root.
 - ``MalformedError``: input that cannot be parsed at all (a bad note, a bad proof shape).
 """
 
@@ -24,7 +25,31 @@ class Rejection(LedgerError):
 
 
 class IntegrityError(LedgerError):
-    """The log, a checkpoint or a proof does not verify."""
+    """The log, a checkpoint or a proof does not verify.
+
+    ``seq`` names the first record found bad, when the check concerns one.
+    """
+
+    def __init__(self, message: str, *, seq: int | None = None) -> None:
+        super().__init__(message if seq is None else f"seq {seq}: {message}")
+        self.seq = seq
+
+
+class ProofError(IntegrityError):
+    """A Merkle proof that recomputes to another root than the one expected.
+
+    Carries the tree ``size`` the root belongs to, the ``computed`` and the ``expected`` root,
+    like transparency-dev/merkle's ``RootMismatchError``.
+    """
+
+    def __init__(self, *, size: int, computed: bytes, expected: bytes, what: str = "root") -> None:
+        super().__init__(
+            f"{what} mismatch for tree size {size}: "
+            f"computed {computed.hex()}, expected {expected.hex()}"
+        )
+        self.size = size
+        self.computed = computed
+        self.expected = expected
 
 
 class MalformedError(LedgerError, ValueError):

@@ -1,0 +1,75 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from api.database import make_engine, resolve_url
+from api.home import Home
+from api.migrate import migrate
+from api.problems import EXCEPTION_HANDLERS
+from api.routes.entries import EntryController
+from api.routes.orgs import OrgController
+from api.routes.proofs import ProofController
+from api.service import LedgerService
+from ledger.appender import Clock, system_clock
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Home = field(default_factory=Home.from_env)
+    database_url: str | None = None  # None: DATABASE_URL, else the embedded database
+    clock: Clock = system_clock
+    max_batch: int = 2000
+
+
+@get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
+async def health(service: LedgerService) -> dict[str, Any]:
+    from ledger import store
+
+    latest = await service.read(store.latest_checkpoint)
+    return {"status": "ok", "origin": service.origin, "size": latest.size if latest else 0}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        url = settings.database_url or resolve_url(settings.home.root)
+        owner = make_engine(url, service_role=False, pool_size=1)
+        try:
+            await migrate(owner)
+        finally:
+            await owner.dispose()
+        engine = make_engine(url)
+        service = await LedgerService.open(engine, settings.home.operator_signer(),
+                                           settings.clock, settings.max_batch)
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.close()
+            await engine.dispose()
+
+    async def provide_service(state: State) -> LedgerService:
+        return state.service  # type: ignore[no-any-return]
+
+    return Litestar(
+        route_handlers=[EntryController, ProofController, OrgController, health],
+        dependencies={"service": Provide(provide_service)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(title="Rural Ledger", version="0.1.0", path="/schema"),
+    )

@@ -1,0 +1,89 @@
+"""A Python client for the ledger's HTTP API: signs entries with an organisation's key file
+and submits them. Used by the tests, the seed generator and the command line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from ledger.entry import build_entry, format_time
+from ledger.proofs import verify_inclusion
+from ledger.signing import KeyFile
+
+
+def signed_entry(key: KeyFile, origin: str, kind: str, payload: dict[str, Any], *,
+                 entry_id: str | None = None, signed_at: datetime | None = None,
+                 actor: str | None = None) -> dict[str, Any]:
+    """``{"entry": ..., "sig": ...}`` ready to submit, signed with ``key``."""
+    entry = build_entry(origin=origin, actor=actor or key.org, key_id=key.key.key_id, kind=kind,
+                        payload=payload, entry_id=entry_id or str(uuid.uuid4()),
+                        signed_at=format_time(signed_at or datetime.now(UTC)))
+    return {"entry": entry, "sig": key.key.sign_entry(entry)}
+
+
+class SubmitError(Exception):
+    """The ledger refused a submission; ``problem`` is its RFC 9457 body."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(f"{problem.get('code')}: {problem.get('detail')}")
+        self.problem = problem
+        self.code = problem.get("code")
+
+
+def check_receipt(receipt: dict[str, Any], verifier: NoteVerifier, origin: str) -> Checkpoint:
+    """Verify a receipt offline: the checkpoint's signature, and the inclusion proof against it."""
+    cp = open_checkpoint(receipt["checkpoint"], verifier, origin=origin)
+    verify_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["seq"], cp.size,
+                     [bytes.fromhex(h) for h in receipt["inclusion_proof"]], cp.root_hash)
+    return cp
+
+
+class LedgerClient:
+    def __init__(self, base_url: str | None = None, *, http: httpx.AsyncClient | None = None,
+                 origin: str | None = None, timeout: float = 60.0) -> None:
+        self.http = http or httpx.AsyncClient(base_url=base_url or "", timeout=timeout)
+        self._origin = origin
+
+    async def __aenter__(self) -> LedgerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def origin(self) -> str:
+        if self._origin is None:
+            self._origin = str((await self.get("/healthz"))["origin"])
+        return self._origin
+
+    async def get(self, path: str, **params: Any) -> Any:
+        r = await self.http.get(path, params={k: v for k, v in params.items() if v is not None})
+        if r.status_code >= 400:
+            raise SubmitError(r.json())
+        return r.text if r.headers.get("content-type", "").startswith("text/") else r.json()
+
+    async def sign(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        return signed_entry(key, await self.origin(), kind, payload, **kw)
+
+    async def submit(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Submit one signed entry; its receipt, or ``SubmitError`` with the problem."""
+        r = await self.http.post("/v1/entries", json=item)
+        body = r.json()
+        if r.status_code >= 400:
+            raise SubmitError(body)
+        return body  # type: ignore[no-any-return]
+
+    async def submit_many(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Submit a list; each result is a receipt or ``{"error": problem}``."""
+        r = await self.http.post("/v1/entries", json={"entries": list(items)})
+        if r.status_code >= 400:
+            raise SubmitError(r.json())
+        return r.json()["results"]  # type: ignore[no-any-return]
+
+    async def append(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        """Sign and submit one entry."""
+        return await self.submit(await self.sign(key, kind, payload, **kw))

@@ -1,0 +1,79 @@
+"""The one place errors become RFC 9457 problem details, each with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from ledger.errors import Rejection
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("rural_ledger.api")
+
+
+class ApiProblem(Exception):
+    """A client error raised by a route: ``code`` is stable, ``detail`` says what was wrong."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": f"urn:rural-ledger:problem:{code}", "title": code, "status": status,
+            "detail": detail, "code": code, **extra}
+
+
+def rejection_problem(r: Rejection) -> dict[str, Any]:
+    return problem(r.status, r.code, r.message)
+
+
+def _respond(body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+
+
+def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[dict[str, Any]]:
+    return _respond(rejection_problem(exc))
+
+
+def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[dict[str, Any]]:
+    return _respond(problem(exc.status, exc.code, exc.detail))
+
+
+HTTP_CODES = {400: "request.invalid", 401: "auth.required", 403: "auth.forbidden",
+              404: "not_found", 405: "request.method_not_allowed",
+              413: "request.too_large", 415: "request.unsupported_media_type",
+              429: "request.too_many"}
+
+
+def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("server error: %s", exc.detail)
+        return _respond(problem(status, "server.error", "the server failed; nothing was changed"))
+    code = HTTP_CODES.get(status, "request.invalid")
+    if isinstance(exc, ValidationException):
+        code = "request.invalid_parameters"
+    elif isinstance(exc, NotFoundException):
+        code = "not_found"
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
+    return _respond(problem(status, code, detail, **extra))
+
+
+def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error", exc_info=exc)
+    return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error",
+                            "the server failed; nothing was changed"))
+
+
+EXCEPTION_HANDLERS = {
+    Rejection: on_rejection,
+    ApiProblem: on_api_problem,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

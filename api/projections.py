@@ -1,0 +1,109 @@
+"""The SQL side of the state mechanism: projection tables read and written inside the
+append transaction, behind the same ``StagedState`` and rules the verifier runs in memory.
+
+Committed rows read by earlier batches are cached in the process. The cache is only trusted
+while this process is the last writer: when another process appended (``head_moved``) or a
+batch did not commit, it is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import SQLModel
+
+from contracts.engine import admit
+from contracts.state import Key, R, StagedState, primary_key_columns
+from ledger.entry import SignedEntry
+
+CACHE_LIMIT = 200_000
+Staged = dict[type[SQLModel], dict[Key, SQLModel | None]]
+
+
+def table_of(model: type[SQLModel]) -> Any:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+class SqlReader:
+    """Committed projection rows, read through ``conn`` (inside the append transaction)."""
+
+    def __init__(self, conn: Connection, cache: dict[tuple[type[SQLModel], Key], Any]) -> None:
+        self.conn = conn
+        self.cache = cache
+
+    def load(self, model: type[R], key: Key) -> R | None:
+        hit = self.cache.get((model, key), _MISS)
+        if hit is not _MISS:
+            return hit  # type: ignore[no-any-return]
+        table = table_of(model)
+        cols = primary_key_columns(model)
+        row = self.conn.execute(
+            select(table).where(and_(*(table.c[c] == v for c, v in zip(cols, key, strict=True))))
+        ).first()
+        found = model.model_validate(dict(row._mapping)) if row else None
+        self.cache[(model, key)] = found
+        return found
+
+    def load_where(self, model: type[R], where: Mapping[str, Any]) -> list[R]:
+        table = table_of(model)
+        rows = self.conn.execute(
+            select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
+        ).all()
+        return [model.model_validate(dict(r._mapping)) for r in rows]
+
+
+_MISS = object()
+
+
+class ProjectionBatch:
+    """One batch's admission: rules over projection tables, changes flushed at the end."""
+
+    def __init__(self, conn: Connection, cache: dict[tuple[type[SQLModel], Key], Any]) -> None:
+        self.state = StagedState(SqlReader(conn, cache))
+        self.written: Staged = {}
+
+    def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
+        admit(self.state, signed, seq, recorded_at)
+
+    def flush(self, conn: Connection) -> None:
+        self.written = self.state.drain()
+        for model, rows in self.written.items():
+            write_rows(conn, model, rows)
+
+
+def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None]) -> None:
+    """Upsert the rows given and delete those given as ``None``."""
+    table = table_of(model)
+    pk = primary_key_columns(model)
+    puts = [row.model_dump() for row in rows.values() if row is not None]
+    gone = [dict(zip(pk, key, strict=True)) for key, row in rows.items() if row is None]
+    if puts:
+        stmt = insert(table)
+        others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in pk}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(pk), set_=others)
+                     if others else stmt.on_conflict_do_nothing(), puts)
+    if gone:
+        conn.execute(delete(table).where(and_(*(table.c[c] == bindparam(c) for c in pk))), gone)
+
+
+class ProjectionBackend:
+    """The appender's ``RulesBackend`` over the projection tables."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[type[SQLModel], Key], Any] = {}
+
+    def begin(self, conn: Connection, head_moved: bool) -> ProjectionBatch:
+        if head_moved or len(self.cache) > CACHE_LIMIT:
+            self.cache.clear()
+        return ProjectionBatch(conn, self.cache)
+
+    def committed(self, batch: ProjectionBatch) -> None:  # type: ignore[override]
+        for model, rows in batch.written.items():
+            for key, row in rows.items():
+                self.cache[(model, key)] = row
+
+    def aborted(self) -> None:
+        self.cache.clear()

@@ -1,0 +1,90 @@
+"""Submitting entries and reading records."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from api.problems import ApiProblem, rejection_problem
+from api.service import LedgerService
+from ledger import store
+from ledger.errors import Rejection
+
+MAX_ENTRIES_PER_REQUEST = 5000
+MAX_PAGE = 1000
+
+
+def record_json(rec: store.StoredRecord) -> dict[str, Any]:
+    """The HTTP shape of a record: the four hashed fields, and the leaf hash."""
+    doc: dict[str, Any] = msgspec.json.decode(rec.body)
+    doc["leaf_hash"] = rec.leaf_hash.hex()
+    return doc
+
+
+def parse_body(raw: bytes) -> tuple[list[Any], bool]:
+    """The submissions in a request body and whether it was a single one."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError as e:
+        raise ApiProblem(400, "request.malformed_json", f"the body is not JSON: {e}") from e
+    if isinstance(doc, dict) and set(doc) == {"entries"}:
+        items = doc["entries"]
+        if not isinstance(items, list) or not items:
+            raise ApiProblem(400, "request.malformed", '"entries" must be a non-empty list')
+        if len(items) > MAX_ENTRIES_PER_REQUEST:
+            raise ApiProblem(413, "request.too_many_entries",
+                             f"at most {MAX_ENTRIES_PER_REQUEST} entries per request, "
+                             f"found {len(items)}")
+        return items, False
+    if isinstance(doc, dict) and "entry" in doc:
+        return [doc], True
+    raise ApiProblem(400, "request.malformed",
+                     'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}')
+
+
+class EntryController(Controller):
+    path = "/v1/entries"
+    tags = ["records"]
+
+    @post("/", operation_id="submitEntries", status_code=200,
+          summary="Submit one signed entry or a list; each gets a receipt or a problem")
+    async def submit(self, request: Request[Any, Any, Any], service: LedgerService) -> Any:
+        items, single = parse_body(await request.body())
+        results = await service.submit(items)
+        if single:
+            if isinstance(results[0], Rejection):
+                raise results[0]
+            return results[0]
+        return {"results": [{"error": rejection_problem(r)} if isinstance(r, Rejection) else r
+                            for r in results]}
+
+    @get("/", operation_id="listRecords", summary="Records after a seq, in order")
+    async def list_records(
+        self, service: LedgerService,
+        after: Annotated[int, Parameter(ge=-1)] = -1,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+    ) -> dict[str, Any]:
+        rows = await service.read(store.read_records, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [record_json(r) for r in rows],
+                "next": rows[-1].seq if more else None}
+
+    @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
+    async def get_record(self, service: LedgerService, seq: int) -> dict[str, Any]:
+        rows = await service.read(store.read_records, seq - 1, 1)
+        if not rows or rows[0].seq != seq:
+            raise ApiProblem(404, "record.not_found", f"no record at seq {seq}")
+        return record_json(rows[0])
+
+    @get("/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId",
+         summary="The record holding an entry id")
+    async def by_id(self, service: LedgerService, entry_id: uuid.UUID) -> dict[str, Any]:
+        found = await service.read(store.records_by_entry_id, [str(entry_id)])
+        if not found:
+            raise ApiProblem(404, "record.not_found", f"no record holds entry {entry_id}")
+        return record_json(next(iter(found.values())))

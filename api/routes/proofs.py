@@ -1,0 +1,62 @@
+"""Checkpoints and Merkle proofs: everything an auditor needs to check a receipt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.params import Parameter
+
+from api.problems import ApiProblem
+from api.service import LedgerService, consistency_proof, inclusion_proof
+from ledger import store
+
+
+async def tree_size(service: LedgerService) -> int:
+    latest = await service.read(store.latest_checkpoint)
+    return latest.size if latest else 0
+
+
+class ProofController(Controller):
+    path = "/v1"
+    tags = ["proofs"]
+
+    @get("/checkpoint", operation_id="getCheckpoint", media_type="text/plain",
+         summary="The latest signed checkpoint, or the one of a given size (C2SP signed note)")
+    async def checkpoint(self, service: LedgerService,
+                         size: Annotated[int | None, Parameter(ge=1)] = None) -> Response[str]:
+        cp = await service.read(store.latest_checkpoint if size is None
+                                else lambda c: store.checkpoint_at(c, size))
+        if cp is None:
+            raise ApiProblem(404, "checkpoint.not_found",
+                             "no checkpoint yet" if size is None else f"no checkpoint of size {size}")
+        return Response(cp.note, media_type="text/plain; charset=utf-8")
+
+    @get("/proofs/inclusion", operation_id="getInclusionProof",
+         summary="Proof that record seq is in the tree of the given size (default: latest)")
+    async def inclusion(self, service: LedgerService, seq: Annotated[int, Parameter(ge=0)],
+                        size: Annotated[int | None, Parameter(ge=1)] = None) -> dict[str, Any]:
+        latest = await tree_size(service)
+        size = latest if size is None else size
+        if not seq < size <= latest:
+            raise ApiProblem(400, "proof.out_of_range",
+                             f"need seq < size <= {latest}, found seq={seq} size={size}")
+        rows = await service.read(store.read_records, seq - 1, 1)
+        proof = await service.read(inclusion_proof, seq, size)
+        return {"seq": seq, "size": size, "leaf_hash": rows[0].leaf_hash.hex(),
+                "proof": [h.hex() for h in proof]}
+
+    @get("/proofs/consistency", operation_id="getConsistencyProof",
+         summary="Proof that the tree of size `to` extends the tree of size `from`")
+    async def consistency(
+        self, service: LedgerService,
+        from_: Annotated[int, Parameter(query="from", ge=0)],
+        to: Annotated[int | None, Parameter(ge=1)] = None,
+    ) -> dict[str, Any]:
+        latest = await tree_size(service)
+        to = latest if to is None else to
+        if not from_ <= to <= latest:
+            raise ApiProblem(400, "proof.out_of_range",
+                             f"need from <= to <= {latest}, found from={from_} to={to}")
+        proof = await service.read(consistency_proof, from_, to)
+        return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}

@@ -1,0 +1,157 @@
+"""Organisations and their keys: ``org.registered``, ``key.added``, ``key.revoked``.
+
+Organisations form a tree: the county (the root, registered in the genesis record) registers its
+townships, exchange centers, housing authority and developers; a township registers its village
+collectives and may run a township exchange center. A parent manages its children's keys; an
+organisation may add or revoke its own. A key revoked at seq r signs nothing after r.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
+from contracts.errors import RuleViolation
+from contracts.registry import Payload, RecordContext, rule
+from contracts.state import Change, Put, State
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
+
+ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer",
+             "housing_authority")
+ROOT_TYPES = frozenset({"county"})
+CHILD_TYPES: dict[str, frozenset[str]] = {
+    "county": frozenset({"township", "exchange_center", "developer", "housing_authority"}),
+    "township": frozenset({"village_collective", "exchange_center"}),
+}
+MAX_KEYS_PER_ENTRY = 8
+
+OrgId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+PublicKeyB64 = Annotated[str, msgspec.Meta(min_length=44, max_length=44)]
+KeyId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{16}$")]
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class Org(SQLModel, table=True):
+    """A registered organisation (projection of ``org.registered``)."""
+
+    __tablename__ = "orgs"
+    id: str = Field(primary_key=True)
+    name: str
+    type: str = Field(index=True)
+    parent_id: str | None = Field(default=None, index=True)
+    registered_seq: int = Field(sa_type=BigInteger)
+
+
+class OrgKey(SQLModel, table=True):
+    """An organisation's public key and its history in the ledger."""
+
+    __tablename__ = "org_keys"
+    key_id: str = Field(primary_key=True)
+    org_id: str = Field(index=True)
+    public_key: str
+    added_seq: int = Field(sa_type=BigInteger)
+    revoked_seq: int | None = Field(default=None, sa_type=BigInteger)
+    revoked_reason: str | None = None
+
+
+class OrgRegistered(Payload, frozen=True):
+    id: OrgId
+    name: OrgName
+    type: str
+    parent: OrgId | None
+    public_keys: Annotated[list[PublicKeyB64], msgspec.Meta(min_length=1, max_length=MAX_KEYS_PER_ENTRY)]
+
+
+class KeyAdded(Payload, frozen=True):
+    org: OrgId
+    public_key: PublicKeyB64
+
+
+class KeyRevoked(Payload, frozen=True):
+    key_id: KeyId
+    reason: Reason = ""
+
+
+def public_key_bytes(text: str) -> bytes:
+    try:
+        return decode_b64(text, size=PUBLIC_KEY_SIZE, what="public key")
+    except ValueError as e:
+        raise RuleViolation("key.malformed", str(e)) from e
+
+
+def is_self_or_ancestor(state: State, actor: str, org_id: str) -> bool:
+    """True when ``actor`` is ``org_id`` or one of its ancestors."""
+    current: str | None = org_id
+    for _ in range(16):  # the tree is shallow; the bound guards against a corrupt cycle
+        if current is None:
+            return False
+        if current == actor:
+            return True
+        org = state.get(Org, current)
+        current = org.parent_id if org else None
+    return False
+
+
+def new_keys(state: State, org_id: str, texts: list[str], seq: int) -> list[Change]:
+    changes: list[Change] = []
+    seen: set[str] = set()
+    for text in texts:
+        kid = key_id_of(public_key_bytes(text))
+        if kid in seen or state.get(OrgKey, kid) is not None:
+            raise RuleViolation("key.already_registered", f"key {kid} is already registered")
+        seen.add(kid)
+        changes.append(Put(OrgKey(key_id=kid, org_id=org_id, public_key=text, added_seq=seq)))
+    return changes
+
+
+@rule("org.registered", OrgRegistered)
+def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
+    if p.type not in ORG_TYPES:
+        raise RuleViolation("org.unknown_type", f"type must be one of {ORG_TYPES}, found {p.type!r}")
+    if state.get(Org, p.id) is not None:
+        raise RuleViolation("org.already_registered", f"organisation {p.id} is already registered")
+    if p.parent is None:
+        if rec.seq != 0:
+            raise RuleViolation("org.root_exists", "only the genesis record registers a root")
+        if p.type not in ROOT_TYPES or rec.actor != p.id:
+            raise RuleViolation("org.bad_root", f"the root is a {sorted(ROOT_TYPES)} acting for itself")
+    else:
+        parent = state.get(Org, p.parent)
+        if parent is None:
+            raise RuleViolation("org.unknown_parent", f"parent {p.parent} is not registered")
+        if rec.actor != p.parent:
+            raise RuleViolation("org.not_authorised",
+                                f"{p.type} {p.id} is registered by its parent {p.parent}, not {rec.actor}")
+        if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
+            raise RuleViolation("org.type_not_allowed",
+                                f"a {parent.type} cannot register a {p.type}", status=422)
+    org = Org(id=p.id, name=p.name, type=p.type, parent_id=p.parent, registered_seq=rec.seq)
+    return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
+
+
+@rule("key.added", KeyAdded)
+def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
+    if state.get(Org, p.org) is None:
+        raise RuleViolation("org.unknown", f"organisation {p.org} is not registered")
+    if not is_self_or_ancestor(state, rec.actor, p.org):
+        raise RuleViolation("org.not_authorised",
+                            f"{rec.actor} may not manage the keys of {p.org}", status=403)
+    return new_keys(state, p.org, [p.public_key], rec.seq)
+
+
+@rule("key.revoked", KeyRevoked)
+def revoke_key(state: State, rec: RecordContext, p: KeyRevoked) -> list[Change]:
+    key = state.get(OrgKey, p.key_id)
+    if key is None:
+        raise RuleViolation("key.unknown", f"key {p.key_id} is not registered")
+    if key.revoked_seq is not None:
+        raise RuleViolation("key.already_revoked", f"key {p.key_id} was revoked at seq {key.revoked_seq}")
+    if not is_self_or_ancestor(state, rec.actor, key.org_id):
+        raise RuleViolation("org.not_authorised",
+                            f"{rec.actor} may not revoke keys of {key.org_id}", status=403)
+    revoked = key.model_copy(update={"revoked_seq": rec.seq, "revoked_reason": p.reason or None})
+    return [Put(revoked)]

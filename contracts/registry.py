@@ -1,0 +1,71 @@
+"""Entry kinds and the rules that handle them.
+
+Each kind has a payload schema (a ``msgspec.Struct``: no floats, unknown fields refused) and one
+function ``(state, record, payload) -> changes`` that raises ``RuleViolation`` instead of
+returning when the record may not be appended. An entry kind without a rule is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from contracts.errors import RuleViolation
+from contracts.state import Change, State
+
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContext:
+    """What a rule may know of the record besides its payload; ``recorded_at`` is the only clock."""
+
+    seq: int
+    recorded_at: str
+    entry_id: str
+    kind: str
+    actor: str
+    key_id: str
+
+
+RuleFn = Callable[[State, RecordContext, Any], Iterable[Change]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[P]):
+    kind: str
+    payload_type: type[P]
+    apply: Callable[[State, RecordContext, P], Iterable[Change]]
+
+    def decode(self, payload: dict[str, Any]) -> P:
+        try:
+            return msgspec.convert(payload, self.payload_type, strict=True)
+        except msgspec.ValidationError as e:
+            raise RuleViolation("payload.invalid", f"{self.kind} payload: {e}", status=422) from e
+
+
+RULES: dict[str, Rule[Any]] = {}
+
+
+def rule(kind: str, payload_type: type[P]) -> Callable[
+    [Callable[[State, RecordContext, P], Iterable[Change]]],
+    Callable[[State, RecordContext, P], Iterable[Change]],
+]:
+    """Register the rule for ``kind``; one rule per kind."""
+
+    def register(
+        fn: Callable[[State, RecordContext, P], Iterable[Change]],
+    ) -> Callable[[State, RecordContext, P], Iterable[Change]]:
+        if kind in RULES:
+            raise RuntimeError(f"two rules for {kind}")
+        RULES[kind] = Rule(kind, payload_type, fn)
+        return fn
+
+    return register
+
+
+class Payload(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Base of payload schemas: unknown fields are refused."""

@@ -1,0 +1,153 @@
+"""The one state mechanism shared by the live appender and the offline verifier.
+
+Rules read state through ``State`` (get a row by primary key, find rows by column equality)
+and return ``Change`` objects; they never write. ``StagedState`` overlays the changes staged so
+far in a batch on a ``StateReader``: the SQL reader (inside the append transaction) or the
+in-memory ``MemoryReader`` (the verifier). Because both backends sit under the same overlay and
+the same rules, replaying the log in memory rebuilds exactly what the service holds.
+
+Rows are SQLModel table instances and are never mutated once read: a rule that changes a row
+returns ``Put(row.model_copy(update=...))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlmodel import SQLModel
+
+R = TypeVar("R", bound=SQLModel)
+Key = tuple[Any, ...]
+
+
+def primary_key_columns(model: type[SQLModel]) -> tuple[str, ...]:
+    cached = _PK_CACHE.get(model)
+    if cached is None:
+        cached = tuple(c.name for c in model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+        _PK_CACHE[model] = cached
+    return cached
+
+
+_PK_CACHE: dict[type[SQLModel], tuple[str, ...]] = {}
+
+
+def key_of(row: SQLModel) -> Key:
+    return tuple(getattr(row, c) for c in primary_key_columns(type(row)))
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Insert ``row``, or replace the row with the same primary key."""
+
+    row: SQLModel
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    model: type[SQLModel]
+    key: Key
+
+
+Change = Put | Delete
+
+
+class StateReader(Protocol):
+    """Committed state as a backend holds it (before the current batch)."""
+
+    def load(self, model: type[R], key: Key) -> R | None: ...
+
+    def load_where(self, model: type[R], where: Mapping[str, Any]) -> list[R]: ...
+
+
+class State(Protocol):
+    """What a rule may read."""
+
+    def get(self, model: type[R], *key: Any) -> R | None: ...
+
+    def find(self, model: type[R], **where: Any) -> list[R]: ...
+
+
+def _matches(row: SQLModel, where: Mapping[str, Any]) -> bool:
+    return all(getattr(row, k) == v for k, v in where.items())
+
+
+class StagedState:
+    """Changes staged by earlier records of a batch, overlaid on a ``StateReader``."""
+
+    def __init__(self, base: StateReader) -> None:
+        self.base = base
+        self.staged: dict[type[SQLModel], dict[Key, SQLModel | None]] = {}
+
+    def get(self, model: type[R], *key: Any) -> R | None:
+        rows = self.staged.get(model)
+        if rows is not None and key in rows:
+            return rows[key]  # type: ignore[return-value]
+        return self.base.load(model, key)
+
+    def find(self, model: type[R], **where: Any) -> list[R]:
+        """Rows whose columns equal ``where``, in primary-key order whatever the backend."""
+        rows = self.staged.get(model) or {}
+        merged: dict[Key, SQLModel] = {
+            k: r for r in self.base.load_where(model, where) if (k := key_of(r)) not in rows
+        }
+        merged.update({k: r for k, r in rows.items() if r is not None and _matches(r, where)})
+        return [merged[k] for k in sorted(merged)]  # type: ignore[misc]
+
+    def stage(self, changes: Iterable[Change]) -> None:
+        for change in changes:
+            if isinstance(change, Put):
+                self.staged.setdefault(type(change.row), {})[key_of(change.row)] = change.row
+            else:
+                self.staged.setdefault(change.model, {})[change.key] = None
+
+    def drain(self) -> dict[type[SQLModel], dict[Key, SQLModel | None]]:
+        """Hand over the staged changes (``None`` = deleted) and start empty again."""
+        staged, self.staged = self.staged, {}
+        return staged
+
+
+class MemoryReader:
+    """Committed state held in dictionaries, with equality indexes built on first use."""
+
+    def __init__(self) -> None:
+        self.tables: dict[type[SQLModel], dict[Key, SQLModel]] = {}
+        self._indexes: dict[tuple[type[SQLModel], tuple[str, ...]], dict[Key, set[Key]]] = {}
+
+    def load(self, model: type[R], key: Key) -> R | None:
+        return self.tables.get(model, {}).get(key)  # type: ignore[return-value]
+
+    def load_where(self, model: type[R], where: Mapping[str, Any]) -> list[R]:
+        cols = tuple(sorted(where))
+        index = self._index(model, cols)
+        keys = index.get(tuple(where[c] for c in cols), ())
+        table = self.tables.get(model, {})
+        return [table[k] for k in keys]  # type: ignore[misc]
+
+    def _index(self, model: type[SQLModel], cols: tuple[str, ...]) -> dict[Key, set[Key]]:
+        index = self._indexes.get((model, cols))
+        if index is None:
+            index = {}
+            for k, row in self.tables.get(model, {}).items():
+                index.setdefault(tuple(getattr(row, c) for c in cols), set()).add(k)
+            self._indexes[(model, cols)] = index
+        return index
+
+    def apply(self, changes: Mapping[type[SQLModel], Mapping[Key, SQLModel | None]]) -> None:
+        for model, rows in changes.items():
+            table = self.tables.setdefault(model, {})
+            indexes = [(cols, ix) for (m, cols), ix in self._indexes.items() if m is model]
+            for key, row in rows.items():
+                old = table.pop(key, None)
+                for cols, ix in indexes:
+                    if old is not None:
+                        ix.get(tuple(getattr(old, c) for c in cols), set()).discard(key)
+                    if row is not None:
+                        ix.setdefault(tuple(getattr(row, c) for c in cols), set()).add(key)
+                if row is not None:
+                    table[key] = row
+
+    def rows(self) -> Iterator[SQLModel]:
+        for table in self.tables.values():
+            yield from table.values()

@@ -1,0 +1,156 @@
+"""Entries (what an organisation signs) and records (what the ledger stores and hashes).
+
+Entry: ``{"v":1, "ledger":ORIGIN, "id":UUID, "kind":K, "actor":ORG, "key":KEY_ID,
+"signed_at":RFC3339, "payload":{...}}``. Record: ``{"seq", "recorded_at", "entry", "sig"}``;
+its canonical (RFC 8785) bytes are the Merkle leaf input and are stored verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.canonical import canonical_bytes
+from ledger.errors import MalformedError, Rejection
+from ledger.merkle import leaf_hash
+from ledger.signing import SIGNATURE_SIZE, decode_b64
+
+ENTRY_VERSION = 1
+ENTRY_FIELDS = frozenset({"v", "ledger", "id", "kind", "actor", "key", "signed_at", "payload"})
+KIND_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$")
+ACTOR_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+
+
+def format_time(t: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z`` and microseconds: the ledger's one time format."""
+    if t.tzinfo is None:
+        raise ValueError("naive datetime: the ledger's clock must be timezone-aware")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 UTC time with ``Z``; raises ``ValueError`` when it is not one."""
+    if not isinstance(text, str) or not RFC3339_UTC.match(text):
+        raise ValueError(f"expected an RFC 3339 UTC time ending in Z, found {text!r}")
+    head, _, frac = text[:-1].partition(".")
+    base = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    return base.replace(microsecond=int((frac + "000000")[:6])) if frac else base
+
+
+def _malformed(message: str) -> Rejection:
+    return Rejection("entry.malformed", message, status=400)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedEntry:
+    """A parsed, shape-checked submission; its signature is not yet checked against a key."""
+
+    entry: dict[str, Any]
+    entry_bytes: bytes
+    sig: str
+    signature: bytes
+
+    @property
+    def id(self) -> str:
+        return str(self.entry["id"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.entry["kind"])
+
+    @property
+    def actor(self) -> str:
+        return str(self.entry["actor"])
+
+    @property
+    def key_id(self) -> str:
+        return str(self.entry["key"])
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(self.entry["payload"])
+
+
+def parse_submission(item: Any, origin: str) -> SignedEntry:
+    """Check a submitted ``{"entry": {...}, "sig": "..."}`` against the entry format.
+
+    Raises ``Rejection`` with code ``entry.malformed``, ``entry.wrong_ledger``,
+    ``entry.unsupported_version`` or ``signature.malformed``; checks no signature.
+    """
+    if not isinstance(item, dict) or set(item) != {"entry", "sig"}:
+        raise _malformed('a submission is an object with exactly "entry" and "sig"')
+    entry, sig = item["entry"], item["sig"]
+    if not isinstance(entry, dict):
+        raise _malformed('"entry" must be an object')
+    _check_entry_shape(entry)
+    if entry["ledger"] != origin:
+        raise Rejection("entry.wrong_ledger",
+                        f"entry is for ledger {entry['ledger']!r}, this is {origin!r}")
+    if not isinstance(sig, str):
+        raise Rejection("signature.malformed", '"sig" must be a base64 string', status=400)
+    try:
+        signature = decode_b64(sig, size=SIGNATURE_SIZE, what="sig")
+    except MalformedError as e:
+        raise Rejection("signature.malformed", str(e), status=400) from e
+    try:
+        entry_bytes = canonical_bytes(entry)
+    except MalformedError as e:
+        raise _malformed(f"entry has no canonical form: {e}") from e
+    return SignedEntry(entry, entry_bytes, sig, signature)
+
+
+def _check_entry_shape(entry: dict[str, Any]) -> None:
+    missing, extra = ENTRY_FIELDS - set(entry), set(entry) - ENTRY_FIELDS
+    if missing or extra:
+        raise _malformed(f"entry fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    if entry["v"] != ENTRY_VERSION or isinstance(entry["v"], bool):
+        raise Rejection("entry.unsupported_version",
+                        f"entry version must be {ENTRY_VERSION}, found {entry['v']!r}", status=400)
+    if not isinstance(entry["ledger"], str) or not entry["ledger"]:
+        raise _malformed('"ledger" must be a non-empty string')
+    try:
+        canonical_id = str(uuid.UUID(entry["id"]))
+    except (ValueError, TypeError, AttributeError) as e:
+        raise _malformed(f'"id" must be a UUID, found {entry["id"]!r}') from e
+    if canonical_id != entry["id"]:
+        raise _malformed(f'"id" must be a lowercase hyphenated UUID, found {entry["id"]!r}')
+    for field, pattern in (("kind", KIND_PATTERN), ("actor", ACTOR_PATTERN),
+                           ("key", KEY_ID_PATTERN), ("signed_at", RFC3339_UTC)):
+        if not isinstance(entry[field], str) or not pattern.match(entry[field]):
+            raise _malformed(f'"{field}" does not match {pattern.pattern}: {entry[field]!r}')
+    if not isinstance(entry["payload"], dict):
+        raise _malformed('"payload" must be an object')
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record as stored and hashed; ``body`` is its canonical bytes, ``leaf`` its leaf hash."""
+
+    seq: int
+    recorded_at: str
+    entry: dict[str, Any]
+    sig: str
+    body: bytes
+    leaf: bytes
+
+    @classmethod
+    def make(cls, seq: int, recorded_at: str, entry: dict[str, Any], sig: str) -> Record:
+        body = canonical_bytes({"entry": entry, "recorded_at": recorded_at, "seq": seq, "sig": sig})
+        return cls(seq, recorded_at, entry, sig, body, leaf_hash(body))
+
+    def as_json(self) -> dict[str, Any]:
+        """The HTTP shape: the four hashed fields plus ``leaf_hash`` for convenience."""
+        return {"seq": self.seq, "recorded_at": self.recorded_at, "entry": self.entry,
+                "sig": self.sig, "leaf_hash": self.leaf.hex()}
+
+
+def build_entry(*, origin: str, actor: str, key_id: str, kind: str, payload: dict[str, Any],
+                entry_id: str, signed_at: str) -> dict[str, Any]:
+    """An unsigned entry object in the ledger's format."""
+    return {"v": ENTRY_VERSION, "ledger": origin, "id": entry_id, "kind": kind, "actor": actor,
+            "key": key_id, "signed_at": signed_at, "payload": payload}

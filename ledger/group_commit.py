@@ -1,0 +1,74 @@
+"""Group commit: submissions that arrive while a batch is being appended wait and go together
+in the next batch, so the cost of a transaction, a lock and a checkpoint is shared."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+from ledger.appender import Appender, AppendResult
+from ledger.entry import SignedEntry
+
+DEFAULT_MAX_BATCH = 2000
+
+
+class GroupCommitter:
+    def __init__(self, appender: Appender, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        self.appender = appender
+        self.max_batch = max_batch
+        self._queue: list[tuple[Sequence[SignedEntry], asyncio.Future[list[AppendResult]]]] = []
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="group-commit")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def submit(self, items: Sequence[SignedEntry]) -> list[AppendResult]:
+        """Append ``items`` (in order, possibly with other submissions); one result each."""
+        if not items:
+            return []
+        self.start()
+        results: list[AppendResult] = []
+        for start in range(0, len(items), self.max_batch):
+            future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
+            self._queue.append((items[start:start + self.max_batch], future))
+            self._wake.set()
+            results.extend(await future)
+        return results
+
+    def _take(self) -> list[tuple[Sequence[SignedEntry], asyncio.Future[list[AppendResult]]]]:
+        taken, count = [], 0
+        while self._queue and (not taken or count + len(self._queue[0][0]) <= self.max_batch):
+            item = self._queue.pop(0)
+            taken.append(item)
+            count += len(item[0])
+        return taken
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                taken = self._take()
+                batch = [s for items, _ in taken for s in items]
+                try:
+                    results = await self.appender.append(batch)
+                except Exception as e:  # every waiter of the failed batch learns why
+                    for _, future in taken:
+                        if not future.done():
+                            future.set_exception(e)
+                    continue
+                at = 0
+                for items, future in taken:
+                    if not future.done():
+                        future.set_result(results[at:at + len(items)])
+                    at += len(items)

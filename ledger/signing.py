@@ -1,0 +1,130 @@
+"""Ed25519 signatures over entries, key ids and key files.
+
+An entry signature is Ed25519 over ``b"rural-ledger/entry/v1\\n" + JCS(entry)``; a key id is the
+first 8 bytes of SHA-256 of the raw 32-byte public key, in lowercase hex.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.canonical import canonical_bytes
+from ledger.errors import MalformedError
+
+ENTRY_SIGNATURE_CONTEXT = b"rural-ledger/entry/v1\n"
+PUBLIC_KEY_SIZE = 32
+SIGNATURE_SIZE = 64
+
+
+def key_id_of(public_key: bytes) -> str:
+    """The key id of a raw Ed25519 public key: hex of the first 8 bytes of its SHA-256."""
+    return hashlib.sha256(public_key).digest()[:8].hex()
+
+
+def entry_message(entry_bytes: bytes) -> bytes:
+    """The exact bytes an entry signature covers, given the entry's canonical bytes."""
+    return ENTRY_SIGNATURE_CONTEXT + entry_bytes
+
+
+def decode_b64(text: str, *, size: int, what: str) -> bytes:
+    """Strict standard base64 of exactly ``size`` bytes, or ``MalformedError`` naming ``what``."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError) as e:
+        raise MalformedError(f"{what} is not standard base64") from e
+    if len(raw) != size:
+        raise MalformedError(f"{what} must be {size} bytes, found {len(raw)}")
+    return raw
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+@lru_cache(maxsize=65536)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """True when ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    try:
+        _public_key(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An organisation's Ed25519 private key, with the public half and its key id."""
+
+    private: Ed25519PrivateKey
+    public_key: bytes
+    key_id: str
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls.from_seed(Ed25519PrivateKey.generate().private_bytes_raw())
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        public = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return cls(private, public, key_id_of(public))
+
+    @property
+    def seed(self) -> bytes:
+        return self.private.private_bytes_raw()
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private.sign(message)
+
+    def sign_entry(self, entry: dict[str, Any]) -> str:
+        """Sign an entry object; returns the standard-base64 signature."""
+        return b64(self.sign(entry_message(canonical_bytes(entry))))
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """What an organisation's key file holds: whose key it is and the key itself."""
+
+    org: str
+    key: SigningKey
+
+    def write(self, path: Path) -> None:
+        """Write the key file with mode 0600; never overwrites an existing file."""
+        doc = {"org": self.org, "key_id": self.key.key_id, "private_key": b64(self.key.seed),
+               "public_key": b64(self.key.public_key)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+
+    @classmethod
+    def read(cls, path: Path) -> KeyFile:
+        try:
+            doc = json.loads(path.read_text())
+            seed = decode_b64(doc["private_key"], size=32, what="private_key")
+            org = str(doc["org"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise MalformedError(f"{path} is not a readable key file: {e}") from e
+        key = SigningKey.from_seed(seed)
+        if doc.get("key_id", key.key_id) != key.key_id:
+            raise MalformedError(f"{path}: key_id does not match the private key")
+        return cls(org, key)

@@ -1,0 +1,141 @@
+"""Reading and writing the log's tables on a synchronous SQLAlchemy connection.
+
+The appender calls these inside ``AsyncConnection.run_sync`` (SQLAlchemy bridges them onto
+asyncpg), so one transaction holds a whole batch. Storage contract: ``records``,
+``merkle_nodes`` and ``checkpoints`` only grow, and a checkpoint of size n is written in the
+same transaction as records ``[.., n)`` and every complete-subtree node they finish; a crash
+at any point before COMMIT leaves none of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.util import await_only
+
+from ledger.entry import Record, parse_time
+from ledger.errors import IntegrityError
+from ledger.merkle import NodeID
+from ledger.schema import checkpoints, ledger_meta, records
+
+# One writer per ledger (one ledger per database): every append holds this transaction lock.
+WRITER_LOCK_KEY = 0x5255_524C_4C45_4447  # "RURLLEDG"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMeta:
+    origin: str
+    operator_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    seq: int
+    body: bytes
+    leaf_hash: bytes
+
+
+def lock_writer(conn: Connection) -> None:
+    """Take the ledger's writer lock for the rest of the transaction (and so BEGIN it)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY - 2**63})
+
+
+def read_meta(conn: Connection) -> LedgerMeta | None:
+    row = conn.execute(select(ledger_meta.c.origin, ledger_meta.c.operator_key)).first()
+    return LedgerMeta(row.origin, row.operator_key) if row else None
+
+
+def write_meta(conn: Connection, meta: LedgerMeta, at: datetime) -> None:
+    conn.execute(insert(ledger_meta).values(id=1, origin=meta.origin,
+                                            operator_key=meta.operator_key, created_at=at))
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    row = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+                       .order_by(checkpoints.c.size.desc()).limit(1)).first()
+    return StoredCheckpoint(row.size, row.root_hash, row.note) if row else None
+
+
+def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
+    row = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+                       .where(checkpoints.c.size == size)).first()
+    return StoredCheckpoint(row.size, row.root_hash, row.note) if row else None
+
+
+def record_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(records.c.seq) + 1, 0))).scalar_one())
+
+
+def read_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
+    """Hashes of stored complete subtrees; every id asked for must exist."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        text("SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
+             "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
+             "ON n.level = w.level AND n.idx = w.idx"),
+        {"levels": [i.level for i in wanted], "idxs": [i.index for i in wanted]},
+    ).all()
+    found = {NodeID(r.level, r.idx): bytes(r.hash) for r in rows}
+    if len(found) != len(wanted):
+        missing = [i for i in wanted if i not in found][:3]
+        raise IntegrityError(f"merkle nodes missing from storage: {missing}")
+    return found
+
+
+def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str, StoredRecord]:
+    if not entry_ids:
+        return {}
+    rows = conn.execute(
+        select(records.c.entry_id, records.c.seq, records.c.body, records.c.leaf_hash)
+        .where(records.c.entry_id.in_([uuid.UUID(i) for i in entry_ids]))
+    ).all()
+    return {str(r.entry_id): StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
+
+
+def read_records(conn: Connection, after: int, limit: int) -> list[StoredRecord]:
+    """Records with seq > ``after`` in order, at most ``limit`` of them."""
+    rows = conn.execute(select(records.c.seq, records.c.body, records.c.leaf_hash)
+                        .where(records.c.seq > after).order_by(records.c.seq).limit(limit)).all()
+    return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
+
+
+def _driver(conn: Connection):  # type: ignore[no-untyped-def]
+    """The asyncpg connection under ``conn``, which must already be inside a transaction:
+    SQLAlchemy BEGINs lazily, and a COPY sent first would run in autocommit and survive a
+    rollback."""
+    driver = conn.connection.driver_connection
+    if not driver.is_in_transaction():
+        raise RuntimeError("COPY outside a transaction would escape rollback")
+    return driver
+
+
+def copy_records(conn: Connection, batch: Sequence[Record]) -> None:
+    rows = [(r.seq, uuid.UUID(r.entry["id"]), r.entry["kind"], r.entry["actor"],
+             parse_time(r.recorded_at), r.body, r.leaf) for r in batch]
+    await_only(_driver(conn).copy_records_to_table(
+        "records", records=rows,
+        columns=["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"]))
+
+
+def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
+    rows = [(n.level, n.index, h) for n, h in nodes.items()]
+    await_only(_driver(conn).copy_records_to_table(
+        "merkle_nodes", records=rows, columns=["level", "idx", "hash"]))
+
+
+def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> None:
+    conn.execute(insert(checkpoints).values(size=cp.size, root_hash=cp.root_hash, note=cp.note,
+                                            created_at=at))
