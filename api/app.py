@@ -19,7 +19,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.routes.entries import EntryController
 from api.routes.orgs import OrgController
 from api.routes.proofs import ProofController
-from api.service import LedgerService
+from api.service import LedgerService, Service
 from ledger.appender import Clock, system_clock
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -34,7 +34,7 @@ class Settings:
 
 
 @get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
-async def health(service: LedgerService) -> dict[str, Any]:
+async def health(service: Service) -> dict[str, Any]:
     from ledger import store
 
     latest = await service.read(store.latest_checkpoint)

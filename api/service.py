@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -101,3 +102,7 @@ def consistency_proof(conn: Connection, size1: int, size2: int) -> list[bytes]:
     plan = consistency_nodes(size1, size2)
     nodes = store.read_nodes(conn, plan.ids)
     return plan.rehash([nodes[i] for i in plan.ids])
+
+
+Service = NamedDependency[LedgerService]
+"""How a route asks for the running ledger."""

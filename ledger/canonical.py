@@ -52,7 +52,9 @@ def canonical_bytes(value: object) -> bytes:
         path = "$" + "".join(reversed(rejected.path))
         raise MalformedError(f"no canonical JSON at {path}: {rejected.reason}") from None
     try:
-        return rfc8785.dumps(value) if keys_outside_bmp else _ENCODER.encode(value)
+        if keys_outside_bmp:
+            return rfc8785.dumps(value)  # type: ignore[arg-type]  # _check vetted it
+        return _ENCODER.encode(value)
     except (UnicodeEncodeError, rfc8785.CanonicalizationError) as e:
         path = _path_of_invalid_string(value) or "$"
         raise MalformedError(

@@ -34,7 +34,7 @@ class NodeID(NamedTuple):
     """A complete subtree, covering leaves ``[index << level, (index + 1) << level)``."""
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose
 
     @property
     def begin(self) -> int:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api.problems import ApiProblem, rejection_problem
-from api.service import LedgerService
+from api.service import LedgerService, Service
 from ledger import store
 from ledger.errors import Rejection
 
@@ -52,7 +52,7 @@ class EntryController(Controller):
 
     @post("/", operation_id="submitEntries", status_code=200,
           summary="Submit one signed entry or a list; each gets a receipt or a problem")
-    async def submit(self, request: Request[Any, Any, Any], service: LedgerService) -> Any:
+    async def submit(self, request: Request[Any, Any, Any], service: Service) -> Any:
         items, single = parse_body(await request.body())
         results = await service.submit(items)
         if single:
@@ -64,9 +64,9 @@ class EntryController(Controller):
 
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(
-        self, service: LedgerService,
-        after: Annotated[int, Parameter(ge=-1)] = -1,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+        self, service: Service,
+        after: Annotated[int, QueryParameter(ge=-1)] = -1,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
         rows = await service.read(store.read_records, after, limit + 1)
         more = len(rows) > limit
@@ -75,7 +75,7 @@ class EntryController(Controller):
                 "next": rows[-1].seq if more else None}
 
     @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
-    async def get_record(self, service: LedgerService, seq: int) -> dict[str, Any]:
+    async def get_record(self, service: Service, seq: FromPath[int]) -> dict[str, Any]:
         rows = await service.read(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:
             raise ApiProblem(404, "record.not_found", f"no record at seq {seq}")
@@ -83,7 +83,7 @@ class EntryController(Controller):
 
     @get("/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId",
          summary="The record holding an entry id")
-    async def by_id(self, service: LedgerService, entry_id: uuid.UUID) -> dict[str, Any]:
+    async def by_id(self, service: Service, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         found = await service.read(store.records_by_entry_id, [str(entry_id)])
         if not found:
             raise ApiProblem(404, "record.not_found", f"no record holds entry {entry_id}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
-from api.service import LedgerService, consistency_proof, inclusion_proof
+from api.service import LedgerService, Service, consistency_proof, inclusion_proof
 from ledger import store
 
 
-async def tree_size(service: LedgerService) -> int:
+async def tree_size(service: Service) -> int:
     latest = await service.read(store.latest_checkpoint)
     return latest.size if latest else 0
 
@@ -23,8 +23,8 @@ class ProofController(Controller):
 
     @get("/checkpoint", operation_id="getCheckpoint", media_type="text/plain",
          summary="The latest signed checkpoint, or the one of a given size (C2SP signed note)")
-    async def checkpoint(self, service: LedgerService,
-                         size: Annotated[int | None, Parameter(ge=1)] = None) -> Response[str]:
+    async def checkpoint(self, service: Service,
+                         size: Annotated[int | None, QueryParameter(ge=1)] = None) -> Response[str]:
         cp = await service.read(store.latest_checkpoint if size is None
                                 else lambda c: store.checkpoint_at(c, size))
         if cp is None:
@@ -34,8 +34,8 @@ class ProofController(Controller):
 
     @get("/proofs/inclusion", operation_id="getInclusionProof",
          summary="Proof that record seq is in the tree of the given size (default: latest)")
-    async def inclusion(self, service: LedgerService, seq: Annotated[int, Parameter(ge=0)],
-                        size: Annotated[int | None, Parameter(ge=1)] = None) -> dict[str, Any]:
+    async def inclusion(self, service: Service, seq: Annotated[int, QueryParameter(ge=0)],
+                        size: Annotated[int | None, QueryParameter(ge=1)] = None) -> dict[str, Any]:
         latest = await tree_size(service)
         size = latest if size is None else size
         if not seq < size <= latest:
@@ -49,9 +49,9 @@ class ProofController(Controller):
     @get("/proofs/consistency", operation_id="getConsistencyProof",
          summary="Proof that the tree of size `to` extends the tree of size `from`")
     async def consistency(
-        self, service: LedgerService,
-        from_: Annotated[int, Parameter(query="from", ge=0)],
-        to: Annotated[int | None, Parameter(ge=1)] = None,
+        self, service: Service,
+        from_: Annotated[int, QueryParameter(name="from", ge=0)],
+        to: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> dict[str, Any]:
         latest = await tree_size(service)
         to = latest if to is None else to

@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 from ledger.canonical import MAX_SAFE_INTEGER, canonical_bytes
 from ledger.errors import MalformedError
 
+
+def reference(value: object) -> bytes:
+    """The rfc8785 package's encoding, the reference we must match byte for byte."""
+    return rfc8785.dumps(value)  # type: ignore[arg-type]
+
+
 CHINESE = "村集体经济组织转移备案证书宅基地房票威海环翠张村镇"
-CONTROL = "".join(chr(c) for c in range(0x20)) + "\x7f\u2028\u2029\"\\/"
+CONTROL = "".join(chr(c) for c in range(0x20)) + '\x7f\u2028\u2029"\\/'
 # Text from everywhere (hypothesis leaves out lone surrogates), weighted to the tricky parts.
 text = st.one_of(
     st.text(),
@@ -39,12 +45,12 @@ json_tree = st.recursive(
 @settings(max_examples=600)
 @given(json_tree)
 def test_equals_rfc8785_reference(value: object) -> None:
-    assert canonical_bytes(value) == rfc8785.dumps(value)
+    assert canonical_bytes(value) == reference(value)
 
 
 @given(st.dictionaries(text, scalar, min_size=2, max_size=8))
 def test_object_keys_sort_like_the_reference(value: dict[str, object]) -> None:
-    assert canonical_bytes(value) == rfc8785.dumps(value)
+    assert canonical_bytes(value) == reference(value)
 
 
 def test_typical_entry_with_chinese_text() -> None:
@@ -61,11 +67,11 @@ def test_typical_entry_with_chinese_text() -> None:
         '"price_fen":12800000,"village":"威海市环翠区张村镇北山村"},'
         '"signed_at":"2024-05-01T08:29:58Z","v":1}'
     ).encode()
-    assert canonical_bytes(entry) == expected == rfc8785.dumps(entry)
+    assert canonical_bytes(entry) == expected == reference(entry)
 
 
 def test_control_characters_escaped_as_jcs_requires() -> None:
-    value = "\x00\x08\t\n\x0c\r\x1f\x7f\u2028\"\\/"
+    value = '\x00\x08\t\n\x0c\r\x1f\x7f\u2028"\\/'
     assert canonical_bytes(value) == b'"\\u0000\\b\\t\\n\\f\\r\\u001f\x7f\xe2\x80\xa8\\"\\\\/"'
 
 
@@ -75,13 +81,13 @@ def test_tuples_encode_as_arrays() -> None:
 
 @pytest.mark.parametrize("value", [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER])
 def test_integers_at_the_safe_bounds(value: int) -> None:
-    assert canonical_bytes([value]) == rfc8785.dumps([value]) == f"[{value}]".encode()
+    assert canonical_bytes([value]) == reference([value]) == f"[{value}]".encode()
 
 
 def test_key_outside_bmp_sorts_by_utf16_code_units() -> None:
     # U+1F600 is the surrogate pair D83D DE00, which sorts before U+FFFF in UTF-16.
     value = {"\uffff": 2, "\U0001f600": 1, "a": {"\U00020000": 0, "\ue000": 1}}
-    assert canonical_bytes(value) == rfc8785.dumps(value)
+    assert canonical_bytes(value) == reference(value)
     assert canonical_bytes(value) != msgspec.json.Encoder(order="sorted").encode(value)
     assert canonical_bytes(value).startswith('{"a":{"\U00020000"'.encode())
 
@@ -92,7 +98,7 @@ def test_float_refused_with_its_path() -> None:
 
 
 def test_integral_float_refused() -> None:
-    with pytest.raises(MalformedError, match="float 2.0 is not allowed"):
+    with pytest.raises(MalformedError, match=r"float 2\.0 is not allowed"):
         canonical_bytes([2.0])
 
 

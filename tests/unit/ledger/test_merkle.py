@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def grow(n: int) -> tuple[CompactRange, dict[NodeID, bytes]]:
     stored: dict[NodeID, bytes] = {}
     tree = CompactRange()
     for i in range(n):
-        tree.append(leaf_hash(i.to_bytes(4, "big")), lambda lv, ix, h: stored.update({NodeID(lv, ix): h}))
+        tree.append(
+            leaf_hash(i.to_bytes(4, "big")), lambda lv, ix, h: stored.update({NodeID(lv, ix): h})
+        )
     return tree, stored
 
 
@@ -41,7 +44,7 @@ def test_published_roots_for_sizes_7_and_8() -> None:
 
 
 def test_empty_root_is_sha256_of_nothing() -> None:
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
     assert root_from_leaf_hashes([]) == EMPTY_ROOT
 
 
@@ -138,7 +141,7 @@ def test_range_nodes_are_the_minimal_cover(a: int, b: int) -> None:
     peak = levels.index(max(levels)) if levels else 0
     assert levels[: peak + 1] == sorted(levels[: peak + 1])  # rises ...
     assert levels[peak:] == sorted(levels[peak:], reverse=True)  # ... then falls
-    for left, right in zip(nodes, nodes[1:], strict=False):
+    for left, right in itertools.pairwise(nodes):
         # Minimal: no two neighbours are siblings that a parent would replace.
         assert not (left.level == right.level and left.index % 2 == 0)
 
