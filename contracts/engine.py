@@ -15,6 +15,7 @@ from ledger.signing import entry_message, key_id_of, verify_signature
 
 # Rule modules register their kinds on import; the list is the catalogue of entry kinds.
 RULE_MODULES = (orgs,)
+PROJECTION_MODELS = tuple(model for module in RULE_MODULES for model in module.TABLES)
 
 
 def signing_key(state: State, signed: SignedEntry, seq: int) -> bytes:

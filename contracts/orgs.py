@@ -58,6 +58,9 @@ class OrgKey(SQLModel, table=True):
     revoked_reason: str | None = None
 
 
+TABLES = (Org, OrgKey)
+
+
 class OrgRegistered(Payload, frozen=True):
     id: OrgId
     name: OrgName
