@@ -139,3 +139,11 @@ def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
 def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> None:
     conn.execute(insert(checkpoints).values(size=cp.size, root_hash=cp.root_hash, note=cp.note,
                                             created_at=at))
+
+
+def read_checkpoints(conn: Connection, after: int, limit: int) -> list[StoredCheckpoint]:
+    """Checkpoints with size > ``after``, smallest first."""
+    rows = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+                        .where(checkpoints.c.size > after).order_by(checkpoints.c.size)
+                        .limit(limit)).all()
+    return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]

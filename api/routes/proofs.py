@@ -32,6 +32,18 @@ class ProofController(Controller):
                              "no checkpoint yet" if size is None else f"no checkpoint of size {size}")
         return Response(cp.note, media_type="text/plain; charset=utf-8")
 
+    @get("/checkpoints", operation_id="listCheckpoints",
+         summary="Every signed checkpoint after a size, smallest first")
+    async def checkpoints(
+        self, service: Service, after: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        rows = await service.read(store.read_checkpoints, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [{"size": c.size, "root_hash": c.root_hash.hex(), "note": c.note}
+                          for c in rows], "next": rows[-1].size if more else None}
+
     @get("/proofs/inclusion", operation_id="getInclusionProof",
          summary="Proof that record seq is in the tree of the given size (default: latest)")
     async def inclusion(self, service: Service, seq: Annotated[int, QueryParameter(ge=0)],
