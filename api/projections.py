@@ -8,19 +8,24 @@ batch did not commit, it is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select
+from sqlalchemy import Connection, and_, bindparam, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
-from contracts.engine import admit
-from contracts.state import Key, R, StagedState, primary_key_columns
+from contracts.engine import admit, rows_to_prefetch
+from contracts.state import Key, R, StagedState, key_of, primary_key_columns
 from ledger.entry import SignedEntry
 
 CACHE_LIMIT = 200_000
+PREFETCH_CHUNK = 5_000
 Staged = dict[type[SQLModel], dict[Key, SQLModel | None]]
+
+
+configure_mappers()  # rows are built with model_construct, which needs configured mappers
 
 
 def table_of(model: type[SQLModel]) -> Any:
@@ -43,7 +48,7 @@ class SqlReader:
         row = self.conn.execute(
             select(table).where(and_(*(table.c[c] == v for c, v in zip(cols, key, strict=True))))
         ).first()
-        found = model.model_validate(dict(row._mapping)) if row else None
+        found = model.model_construct(**row._mapping) if row else None
         self.cache[(model, key)] = found
         return found
 
@@ -52,7 +57,22 @@ class SqlReader:
         rows = self.conn.execute(
             select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
         ).all()
-        return [model.model_validate(dict(r._mapping)) for r in rows]
+        return [model.model_construct(**r._mapping) for r in rows]
+
+    def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
+        """Fetch the rows of ``keys`` not cached yet, in one query per few thousand keys."""
+        missing = [k for k in keys if (model, k) not in self.cache]
+        table = table_of(model)
+        cols = [table.c[c] for c in primary_key_columns(model)]
+        for start in range(0, len(missing), PREFETCH_CHUNK):
+            chunk = missing[start:start + PREFETCH_CHUNK]
+            where = (cols[0].in_([k[0] for k in chunk]) if len(cols) == 1
+                     else tuple_(*cols).in_(chunk))
+            for k in chunk:
+                self.cache[(model, k)] = None
+            for row in self.conn.execute(select(table).where(where)):
+                found = model.model_construct(**row._mapping)
+                self.cache[(model, key_of(found))] = found
 
 
 _MISS = object()
@@ -62,8 +82,13 @@ class ProjectionBatch:
     """One batch's admission: rules over projection tables, changes flushed at the end."""
 
     def __init__(self, conn: Connection, cache: dict[tuple[type[SQLModel], Key], Any]) -> None:
-        self.state = StagedState(SqlReader(conn, cache))
+        self.reader = SqlReader(conn, cache)
+        self.state = StagedState(self.reader)
         self.written: Staged = {}
+
+    def prepare(self, batch: list[SignedEntry]) -> None:
+        for model, keys in rows_to_prefetch(batch).items():
+            self.reader.load_many(model, keys)
 
     def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
         admit(self.state, signed, seq, recorded_at)

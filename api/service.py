@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.di import NamedDependency
 from sqlalchemy import Connection
+from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.projections import ProjectionBackend
+from contracts.orgs import OrgKey
 from ledger import store
 from ledger.appender import Appender, Clock, system_clock
 from ledger.checkpoint import NoteSigner, NoteVerifier
@@ -19,10 +24,22 @@ from ledger.errors import IntegrityError, Rejection
 from ledger.group_commit import GroupCommitter
 from ledger.merkle import CompactRange
 from ledger.proofs import consistency_nodes, inclusion_nodes
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
 
 
 class NotInitialised(RuntimeError):
     pass
+
+
+VERIFY_CHUNK = 250
+
+
+def verify_chunk(chunk: list[tuple[SignedEntry, bytes]]) -> None:
+    """Check signatures ahead of admission (in a worker thread: Ed25519 verification releases
+    the GIL, so both cores work); a valid one is marked with the key it verified under."""
+    for signed, public_key in chunk:
+        if verify_signature(public_key, signed.signature, entry_message(signed.entry_bytes)):
+            signed.verified_with = public_key
 
 
 @dataclass
@@ -32,6 +49,11 @@ class LedgerService:
     verifier: NoteVerifier
     appender: Appender
     committer: GroupCommitter
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(os.cpu_count() or 2, "verify"))
+    # key id -> public key; never stale, since a key id is the hash of its public key.
+    # Whether the key may sign at a given seq is decided at admission, not here.
+    public_keys: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, engine: AsyncEngine, signer: NoteSigner,
@@ -49,6 +71,17 @@ class LedgerService:
 
     async def close(self) -> None:
         await self.committer.stop()
+        self.pool.shutdown(wait=False)
+
+    async def preverify(self, batch: list[SignedEntry]) -> None:
+        """Verify signatures in parallel before the batch queues for the writer lock."""
+        missing = sorted({s.key_id for s in batch} - self.public_keys.keys())
+        if missing:
+            self.public_keys.update(await self.read(_public_keys, missing))
+        work = [(s, self.public_keys[s.key_id]) for s in batch if s.key_id in self.public_keys]
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, verify_chunk, work[i:i + VERIFY_CHUNK])
+                               for i in range(0, len(work), VERIFY_CHUNK)))
 
     async def submit(self, items: Sequence[Any]) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order."""
@@ -58,7 +91,9 @@ class LedgerService:
                 parsed.append(parse_submission(item, self.origin))
             except Rejection as r:
                 parsed.append(r)
-        results = iter(await self.committer.submit([p for p in parsed if isinstance(p, SignedEntry)]))
+        well_formed = [p for p in parsed if isinstance(p, SignedEntry)]
+        await self.preverify(well_formed)
+        results = iter(await self.committer.submit(well_formed))
         out: list[dict[str, Any] | Rejection] = []
         for p in parsed:
             if isinstance(p, Rejection):
@@ -90,6 +125,13 @@ def self_check(conn: Connection) -> None:
     if root != latest.root_hash:
         raise IntegrityError(f"stored nodes give root {root.hex()} at size {latest.size}, "
                              f"the checkpoint says {latest.root_hash.hex()}")
+
+
+def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
+    rows = conn.execute(select(OrgKey.key_id, OrgKey.public_key)  # type: ignore[call-overload]
+                        .where(col(OrgKey.key_id).in_(key_ids))).all()
+    return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key")
+            for r in rows}
 
 
 def inclusion_proof(conn: Connection, seq: int, size: int) -> list[bytes]:

@@ -9,7 +9,7 @@ from typing import Any
 from contracts import orgs
 from contracts.errors import RuleViolation
 from contracts.registry import RULES, RecordContext
-from contracts.state import StagedState, State
+from contracts.state import Key, StagedState, State
 from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
 
@@ -47,6 +47,23 @@ def _genesis_key(signed: SignedEntry) -> bytes:
     raise RuleViolation("signature.unknown_key", "the genesis entry is not signed by a root key")
 
 
+def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
+    """The rows admitting ``batch`` will read by key: signing keys and each rule's hint."""
+    wanted: dict[type, set[Key]] = {orgs.OrgKey: {(s.key_id,) for s in batch}}
+    for signed in batch:
+        rule = RULES.get(signed.kind)
+        if rule is None or rule.prefetch is None:
+            continue
+        try:
+            payload = rule.decode(signed.payload)
+        except RuleViolation:
+            continue
+        ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
+        for model, key in rule.prefetch(payload, ctx):
+            wanted.setdefault(model, set()).add(key)
+    return wanted
+
+
 def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -> None:
     """Check ``signed`` as record ``seq`` and stage its changes; on ``RuleViolation`` nothing
     is staged, so a rejected entry leaves no trace in the batch."""
@@ -54,7 +71,8 @@ def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -
     if rule is None:
         raise RuleViolation("entry.unknown_kind", f"no rule handles entry kind {signed.kind!r}")
     public_key = signing_key(state, signed, seq)
-    if not verify_signature(public_key, signed.signature, entry_message(signed.entry_bytes)):
+    if signed.verified_with != public_key and not verify_signature(
+            public_key, signed.signature, entry_message(signed.entry_bytes)):
         raise RuleViolation("signature.invalid",
                             f"signature does not verify with key {signed.key_id}", status=422)
     payload = rule.decode(signed.payload)

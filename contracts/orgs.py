@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Put, State
+from contracts.state import Change, Key, Put, State, make
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
 
 ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer",
@@ -107,11 +107,31 @@ def new_keys(state: State, org_id: str, texts: list[str], seq: int) -> list[Chan
         if kid in seen or state.get(OrgKey, kid) is not None:
             raise RuleViolation("key.already_registered", f"key {kid} is already registered")
         seen.add(kid)
-        changes.append(Put(OrgKey(key_id=kid, org_id=org_id, public_key=text, added_seq=seq)))
+        changes.append(Put(make(OrgKey, key_id=kid, org_id=org_id, public_key=text,
+                                added_seq=seq)))
     return changes
 
 
-@rule("org.registered", OrgRegistered)
+def _key_ids(texts: list[str]) -> list[Key]:
+    ids: list[Key] = []
+    for text in texts:
+        try:
+            ids.append((key_id_of(decode_b64(text, size=PUBLIC_KEY_SIZE, what="public key")),))
+        except ValueError:
+            continue  # the rule itself refuses it
+    return ids
+
+
+def _org_rows(p: OrgRegistered, rec: RecordContext) -> list[tuple[type, Key]]:
+    orgs = [(Org, (p.id,))] + ([(Org, (p.parent,))] if p.parent else [])
+    return orgs + [(OrgKey, k) for k in _key_ids(p.public_keys)]
+
+
+def _key_rows(p: KeyAdded, rec: RecordContext) -> list[tuple[type, Key]]:
+    return [(Org, (p.org,)), (Org, (rec.actor,))] + [(OrgKey, k) for k in _key_ids([p.public_key])]
+
+
+@rule("org.registered", OrgRegistered, prefetch=_org_rows)
 def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
     if p.type not in ORG_TYPES:
         raise RuleViolation("org.unknown_type", f"type must be one of {ORG_TYPES}, found {p.type!r}")
@@ -132,11 +152,12 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
         if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
             raise RuleViolation("org.type_not_allowed",
                                 f"a {parent.type} cannot register a {p.type}", status=422)
-    org = Org(id=p.id, name=p.name, type=p.type, parent_id=p.parent, registered_seq=rec.seq)
+    org = make(Org, id=p.id, name=p.name, type=p.type, parent_id=p.parent,
+               registered_seq=rec.seq)
     return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
 
 
-@rule("key.added", KeyAdded)
+@rule("key.added", KeyAdded, prefetch=_key_rows)
 def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
     if state.get(Org, p.org) is None:
         raise RuleViolation("org.unknown", f"organisation {p.org} is not registered")
@@ -146,7 +167,7 @@ def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
     return new_keys(state, p.org, [p.public_key], rec.seq)
 
 
-@rule("key.revoked", KeyRevoked)
+@rule("key.revoked", KeyRevoked, prefetch=lambda p, rec: [(OrgKey, (p.key_id,))])
 def revoke_key(state: State, rec: RecordContext, p: KeyRevoked) -> list[Change]:
     key = state.get(OrgKey, p.key_id)
     if key is None:

@@ -14,7 +14,9 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from contracts.errors import RuleViolation
-from contracts.state import Change, State
+from sqlmodel import SQLModel
+
+from contracts.state import Change, Key, State
 
 P = TypeVar("P", bound=msgspec.Struct)
 
@@ -32,6 +34,7 @@ class RecordContext:
 
 
 RuleFn = Callable[[State, RecordContext, Any], Iterable[Change]]
+Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Rule(Generic[P]):
     kind: str
     payload_type: type[P]
     apply: Callable[[State, RecordContext, P], Iterable[Change]]
+    prefetch: Prefetch | None = None
 
     def decode(self, payload: dict[str, Any]) -> P:
         try:
@@ -50,18 +54,20 @@ class Rule(Generic[P]):
 RULES: dict[str, Rule[Any]] = {}
 
 
-def rule(kind: str, payload_type: type[P]) -> Callable[
+def rule(kind: str, payload_type: type[P], prefetch: Prefetch | None = None) -> Callable[
     [Callable[[State, RecordContext, P], Iterable[Change]]],
     Callable[[State, RecordContext, P], Iterable[Change]],
 ]:
-    """Register the rule for ``kind``; one rule per kind."""
+    """Register the rule for ``kind``; one rule per kind. ``prefetch(payload, record)`` names
+    the rows the rule will read by key, so a database backend can fetch a whole batch's rows
+    in one query instead of one per record (a hint: correctness never depends on it)."""
 
     def register(
         fn: Callable[[State, RecordContext, P], Iterable[Change]],
     ) -> Callable[[State, RecordContext, P], Iterable[Change]]:
         if kind in RULES:
             raise RuntimeError(f"two rules for {kind}")
-        RULES[kind] = Rule(kind, payload_type, fn)
+        RULES[kind] = Rule(kind, payload_type, fn, prefetch)
         return fn
 
     return register

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
 R = TypeVar("R", bound=SQLModel)
@@ -31,6 +32,28 @@ def primary_key_columns(model: type[SQLModel]) -> tuple[str, ...]:
 
 
 _PK_CACHE: dict[type[SQLModel], tuple[str, ...]] = {}
+
+
+def make(model: type[R], **fields: Any) -> R:
+    """A new row of ``model``. Field names are checked (unknown or missing required ones are
+    a bug and raise ``TypeError``); values are not re-validated, which keeps rows cheap (rules
+    build them from payloads the schemas already checked)."""
+    known, required = _FIELDS.get(model) or _fields_of(model)
+    if not required <= fields.keys() <= known:
+        raise TypeError(f"{model.__name__}: missing {sorted(required - fields.keys())}, "
+                        f"unknown {sorted(fields.keys() - known)}")
+    return model.model_construct(**fields)
+
+
+_FIELDS: dict[type[SQLModel], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _fields_of(model: type[SQLModel]) -> tuple[frozenset[str], frozenset[str]]:
+    # Attribute access on rows made without __init__ needs the mappers configured first.
+    configure_mappers()
+    fields = model.model_fields
+    _FIELDS[model] = (frozenset(fields), frozenset(n for n, f in fields.items() if f.is_required()))
+    return _FIELDS[model]
 
 
 def key_of(row: SQLModel) -> Key:
@@ -59,6 +82,9 @@ class StateReader(Protocol):
     def load(self, model: type[R], key: Key) -> R | None: ...
 
     def load_where(self, model: type[R], where: Mapping[str, Any]) -> list[R]: ...
+
+    def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
+        """A hint that ``keys`` will be read soon; a backend may fetch them in one go."""
 
 
 class State(Protocol):
@@ -147,6 +173,9 @@ class MemoryReader:
                         ix.setdefault(tuple(getattr(row, c) for c in cols), set()).add(key)
                 if row is not None:
                     table[key] = row
+
+    def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
+        """Nothing to fetch: everything is in memory already."""
 
     def rows(self) -> Iterator[SQLModel]:
         for table in self.tables.values():

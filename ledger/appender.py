@@ -41,6 +41,9 @@ def system_clock() -> datetime:
 class BatchRules(Protocol):
     """The state side of one batch, inside the append transaction."""
 
+    def prepare(self, batch: list[SignedEntry]) -> None:
+        """A look at the whole batch before admission (to fetch what it will read at once)."""
+
     def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
         """Check ``signed`` as record ``seq``; stage its state changes or raise ``Rejection``."""
 
@@ -119,7 +122,9 @@ class Appender:
         head = CompactRange(head.size, head.hashes)  # a copy: ours changes only on commit
         rules = self.rules.begin(conn, moved)
         stored = store.records_by_entry_id(conn, sorted({s.id for s in batch}))
-        recorded_at = format_time(self.clock())
+        rules.prepare([s for s in batch if s.id not in stored])
+        now = self.clock()
+        recorded_at = format_time(now)
         results: list[AppendResult | int] = []  # an int is the seq a receipt will name
         first_in_batch: dict[str, tuple[int, SignedEntry]] = {}
         new_records: list[Record] = []
@@ -144,33 +149,34 @@ class Appender:
             except Rejection as rejection:
                 results.append(rejection)
                 continue
-            record = Record.make(seq, recorded_at, signed.entry, signed.sig)
+            record = Record.from_signed(seq, recorded_at, signed)
             new_records.append(record)
             leaves[seq] = record.leaf
             head.append(record.leaf, keep_node)
             first_in_batch[signed.id] = (seq, signed)
             results.append(seq)
 
-        checkpoint = self._write(conn, head, new_records, new_nodes, rules)
+        checkpoint = self._write(conn, head, new_records, new_nodes, rules, now)
         proofs = _inclusion_proofs(conn, [r for r in results if isinstance(r, int)],
                                    head.size, new_nodes)
         return ([Receipt(r, leaves[r], checkpoint.note, proofs[r]) if isinstance(r, int) else r
                  for r in results], head, rules)
 
     def _write(self, conn: Connection, head: CompactRange, new_records: list[Record],
-               new_nodes: dict[NodeID, bytes], rules: BatchRules) -> store.StoredCheckpoint:
+               new_nodes: dict[NodeID, bytes], rules: BatchRules, now: datetime
+               ) -> store.StoredCheckpoint:
         if not new_records:
             latest = store.latest_checkpoint(conn)
             if latest is None:
                 return store.StoredCheckpoint(0, head.root(), "")
             return latest
-        store.copy_records(conn, new_records)
+        store.copy_records(conn, new_records, now)
         store.copy_nodes(conn, new_nodes)
         rules.flush(conn)
         root = head.root()
         note = sign_checkpoint(Checkpoint(self.origin, head.size, root), self.signer)
         checkpoint = store.StoredCheckpoint(head.size, root, note)
-        store.write_checkpoint(conn, checkpoint, self.clock())
+        store.write_checkpoint(conn, checkpoint, now)
         return checkpoint
 
 

@@ -23,6 +23,7 @@ ENTRY_FIELDS = frozenset({"v", "ledger", "id", "kind", "actor", "key", "signed_a
 KIND_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$")
 ACTOR_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+SIG_CHARS = re.compile(r"^[A-Za-z0-9+/=]*$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 
 
@@ -46,14 +47,17 @@ def _malformed(message: str) -> Rejection:
     return Rejection("entry.malformed", message, status=400)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SignedEntry:
-    """A parsed, shape-checked submission; its signature is not yet checked against a key."""
+    """A parsed, shape-checked submission. ``verified_with`` is the public key the signature
+    was found valid for, when that was checked ahead of admission (a pure fact about key,
+    message and signature); admission still decides whether that key may sign it."""
 
     entry: dict[str, Any]
     entry_bytes: bytes
     sig: str
     signature: bytes
+    verified_with: bytes | None = None
 
     @property
     def id(self) -> str:
@@ -142,6 +146,18 @@ class Record:
     def make(cls, seq: int, recorded_at: str, entry: dict[str, Any], sig: str) -> Record:
         body = canonical_bytes({"entry": entry, "recorded_at": recorded_at, "seq": seq, "sig": sig})
         return cls(seq, recorded_at, entry, sig, body, leaf_hash(body))
+
+    @classmethod
+    def from_signed(cls, seq: int, recorded_at: str, signed: SignedEntry) -> Record:
+        """``make`` for an entry whose canonical bytes are known: the record's canonical form is
+        spliced around them (JCS orders the keys entry, recorded_at, seq, sig), which is
+        byte-identical to encoding the whole record and saves encoding the entry again."""
+        if not RFC3339_UTC.match(recorded_at) or not SIG_CHARS.match(signed.sig):
+            raise MalformedError("recorded_at or sig has characters that need escaping")
+        body = b"".join((b'{"entry":', signed.entry_bytes, b',"recorded_at":"',
+                         recorded_at.encode(), b'","seq":', str(seq).encode(), b',"sig":"',
+                         signed.sig.encode(), b'"}'))
+        return cls(seq, recorded_at, signed.entry, signed.sig, body, leaf_hash(body))
 
     def as_json(self) -> dict[str, Any]:
         """The HTTP shape: the four hashed fields plus ``leaf_hash`` for convenience."""

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.util import await_only
 
-from ledger.entry import Record, parse_time
+from ledger.entry import Record
 from ledger.errors import IntegrityError
 from ledger.merkle import NodeID
 from ledger.schema import checkpoints, ledger_meta, records
@@ -122,9 +122,10 @@ def _driver(conn: Connection):  # type: ignore[no-untyped-def]
     return driver
 
 
-def copy_records(conn: Connection, batch: Sequence[Record]) -> None:
-    rows = [(r.seq, uuid.UUID(r.entry["id"]), r.entry["kind"], r.entry["actor"],
-             parse_time(r.recorded_at), r.body, r.leaf) for r in batch]
+def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetime) -> None:
+    """Write a batch's records; they all carry ``recorded_at``, the batch's one clock reading."""
+    rows = [(r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body, r.leaf)
+            for r in batch]
     await_only(_driver(conn).copy_records_to_table(
         "records", records=rows,
         columns=["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"]))
