@@ -17,9 +17,9 @@ KEY = SigningKey.from_seed(bytes(range(32)))
 ORIGIN = "test.example/ledger"
 
 
-def submission(payload: dict[str, object], **over: object) -> dict[str, object]:
+def submission(body: dict[str, object], **over: object) -> dict[str, object]:
     entry = build_entry(origin=ORIGIN, actor="county", key_id=KEY.key_id, kind="org.registered",
-                        payload=payload, entry_id=str(uuid.UUID(int=7)),
+                        payload=body, entry_id=str(uuid.UUID(int=7)),
                         signed_at="2026-01-02T03:04:05.000000Z")
     entry.update(over)
     return {"entry": entry, "sig": KEY.sign_entry(entry)}
