@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+import msgspec
+
+from sqlalchemy import Connection, and_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
@@ -63,17 +65,19 @@ class SqlReader:
         """Fetch the rows of ``keys`` not cached yet, in one query per few thousand keys."""
         missing = [k for k in keys if (model, k) not in self.cache]
         table = table_of(model)
-        cols = [table.c[c] for c in primary_key_columns(model)]
+        pk = primary_key_columns(model)
         for start in range(0, len(missing), PREFETCH_CHUNK):
             chunk = missing[start:start + PREFETCH_CHUNK]
-            where = (cols[0].in_([k[0] for k in chunk]) if len(cols) == 1
-                     else tuple_(*cols).in_(chunk))
             for k in chunk:
                 self.cache[(model, k)] = None
-            for row in self.conn.execute(select(table).where(where)):
+            rows = self.conn.execute(text(
+                f"SELECT t.* FROM {table.name} t JOIN unnest("
+                f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS w({', '.join(pk)}) "
+                f"ON {' AND '.join(f't.{c} = w.{c}' for c in pk)}"),
+                {c: [k[i] for k in chunk] for i, c in enumerate(pk)})
+            for row in rows:
                 found = model.model_construct(**row._mapping)
                 self.cache[(model, key_of(found))] = found
-
 
 _MISS = object()
 
@@ -100,18 +104,45 @@ class ProjectionBatch:
 
 
 def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None]) -> None:
-    """Upsert the rows given and delete those given as ``None``."""
+    """Upsert the rows given and delete those given as ``None``: one statement each, the
+    values sent as one array per column (``unnest``), however many rows a batch changed."""
     table = table_of(model)
     pk = primary_key_columns(model)
     puts = [row.model_dump() for row in rows.values() if row is not None]
-    gone = [dict(zip(pk, key, strict=True)) for key, row in rows.items() if row is None]
+    gone = [key for key, row in rows.items() if row is None]
     if puts:
-        stmt = insert(table)
-        others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in pk}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(pk), set_=others)
-                     if others else stmt.on_conflict_do_nothing(), puts)
+        cols = [c.name for c in table.columns]
+        others = [c for c in cols if c not in pk]
+        update = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}"
+                  if others else "DO NOTHING")
+        conn.execute(text(
+            f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM "
+            f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) "
+            f"ON CONFLICT ({', '.join(pk)}) {update}"),
+            {c: _column_values(table.c[c], [r[c] for r in puts]) for c in cols})
     if gone:
-        conn.execute(delete(table).where(and_(*(table.c[c] == bindparam(c) for c in pk))), gone)
+        conn.execute(text(
+            f"DELETE FROM {table.name} USING unnest("
+            f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS gone({', '.join(pk)}) "
+            f"WHERE {' AND '.join(f'{table.name}.{c} = gone.{c}' for c in pk)}"),
+            {c: [k[i] for k in gone] for i, c in enumerate(pk)})
+
+
+def _sql_type(column: Any) -> str:
+    return str(column.type.compile(dialect=postgresql.dialect()))
+
+
+def _array_param(column: Any) -> str:
+    sql_type = _sql_type(column)
+    if sql_type in ("JSON", "JSONB"):  # sent as text, since the driver encodes arrays as is
+        return f"CAST(CAST(:{column.name} AS text[]) AS {sql_type}[])"
+    return f"CAST(:{column.name} AS {sql_type}[])"
+
+
+def _column_values(column: Any, values: list[Any]) -> list[Any]:
+    if _sql_type(column) in ("JSON", "JSONB"):
+        return [None if v is None else msgspec.json.encode(v).decode() for v in values]
+    return values
 
 
 class ProjectionBackend:

@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts import orgs
 from contracts.errors import RuleViolation
-from contracts.registry import RULES, RecordContext
+from contracts.registry import RULES, RecordContext, Rule
 from contracts.state import Key, StagedState, State
 from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
@@ -47,6 +47,12 @@ def _genesis_key(signed: SignedEntry) -> bytes:
     raise RuleViolation("signature.unknown_key", "the genesis entry is not signed by a root key")
 
 
+def decoded_payload(rule: Rule[Any], signed: SignedEntry) -> Any:
+    if signed.decoded is None:
+        signed.decoded = rule.decode(signed.payload)
+    return signed.decoded
+
+
 def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
     """The rows admitting ``batch`` will read by key: signing keys and each rule's hint."""
     wanted: dict[type, set[Key]] = {orgs.OrgKey: {(s.key_id,) for s in batch}}
@@ -55,7 +61,7 @@ def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
         if rule is None or rule.prefetch is None:
             continue
         try:
-            payload = rule.decode(signed.payload)
+            payload = decoded_payload(rule, signed)
         except RuleViolation:
             continue
         ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
@@ -75,6 +81,6 @@ def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -
             public_key, signed.signature, entry_message(signed.entry_bytes)):
         raise RuleViolation("signature.invalid",
                             f"signature does not verify with key {signed.key_id}", status=422)
-    payload = rule.decode(signed.payload)
+    payload = decoded_payload(rule, signed)
     ctx = RecordContext(seq, recorded_at, signed.id, signed.kind, signed.actor, signed.key_id)
     state.stage(list(rule.apply(state, ctx, payload)))

@@ -8,6 +8,7 @@ organisation may add or revoke its own. A key revoked at seq r signs nothing aft
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 import msgspec
@@ -79,6 +80,7 @@ class KeyRevoked(Payload, frozen=True):
     reason: Reason = ""
 
 
+@lru_cache(maxsize=65536)
 def public_key_bytes(text: str) -> bytes:
     try:
         return decode_b64(text, size=PUBLIC_KEY_SIZE, what="public key")

@@ -29,7 +29,7 @@ from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.entry import Record, SignedEntry, format_time
 from ledger.errors import IntegrityError, Rejection
 from ledger.merkle import CompactRange, NodeID
-from ledger.proofs import inclusion_nodes
+from ledger.proofs import inclusion_proofs
 
 Clock = Callable[[], datetime]
 
@@ -197,7 +197,8 @@ def _id_conflict(entry_id: str, seq: int) -> Rejection:
 def _inclusion_proofs(conn: Connection, seqs: list[int], size: int,
                       new_nodes: dict[NodeID, bytes]) -> dict[int, list[bytes]]:
     """Inclusion proofs of ``seqs`` in the tree of ``size``, with one read of stored nodes."""
-    plans = {seq: inclusion_nodes(seq, size) for seq in set(seqs)}
-    wanted = {i for p in plans.values() for i in p.ids if i not in new_nodes}
-    nodes = {**store.read_nodes(conn, wanted), **new_nodes}
-    return {seq: p.rehash([nodes[i] for i in p.ids]) for seq, p in plans.items()}
+
+    def fetch(ids: set[NodeID]) -> dict[NodeID, bytes]:
+        return {**store.read_nodes(conn, ids - new_nodes.keys()), **new_nodes}
+
+    return inclusion_proofs(seqs, size, fetch)

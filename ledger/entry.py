@@ -58,6 +58,7 @@ class SignedEntry:
     sig: str
     signature: bytes
     verified_with: bytes | None = None
+    decoded: Any = None  # the payload as the rules' schema decoded it, once (a cache)
 
     @property
     def id(self) -> str:
@@ -77,7 +78,8 @@ class SignedEntry:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return dict(self.entry["payload"])
+        """The payload object as submitted (shared, not a copy: never mutate it)."""
+        return self.entry["payload"]  # type: ignore[no-any-return]
 
 
 def parse_submission(item: Any, origin: str) -> SignedEntry:

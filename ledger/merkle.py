@@ -53,6 +53,9 @@ class NodeID(NamedTuple):
         return NodeID(self.level + 1, self.index >> 1)
 
 
+
+
+
 OnNode = Callable[[int, int, bytes], None]
 """Called as ``on_node(level, index, hash)`` for each complete subtree that comes into being."""
 

@@ -12,7 +12,7 @@ then recomputes roots (``ProofError``, carrying size, computed and expected root
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.errors import MalformedError, ProofError
@@ -90,12 +90,10 @@ def _plan(index: int, level: int, size: int, *, skip_first: bool) -> ProofPlan:
     complete subtrees of ``[fork.end, size)``; ``[0, fork.begin)`` completes the proof.
     """
     inner = (index ^ (size >> level)).bit_length() - 1
-    node = NodeID(level, index)
+    # Siblings on the way up to the fork (plain arithmetic: this runs once per receipt).
+    ids = [NodeID(level + i, (index >> i) ^ 1) for i in range(inner)]
+    ids.insert(0, NodeID(level, index))
     fork = NodeID(level + inner, index >> inner)
-    ids = [node]
-    while node.level < fork.level:
-        ids.append(node.sibling())
-        node = node.parent()
     begin = len(ids)
     ids += reversed(range_nodes(fork.end, size))
     end = len(ids)
@@ -223,3 +221,30 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
     for h in proof:
         seed = node_hash(h, seed)
     return seed
+
+
+def inclusion_proofs(indexes: Iterable[int], size: int,
+                     fetch: Callable[[set[NodeID]], Mapping[NodeID, bytes]]) -> dict[int, list[bytes]]:
+    """Inclusion proofs of many leaves in the tree of ``size``, with one ``fetch`` of stored
+    subtree hashes. Same result as ``inclusion_nodes(i, size).rehash(...)`` for each leaf, but
+    the part of a proof above the fork with the right edge depends only on the fork, and a
+    tree has at most log2(size) forks: that part is computed once per fork, not per leaf.
+
+    Precondition: every index is in ``[0, size)``.
+    """
+    below: dict[int, tuple[list[NodeID], NodeID]] = {}
+    above: dict[NodeID, ProofPlan] = {}
+    for index in indexes:
+        if not 0 <= index < size:
+            raise MalformedError(f"leaf index {index} is not in a tree of size {size}")
+        inner = (index ^ size).bit_length() - 1
+        fork = NodeID(inner, index >> inner)
+        below[index] = ([NodeID(i, (index >> i) ^ 1) for i in range(inner)], fork)
+        if fork not in above:
+            right = list(reversed(range_nodes(fork.end, size)))
+            above[fork] = ProofPlan((*right, *reversed(range_nodes(0, fork.begin))), 0, len(right))
+    wanted = {i for ids, _ in below.values() for i in ids}
+    wanted.update(i for plan in above.values() for i in plan.ids)
+    nodes = fetch(wanted)
+    tails = {fork: plan.rehash([nodes[i] for i in plan.ids]) for fork, plan in above.items()}
+    return {index: [nodes[i] for i in ids] + tails[fork] for index, (ids, fork) in below.items()}

@@ -99,8 +99,9 @@ def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str,
     if not entry_ids:
         return {}
     rows = conn.execute(
-        select(records.c.entry_id, records.c.seq, records.c.body, records.c.leaf_hash)
-        .where(records.c.entry_id.in_([uuid.UUID(i) for i in entry_ids]))
+        text("SELECT entry_id, seq, body, leaf_hash FROM records "
+             "WHERE entry_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": [uuid.UUID(i) for i in entry_ids]},
     ).all()
     return {str(r.entry_id): StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
 

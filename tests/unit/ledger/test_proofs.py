@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -362,3 +363,28 @@ def test_consistency_proof_verifies_and_every_bit_flip_fails(data: st.DataObject
         assert fails(verify_consistency, other, size2, proof, root1, root2)
     for other in {size2 * 2, size2 // 2} - {size1}:  # see the inclusion test on sizes
         assert fails(verify_consistency, size1, other, proof, root1, root2)
+
+
+@given(st.integers(min_value=1, max_value=600), st.data())
+def test_batch_inclusion_proofs_equal_single_proofs(size: int, data: st.DataObject) -> None:
+    from ledger.merkle import CompactRange
+    from ledger.proofs import inclusion_nodes, inclusion_proofs
+
+    stored: dict = {}
+    tree = CompactRange()
+    for i in range(size):
+        tree.append(hashlib.sha256(i.to_bytes(4, "big")).digest(),
+                    lambda level, index, h: stored.__setitem__((level, index), h))
+    first = data.draw(st.integers(0, size - 1))
+    indexes = list(range(first, size)) + data.draw(st.lists(st.integers(0, size - 1), max_size=5))
+    fetched: list[set] = []
+
+    def fetch(ids: set) -> dict:
+        fetched.append(ids)
+        return {i: stored[tuple(i)] for i in ids}
+
+    proofs = inclusion_proofs(indexes, size, fetch)
+    assert len(fetched) == 1
+    for index in indexes:
+        plan = inclusion_nodes(index, size)
+        assert proofs[index] == plan.rehash([stored[tuple(i)] for i in plan.ids])
