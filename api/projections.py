@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
-
 from sqlalchemy import Connection, and_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import configure_mappers

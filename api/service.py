@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.di import NamedDependency
 from sqlalchemy import Connection
-from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 
 from api.projections import ProjectionBackend
 from contracts.orgs import OrgKey
@@ -31,15 +32,21 @@ class NotInitialised(RuntimeError):
     pass
 
 
-VERIFY_CHUNK = 250
+VERIFY_CHUNK = 500
+VERIFIER_PROCESSES = os.cpu_count() or 2
 
 
-def verify_chunk(chunk: list[tuple[SignedEntry, bytes]]) -> None:
-    """Check signatures ahead of admission (in a worker thread: Ed25519 verification releases
-    the GIL, so both cores work); a valid one is marked with the key it verified under."""
-    for signed, public_key in chunk:
-        if verify_signature(public_key, signed.signature, entry_message(signed.entry_bytes)):
-            signed.verified_with = public_key
+def verify_many(work: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Ed25519 checks of (public key, signature, message) triples, in a worker process."""
+    return [verify_signature(public_key, signature, message)
+            for public_key, signature, message in work]
+
+
+def verifier_pool() -> ProcessPoolExecutor:
+    """Worker processes for signature checks. Processes, not threads: Ed25519 verification
+    releases the GIL, but the Python around each call needs it back, and a busy event loop
+    then makes every worker thread wait a whole switch interval per signature."""
+    return ProcessPoolExecutor(VERIFIER_PROCESSES, mp_context=multiprocessing.get_context("spawn"))
 
 
 @dataclass
@@ -49,8 +56,7 @@ class LedgerService:
     verifier: NoteVerifier
     appender: Appender
     committer: GroupCommitter
-    pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(os.cpu_count() or 2, "verify"))
+    pool: ProcessPoolExecutor = field(default_factory=verifier_pool)
     # key id -> public key; never stale, since a key id is the hash of its public key.
     # Whether the key may sign at a given seq is decided at admission, not here.
     public_keys: dict[str, bytes] = field(default_factory=dict)
@@ -66,8 +72,13 @@ class LedgerService:
         if str(signer.verifier()) != meta.operator_key:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
-        return cls(engine, meta.origin, signer.verifier(), appender,
-                   GroupCommitter(appender, max_batch))
+        service = cls(engine, meta.origin, signer.verifier(), appender,
+                      GroupCommitter(appender, max_batch))
+        # Start the verifier processes now, not inside the first request.
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(service.pool, verify_many, [])
+                               for _ in range(VERIFIER_PROCESSES)))
+        return service
 
     async def close(self) -> None:
         await self.committer.stop()
@@ -78,10 +89,16 @@ class LedgerService:
         missing = sorted({s.key_id for s in batch} - self.public_keys.keys())
         if missing:
             self.public_keys.update(await self.read(_public_keys, missing))
-        work = [(s, self.public_keys[s.key_id]) for s in batch if s.key_id in self.public_keys]
+        work = [s for s in batch if s.key_id in self.public_keys]
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self.pool, verify_chunk, work[i:i + VERIFY_CHUNK])
-                               for i in range(0, len(work), VERIFY_CHUNK)))
+        chunks = [work[i:i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
+        verdicts = await asyncio.gather(*(loop.run_in_executor(self.pool, verify_many, [
+            (self.public_keys[s.key_id], s.signature, entry_message(s.entry_bytes)) for s in chunk])
+            for chunk in chunks))
+        for chunk, valid in zip(chunks, verdicts, strict=True):
+            for signed, ok in zip(chunk, valid, strict=True):
+                if ok:
+                    signed.verified_with = self.public_keys[signed.key_id]
 
     async def submit(self, items: Sequence[Any]) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order."""

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
-
-from contracts.errors import RuleViolation
 from sqlmodel import SQLModel
 
+from contracts.errors import RuleViolation
 from contracts.state import Change, Key, State
 
 P = TypeVar("P", bound=msgspec.Struct)

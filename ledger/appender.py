@@ -79,6 +79,16 @@ class Receipt:
 AppendResult = Receipt | Rejection
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A committed batch before its receipts are made: per entry, its seq or its rejection."""
+
+    results: list[Rejection | int]
+    leaves: dict[int, bytes]
+    checkpoint: store.StoredCheckpoint
+    new_nodes: dict[NodeID, bytes]
+
+
 class Appender:
     def __init__(self, engine: AsyncEngine, origin: str, signer: NoteSigner,
                  rules: RulesBackend, clock: Clock = system_clock) -> None:
@@ -91,16 +101,32 @@ class Appender:
 
     async def append(self, batch: Sequence[SignedEntry]) -> list[AppendResult]:
         """Append ``batch`` in one transaction; results are in the batch's order."""
+        return await self.receipts(await self.commit(batch))
+
+    async def commit(self, batch: Sequence[SignedEntry]) -> Committed:
+        """Admit and write ``batch`` in one transaction, holding the writer lock; the receipts'
+        proofs are left to ``receipts``, so that the next batch need not wait for them."""
         try:
             async with self.engine.begin() as conn:
-                results, head, rules = await conn.run_sync(self._append, batch)
+                committed, head, rules = await conn.run_sync(self._append, batch)
         except BaseException:
             self._head = None
             self.rules.aborted()
             raise
         self._head = head
         self.rules.committed(rules)
-        return results
+        return committed
+
+    async def receipts(self, committed: Committed) -> list[AppendResult]:
+        """Receipts for a committed batch. Merkle nodes never change once committed, so the
+        proofs can be computed after COMMIT, outside the writer lock."""
+        seqs = [r for r in committed.results if isinstance(r, int)]
+        if seqs:
+            async with self.engine.connect() as conn:
+                proofs = await conn.run_sync(_inclusion_proofs, seqs, committed.checkpoint.size,
+                                             committed.new_nodes)
+        return [Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs[r])
+                if isinstance(r, int) else r for r in committed.results]
 
     def _load_head(self, conn: Connection) -> tuple[CompactRange, bool]:
         latest = store.latest_checkpoint(conn)
@@ -116,7 +142,7 @@ class Appender:
         return head, True
 
     def _append(self, conn: Connection, batch: Sequence[SignedEntry]
-                ) -> tuple[list[AppendResult], CompactRange, BatchRules]:
+                ) -> tuple[Committed, CompactRange, BatchRules]:
         store.lock_writer(conn)
         head, moved = self._load_head(conn)
         head = CompactRange(head.size, head.hashes)  # a copy: ours changes only on commit
@@ -125,7 +151,7 @@ class Appender:
         rules.prepare([s for s in batch if s.id not in stored])
         now = self.clock()
         recorded_at = format_time(now)
-        results: list[AppendResult | int] = []  # an int is the seq a receipt will name
+        results: list[Rejection | int] = []  # an int is the seq a receipt will name
         first_in_batch: dict[str, tuple[int, SignedEntry]] = {}
         new_records: list[Record] = []
         new_nodes: dict[NodeID, bytes] = {}
@@ -157,10 +183,7 @@ class Appender:
             results.append(seq)
 
         checkpoint = self._write(conn, head, new_records, new_nodes, rules, now)
-        proofs = _inclusion_proofs(conn, [r for r in results if isinstance(r, int)],
-                                   head.size, new_nodes)
-        return ([Receipt(r, leaves[r], checkpoint.note, proofs[r]) if isinstance(r, int) else r
-                 for r in results], head, rules)
+        return Committed(results, leaves, checkpoint, new_nodes), head, rules
 
     def _write(self, conn: Connection, head: CompactRange, new_records: list[Record],
                new_nodes: dict[NodeID, bytes], rules: BatchRules, now: datetime

@@ -7,17 +7,19 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from ledger.appender import Appender, AppendResult
+from ledger.appender import Appender, AppendResult, Committed
 from ledger.entry import SignedEntry
 
 DEFAULT_MAX_BATCH = 2000
+Waiting = tuple[Sequence[SignedEntry], "asyncio.Future[list[AppendResult]]"]
 
 
 class GroupCommitter:
     def __init__(self, appender: Appender, max_batch: int = DEFAULT_MAX_BATCH) -> None:
         self.appender = appender
         self.max_batch = max_batch
-        self._queue: list[tuple[Sequence[SignedEntry], asyncio.Future[list[AppendResult]]]] = []
+        self._queue: list[Waiting] = []
+        self._delivering: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
@@ -45,7 +47,7 @@ class GroupCommitter:
             results.extend(await future)
         return results
 
-    def _take(self) -> list[tuple[Sequence[SignedEntry], asyncio.Future[list[AppendResult]]]]:
+    def _take(self) -> list[Waiting]:
         taken, count = [], 0
         while self._queue and (not taken or count + len(self._queue[0][0]) <= self.max_batch):
             item = self._queue.pop(0)
@@ -61,14 +63,29 @@ class GroupCommitter:
                 taken = self._take()
                 batch = [s for items, _ in taken for s in items]
                 try:
-                    results = await self.appender.append(batch)
+                    committed = await self.appender.commit(batch)
                 except Exception as e:  # every waiter of the failed batch learns why
-                    for _, future in taken:
-                        if not future.done():
-                            future.set_exception(e)
+                    _fail(taken, e)
                     continue
-                at = 0
-                for items, future in taken:
-                    if not future.done():
-                        future.set_result(results[at:at + len(items)])
-                    at += len(items)
+                # Receipts are made while the next batch is being appended.
+                task = asyncio.create_task(self._deliver(committed, taken))
+                self._delivering.add(task)
+                task.add_done_callback(self._delivering.discard)
+
+    async def _deliver(self, committed: Committed, taken: list[Waiting]) -> None:
+        try:
+            results = await self.appender.receipts(committed)
+        except Exception as e:
+            _fail(taken, e)
+            return
+        at = 0
+        for items, future in taken:
+            if not future.done():
+                future.set_result(results[at:at + len(items)])
+            at += len(items)
+
+
+def _fail(taken: list[Waiting], error: Exception) -> None:
+    for _, future in taken:
+        if not future.done():
+            future.set_exception(error)

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 
 from api.problems import ApiProblem, rejection_problem
-from api.service import LedgerService, Service
+from api.service import Service
 from ledger import store
 from ledger.errors import Rejection
 

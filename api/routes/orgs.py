@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.problems import ApiProblem
-from api.service import LedgerService, Service
+from api.service import Service
 from contracts.orgs import Org, OrgKey
 
 

@@ -8,7 +8,7 @@ from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
-from api.service import LedgerService, Service, consistency_proof, inclusion_proof
+from api.service import Service, consistency_proof, inclusion_proof
 from ledger import store
 
 

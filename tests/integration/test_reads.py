@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ledger.canonical import canonical_bytes
 from ledger.checkpoint import open_checkpoint
 from ledger.merkle import leaf_hash
 from ledger.proofs import verify_consistency, verify_inclusion
-from ledger.canonical import canonical_bytes
 from tests.support import LedgerFixture
 
 
