@@ -82,7 +82,7 @@ class LedgerService:
 
     async def close(self) -> None:
         await self.committer.stop()
-        self.pool.shutdown(wait=False)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     async def preverify(self, batch: list[SignedEntry]) -> None:
         """Verify signatures in parallel before the batch queues for the writer lock."""
