@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await owner.dispose()
         engine = make_engine(url)
         service = await LedgerService.open(engine, settings.home.operator_signer(),
-                                           settings.clock, settings.max_batch)
+                                           settings.clock, settings.max_batch,
+                                           settings.home.blind_index_secret())
         app.state.service = service
         try:
             yield

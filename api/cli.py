@@ -20,7 +20,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     home = Home.from_env(args.home)
     try:
         g = asyncio.run(init_ledger(resolve_url(home.root), home, args.origin, args.root_id,
-                                    args.root_name or args.origin))
+                                    args.root_name or args.origin, area_code=args.area_code))
     except (AlreadyInitialised, FileExistsError, ValueError) as e:
         print(f"rural-ledger init: {e}", file=sys.stderr)
         return 2
@@ -35,7 +35,7 @@ def _ensure_initialised(home: Home, origin: str) -> None:
     if not home.operator_key_file.exists():
         from api.genesis import init_ledger
 
-        asyncio.run(init_ledger(resolve_url(home.root), home, origin, "county", origin))
+        asyncio.run(init_ledger(resolve_url(home.root), home, origin, "county", "威海市文登区"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -82,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--origin", required=True, help="the ledger's origin (checkpoint name)")
     init.add_argument("--root-id", default="county", help="id of the root organisation")
     init.add_argument("--root-name", help="name of the root organisation")
+    init.add_argument("--area-code", default="371003",
+                      help="the root county's 6-digit area code (default 371003, 文登区)")
     init.set_defaults(fn=cmd_init)
 
     for name, help_ in (("serve", "run the service"),

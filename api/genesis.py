@@ -34,7 +34,7 @@ class Genesis:
 
 
 async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name: str,
-                      clock: Clock = system_clock) -> Genesis:
+                      clock: Clock = system_clock, area_code: str = "371003") -> Genesis:
     """Create the tables, the operator key (a 0600 file, never in the database), the root
     organisation's key and record 0 registering the root."""
     if not ORIGIN_PATTERN.match(origin):
@@ -48,6 +48,7 @@ async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name
                 raise AlreadyInitialised(f"this database already holds ledger {meta.origin!r}")
             signer_text, verifier_text = generate_signer(origin)
             home.write_operator_key(signer_text, verifier_text)
+            home.blind_index_secret()
             await conn.run_sync(store.write_meta, store.LedgerMeta(origin, verifier_text), clock())
     finally:
         await owner.dispose()
@@ -62,7 +63,8 @@ async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name
                             kind="org.registered", entry_id=str(uuid.uuid4()),
                             signed_at=format_time(clock()),
                             payload={"id": root_id, "name": root_name, "type": "county",
-                                     "parent": None, "public_keys": [b64(root_key.public_key)]})
+                                     "parent": None, "public_keys": [b64(root_key.public_key)],
+                                     "area_code": area_code})
         signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
         [result] = await service.appender.append([signed])
         if isinstance(result, Rejection):

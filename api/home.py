@@ -5,11 +5,13 @@
         operator.key     the operator's note signer key (mode 0600; never in the database)
         operator.pub     the operator's verifier key, for auditors
         keys/ORG.key     organisation signing keys made by this installation (mode 0600)
+        blind-index.key  the operator's secret for resident-ID blind indexes (mode 0600)
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,23 @@ class Home:
                 f"no operator key at {self.operator_key_file}: run `rural-ledger init` first"
             ) from e
         return NoteSigner.from_string(text)
+
+    @property
+    def blind_index_file(self) -> Path:
+        return self.root / "blind-index.key"
+
+    def blind_index_secret(self) -> bytes:
+        """The operator's HMAC key for blind indexes, made on first use (32 random bytes)."""
+        path = self.blind_index_file
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return bytes.fromhex(path.read_text().strip())
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        return bytes.fromhex(path.read_text().strip())
 
     def org_key(self, org_id: str) -> KeyFile:
         return KeyFile.read(self.org_key_file(org_id))

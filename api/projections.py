@@ -18,7 +18,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
 from contracts.engine import admit, rows_to_prefetch
-from contracts.state import Key, R, StagedState, key_of, primary_key_columns
+from contracts.state import Change, Delete, Key, R, StagedState, key_of, primary_key_columns
 from ledger.entry import SignedEntry
 
 CACHE_LIMIT = 200_000
@@ -88,18 +88,26 @@ class ProjectionBatch:
         self.reader = SqlReader(conn, cache)
         self.state = StagedState(self.reader)
         self.written: Staged = {}
+        self.history: list[tuple[int, Change]] = []
+        self.attachments: list[SQLModel] = []
 
     def prepare(self, batch: list[SignedEntry]) -> None:
         for model, keys in rows_to_prefetch(batch).items():
             self.reader.load_many(model, keys)
 
     def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
-        admit(self.state, signed, seq, recorded_at)
+        changes = admit(self.state, signed, seq, recorded_at)
+        self.history.extend((seq, c) for c in changes)
+        if isinstance(signed.attachment, SQLModel):
+            self.attachments.append(signed.attachment)
 
     def flush(self, conn: Connection) -> None:
         self.written = self.state.drain()
         for model, rows in self.written.items():
             write_rows(conn, model, rows)
+        write_history(conn, self.history)
+        for row in self.attachments:
+            write_rows(conn, type(row), {key_of(row): row})
 
 
 def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None]) -> None:
@@ -125,6 +133,28 @@ def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLMo
             f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS gone({', '.join(pk)}) "
             f"WHERE {' AND '.join(f'{table.name}.{c} = gone.{c}' for c in pk)}"),
             {c: [k[i] for k in gone] for i, c in enumerate(pk)})
+
+
+def write_history(conn: Connection, history: list[tuple[int, Change]]) -> None:
+    """One ``projection_history`` row per change: the row after a put, the row as it was
+    before a delete."""
+    rows: dict[tuple[str, str, int], tuple[str, bool]] = {}
+    for seq, change in history:
+        row = change.row
+        rows[(table_of(type(row)).name, _json(list(key_of(row))), seq)] = (
+            _json(row.model_dump()), isinstance(change, Delete))
+    if not rows:
+        return
+    conn.execute(text(
+        "INSERT INTO projection_history (seq, model, key, row, deleted) SELECT * FROM unnest("
+        "CAST(:seq AS BIGINT[]), CAST(:model AS VARCHAR[]), CAST(CAST(:key AS TEXT[]) AS JSONB[]), "
+        "CAST(CAST(:row AS TEXT[]) AS JSONB[]), CAST(:deleted AS BOOLEAN[]))"),
+        {"seq": [k[2] for k in rows], "model": [k[0] for k in rows], "key": [k[1] for k in rows],
+         "row": [v[0] for v in rows.values()], "deleted": [v[1] for v in rows.values()]})
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 def _sql_type(column: Any) -> str:

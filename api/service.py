@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from api.projections import ProjectionBackend
+from api.personal import check_personal
 from contracts.orgs import OrgKey
+from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
 from ledger.appender import Appender, Clock, system_clock
 from ledger.checkpoint import NoteSigner, NoteVerifier
@@ -57,13 +59,14 @@ class LedgerService:
     appender: Appender
     committer: GroupCommitter
     pool: ProcessPoolExecutor = field(default_factory=verifier_pool)
+    blind_secret: bytes = b""
     # key id -> public key; never stale, since a key id is the hash of its public key.
     # Whether the key may sign at a given seq is decided at admission, not here.
     public_keys: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    async def open(cls, engine: AsyncEngine, signer: NoteSigner,
-                   clock: Clock = system_clock, max_batch: int = 2000) -> LedgerService:
+    async def open(cls, engine: AsyncEngine, signer: NoteSigner, clock: Clock = system_clock,
+                   max_batch: int = 2000, blind_secret: bytes = b"") -> LedgerService:
         async with engine.connect() as conn:
             meta = await conn.run_sync(store.read_meta)
             if meta is None:
@@ -73,7 +76,7 @@ class LedgerService:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
         service = cls(engine, meta.origin, signer.verifier(), appender,
-                      GroupCommitter(appender, max_batch))
+                      GroupCommitter(appender, max_batch), blind_secret=blind_secret)
         # Start the verifier processes now, not inside the first request.
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(service.pool, verify_many, [])
@@ -100,12 +103,28 @@ class LedgerService:
                 if ok:
                     signed.verified_with = self.public_keys[signed.key_id]
 
+    def accept(self, item: Any) -> SignedEntry:
+        """Parse one submission; a ``party.registered`` entry carries its person's personal
+        fields beside it (``"personal"``), checked here and never put in the entry."""
+        personal = item.pop("personal", None) if isinstance(item, dict) else None
+        signed = parse_submission(item, self.origin)
+        if signed.kind == "party.registered":
+            if personal is None:
+                raise Rejection("personal.missing",
+                                'a party is registered with its "personal" fields beside the entry')
+            now = self.appender.clock()
+            signed.attachment = check_personal(signed, personal, self.blind_secret,
+                                               (now + CHINA_STANDARD_TIME).date(), now)
+        elif personal is not None:
+            raise Rejection("personal.unexpected", "only party.registered carries personal fields")
+        return signed
+
     async def submit(self, items: Sequence[Any]) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order."""
         parsed: list[SignedEntry | Rejection] = []
         for item in items:
             try:
-                parsed.append(parse_submission(item, self.origin))
+                parsed.append(self.accept(item))
             except Rejection as r:
                 parsed.append(r)
         well_formed = [p for p in parsed if isinstance(p, SignedEntry)]

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import orgs
+from contracts import (
+    certificates,
+    homesteads,
+    households,
+    land,
+    membership,
+    orgs,
+    parties,
+    policy,
+)
 from contracts.errors import RuleViolation
 from contracts.registry import RULES, RecordContext, Rule
-from contracts.state import Key, StagedState, State
+from contracts.state import Change, Key, StagedState, State
 from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
 
 # Rule modules register their kinds on import; the list is the catalogue of entry kinds.
-RULE_MODULES = (orgs,)
+RULE_MODULES = (orgs, policy, parties, households, membership, land, homesteads, certificates)
 PROJECTION_MODELS = tuple(model for module in RULE_MODULES for model in module.TABLES)
 
 
@@ -70,9 +79,9 @@ def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
     return wanted
 
 
-def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -> None:
-    """Check ``signed`` as record ``seq`` and stage its changes; on ``RuleViolation`` nothing
-    is staged, so a rejected entry leaves no trace in the batch."""
+def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -> list[Change]:
+    """Check ``signed`` as record ``seq``, stage its changes and return them; on
+    ``RuleViolation`` nothing is staged, so a rejected entry leaves no trace in the batch."""
     rule = RULES.get(signed.kind)
     if rule is None:
         raise RuleViolation("entry.unknown_kind", f"no rule handles entry kind {signed.kind!r}")
@@ -83,4 +92,6 @@ def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -
                             f"signature does not verify with key {signed.key_id}", status=422)
     payload = decoded_payload(rule, signed)
     ctx = RecordContext(seq, recorded_at, signed.id, signed.kind, signed.actor, signed.key_id)
-    state.stage(list(rule.apply(state, ctx, payload)))
+    changes = list(rule.apply(state, ctx, payload))
+    state.stage(changes)
+    return changes

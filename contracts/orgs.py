@@ -16,6 +16,12 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
+from contracts.identifiers import (
+    VILLAGE_COLLECTIVE_PREFIX,
+    InvalidIdentifier,
+    validate_area_code,
+    validate_credit_code,
+)
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Key, Put, State, make
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
@@ -45,6 +51,8 @@ class Org(SQLModel, table=True):
     type: str = Field(index=True)
     parent_id: str | None = Field(default=None, index=True)
     registered_seq: int = Field(sa_type=BigInteger)
+    area_code: str | None = Field(default=None, index=True)  # county 6, township 9, village 12
+    credit_code: str | None = Field(default=None, index=True)  # unified social credit code
 
 
 class OrgKey(SQLModel, table=True):
@@ -68,6 +76,8 @@ class OrgRegistered(Payload, frozen=True):
     type: str
     parent: OrgId | None
     public_keys: Annotated[list[PublicKeyB64], msgspec.Meta(min_length=1, max_length=MAX_KEYS_PER_ENTRY)]
+    area_code: str | None = None
+    credit_code: str | None = None
 
 
 class KeyAdded(Payload, frozen=True):
@@ -133,6 +143,39 @@ def _key_rows(p: KeyAdded, rec: RecordContext) -> list[tuple[type, Key]]:
     return [(Org, (p.org,)), (Org, (rec.actor,))] + [(OrgKey, k) for k in _key_ids([p.public_key])]
 
 
+AREA_LEVEL = {"county": "county", "township": "township", "village_collective": "village"}
+CREDIT_CODE_REQUIRED = frozenset({"village_collective", "developer"})
+
+
+def check_codes(state: State, p: OrgRegistered, parent: Org | None) -> None:
+    """Counties, townships and villages carry area codes extending their parent's; village
+    collectives (prefix N2) and developers carry a valid unified social credit code."""
+    level = AREA_LEVEL.get(p.type)
+    try:
+        if level is not None:
+            if p.area_code is None:
+                raise InvalidIdentifier(f"a {p.type} needs its {level} area code")
+            parent_code = parent.area_code if parent and level != "county" else None
+            validate_area_code(p.area_code, level, parent_code)
+        elif p.area_code is not None:
+            raise InvalidIdentifier(f"a {p.type} has no area code of its own")
+        if p.credit_code is None:
+            if p.type in CREDIT_CODE_REQUIRED:
+                raise InvalidIdentifier(f"a {p.type} needs its unified social credit code")
+        else:
+            validate_credit_code(p.credit_code)
+            if p.type == "village_collective" and not p.credit_code.startswith(
+                    VILLAGE_COLLECTIVE_PREFIX):
+                raise InvalidIdentifier(
+                    f"a village collective's credit code starts {VILLAGE_COLLECTIVE_PREFIX}")
+    except InvalidIdentifier as e:
+        raise RuleViolation("org.invalid_code", str(e)) from e
+    if p.area_code is not None and state.find(Org, area_code=p.area_code):
+        raise RuleViolation("org.code_taken", f"area code {p.area_code} is already registered")
+    if p.credit_code is not None and state.find(Org, credit_code=p.credit_code):
+        raise RuleViolation("org.code_taken", f"credit code {p.credit_code} is already registered")
+
+
 @rule("org.registered", OrgRegistered, prefetch=_org_rows)
 def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
     if p.type not in ORG_TYPES:
@@ -154,8 +197,10 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
         if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
             raise RuleViolation("org.type_not_allowed",
                                 f"a {parent.type} cannot register a {p.type}", status=422)
+    parent_org = state.get(Org, p.parent) if p.parent else None
+    check_codes(state, p, parent_org)
     org = make(Org, id=p.id, name=p.name, type=p.type, parent_id=p.parent,
-               registered_seq=rec.seq)
+               registered_seq=rec.seq, area_code=p.area_code, credit_code=p.credit_code)
     return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
 
 

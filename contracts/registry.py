@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -16,6 +17,9 @@ from sqlmodel import SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.state import Change, Key, State
+from ledger.entry import parse_time
+
+CHINA_STANDARD_TIME = timedelta(hours=8)
 
 P = TypeVar("P", bound=msgspec.Struct)
 
@@ -30,6 +34,12 @@ class RecordContext:
     kind: str
     actor: str
     key_id: str
+
+    @property
+    def local_date(self) -> date:
+        """The record's date in China Standard Time (UTC+8, no daylight saving): the date
+        notice periods, terms and validity are counted in."""
+        return (parse_time(self.recorded_at) + CHINA_STANDARD_TIME).date()
 
 
 RuleFn = Callable[[State, RecordContext, Any], Iterable[Change]]

@@ -69,8 +69,17 @@ class Put:
 
 @dataclass(frozen=True, slots=True)
 class Delete:
-    model: type[SQLModel]
-    key: Key
+    """Delete ``row`` (as it was read: the history keeps what was deleted)."""
+
+    row: SQLModel
+
+    @property
+    def model(self) -> type[SQLModel]:
+        return type(self.row)
+
+    @property
+    def key(self) -> Key:
+        return key_of(self.row)
 
 
 Change = Put | Delete

@@ -59,6 +59,9 @@ class SignedEntry:
     signature: bytes
     verified_with: bytes | None = None
     decoded: Any = None  # the payload as the rules' schema decoded it, once (a cache)
+    # Data that travels with the entry but is not part of it (never hashed, never signed),
+    # written in the append transaction only if the entry is admitted.
+    attachment: Any = None
 
     @property
     def id(self) -> str:

@@ -28,6 +28,8 @@ class LedgerFixture:
     client: LedgerClient
     clock: Callable[[], datetime]
     keys: dict[str, KeyFile] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=lambda: {"county": "371003"})
+    serial: int = 0
 
     @property
     def origin(self) -> str:
@@ -47,15 +49,40 @@ class LedgerFixture:
     async def size(self) -> int:
         return int((await self.client.get("/healthz"))["size"])
 
+    def org_payload(self, parent: str, org_id: str, org_type: str, name: str | None = None,
+                    key: KeyFile | None = None) -> dict[str, Any]:
+        """An ``org.registered`` payload with valid codes under ``parent`` (remembered)."""
+        key = key or KeyFile(org_id, SigningKey.generate())
+        payload: dict[str, Any] = {"id": org_id, "name": name or org_id, "type": org_type,
+                                   "parent": parent, "public_keys": [b64(key.key.public_key)]}
+        parent_code = self.codes.get(parent, "371003")
+        if org_type in ("township", "village_collective"):
+            self.serial += 1
+            payload["area_code"] = f"{parent_code}{self.serial % 1000:03d}"
+        if org_type in ("village_collective", "developer"):
+            self.serial += 1
+            prefix = "N2" if org_type == "village_collective" else "91"
+            payload["credit_code"] = credit_code(prefix, parent_code[:6], self.serial)
+        return payload
+
     async def register(self, parent: str, org_id: str, org_type: str, name: str | None = None
                        ) -> KeyFile:
         """Register an organisation under ``parent`` with a fresh key; returns its key file."""
         key = KeyFile(org_id, SigningKey.generate())
-        await self.client.append(self.keys[parent], "org.registered", {
-            "id": org_id, "name": name or org_id, "type": org_type, "parent": parent,
-            "public_keys": [b64(key.key.public_key)]})
+        payload = self.org_payload(parent, org_id, org_type, name, key)
+        await self.client.append(self.keys[parent], "org.registered", payload)
         self.keys[org_id] = key
+        if "area_code" in payload:
+            self.codes[org_id] = payload["area_code"]
         return key
+
+
+def credit_code(prefix: str, area: str, serial: int) -> str:
+    """A valid unified social credit code: prefix, 6-digit area, serial, check character."""
+    from contracts.identifiers import credit_code_check_char
+
+    first17 = f"{prefix}{area}{serial:09d}"
+    return first17 + credit_code_check_char(first17)
 
 
 @asynccontextmanager

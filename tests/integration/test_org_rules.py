@@ -8,9 +8,9 @@ from ledger.signing import KeyFile, SigningKey, b64
 from tests.support import LedgerFixture
 
 
-def org(org_id: str, org_type: str, parent: str | None) -> dict[str, object]:
+def org(org_id: str, org_type: str, parent: str | None, **codes: str) -> dict[str, object]:
     return {"id": org_id, "name": org_id, "type": org_type, "parent": parent,
-            "public_keys": [b64(SigningKey.generate().public_key)]}
+            "public_keys": [b64(SigningKey.generate().public_key)], **codes}
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +29,14 @@ async def refused(ledger: LedgerFixture, key: KeyFile, kind: str, payload: dict,
 
 
 async def test_second_root_refused(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered", org("county2", "county", None),
-                  "org.root_exists")
+    await refused(tree, tree.keys["county"], "org.registered",
+                  org("county2", "county", None, area_code="371082"), "org.root_exists")
 
 
 async def test_already_registered(tree: LedgerFixture) -> None:
     await refused(tree, tree.keys["county"], "org.registered",
-                  org("wenden-town", "township", "county"), "org.already_registered")
+                  org("wenden-town", "township", "county", area_code="371003777"),
+                  "org.already_registered")
 
 
 async def test_unknown_type(tree: LedgerFixture) -> None:
@@ -44,18 +45,49 @@ async def test_unknown_type(tree: LedgerFixture) -> None:
 
 
 async def test_unknown_parent(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered", org("p2", "township", "ghost"),
-                  "org.unknown_parent")
+    await refused(tree, tree.keys["county"], "org.registered",
+                  org("p2", "township", "ghost", area_code="371003778"), "org.unknown_parent")
 
 
 async def test_only_the_parent_registers(tree: LedgerFixture) -> None:
     await refused(tree, tree.keys["county"], "org.registered",
-                  org("p3", "village_collective", "wenden-town"), "org.not_authorised")
+                  tree.org_payload("wenden-town", "p3", "village_collective"), "org.not_authorised")
 
 
 async def test_type_not_allowed_under_parent(tree: LedgerFixture) -> None:
     await refused(tree, tree.keys["wenden-town"], "org.registered",
-                  org("p4", "developer", "wenden-town"), "org.type_not_allowed")
+                  tree.org_payload("wenden-town", "p4", "developer"), "org.type_not_allowed")
+
+
+async def test_township_code_must_extend_county_code(tree: LedgerFixture) -> None:
+    await refused(tree, tree.keys["county"], "org.registered",
+                  org("p5", "township", "county", area_code="371082101"), "org.invalid_code")
+
+
+async def test_township_without_code(tree: LedgerFixture) -> None:
+    await refused(tree, tree.keys["county"], "org.registered", org("p6", "township", "county"),
+                  "org.invalid_code")
+
+
+async def test_village_credit_code_bad_check_digit(tree: LedgerFixture) -> None:
+    payload = tree.org_payload("wenden-town", "p7", "village_collective")
+    code = payload["credit_code"]
+    payload["credit_code"] = code[:-1] + ("0" if code[-1] != "0" else "1")
+    await refused(tree, tree.keys["wenden-town"], "org.registered", payload, "org.invalid_code")
+
+
+async def test_village_credit_code_must_start_n2(tree: LedgerFixture) -> None:
+    from tests.support import credit_code
+
+    payload = tree.org_payload("wenden-town", "p8", "village_collective")
+    payload["credit_code"] = credit_code("N3", "371003", 99)
+    await refused(tree, tree.keys["wenden-town"], "org.registered", payload, "org.invalid_code")
+
+
+async def test_area_code_taken(tree: LedgerFixture) -> None:
+    payload = tree.org_payload("county", "p9", "township")
+    payload["area_code"] = tree.codes["wenden-town"]
+    await refused(tree, tree.keys["county"], "org.registered", payload, "org.code_taken")
 
 
 async def test_key_registered_twice(tree: LedgerFixture) -> None:

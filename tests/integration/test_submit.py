@@ -13,10 +13,13 @@ from ledger.signing import KeyFile, SigningKey, b64
 from tests.support import LedgerFixture
 
 
+_serial = iter(range(100, 1000))
+
+
 def township(org_id: str, key: KeyFile | None = None) -> dict[str, object]:
     key = key or KeyFile(org_id, SigningKey.generate())
     return {"id": org_id, "name": f"{org_id}镇", "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)]}
+            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{next(_serial)}"}
 
 
 async def test_receipt_verifies_offline(ledger: LedgerFixture) -> None:

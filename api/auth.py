@@ -1,0 +1,103 @@
+"""Who is asking: requests signed with an organisation's ledger key.
+
+``Authorization: Signature key="KEY_ID",ts="RFC3339",sig="BASE64"`` where ``sig`` is Ed25519
+over ``rural-ledger/request/v1\\n ORIGIN \\n METHOD \\n PATH?QUERY \\n TS \\n SHA256HEX(body)``.
+The key must be registered in the ledger and not revoked, and ``ts`` within five minutes of the
+server's clock. The caller is the key's organisation; roles come from its place in the tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.problems import ApiProblem
+from contracts.orgs import Org, OrgKey
+from ledger.entry import format_time, parse_time
+from ledger.signing import KeyFile, b64, decode_b64, verify_signature
+
+REQUEST_CONTEXT = b"rural-ledger/request/v1\n"
+MAX_SKEW = timedelta(minutes=5)
+HEADER = re.compile(r'^Signature key="([0-9a-f]{16})",ts="([^"]+)",sig="([A-Za-z0-9+/=]+)"$')
+
+
+def request_message(origin: str, method: str, target: str, ts: str, body: bytes) -> bytes:
+    parts = (origin, method.upper(), target, ts, hashlib.sha256(body).hexdigest())
+    return REQUEST_CONTEXT + "\n".join(parts).encode()
+
+
+class SignedRequests(httpx.Auth):
+    """httpx authentication that signs every request with an organisation's key file."""
+
+    requires_request_body = True
+
+    def __init__(self, key: KeyFile, origin: str, clock: type[datetime] = datetime) -> None:
+        self.key, self.origin, self.clock = key, origin, clock
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        from datetime import UTC
+
+        ts = format_time(self.clock.now(UTC))
+        target = request.url.raw_path.decode()
+        sig = self.key.key.sign(request_message(self.origin, request.method, target, ts,
+                                                request.content))
+        request.headers["Authorization"] = (
+            f'Signature key="{self.key.key.key_id}",ts="{ts}",sig="{b64(sig)}"')
+        yield request
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated organisation and the chain of organisations above it."""
+
+    org: Org
+    ancestors: tuple[str, ...]
+
+    def governs(self, org_id: str | None, chain: tuple[str, ...]) -> bool:
+        """True when the caller is ``org_id`` or one of its ancestors (``chain``)."""
+        return org_id is not None and (self.org.id == org_id or self.org.id in chain)
+
+
+async def org_chain(session: AsyncSession, org_id: str | None) -> tuple[str, ...]:
+    """The ancestors of ``org_id``, nearest first."""
+    chain: list[str] = []
+    current = await session.get(Org, org_id) if org_id else None
+    while current is not None and current.parent_id and len(chain) < 16:
+        chain.append(current.parent_id)
+        current = await session.get(Org, current.parent_id)
+    return tuple(chain)
+
+
+async def authenticate(session: AsyncSession, origin: str, header: str | None, method: str,
+                       target: str, body: bytes, now: datetime) -> Caller:
+    """The organisation that signed this request, or a 401 problem saying why not."""
+    if not header:
+        raise ApiProblem(401, "auth.required", "sign the request with an organisation key "
+                                               '(Authorization: Signature key=...,ts=...,sig=...)')
+    match = HEADER.match(header)
+    if not match:
+        raise ApiProblem(401, "auth.malformed", "the Authorization header is not a Signature")
+    key_id, ts, sig = match.groups()
+    try:
+        at = parse_time(ts)
+        signature = decode_b64(sig, size=64, what="sig")
+    except ValueError as e:
+        raise ApiProblem(401, "auth.malformed", str(e)) from e
+    if abs(now - at) > MAX_SKEW:
+        raise ApiProblem(401, "auth.stale", f"request time {ts} is not within 5 minutes of now")
+    key = await session.get(OrgKey, key_id)
+    if key is None or key.revoked_seq is not None:
+        raise ApiProblem(401, "auth.unknown_key", f"key {key_id} is not a current ledger key")
+    public = decode_b64(key.public_key, size=32, what="public key")
+    if not verify_signature(public, signature, request_message(origin, method, target, ts, body)):
+        raise ApiProblem(401, "auth.bad_signature", "the request signature does not verify")
+    org = await session.get(Org, key.org_id)
+    if org is None:
+        raise ApiProblem(401, "auth.unknown_key", f"key {key_id} has no organisation")
+    return Caller(org, await org_chain(session, org.id))

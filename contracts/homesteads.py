@@ -1,0 +1,138 @@
+"""Homesteads (宅基地使用权): one household, one homestead, within the county's area cap for
+the zone; transfer only to a qualifying member household of the same collective; voluntary
+paid withdrawal (有偿退出) to the collective, the route for settled farmers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
+from contracts.errors import RuleViolation
+from contracts.households import Household, household_of, require_collective
+from contracts.identifiers import InvalidIdentifier, validate_parcel_code
+from contracts.land import Area, ContractId, is_member_household
+from contracts.parties import Sha256Hex, Uuid
+from contracts.policy import policy_for
+from contracts.registry import Payload, RecordContext, rule
+from contracts.state import Change, Put, State, make
+
+Zone = Literal["suburb", "plain", "plain_saline", "hilly_flat", "hilly_slope"]
+
+
+class Homestead(SQLModel, table=True):
+    __tablename__ = "homesteads"
+    id: str = Field(primary_key=True)
+    collective_id: str = Field(index=True)
+    household_id: str = Field(index=True)
+    plot_code: str = Field(index=True)
+    area_m2: int
+    zone: str
+    certificate_no: str
+    status: str = "held"  # held | withdrawn
+    granted_seq: int = Field(sa_type=BigInteger)
+    withdrawn_seq: int | None = Field(default=None, sa_type=BigInteger)
+    compensation: str | None = None  # cash | voucher
+    compensation_fen: int | None = Field(default=None, sa_type=BigInteger)
+    for_reclamation: bool = False
+
+
+TABLES = (Homestead,)
+
+
+class HomesteadGranted(Payload, frozen=True):
+    homestead: ContractId
+    household: Uuid
+    plot_code: str
+    area_m2: Area
+    zone: Zone
+    certificate_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class HomesteadTransferred(Payload, frozen=True):
+    homestead: ContractId
+    to_household: Uuid
+    agreement: Sha256Hex
+
+
+class HomesteadWithdrawn(Payload, frozen=True):
+    homestead: ContractId
+    compensation: Literal["cash", "voucher"]
+    compensation_fen: Annotated[int, msgspec.Meta(ge=0, le=10**13)]
+    agreement: Sha256Hex
+
+
+def held_homestead(state: State, household_id: str) -> Homestead | None:
+    held = [h for h in state.find(Homestead, household_id=household_id) if h.status == "held"]
+    return held[0] if held else None
+
+
+def homestead_of(state: State, homestead_id: str, collective_id: str) -> Homestead:
+    h = state.get(Homestead, homestead_id)
+    if h is None or h.collective_id != collective_id or h.status != "held":
+        raise RuleViolation("homestead.unknown", f"no held homestead {homestead_id} in {collective_id}")
+    return h
+
+
+def _no_homestead_yet(state: State, household: Household) -> None:
+    if household.house_given_up:
+        raise RuleViolation("homestead.house_given_up",
+                            "a household that sold, rented out or gave away its house gets no new "
+                            "homestead")
+    held = held_homestead(state, household.id)
+    if held is not None:
+        raise RuleViolation("homestead.already_has_one",
+                            f"one household, one homestead: it holds {held.id}")
+
+
+@rule("homestead.granted", HomesteadGranted)
+def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
+    collective = require_collective(state, rec.actor)
+    household = household_of(state, p.household, rec.actor)
+    if state.get(Homestead, p.homestead) is not None:
+        raise RuleViolation("homestead.exists", f"homestead {p.homestead} exists")
+    try:
+        validate_parcel_code(p.plot_code, collective.area_code or "")
+    except InvalidIdentifier as e:
+        raise RuleViolation("homestead.invalid_plot_code", str(e)) from e
+    if any(h.status == "held" for h in state.find(Homestead, plot_code=p.plot_code)):
+        raise RuleViolation("homestead.plot_taken", f"plot {p.plot_code} is already granted")
+    cap = policy_for(state, rec.actor).homestead_cap_m2.get(p.zone)
+    if cap is None or p.area_m2 > cap:
+        raise RuleViolation("homestead.over_cap",
+                            f"{p.area_m2} m² exceeds the {p.zone} cap of {cap} m²")
+    _no_homestead_yet(state, household)
+    return [Put(make(Homestead, id=p.homestead, collective_id=rec.actor, household_id=p.household,
+                     plot_code=p.plot_code, area_m2=p.area_m2, zone=p.zone,
+                     certificate_no=p.certificate_no, status="held", granted_seq=rec.seq,
+                     withdrawn_seq=None, compensation=None, compensation_fen=None,
+                     for_reclamation=False))]
+
+
+@rule("homestead.transferred", HomesteadTransferred)
+def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
+    h = homestead_of(state, p.homestead, rec.actor)
+    target = state.get(Household, p.to_household)
+    if (target is None or target.collective_id != rec.actor
+            or not is_member_household(state, p.to_household)):
+        raise RuleViolation("homestead.transferee_not_member",
+                            "a homestead passes only to a member household of the same collective; "
+                            "urban residents may not buy")
+    if target.id == h.household_id:
+        raise RuleViolation("homestead.same_household", "the household already holds it")
+    _no_homestead_yet(state, target)
+    seller = household_of(state, h.household_id, rec.actor)
+    return [Put(h.model_copy(update={"household_id": target.id})),
+            Put(seller.model_copy(update={"house_given_up": True}))]
+
+
+@rule("homestead.withdrawn", HomesteadWithdrawn)
+def withdraw_homestead(state: State, rec: RecordContext, p: HomesteadWithdrawn) -> list[Change]:
+    h = homestead_of(state, p.homestead, rec.actor)
+    household = household_of(state, h.household_id, rec.actor)
+    return [Put(h.model_copy(update={
+                "status": "withdrawn", "withdrawn_seq": rec.seq, "compensation": p.compensation,
+                "compensation_fen": p.compensation_fen, "for_reclamation": True})),
+            Put(household.model_copy(update={"house_given_up": True}))]

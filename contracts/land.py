@@ -1,0 +1,296 @@
+"""Contracted land (土地承包经营权): ownership stays with the collective, the contracting right
+with the household, and the management right may be transferred.
+
+Kinds: ``land.contract_issued``, ``land.contract_extended``, ``land.management_transferred``
+(lease, sub-contract or contribution as shares; filed with the collective; term within the
+remaining contract term; agricultural use unchanged), ``land.contracting_right_transferred``
+and ``land.contracts_exchanged`` (only between member households of the same collective, with
+its consent), ``land.returned`` (voluntary, with written notice).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import BigInteger
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from contracts.errors import RuleViolation
+from contracts.households import Household, HouseholdMember, household_of, require_collective
+from contracts.identifiers import InvalidIdentifier, validate_parcel_code
+from contracts.membership import HOLDING, Membership
+from contracts.parties import Sha256Hex, Uuid
+from contracts.policy import policy_for
+from contracts.registry import Payload, RecordContext, rule
+from contracts.state import Change, Put, State, make
+
+Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
+ContractId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+Boundary = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class LandContract(SQLModel, table=True):
+    __tablename__ = "land_contracts"
+    id: str = Field(primary_key=True)
+    collective_id: str = Field(index=True)
+    household_id: str = Field(index=True)
+    certificate_no: str
+    term_start: date
+    term_end: date
+    status: str = "active"  # active | returned
+    issued_seq: int = Field(sa_type=BigInteger)
+    returned_on: date | None = None
+
+
+class Parcel(SQLModel, table=True):
+    __tablename__ = "parcels"
+    code: str = Field(primary_key=True)  # 19 digits under the village code
+    contract_id: str = Field(index=True)
+    area_m2: int
+    land_class: str
+    boundaries: dict[str, Any] = Field(sa_type=JSONB)
+
+
+class ManagementTransfer(SQLModel, table=True):
+    __tablename__ = "management_transfers"
+    id: str = Field(primary_key=True)
+    contract_id: str = Field(index=True)
+    mode: str  # lease | subcontract | shares
+    transferee: str
+    parcels: list[str] = Field(sa_type=JSONB)
+    term_start: date
+    term_end: date
+    filed_seq: int = Field(sa_type=BigInteger)
+
+
+TABLES = (LandContract, Parcel, ManagementTransfer)
+
+
+class Boundaries(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    east: Boundary
+    south: Boundary
+    west: Boundary
+    north: Boundary
+
+
+class ParcelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    area_m2: Area
+    land_class: Literal["arable", "garden", "forest", "grassland", "other"]
+    boundaries: Boundaries
+
+
+class ContractIssued(Payload, frozen=True):
+    contract: ContractId
+    household: Uuid
+    certificate_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    term_start: date
+    term_end: date
+    parcels: Annotated[list[ParcelSpec], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class ContractExtended(Payload, frozen=True):
+    contract: ContractId
+    term_end: date
+
+
+class ManagementTransferred(Payload, frozen=True):
+    transfer: ContractId
+    contract: ContractId
+    mode: Literal["lease", "subcontract", "shares"]
+    transferee: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    parcels: Annotated[list[str], msgspec.Meta(min_length=1, max_length=200)]
+    term_start: date
+    term_end: date
+    agricultural_use: bool
+    written_contract: Sha256Hex
+    household_consent: Sha256Hex
+
+
+class ContractingRightTransferred(Payload, frozen=True):
+    contract: ContractId
+    to_household: Uuid
+    consent: Sha256Hex
+
+
+class ContractsExchanged(Payload, frozen=True):
+    contract: ContractId
+    parcels: Annotated[list[str], msgspec.Meta(min_length=1)]
+    other_contract: ContractId
+    other_parcels: Annotated[list[str], msgspec.Meta(min_length=1)]
+    consent: Sha256Hex
+
+
+class LandReturned(Payload, frozen=True):
+    contract: ContractId
+    notice_date: date
+    effective_date: date
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    for day in (d.day, 30, 29, 28):
+        try:
+            return d.replace(year=d.year + y, month=m + 1, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def contract_of(state: State, contract_id: str, collective_id: str) -> LandContract:
+    c = state.get(LandContract, contract_id)
+    if c is None or c.collective_id != collective_id:
+        raise RuleViolation("land.unknown_contract",
+                            f"no contract {contract_id} issued by {collective_id}")
+    if c.status != "active":
+        raise RuleViolation("land.contract_not_active", f"contract {contract_id} is {c.status}")
+    return c
+
+
+def is_member_household(state: State, household_id: str) -> bool:
+    """True when at least one person of the household is a member of its collective."""
+    household = state.get(Household, household_id)
+    if household is None or household.status != "active":
+        return False
+    for person in state.find(HouseholdMember, household_id=household_id):
+        m = state.get(Membership, person.party_id)
+        if m is not None and m.collective_id == household.collective_id and m.status in HOLDING:
+            return True
+    return False
+
+
+def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]:
+    found = []
+    for code in codes:
+        parcel = state.get(Parcel, code)
+        if parcel is None or parcel.contract_id != contract_id:
+            raise RuleViolation("land.parcel_not_in_contract",
+                                f"parcel {code} is not in contract {contract_id}")
+        found.append(parcel)
+    return found
+
+
+@rule("land.contract_issued", ContractIssued)
+def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
+    collective = require_collective(state, rec.actor)
+    household_of(state, p.household, rec.actor)
+    if state.get(LandContract, p.contract) is not None:
+        raise RuleViolation("land.contract_exists", f"contract {p.contract} exists")
+    policy = policy_for(state, rec.actor)
+    if p.term_end <= p.term_start:
+        raise RuleViolation("land.bad_term", "a term ends after it starts")
+    arable = any(x.land_class == "arable" for x in p.parcels)
+    if arable and p.term_end > add_years(p.term_start, policy.arable_contract_years):
+        raise RuleViolation("land.term_too_long",
+                            f"arable land is contracted for {policy.arable_contract_years} years")
+    for old in state.find(LandContract, household_id=p.household):
+        if old.status == "returned" and old.term_end > rec.local_date:
+            raise RuleViolation("land.returned_no_new_land",
+                                f"the household returned {old.id}; no new land before {old.term_end}")
+    changes: list[Change] = [Put(make(
+        LandContract, id=p.contract, collective_id=rec.actor, household_id=p.household,
+        certificate_no=p.certificate_no, term_start=p.term_start, term_end=p.term_end,
+        status="active", issued_seq=rec.seq, returned_on=None))]
+    for spec in p.parcels:
+        try:
+            validate_parcel_code(spec.code, collective.area_code or "")
+        except InvalidIdentifier as e:
+            raise RuleViolation("land.invalid_parcel_code", str(e)) from e
+        held = state.get(Parcel, spec.code)
+        if held is not None:
+            raise RuleViolation("land.parcel_taken",
+                                f"parcel {spec.code} is under contract {held.contract_id}")
+        changes.append(Put(make(Parcel, code=spec.code, contract_id=p.contract,
+                                area_m2=spec.area_m2, land_class=spec.land_class,
+                                boundaries=msgspec.to_builtins(spec.boundaries))))
+    if len({x.code for x in p.parcels}) != len(p.parcels):
+        raise RuleViolation("land.parcel_taken", "a parcel is listed twice")
+    return changes
+
+
+@rule("land.contract_extended", ContractExtended)
+def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> list[Change]:
+    c = contract_of(state, p.contract, rec.actor)
+    years = policy_for(state, rec.actor).contract_extension_years
+    if not c.term_end < p.term_end <= add_years(c.term_end, years):
+        raise RuleViolation("land.bad_extension",
+                            f"an extension runs past {c.term_end} by at most {years} years")
+    return [Put(c.model_copy(update={"term_end": p.term_end}))]
+
+
+@rule("land.management_transferred", ManagementTransferred)
+def transfer_management(state: State, rec: RecordContext, p: ManagementTransferred) -> list[Change]:
+    c = contract_of(state, p.contract, rec.actor)
+    if state.get(ManagementTransfer, p.transfer) is not None:
+        raise RuleViolation("land.transfer_exists", f"transfer {p.transfer} exists")
+    if not p.agricultural_use:
+        raise RuleViolation("land.use_change_forbidden",
+                            "a management-right transfer keeps the land in agricultural use")
+    if not p.term_start < p.term_end:
+        raise RuleViolation("land.bad_term", "a term ends after it starts")
+    if p.term_end > c.term_end:
+        raise RuleViolation("land.term_exceeds_contract",
+                            f"the transfer ends {p.term_end}, after the contract term "
+                            f"({c.term_end})")
+    parcels_of(state, p.contract, p.parcels)
+    for other in state.find(ManagementTransfer, contract_id=p.contract):
+        overlap = set(other.parcels) & set(p.parcels)
+        if overlap and other.term_start < p.term_end and p.term_start < other.term_end:
+            raise RuleViolation("land.parcel_already_transferred",
+                                f"{sorted(overlap)} are under transfer {other.id} until "
+                                f"{other.term_end}")
+    return [Put(make(ManagementTransfer, id=p.transfer, contract_id=p.contract, mode=p.mode,
+                     transferee=p.transferee, parcels=list(p.parcels), term_start=p.term_start,
+                     term_end=p.term_end, filed_seq=rec.seq))]
+
+
+@rule("land.contracting_right_transferred", ContractingRightTransferred)
+def transfer_contracting_right(state: State, rec: RecordContext,
+                               p: ContractingRightTransferred) -> list[Change]:
+    c = contract_of(state, p.contract, rec.actor)
+    target = state.get(Household, p.to_household)
+    if (target is None or target.collective_id != rec.actor
+            or not is_member_household(state, p.to_household)):
+        raise RuleViolation("land.transferee_not_member",
+                            "the contracting right passes only to a member household of the same "
+                            "collective")
+    if target.id == c.household_id:
+        raise RuleViolation("land.same_household", "the household already holds this contract")
+    return [Put(c.model_copy(update={"household_id": p.to_household}))]
+
+
+@rule("land.contracts_exchanged", ContractsExchanged)
+def exchange_contracts(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
+    a = contract_of(state, p.contract, rec.actor)
+    b = contract_of(state, p.other_contract, rec.actor)
+    if a.household_id == b.household_id:
+        raise RuleViolation("land.same_household", "an exchange is between two households")
+    if not (is_member_household(state, a.household_id)
+            and is_member_household(state, b.household_id)):
+        raise RuleViolation("land.transferee_not_member", "both households must be members")
+    moved = [x.model_copy(update={"contract_id": b.id}) for x in parcels_of(state, a.id, p.parcels)]
+    moved += [x.model_copy(update={"contract_id": a.id})
+              for x in parcels_of(state, b.id, p.other_parcels)]
+    return [Put(x) for x in moved]
+
+
+@rule("land.returned", LandReturned)
+def return_land(state: State, rec: RecordContext, p: LandReturned) -> list[Change]:
+    c = contract_of(state, p.contract, rec.actor)
+    months = policy_for(state, rec.actor).land_return_notice_months
+    if p.effective_date < add_months(p.notice_date, months):
+        raise RuleViolation("land.return_notice_too_short",
+                            f"a return takes effect {months} months after written notice")
+    if p.notice_date > rec.local_date:
+        raise RuleViolation("land.bad_notice_date", "the notice cannot be dated in the future")
+    return [Put(c.model_copy(update={"status": "returned", "returned_on": p.effective_date}))]
