@@ -18,6 +18,7 @@ from api.migrate import migrate
 from api.problems import EXCEPTION_HANDLERS
 from api.routes.entries import EntryController
 from api.routes.orgs import OrgController
+from api.routes.parties import PartyController
 from api.routes.proofs import ProofController
 from api.service import LedgerService, Service
 from ledger.appender import Clock, system_clock
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return state.service  # type: ignore[no-any-return]
 
     return Litestar(
-        route_handlers=[EntryController, ProofController, OrgController, health],
+        route_handlers=[EntryController, ProofController, OrgController, PartyController, health],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

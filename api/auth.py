@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,13 +37,12 @@ class SignedRequests(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, key: KeyFile, origin: str, clock: type[datetime] = datetime) -> None:
+    def __init__(self, key: KeyFile, origin: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.key, self.origin, self.clock = key, origin, clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        from datetime import UTC
-
-        ts = format_time(self.clock.now(UTC))
+        ts = format_time(self.clock())
         target = request.url.raw_path.decode()
         sig = self.key.key.sign(request_message(self.origin, request.method, target, ts,
                                                 request.content))

@@ -3,13 +3,17 @@ and submits them. Used by the tests, the seed generator and the command line."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from api.auth import SignedRequests
+from contracts.parties import personal_commitment
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.entry import build_entry, format_time
 from ledger.proofs import verify_inclusion
@@ -87,3 +91,44 @@ class LedgerClient:
     async def append(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
         """Sign and submit one entry."""
         return await self.submit(await self.sign(key, kind, payload, **kw))
+
+    def signed_by(self, key: KeyFile, clock: Callable[[], datetime] | None = None
+                  ) -> SignedRequests:
+        """httpx ``auth=`` that signs a request with ``key`` (reads of personal data)."""
+        if self._origin is None:
+            raise RuntimeError("call origin() first")
+        return SignedRequests(key, self._origin, clock or (lambda: datetime.now(UTC)))
+
+    async def blind_index(self, key: KeyFile, id_number: str, **kw: Any) -> str:
+        r = await self.http.post("/v1/parties/blind-index", json={"id_number": id_number},
+                                 auth=self.signed_by(key, **kw))
+        if r.status_code >= 400:
+            raise SubmitError(r.json())
+        return str(r.json()["blind_index"])
+
+    async def person_entry(self, key: KeyFile, person: Person, **kw: Any) -> dict[str, Any]:
+        """A signed ``party.registered`` entry with the person's personal fields beside it."""
+        clock = kw.pop("clock", None)
+        salt = secrets.token_bytes(32)
+        fields = person.fields()
+        payload = {"party": person.party, "commitment": personal_commitment(fields, salt),
+                   "blind_index": await self.blind_index(key, person.id_number, clock=clock)}
+        item = await self.sign(key, "party.registered", payload, **kw)
+        item["personal"] = {**fields, "salt": salt.hex()}
+        return item
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person's clear personal fields, as a village clerk enters them."""
+
+    party: str
+    name: str
+    id_number: str
+    sex: str
+    birth_date: str
+    phone: str
+
+    def fields(self) -> dict[str, str]:
+        return {"name": self.name, "id_number": self.id_number, "sex": self.sex,
+                "birth_date": self.birth_date, "phone": self.phone}

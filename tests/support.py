@@ -46,6 +46,9 @@ class LedgerFixture:
         """Submit and return the raw HTTP response (status and body), for rejection tests."""
         return await self.client.http.post("/v1/entries", json=self.sign(key, kind, payload, **kw))
 
+    async def origin_ready(self) -> str:
+        return await self.client.origin()
+
     async def size(self) -> int:
         return int((await self.client.get("/healthz"))["size"])
 
