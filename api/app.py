@@ -16,6 +16,7 @@ from api.database import make_engine, resolve_url
 from api.home import Home
 from api.migrate import migrate
 from api.problems import EXCEPTION_HANDLERS
+from api.routes.audit import AuditController
 from api.routes.entries import EntryController
 from api.routes.orgs import OrgController
 from api.routes.parties import PartyController
@@ -39,7 +40,9 @@ async def health(service: Service) -> dict[str, Any]:
     from ledger import store
 
     latest = await service.read(store.latest_checkpoint)
-    return {"status": "ok", "origin": service.origin, "size": latest.size if latest else 0}
+    return {"status": "ok" if service.read_only is None else "read-only",
+            "origin": service.origin, "size": latest.size if latest else 0,
+            "self_check": service.read_only or "passed"}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -68,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return state.service  # type: ignore[no-any-return]
 
     return Litestar(
-        route_handlers=[EntryController, ProofController, OrgController, PartyController, health],
+        route_handlers=[EntryController, ProofController, OrgController, AuditController,
+                        PartyController, health],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

@@ -68,6 +68,10 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "verify":
+        from api.bench_verify import run_verify_bench
+
+        return run_verify_bench(args.records, Path(args.reuse) if args.reuse else None)
     from api.bench import run_append_bench
 
     return asyncio.run(run_append_bench(args.entries, args.batch))
@@ -100,11 +104,19 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument("--out")
     keys.set_defaults(fn=cmd_keys)
 
-    bench = sub.add_parser("bench", help="benchmarks: `bench append`")
-    bench.add_argument("what", choices=["append"])
+    bench = sub.add_parser("bench", help="benchmarks: `bench append`, `bench verify`")
+    bench.add_argument("what", choices=["append", "verify"])
     bench.add_argument("--entries", type=int, default=20000)
     bench.add_argument("--batch", type=int, default=2000)
+    bench.add_argument("--records", type=int, default=1_000_000, help="bench verify: ledger size")
+    bench.add_argument("--reuse", metavar="DIR", help="bench verify: keep or reuse the bundle here")
     bench.set_defaults(fn=cmd_bench)
+
+    from api.verify_cli import add_verify_parser
+    from api.witness_cli import add_witness_parser
+
+    add_verify_parser(sub)
+    add_witness_parser(sub)
     return p
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -21,13 +22,16 @@ from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
 from ledger.appender import Appender, Clock, system_clock
-from ledger.checkpoint import NoteSigner, NoteVerifier
+from ledger.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
 from ledger.entry import SignedEntry, parse_submission
-from ledger.errors import IntegrityError, Rejection
+from ledger.errors import IntegrityError, MalformedError, Rejection
 from ledger.group_commit import GroupCommitter
-from ledger.merkle import CompactRange
+from ledger.merkle import CompactRange, NodeID, leaf_hash
 from ledger.proofs import consistency_nodes, inclusion_nodes
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
+
+
+log = logging.getLogger("rural_ledger.service")
 
 
 class NotInitialised(RuntimeError):
@@ -63,6 +67,9 @@ class LedgerService:
     # key id -> public key; never stale, since a key id is the hash of its public key.
     # Whether the key may sign at a given seq is decided at admission, not here.
     public_keys: dict[str, bytes] = field(default_factory=dict)
+    # Why the start-up self-check failed, if it did: the service then serves reads (so that
+    # auditors can see what is wrong) but refuses every write.
+    read_only: str | None = None
 
     @classmethod
     async def open(cls, engine: AsyncEngine, signer: NoteSigner, clock: Clock = system_clock,
@@ -71,12 +78,18 @@ class LedgerService:
             meta = await conn.run_sync(store.read_meta)
             if meta is None:
                 raise NotInitialised("the database holds no ledger: run `rural-ledger init`")
-            await conn.run_sync(self_check)
+            try:
+                await conn.run_sync(self_check, NoteVerifier.from_string(meta.operator_key))
+                read_only = None
+            except (IntegrityError, MalformedError) as e:
+                read_only = str(e)
+                log.error("self-check failed, refusing writes: %s", e)
         if str(signer.verifier()) != meta.operator_key:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
         service = cls(engine, meta.origin, signer.verifier(), appender,
-                      GroupCommitter(appender, max_batch), blind_secret=blind_secret)
+                      GroupCommitter(appender, max_batch), blind_secret=blind_secret,
+                      read_only=read_only)
         # Start the verifier processes now, not inside the first request.
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(service.pool, verify_many, [])
@@ -121,6 +134,9 @@ class LedgerService:
 
     async def submit(self, items: Sequence[Any]) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order."""
+        if self.read_only is not None:
+            raise Rejection("ledger.read_only", "the service refuses writes: its start-up "
+                            f"self-check failed ({self.read_only})", status=503)
         parsed: list[SignedEntry | Rejection] = []
         for item in items:
             try:
@@ -145,8 +161,10 @@ class LedgerService:
             return await conn.run_sync(fn, *args)
 
 
-def self_check(conn: Connection) -> None:
-    """The latest checkpoint must match the stored Merkle nodes and the record count."""
+def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:
+    """The latest checkpoint must match the stored Merkle nodes and the record count; with
+    ``operator``, its note must also verify and state the stored root, and the last record's
+    bytes must hash to the stored leaf. Raises ``IntegrityError`` naming what disagrees."""
     latest = store.latest_checkpoint(conn)
     count = store.record_count(conn)
     if latest is None:
@@ -161,6 +179,15 @@ def self_check(conn: Connection) -> None:
     if root != latest.root_hash:
         raise IntegrityError(f"stored nodes give root {root.hex()} at size {latest.size}, "
                              f"the checkpoint says {latest.root_hash.hex()}")
+    if operator is not None:
+        signed = open_checkpoint(latest.note, operator)
+        if (signed.size, signed.root_hash) != (latest.size, latest.root_hash):
+            raise IntegrityError(f"the checkpoint row of size {latest.size} does not match "
+                                 "its signed note")
+        [last] = store.read_records(conn, latest.size - 2, 1)
+        leaf = store.read_nodes(conn, [NodeID(0, last.seq)])[NodeID(0, last.seq)]
+        if not leaf_hash(last.body) == last.leaf_hash == leaf:
+            raise IntegrityError(f"record {last.seq}'s bytes do not hash to its stored leaf")
 
 
 def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:

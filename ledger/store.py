@@ -149,3 +149,70 @@ def read_checkpoints(conn: Connection, after: int, limit: int) -> list[StoredChe
                         .where(checkpoints.c.size > after).order_by(checkpoints.c.size)
                         .limit(limit)).all()
     return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]
+
+
+# Reads for exports and witnesses.
+
+def find_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
+    """Hashes of those of ``ids`` that are stored; unlike ``read_nodes`` a missing node is
+    left out, not an error (an export shows what is stored, the verifier judges it)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        text("SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
+             "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
+             "ON n.level = w.level AND n.idx = w.idx"),
+        {"levels": [i.level for i in wanted], "idxs": [i.index for i in wanted]},
+    ).all()
+    return {NodeID(r.level, r.idx): bytes(r.hash) for r in rows}
+
+
+def read_record_range(conn: Connection, after: int, last: int) -> list[StoredRecord]:
+    """Records with ``after < seq <= last``, in order."""
+    rows = conn.execute(select(records.c.seq, records.c.body, records.c.leaf_hash)
+                        .where(records.c.seq > after, records.c.seq <= last)
+                        .order_by(records.c.seq)).all()
+    return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
+
+
+def read_checkpoint_range(conn: Connection, after: int, last: int) -> list[StoredCheckpoint]:
+    """Checkpoints with ``after < size <= last``, smallest first."""
+    rows = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+                        .where(checkpoints.c.size > after, checkpoints.c.size <= last)
+                        .order_by(checkpoints.c.size)).all()
+    return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCosignature:
+    size: int
+    witness_key: str
+    line: str
+
+
+def cosignatures_for(conn: Connection, sizes: Sequence[int]) -> dict[int, list[StoredCosignature]]:
+    """Witness cosignatures held for checkpoints of ``sizes``, by size, oldest first."""
+    if not sizes:
+        return {}
+    rows = conn.execute(
+        text("SELECT size, witness_key, line FROM witness_cosignatures "
+             "WHERE size = ANY(CAST(:sizes AS bigint[])) ORDER BY size, created_at, witness_key"),
+        {"sizes": list(sizes)}).all()
+    found: dict[int, list[StoredCosignature]] = {}
+    for r in rows:
+        found.setdefault(r.size, []).append(StoredCosignature(r.size, r.witness_key, r.line))
+    return found
+
+
+def write_cosignature(conn: Connection, *, size: int, witness_key: str, name: str, key_hash: bytes,
+                      timestamp: int, signature: bytes, line: str, at: datetime) -> bool:
+    """Keep a witness's cosignature of checkpoint ``size``; False if that witness already
+    cosigned that size (the first one stays: the table is append-only)."""
+    result = conn.execute(
+        text("INSERT INTO witness_cosignatures (size, witness_key, name, key_hash, timestamp, "
+             "signature, line, created_at) VALUES (:size, :witness_key, :name, :key_hash, "
+             ":timestamp, :signature, :line, :at) ON CONFLICT (size, witness_key) DO NOTHING"),
+        {"size": size, "witness_key": witness_key, "name": name, "key_hash": key_hash,
+         "timestamp": timestamp, "signature": signature, "line": line, "at": at})
+    return bool(result.rowcount)

@@ -1,0 +1,288 @@
+"""Verifying a log from its export stream, without trusting whoever served it.
+
+``LogVerifier`` checks, as the lines of an export stream (``ledger.stream``) arrive:
+
+- every record is in canonical form, has the next seq (gapless), an entry of the right shape
+  for this ledger, and an entry id no earlier record used;
+- every leaf hash, and every stored Merkle node the stream carries, against the tree it
+  recomputes from the records;
+- every checkpoint: the operator's signature, its origin, that it comes exactly after the
+  record that makes its size, and that its root is the recomputed root at that size. Since all
+  checkpoint roots are recomputed from one sequence of records, each is a prefix of the next:
+  that is consistency between consecutive checkpoints, proven without a proof;
+- optionally, a checkpoint saved earlier (``known``): the tree must pass through it, or the log
+  shows a split view.
+
+It checks no entry signature: whose key may sign at a seq is the key history, which the rules
+above this package replay. It hands each record on as a ``VerifiedRecord``.
+
+Memory: the compact range (O(log n)), and one 16-byte id per record for uniqueness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint, parse_note
+from ledger.entry import RFC3339_UTC, Record, SignedEntry, parse_submission
+from ledger.errors import IntegrityError, MalformedError, Rejection
+from ledger.merkle import CompactRange, NodeID
+from ledger.signing import verify_signature
+from ledger.stream import CheckpointLine, End, Header, Line, NodeLine, RecordLine
+from ledger.witness import CosignerVerifier, cosignatures
+
+
+class AuditFailure(IntegrityError):
+    """The first thing found wrong: a stable ``code``, the ``seq`` it names (None when it
+    concerns no record) and, for a checkpoint, the range of records its root covers."""
+
+    def __init__(self, code: str, message: str, *, seq: int | None = None,
+                 first_seq: int | None = None) -> None:
+        super().__init__(f"{code}: {message}", seq=seq)
+        self.code = code
+        self.reason = message
+        self.first_seq = seq if first_seq is None else first_seq
+
+
+class UnusableInput(MalformedError):
+    """The input is not an export of this ledger at all (nothing can be said about the log)."""
+
+
+@dataclass(slots=True)
+class VerifiedRecord:
+    """A record whose bytes, place and shape are checked; its signature and rule are not."""
+
+    seq: int
+    recorded_at: str
+    signed: SignedEntry
+
+
+@dataclass(slots=True)
+class Witnessing:
+    """Cosignatures found on checkpoints by the witnesses the auditor knows."""
+
+    required: int
+    witnesses: tuple[CosignerVerifier, ...]
+    best_size: int = 0  # largest checkpoint with at least ``required`` cosignatures
+    best_by: tuple[str, ...] = ()
+
+
+@dataclass
+class LogVerifier:
+    """Streaming checks of one ledger's export; see the module docstring.
+
+    Preconditions: ``start`` is the compact range of the tree ``known`` (the checkpoint the
+    stream continues from, already checked against the operator key), or both are None and
+    the stream starts at record 0.
+    """
+
+    origin: str | None  # None: the header's (checkpoints and entries must then agree with it)
+    operator: NoteVerifier
+    start: CompactRange | None = None
+    known: Checkpoint | None = None
+    witnessing: Witnessing | None = None
+    expect: Checkpoint | None = None  # a checkpoint saved earlier the tree must pass through
+    tree: CompactRange = field(init=False)
+    checkpoint: Checkpoint | None = field(init=False, default=None)  # last checked
+    checkpoint_note: str = ""
+    header: Header | None = field(init=False, default=None)
+    ended: bool = field(init=False, default=False)
+    entry_ids: set[int] = field(init=False, default_factory=set)
+    _fresh: dict[NodeID, bytes] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tree = CompactRange(self.start.size, self.start.hashes) if self.start else CompactRange()
+        if self.known is not None:
+            if self.tree.size != self.known.size or self.tree.root() != self.known.root_hash:
+                raise UnusableInput("the saved compact range does not give the saved checkpoint")
+            self.checkpoint = self.known
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def feed(self, line: Line) -> VerifiedRecord | None:
+        """Check one line; a record line returns the checked record. Raises ``AuditFailure``
+        for what proves tampering, ``UnusableInput`` for what is not a usable export."""
+        if self.ended:
+            raise UnusableInput("lines after the end of the export")
+        if isinstance(line, Header):
+            self._check_header(line)
+            return None
+        if self.header is None:
+            raise UnusableInput("the export does not start with its header")
+        if isinstance(line, RecordLine):
+            self._check_nodes_complete()
+            return self._record(line.body)
+        if isinstance(line, NodeLine):
+            self._node(line)
+        elif isinstance(line, CheckpointLine):
+            self._check_nodes_complete()
+            self._checkpoint(line)
+        elif isinstance(line, End):
+            self._check_nodes_complete()
+            self._end(line)
+        return None
+
+    def resume(self) -> None:
+        """Accept a further export that continues where the last one ended."""
+        self.finish()
+        self.header, self.ended = None, False
+
+    def finish(self) -> None:
+        """The stream is over: it must have ended with its trailer."""
+        if not self.ended:
+            raise UnusableInput(f"the export stops after {self.size} records without its end "
+                                "line (cut off?)")
+
+    def _check_header(self, header: Header) -> None:
+        if self.header is not None:
+            raise UnusableInput("a second header inside the export")
+        if self.origin is None:
+            self.origin = header.origin
+        if header.origin != self.origin:
+            raise UnusableInput(f"the export is of ledger {header.origin!r}, not {self.origin!r}")
+        if header.after + 1 != self.tree.size:
+            raise UnusableInput(f"the export starts at record {header.after + 1}, "
+                                f"the verifier is at {self.tree.size}")
+        self.header = header
+
+    def _record(self, body: bytes) -> VerifiedRecord:
+        seq = self.tree.size
+        try:
+            doc = msgspec.json.decode(body)
+        except msgspec.DecodeError as e:
+            raise AuditFailure("record.malformed", f"record is not JSON: {e}", seq=seq) from e
+        if not isinstance(doc, dict) or set(doc) != {"entry", "recorded_at", "seq", "sig"}:
+            raise AuditFailure("record.malformed",
+                               "a record has exactly entry, recorded_at, seq and sig", seq=seq)
+        if doc["seq"] != seq or type(doc["seq"]) is not int:
+            raise AuditFailure("record.out_of_place",
+                               f"expected the record of seq {seq}, found seq {doc['seq']!r} "
+                               "(a record missing, moved or swapped)", seq=seq)
+        recorded_at = doc["recorded_at"]
+        if not isinstance(recorded_at, str) or not RFC3339_UTC.match(recorded_at):
+            raise AuditFailure("record.malformed", f"recorded_at {recorded_at!r} is not RFC 3339",
+                               seq=seq)
+        try:
+            signed = parse_submission({"entry": doc["entry"], "sig": doc["sig"]},
+                                      self.header.origin if self.header else "")
+            record = Record.from_signed(seq, recorded_at, signed)
+        except Rejection as r:
+            raise AuditFailure(r.code, r.message, seq=seq) from r
+        except MalformedError as e:
+            raise AuditFailure("record.malformed", str(e), seq=seq) from e
+        if record.body != body:
+            raise AuditFailure("record.not_canonical",
+                               "the record's bytes are not its RFC 8785 canonical form", seq=seq)
+        entry_id = int(signed.id.replace("-", ""), 16)
+        if entry_id in self.entry_ids:
+            raise AuditFailure("entry.duplicate_id",
+                               f"entry id {signed.id} was already used by an earlier record",
+                               seq=seq)
+        self.entry_ids.add(entry_id)
+        self.tree.append(record.leaf, self._keep_fresh)
+        if self.expect is not None and self.tree.size == self.expect.size:
+            self._check_expected()
+        return VerifiedRecord(seq, recorded_at, signed)
+
+    def _check_expected(self) -> None:
+        assert self.expect is not None
+        root = self.tree.root()
+        if root != self.expect.root_hash:
+            raise AuditFailure("log.split_view",
+                               f"the checkpoint saved earlier has root {self.expect.root_hash.hex()} "
+                               f"at size {self.expect.size}, these records give {root.hex()}: the "
+                               "log has been rewritten since", seq=self.expect.size - 1)
+
+    def _keep_fresh(self, level: int, index: int, h: bytes) -> None:
+        if self.header is not None and self.header.nodes:
+            self._fresh[NodeID(level, index)] = h
+
+    def _node(self, line: NodeLine) -> None:
+        node = NodeID(line.level, line.index)
+        expected = self._fresh.pop(node, None)
+        if expected is None:
+            raise AuditFailure("node.unexpected",
+                               f"stored Merkle node {tuple(node)} is not one the last record "
+                               "completes", seq=max(self.size - 1, 0))
+        if expected != line.hash:
+            raise AuditFailure("node.mismatch",
+                               f"stored Merkle node {tuple(node)} over records "
+                               f"[{node.begin}, {node.end}) is {line.hash.hex()}, the records "
+                               f"give {expected.hex()}", seq=node.begin)
+
+    def _check_nodes_complete(self) -> None:
+        if self._fresh:
+            node = min(self._fresh)
+            self._fresh.clear()
+            raise AuditFailure("node.missing",
+                               f"stored Merkle node {tuple(node)} over records "
+                               f"[{node.begin}, {node.end}) is missing", seq=node.begin)
+
+    def _checkpoint(self, line: CheckpointLine) -> None:
+        size = line.size
+        first = self.checkpoint.size if self.checkpoint else 0
+        try:
+            checkpoint = open_checkpoint(line.note, self.operator, origin=self.origin)
+        except (IntegrityError, MalformedError) as e:
+            raise AuditFailure("checkpoint.signature",
+                               f"checkpoint of size {size} does not verify with the operator "
+                               f"key: {e}", seq=max(size - 1, 0), first_seq=first) from e
+        if checkpoint.size != size:
+            raise AuditFailure("checkpoint.malformed",
+                               f"checkpoint line says size {size}, its note {checkpoint.size}",
+                               seq=max(size - 1, 0))
+        if size != self.tree.size:
+            raise AuditFailure("checkpoint.out_of_place",
+                               f"checkpoint of size {size} comes after {self.tree.size} records "
+                               "(records missing or added)", seq=min(size, self.tree.size))
+        if self.checkpoint is not None and size <= self.checkpoint.size:
+            raise AuditFailure("checkpoint.out_of_order",
+                               f"checkpoint of size {size} after one of size {self.checkpoint.size}",
+                               seq=max(size - 1, 0))
+        root = self.tree.root()
+        if root != checkpoint.root_hash:
+            raise AuditFailure("checkpoint.root_mismatch",
+                               f"the operator signed root {checkpoint.root_hash.hex()} for size "
+                               f"{size}, records [{first}, {size}) give {root.hex()}",
+                               seq=first, first_seq=first)
+        self._witnessed(line.note, size)
+        self.checkpoint, self.checkpoint_note = checkpoint, line.note
+
+    def _witnessed(self, note: str, size: int) -> None:
+        w = self.witnessing
+        if w is None or not w.witnesses:
+            return
+        found = cosignatures(parse_note(note), w.witnesses)
+        if len(found) >= w.required and size >= w.best_size:
+            w.best_size, w.best_by = size, tuple(sorted(c.name for c in found))
+
+    def _end(self, line: End) -> None:
+        assert self.header is not None
+        if line.size != self.tree.size:
+            raise AuditFailure("log.truncated",
+                               f"the export promised records up to size {line.size}, "
+                               f"it holds {self.tree.size}", seq=self.tree.size)
+        if self.expect is not None and self.tree.size < self.expect.size:
+            raise AuditFailure("log.split_view",
+                               f"the log has {self.tree.size} records, fewer than the "
+                               f"{self.expect.size} of the checkpoint saved earlier: it has been "
+                               "truncated", seq=self.tree.size)
+        if self.header.size != line.size:
+            raise UnusableInput(f"header says size {self.header.size}, end line {line.size}")
+        if self.tree.size and (self.checkpoint is None or self.checkpoint.size != self.tree.size):
+            raise AuditFailure("checkpoint.missing",
+                               f"no signed checkpoint covers records up to {self.tree.size}",
+                               seq=self.checkpoint.size if self.checkpoint else 0)
+        self.ended = True
+
+
+def verify_batch(work: Iterable[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Ed25519 checks of (public key, signature, message) triples: run in worker processes,
+    so it lives here, in a module whose import is cheap."""
+    return [verify_signature(public_key, signature, message)
+            for public_key, signature, message in work]
