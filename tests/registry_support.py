@@ -107,4 +107,4 @@ async def village(fx: LedgerFixture, township: str, village_id: str) -> Village:
     if township not in fx.keys:
         await fx.register("county", township, "township")
     await fx.register(township, village_id, "village_collective")
-    return Village(fx, township, village_id)
+    return Village(fx, township, village_id, random.Random(village_id))
