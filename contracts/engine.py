@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import (
+    assets,
     certificates,
+    dividends,
     homesteads,
     households,
     land,
@@ -15,6 +17,7 @@ from contracts import (
     orgs,
     parties,
     policy,
+    shares,
 )
 from contracts.errors import RuleViolation
 from contracts.registry import RULES, RecordContext, Rule
@@ -23,7 +26,8 @@ from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
 
 # Rule modules register their kinds on import; the list is the catalogue of entry kinds.
-RULE_MODULES = (orgs, policy, parties, households, membership, land, homesteads, certificates)
+RULE_MODULES = (orgs, policy, parties, households, membership, land, homesteads, certificates,
+                assets, shares, dividends)
 PROJECTION_MODELS = tuple(model for module in RULE_MODULES for model in module.TABLES)
 
 
