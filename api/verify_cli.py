@@ -19,8 +19,8 @@ from typing import TextIO
 import httpx
 
 from api.audit import Auditor, AuditOutcome, audit_bundle, audit_pool, audit_server
-from ledger.checkpoint import NoteVerifier
-from ledger.errors import MalformedError
+from ledger.checkpoint import NoteVerifier, open_checkpoint
+from ledger.errors import IntegrityError, MalformedError
 from ledger.witness import CosignerVerifier
 
 EXIT_UNUSABLE = 2
@@ -99,10 +99,11 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
     """Run ``verify`` as the command line asked; ``http`` replaces the client (tests)."""
     operator = NoteVerifier.from_string(read_key(args.operator_key))
     witnesses = witnesses_from(args)
+    expect = open_checkpoint(Path(args.since).read_text(), operator) if args.since else None
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     pool = audit_pool(args.workers) if args.workers != 0 else None
     auditor = Auditor(operator, pool=pool, progress=bar, witnesses=witnesses,
-                      min_witnesses=args.min_witnesses,
+                      min_witnesses=args.min_witnesses, expect=expect,
                       workers=args.workers or os.cpu_count() or 2)
     try:
         if http is not None or args.source.startswith(("http://", "https://")):
@@ -127,7 +128,7 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
         outcome = asyncio.run(run_verify(args))
-    except (MalformedError, OSError) as e:
+    except (MalformedError, IntegrityError, OSError) as e:
         print(f"rural-ledger verify: unusable input: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
     print(json.dumps(outcome.as_json(), ensure_ascii=False, indent=2) if args.json
@@ -167,6 +168,8 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.add_argument("--save", metavar="FILE",
                    help="when intact, write the latest checkpoint (signed note) to FILE")
+    v.add_argument("--since", metavar="CHECKPOINT_FILE",
+                   help="a checkpoint saved earlier (--save): the log must still pass through it")
     v.add_argument("--witness", action="append", metavar="VKEY",
                    help="a known witness's verifier key (or file); repeat for each")
     v.add_argument("--min-witnesses", type=int, default=0, metavar="N",
