@@ -17,10 +17,17 @@ from api.home import Home
 from api.migrate import migrate
 from api.problems import EXCEPTION_HANDLERS
 from api.routes.audit import AuditController
+from api.routes.certificates import CertificateController
 from api.routes.entries import EntryController
+from api.routes.homesteads import HomesteadController
+from api.routes.households import HouseholdController
+from api.routes.land import LandController
+from api.routes.members import MemberController
+from api.routes.monitoring import MonitoringController
 from api.routes.orgs import OrgController
 from api.routes.parties import PartyController
 from api.routes.proofs import ProofController
+from api.routes.rights import RightsController
 from api.service import LedgerService, Service
 from ledger.appender import Clock, system_clock
 
@@ -72,7 +79,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[EntryController, ProofController, OrgController, AuditController,
-                        PartyController, health],
+                        PartyController, health,
+                        HouseholdController, MemberController, LandController,
+                        HomesteadController, CertificateController, RightsController,
+                        MonitoringController],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],

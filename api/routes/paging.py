@@ -1,0 +1,48 @@
+"""Keyset pages of projection rows, and the query parameters every registry list shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel, col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+MAX_PAGE = 1000
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")]
+After = Annotated[str | None, QueryParameter(
+    max_length=200, description="the `next` of the previous page")]
+AfterSeq = Annotated[int, QueryParameter(ge=-1, description="the `next` of the previous page")]
+AsOf = Annotated[int | None, QueryParameter(
+    ge=0, description="the seq to state things as of (default: the last record)")]
+
+
+def where_given(query: SelectOfScalar[Any], *tests: tuple[Any, Any]) -> SelectOfScalar[Any]:
+    """``query`` filtered by ``column == value`` for every test whose value was given."""
+    for column, value in tests:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+async def keyset_page(engine: AsyncEngine, query: SelectOfScalar[Any], key: Any, after: str | None,
+                      limit: int, to_json: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """``{"items", "next"}``: rows of ``query`` in ``key`` order after ``after``."""
+    if after is not None:
+        query = query.where(col(key) > after)
+    async with AsyncSession(engine) as session:
+        rows: list[SQLModel] = list((await session.exec(
+            query.order_by(col(key)).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [to_json(r) for r in rows],
+            "next": getattr(rows[-1], key.key) if more else None}
+
+
+def row_json(row: SQLModel) -> dict[str, Any]:
+    """A projection row as JSON: its columns, dates as ISO 8601, areas in integer m²."""
+    return row.model_dump(mode="json")
