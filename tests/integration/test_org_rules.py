@@ -115,3 +115,9 @@ async def test_ancestor_manages_keys_and_revocation_is_final(tree: LedgerFixture
     await refused(tree, tree.keys["wenden-town"], "key.revoked", {"key_id": new.key.key_id},
                   "key.already_revoked")
     await refused(tree, tree.keys["county"], "key.revoked", {"key_id": "0" * 16}, "key.unknown")
+
+
+async def test_key_for_unknown_org(tree: LedgerFixture) -> None:
+    await refused(tree, tree.keys["county"], "key.added",
+                  {"org": "nowhere", "public_key": b64(SigningKey.generate().public_key)},
+                  "org.unknown")

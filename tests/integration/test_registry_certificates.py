@@ -136,6 +136,13 @@ async def test_certificate_for_an_unconfirmed_member(v: Village) -> None:
         "rights": {"land_contracts": [], "homesteads": []}}, "certificate.not_a_member")
 
 
+async def test_person_listed_twice_on_a_certificate(v: Village) -> None:
+    household, persons, rights = await settled_household(v)
+    await refused(v, "certificate.membership_issued", {
+        "certificate": "MC-J", "household": household, "persons": [persons[0], persons[0]],
+        "rights": rights}, "certificate.duplicate_person")
+
+
 async def test_replay_rebuilds_every_registry_table(v: Village, ledger: LedgerFixture) -> None:
     """Run last in this module: the ledger now holds every kind of registry record."""
     conn = await asyncpg.connect(ledger.url)

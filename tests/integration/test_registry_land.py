@@ -243,3 +243,13 @@ async def test_homestead_for_another_collectives_household(v: Village,
     other = await village(ledger, "mashan", "mashan-beizhuang")
     household, _ = await other.members(1)
     await refused(v, "homestead.granted", grant(household, v), "household.other_collective")
+
+
+async def test_homestead_to_the_same_household(v: Village) -> None:
+    household, _ = await v.members(1)
+    h = grant(household, v)
+    await v.append("homestead.granted", h)
+    await refused(v, "homestead.transferred", {"homestead": h["homestead"],
+                                               "to_household": household,
+                                               "agreement": hexdigest("a")},
+                  "homestead.same_household")

@@ -253,3 +253,10 @@ async def test_policy_unknown_number(v: Village, ledger: LedgerFixture) -> None:
 async def test_policy_bad_value(v: Village, ledger: LedgerFixture) -> None:
     await refused(v, "policy.set", {"numbers": {"membership_notice_days": -1}}, "policy.invalid",
                   key=ledger.keys["county"])
+
+
+async def test_status_change_while_in_notice(v: Village) -> None:
+    p = await v.person()
+    await v.admit(p.party)
+    await refused(v, "member.status_changed", {"party": p.party, "reason": "death"},
+                  "membership.not_active")

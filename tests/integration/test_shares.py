@@ -173,3 +173,46 @@ async def test_cap_table_as_of_and_csv(c: Collective, ledger: LedgerFixture) -> 
     bad = await ledger.client.http.get(f"/v1/shares/collectives/{v.village}",
                                        params={"as_of": 10**9})
     assert bad.status_code == 400
+
+
+async def test_more_share_refusals(c: Collective) -> None:
+    v = c.v
+    (_, a), (_, b) = c.members[8], c.members[9]
+    await refused(v, "shares.transferred", {"holder": a, "to": a, "units": 1, "price_fen": 1,
+                                            "agreement": H}, "shares.same_holder")
+    stranger = await v.person()
+    await refused(v, "shares.bought_back", {"holder": stranger.party, "units": 1, "price_fen": 1,
+                                            "agreement": H}, "shares.no_holding")
+    await v.append("shares.pledged", {"pledge": "PL-9", "holder": a, "units": 1,
+                                      "pledgee": "bank", "contract": H})
+    await refused(v, "shares.pledged", {"pledge": "PL-9", "holder": b, "units": 1,
+                                        "pledgee": "bank", "contract": H}, "shares.pledge_exists")
+    await refused(v, "dividend.declared", {"dividend": "D-1", "distributable_fen": 1,
+                                           "amount_fen": 1, "resolution": H}, "dividend.exists")
+
+
+async def test_verification_and_scheme_refusals(ledger: LedgerFixture) -> None:
+    v = await village(ledger, "shares-town", "shares-village-2")
+    household, people = await v.members(2)
+    base = {"as_of": "2025-12-31", "liabilities_fen": 50_000,
+            "operating_assets": [{"category": "厂房", "value_fen": 50_000}]}
+    await v.append("assets.verified", {"verification": "AV-a", **base})
+    await refused(v, "assets.verified", {"verification": "AV-a", **base}, "assets.exists")
+    await refused(v, "assets.verified", {"verification": "AV-old", **base, "as_of": "2024-12-31"},
+                  "assets.older_than_current")
+    allocations = [{"party": p.party, "household": household, "basic_units": 10,
+                    "labour_years": 0, "labour_units": 0} for p in people]
+    payload = {"scheme": "S", "verification": "AV-a", "scheme_date": ledger.clock().date().isoformat(),
+               "basic_units_per_member": 10, "labour_units_per_year": 1, "collective_units": 0,
+               "total_units": 20, "allocations": allocations}
+    await refused(v, "shares.quantified", payload, "shares.no_operating_assets")
+    await v.append("assets.verified", {"verification": "AV-b", **base, "liabilities_fen": 0})
+    await refused(v, "shares.quantified", payload, "shares.verification_superseded")
+    payload["verification"] = "AV-b"
+    await refused(v, "shares.quantified", {**payload, "scheme_date": "2099-01-01"},
+                  "shares.future_scheme_date")
+    await refused(v, "shares.quantified", {**payload, "allocations": allocations[:1] * 2},
+                  "shares.duplicate_holder")
+    await v.append("shares.quantified", payload)
+    await v.append("shares.certificate_issued", {"certificate": "SC-v2", "household": household,
+                                                 "holdings": {p.party: 10 for p in people}})
