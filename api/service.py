@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from api.projections import ProjectionBackend
 from api.personal import check_personal
+from api.projections import ProjectionBackend
 from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
@@ -29,7 +29,6 @@ from ledger.group_commit import GroupCommitter
 from ledger.merkle import CompactRange, NodeID, leaf_hash
 from ledger.proofs import consistency_nodes, inclusion_nodes
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
-
 
 log = logging.getLogger("rural_ledger.service")
 

@@ -71,7 +71,7 @@ class Village:
         relations = ["head", "spouse"] + ["child"] * (size - 2)
         await self.append("household.registered", {
             "household": household, "head": people[0].party,
-            "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations)]})
+            "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations, strict=True)]})
         return household, people
 
     def decision(self, *, contested: bool = False, votes_for: int = 40, attendance: int = 50,

@@ -78,7 +78,7 @@ async def test_only_a_township_files_transfers(v: Village) -> None:
 
 
 async def test_rights_listed_must_be_held(v: Village, ledger: LedgerFixture) -> None:
-    household, persons, rights = await settled_household(v)
+    household, persons, _ = await settled_household(v)
     await refused(v, "certificate.membership_issued", {
         "certificate": "MC-D", "household": household, "persons": persons,
         "rights": {"land_contracts": [], "homesteads": ["H-invented"]}},
@@ -121,7 +121,7 @@ async def test_individual_certificate(v: Village, ledger: LedgerFixture) -> None
 
 
 async def test_certificate_for_a_person_not_in_the_household(v: Village) -> None:
-    household, persons, rights = await settled_household(v)
+    household, _, rights = await settled_household(v)
     stranger = await v.person()
     await refused(v, "certificate.membership_issued", {
         "certificate": "MC-H", "household": household, "persons": [stranger.party],

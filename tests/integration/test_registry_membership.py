@@ -21,7 +21,7 @@ def new_id() -> str:
 
 
 async def test_second_membership_in_another_collective(v: Village, ledger: LedgerFixture) -> None:
-    household, people = await v.members(2)
+    _, people = await v.members(2)
     other = await village(ledger, "lidao", "lidao-xidun")
     body = await refused(other, "member.admitted", {
         "party": people[0].party, "basis": "marriage", "decision": other.decision()},

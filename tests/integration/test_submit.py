@@ -12,7 +12,6 @@ from api.client import check_receipt
 from ledger.signing import KeyFile, SigningKey, b64
 from tests.support import LedgerFixture
 
-
 _serial = iter(range(100, 1000))
 
 
