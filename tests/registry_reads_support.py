@@ -62,7 +62,7 @@ class Story:
         relations = ["head", "spouse", "child"][:size]
         await self.append(v, "household.registered", {
             "household": household, "head": people[0].party,
-            "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations)]},
+            "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations, strict=False)]},
             [f"household:{name}", *(f"party:{p.party}" for p in people)])
 
     async def admit_all(self, v: Village, name: str) -> None:
@@ -84,7 +84,7 @@ class Story:
             "certificate_no": f"371003-{contract}", "term_start": "2018-01-01",
             "term_end": "2047-12-31",
             "parcels": [{"code": c, "area_m2": a, "land_class": "arable", "boundaries": BOUNDS}
-                        for c, a in zip(codes, AREAS[contract])]},
+                        for c, a in zip(codes, AREAS[contract], strict=True)]},
             [f"household:{name}", f"contract:{contract}", *(f"parcel:{c}" for c in codes)])
 
     def party(self, name: str, i: int = 0) -> str:

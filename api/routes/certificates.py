@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +16,17 @@ from api.evidence import entity_history, prove, snapshot
 from api.history import ByKey, rows_as_of
 from api.problems import ApiProblem
 from api.routes.entries import record_json
-from api.routes.paging import After, AfterSeq, Limit, keyset_page, row_json, where_given
+from api.routes.paging import (
+    ID_PATTERN,
+    After,
+    AfterSeq,
+    Id,
+    IdFilter,
+    Limit,
+    keyset_page,
+    row_json,
+    where_given,
+)
 from api.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
@@ -25,7 +35,7 @@ from contracts.membership import Membership
 from contracts.orgs import Org
 
 CertificateKind = Annotated[Literal["membership", "transfer_filing"] | None, QueryParameter()]
-Party = Annotated[str | None, QueryParameter(max_length=64, description="a person listed on it")]
+Party = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, description="a person listed on it")]
 
 
 async def certificate_view(conn: AsyncConnection, certificate_id: str) -> CertificateView:
@@ -81,9 +91,9 @@ class CertificateController(Controller):
 
     @get("/", operation_id="listCertificates",
          summary="Certificates, by collective, household, kind, issuer or a person listed")
-    async def list_certificates(self, service: Service, collective: FromQuery[str | None] = None,
-                                household: FromQuery[str | None] = None,
-                                kind: CertificateKind = None, issuer: FromQuery[str | None] = None,
+    async def list_certificates(self, service: Service, collective: IdFilter = None,
+                                household: IdFilter = None,
+                                kind: CertificateKind = None, issuer: IdFilter = None,
                                 party: Party = None, after: After = None, limit: Limit = 100
                                 ) -> dict[str, Any]:
         query = where_given(select(Certificate), (Certificate.collective_id, collective),
@@ -95,18 +105,18 @@ class CertificateController(Controller):
 
     @get("/{certificate_id:str}", operation_id="getCertificate",
          summary="One certificate with its record, inclusion proof and the signed checkpoint")
-    async def get_certificate(self, service: Service, certificate_id: FromPath[str]
+    async def get_certificate(self, service: Service, certificate_id: Id
                               ) -> dict[str, Any]:
         return await certificate_json(service, certificate_id)
 
     @get("/{certificate_id:str}/print", operation_id="printCertificate", media_type="text/html",
          summary="One certificate as a printable page (persons by party id only)")
-    async def print_certificate(self, service: Service, certificate_id: FromPath[str]
+    async def print_certificate(self, service: Service, certificate_id: Id
                                 ) -> Response[str]:
         return await certificate_page(service, certificate_id)
 
     @get("/{certificate_id:str}/history", operation_id="getCertificateHistory",
          summary="The records that touched the certificate, with inclusion proofs")
-    async def get_history(self, service: Service, certificate_id: FromPath[str],
+    async def get_history(self, service: Service, certificate_id: Id,
                           after: AfterSeq = -1, limit: Limit = 100) -> dict[str, Any]:
         return await certificate_history(service, certificate_id, after, limit)

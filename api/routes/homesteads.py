@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.evidence import entity_history
 from api.history import ByKey
 from api.problems import ApiProblem
-from api.routes.paging import After, AfterSeq, Limit, keyset_page, row_json, where_given
+from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.homesteads import Homestead
 
@@ -43,8 +43,8 @@ class HomesteadController(Controller):
 
     @get("/", operation_id="listHomesteads",
          summary="Homesteads, by collective, household, status or zone")
-    async def list_homesteads(self, service: Service, collective: FromQuery[str | None] = None,
-                              household: FromQuery[str | None] = None,
+    async def list_homesteads(self, service: Service, collective: IdFilter = None,
+                              household: IdFilter = None,
                               status: HomesteadStatus = None, zone: HomesteadZone = None,
                               after: After = None, limit: Limit = 100) -> dict[str, Any]:
         query = where_given(select(Homestead), (Homestead.collective_id, collective),
@@ -53,12 +53,12 @@ class HomesteadController(Controller):
         return await keyset_page(service.engine, query, Homestead.id, after, limit, row_json)
 
     @get("/{homestead_id:str}", operation_id="getHomestead", summary="One homestead")
-    async def get_homestead(self, service: Service, homestead_id: FromPath[str]
+    async def get_homestead(self, service: Service, homestead_id: Id
                             ) -> dict[str, Any]:
         return await homestead_json(service, homestead_id)
 
     @get("/{homestead_id:str}/history", operation_id="getHomesteadHistory",
          summary="Every record that touched the homestead, with inclusion proofs")
-    async def get_history(self, service: Service, homestead_id: FromPath[str],
+    async def get_history(self, service: Service, homestead_id: Id,
                           after: AfterSeq = -1, limit: Limit = 100) -> dict[str, Any]:
         return await homestead_history(service, homestead_id, after, limit)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.evidence import entity_history
 from api.history import ByColumn, ByKey, Reference
 from api.problems import ApiProblem
-from api.routes.paging import After, AfterSeq, Limit, keyset_page, row_json, where_given
+from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
@@ -62,7 +62,7 @@ class HouseholdController(Controller):
     tags = ["registry"]
 
     @get("/", operation_id="listHouseholds", summary="Households, by collective or status")
-    async def list_households(self, service: Service, collective: FromQuery[str | None] = None,
+    async def list_households(self, service: Service, collective: IdFilter = None,
                               status: HouseholdStatus = None, after: After = None,
                               limit: Limit = 100) -> dict[str, Any]:
         query = where_given(select(Household), (Household.collective_id, collective),
@@ -71,12 +71,12 @@ class HouseholdController(Controller):
 
     @get("/{household_id:str}", operation_id="getHousehold",
          summary="One household with its members (party ids only)")
-    async def get_household(self, service: Service, household_id: FromPath[str]
+    async def get_household(self, service: Service, household_id: Id
                             ) -> dict[str, Any]:
         return await household_json(service, household_id)
 
     @get("/{household_id:str}/history", operation_id="getHouseholdHistory",
          summary="Every record that touched the household, with inclusion proofs")
-    async def history(self, service: Service, household_id: FromPath[str], after: AfterSeq = -1,
+    async def history(self, service: Service, household_id: Id, after: AfterSeq = -1,
                       limit: Limit = 100) -> dict[str, Any]:
         return await household_history(service, household_id, after, limit)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.evidence import entity_history
 from api.history import ByColumn, ByKey, Reference
 from api.problems import ApiProblem
-from api.routes.paging import After, AfterSeq, Limit, keyset_page, row_json, where_given
+from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.land import LandContract, ManagementTransfer, Parcel
 
@@ -73,8 +73,8 @@ class LandController(Controller):
 
     @get("/contracts", operation_id="listLandContracts",
          summary="Land contracts, by collective, household or status")
-    async def list_contracts(self, service: Service, collective: FromQuery[str | None] = None,
-                             household: FromQuery[str | None] = None,
+    async def list_contracts(self, service: Service, collective: IdFilter = None,
+                             household: IdFilter = None,
                              status: ContractStatus = None, after: After = None,
                              limit: Limit = 100) -> dict[str, Any]:
         query = where_given(select(LandContract), (LandContract.collective_id, collective),
@@ -83,28 +83,28 @@ class LandController(Controller):
 
     @get("/contracts/{contract_id:str}", operation_id="getLandContract",
          summary="One land contract with its parcels and management transfers")
-    async def get_contract(self, service: Service, contract_id: FromPath[str]) -> dict[str, Any]:
+    async def get_contract(self, service: Service, contract_id: Id) -> dict[str, Any]:
         return await contract_json(service, contract_id)
 
     @get("/contracts/{contract_id:str}/history", operation_id="getLandContractHistory",
          summary="Every record that touched the contract or its parcels, with inclusion proofs")
-    async def get_contract_history(self, service: Service, contract_id: FromPath[str],
+    async def get_contract_history(self, service: Service, contract_id: Id,
                                after: AfterSeq = -1, limit: Limit = 100) -> dict[str, Any]:
         return await contract_history(service, contract_id, after, limit)
 
     @get("/parcels/{code:str}", operation_id="getParcel", summary="One contracted parcel")
-    async def get_parcel(self, service: Service, code: FromPath[str]) -> dict[str, Any]:
+    async def get_parcel(self, service: Service, code: Id) -> dict[str, Any]:
         return await parcel_json(service, code)
 
     @get("/parcels/{code:str}/history", operation_id="getParcelHistory",
          summary="Every record that touched the parcel, with inclusion proofs")
-    async def get_parcel_history(self, service: Service, code: FromPath[str], after: AfterSeq = -1,
+    async def get_parcel_history(self, service: Service, code: Id, after: AfterSeq = -1,
                              limit: Limit = 100) -> dict[str, Any]:
         return await parcel_history(service, code, after, limit)
 
     @get("/transfers", operation_id="listManagementTransfers",
          summary="Management-right transfers (leases, sub-contracts, shares), by contract or mode")
-    async def list_transfers(self, service: Service, contract: FromQuery[str | None] = None,
+    async def list_transfers(self, service: Service, contract: IdFilter = None,
                              mode: TransferMode = None, after: After = None, limit: Limit = 100
                              ) -> dict[str, Any]:
         query = where_given(select(ManagementTransfer),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.evidence import entity_history
 from api.history import ByKey, ByMember, Reference
 from api.problems import ApiProblem
-from api.routes.paging import After, AfterSeq, Limit, keyset_page, row_json, where_given
+from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.households import HouseholdMember
@@ -55,8 +55,8 @@ class MemberController(Controller):
 
     @get("/", operation_id="listMembers",
          summary="Memberships, by collective, household or status (party ids only)")
-    async def list_members(self, service: Service, collective: FromQuery[str | None] = None,
-                           household: FromQuery[str | None] = None,
+    async def list_members(self, service: Service, collective: IdFilter = None,
+                           household: IdFilter = None,
                            status: MembershipStatus = None, after: After = None,
                            limit: Limit = 100) -> dict[str, Any]:
         query = where_given(select(Membership), (Membership.collective_id, collective),
@@ -65,11 +65,11 @@ class MemberController(Controller):
                                  row_json)
 
     @get("/{party_id:str}", operation_id="getMember", summary="One person's membership")
-    async def get_member(self, service: Service, party_id: FromPath[str]) -> dict[str, Any]:
+    async def get_member(self, service: Service, party_id: Id) -> dict[str, Any]:
         return await member_json(service, party_id)
 
     @get("/{party_id:str}/history", operation_id="getMemberHistory",
          summary="Every record that touched the person, with inclusion proofs")
-    async def history(self, service: Service, party_id: FromPath[str], after: AfterSeq = -1,
+    async def history(self, service: Service, party_id: Id, after: AfterSeq = -1,
                       limit: Limit = 100) -> dict[str, Any]:
         return await member_history(service, party_id, after, limit)

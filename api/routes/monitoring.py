@@ -8,10 +8,10 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.monitoring import monitoring_counts
-from api.routes.paging import AsOf
+from api.routes.paging import ID_PATTERN, AsOf
 from api.service import Service
 
-OrgParam = Annotated[str, QueryParameter(min_length=1, max_length=64,
+OrgParam = Annotated[str, QueryParameter(pattern=ID_PATTERN,
                                          description="a county, township or village collective")]
 
 

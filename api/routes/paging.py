@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 MAX_PAGE = 1000
+MAX_SEQ = 2**63 - 1  # seqs are BIGINT
+# Every registry id: organisation, contract, parcel, homestead and certificate ids, and UUIDs.
+# Anything else cannot exist, and is refused before it reaches the database.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+Id = Annotated[str, PathParameter(pattern=ID_PATTERN)]
+IdFilter = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")]
 After = Annotated[str | None, QueryParameter(
-    max_length=200, description="the `next` of the previous page")]
-AfterSeq = Annotated[int, QueryParameter(ge=-1, description="the `next` of the previous page")]
+    pattern=ID_PATTERN, description="the `next` of the previous page")]
+AfterSeq = Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ,
+                                         description="the `next` of the previous page")]
 AsOf = Annotated[int | None, QueryParameter(
-    ge=0, description="the seq to state things as of (default: the last record)")]
+    ge=0, le=MAX_SEQ, description="the seq to state things as of (default: the last record)")]
 
 
 def where_given(query: SelectOfScalar[Any], *tests: tuple[Any, Any]) -> SelectOfScalar[Any]:
