@@ -68,7 +68,7 @@ class Village:
     async def household(self, size: int = 3) -> tuple[str, list[Person]]:
         people = [await self.person() for _ in range(size)]
         household = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        relations = ["head", "spouse"] + ["child"] * (size - 2)
+        relations = (["head", "spouse"] + ["child"] * max(size - 2, 0))[:size]
         await self.append("household.registered", {
             "household": household, "head": people[0].party,
             "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations, strict=True)]})
