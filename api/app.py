@@ -28,6 +28,7 @@ from api.routes.orgs import OrgController
 from api.routes.parties import PartyController
 from api.routes.proofs import ProofController
 from api.routes.rights import RightsController
+from api.routes.shares import ShareController
 from api.service import LedgerService, Service
 from ledger.appender import Clock, system_clock
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[EntryController, ProofController, OrgController, AuditController,
-                        PartyController, health,
+                        PartyController, ShareController, health,
                         HouseholdController, MemberController, LandController,
                         HomesteadController, CertificateController, RightsController,
                         MonitoringController],
