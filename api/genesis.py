@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from api.database import make_engine
 from api.home import Home
 from api.migrate import migrate
-from api.service import LedgerService
+from api.projections import ProjectionBackend
 from ledger import store
-from ledger.appender import Clock, Receipt, system_clock
+from ledger.appender import Appender, Clock, Receipt, system_clock
 from ledger.checkpoint import NoteSigner, generate_signer
 from ledger.entry import build_entry, format_time, parse_submission
 from ledger.errors import Rejection
@@ -58,7 +58,8 @@ async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name
     KeyFile(root_id, root_key).write(key_file)
     engine = make_engine(url)
     try:
-        service = await LedgerService.open(engine, NoteSigner.from_string(signer_text), clock)
+        appender = Appender(engine, origin, NoteSigner.from_string(signer_text),
+                            ProjectionBackend(), clock)
         entry = build_entry(origin=origin, actor=root_id, key_id=root_key.key_id,
                             kind="org.registered", entry_id=str(uuid.uuid4()),
                             signed_at=format_time(clock()),
@@ -66,7 +67,7 @@ async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name
                                      "parent": None, "public_keys": [b64(root_key.public_key)],
                                      "area_code": area_code})
         signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
-        [result] = await service.appender.append([signed])
+        [result] = await appender.append([signed])
         if isinstance(result, Rejection):
             raise result
     finally:
