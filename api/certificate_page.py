@@ -20,6 +20,7 @@ from contracts.orgs import Org
 SQUARE_METRES_PER_MU = 666.67
 
 TITLES = {"membership": "集体成员资格证明", "transfer_filing": "转移备案证书"}
+RIGHTS_HEADINGS = {"membership": "享有的权利", "transfer_filing": "保留的权利"}
 SCOPES = {"household": "整户", "individual": "个人"}
 STATUSES = {"in_notice": "公示中", "suspended": "异议暂停", "active": "集体成员",
             "settled_in_town": "进城落户，权益保留", "ended": "成员资格终止", "rejected": "未获通过"}
@@ -50,7 +51,9 @@ class CertificateView:
 
 
 def _org(org: Org | None, org_id: str) -> str:
-    return escape(f"{org.name}（{org_id}）" if org is not None else org_id)
+    if org is None or org.name == org_id:
+        return escape(org_id)
+    return escape(f"{org.name}（{org_id}）")
 
 
 def _row(label: str, value: str) -> str:
@@ -120,7 +123,7 @@ h1 { text-align: center; letter-spacing: .4em; color: #8b0000; margin: .2em 0 1e
 h2 { font-size: 1.1em; border-bottom: 1px solid #999; margin-top: 1.5em; }
 h3 { font-size: 1em; margin-bottom: .3em; }
 table { border-collapse: collapse; width: 100%; }
-.facts th { text-align: left; width: 9em; font-weight: normal; color: #444; vertical-align: top; }
+.facts th { text-align: left; width: 10em; font-weight: normal; color: #444; vertical-align: top; }
 .grid th, .grid td { border: 1px solid #888; padding: .2em .4em; font-size: .92em; }
 .grid th { background: #f3eee6; font-weight: normal; }
 .num { text-align: right; } .total td { font-weight: bold; }
@@ -149,5 +152,5 @@ def render(view: CertificateView) -> str:
         f"{escape(c.id)}</title><style>{STYLE}</style></head><body><div class=sheet>"
         f"<h1>{title}</h1><table class=facts>{''.join(facts)}</table>"
         + _persons(view)
-        + "<h2>保留的权利（记账时）</h2>" + _land(view) + _homesteads(view)
+        + f"<h2>{RIGHTS_HEADINGS.get(c.kind, '权利')}（记账时）</h2>" + _land(view) + _homesteads(view)
         + _proof(view) + "</div></body></html>")

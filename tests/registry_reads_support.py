@@ -11,6 +11,7 @@ In v3, household C's homestead HC is withdrawn.
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.merkle import leaf_hash
 from ledger.proofs import verify_inclusion
 from ledger.signing import KeyFile
-from tests.registry_support import Village, hexdigest, new_person, village
+from tests.registry_support import Village, hexdigest, new_person
 from tests.support import LedgerFixture
 
 BOUNDS = {"east": "路", "south": "沟", "west": "邻户", "north": "河"}
@@ -96,8 +97,13 @@ class Story:
 
 async def build_story(fx: LedgerFixture) -> Story:
     s = Story(fx)
-    s.villages = {"v1": await village(fx, "t1", "v1"), "v2": await village(fx, "t1", "v2"),
-                  "v3": await village(fx, "t2", "v3")}
+    for township, name in (("t1", "泽头镇"), ("t2", "宋村镇")):
+        await fx.register("county", township, "township", name)
+    for seed, (township, v, name) in enumerate((("t1", "v1", "后夹村股份经济合作社"),
+                                                ("t1", "v2", "前夹村股份经济合作社"),
+                                                ("t2", "v3", "宋村股份经济合作社"))):
+        await fx.register(township, v, "village_collective", name)
+        s.villages[v] = Village(fx, township, v, random.Random(seed))
     await fx.register("county", "xc", "exchange_center")
     v1, v3 = s.villages["v1"], s.villages["v3"]
     for v, name, size in ((v1, "A", 3), (v1, "B", 2), (v3, "C", 2)):
