@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 
 from contracts.audit import AuditReplay
 from contracts.digest import (
@@ -31,9 +32,11 @@ from contracts.digest import (
     first_table_difference,
 )
 from contracts.engine import PROJECTION_MODELS
-from ledger.checkpoint import Checkpoint, NoteVerifier
-from ledger.errors import MalformedError
-from ledger.stream import parse_line
+from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from ledger.errors import IntegrityError, MalformedError
+from ledger.merkle import CompactRange, leaf_hash
+from ledger.proofs import verify_consistency
+from ledger.stream import RECORD_PREFIX, parse_line
 from ledger.verify import (
     AuditFailure,
     LogVerifier,
@@ -83,6 +86,7 @@ class AuditOutcome:
     witnesses_required: int = 0
     seconds: float = 0.0
     records_checked: int = 0
+    peak_rss_mb: float | None = None  # the verifying process's, when measured
 
     @property
     def exit_code(self) -> int:
@@ -105,6 +109,7 @@ class AuditOutcome:
             "records_checked": self.records_checked, "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_checked / self.seconds)
             if self.seconds > 0 else None,
+            "peak_rss_mb": self.peak_rss_mb,
         }
 
 
@@ -122,6 +127,7 @@ class Auditor:
     log: LogVerifier = field(init=False)
     replay: AuditReplay = field(default_factory=AuditReplay)
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+    resumed_from: int = 0  # records checked by the earlier audit whose state was restored
 
     def __post_init__(self) -> None:
         witnessing = Witnessing(self.min_witnesses, self.witnesses) if self.witnesses else None
@@ -196,7 +202,7 @@ class Auditor:
 
     def outcome(self, source: str) -> AuditOutcome:
         out = AuditOutcome(source, origin=self.log.origin, size=self.log.size,
-                           records_checked=self.replay.size)
+                           records_checked=self.replay.size - self.resumed_from)
         if self.log.checkpoint is not None:
             out.checkpoint_size = self.log.checkpoint.size
             out.checkpoint_note = self.log.checkpoint_note
@@ -240,10 +246,52 @@ async def http_lines(http: httpx.AsyncClient, after: int) -> AsyncIterator[bytes
         raise UnusableInput(f"cannot read the export from the server: {e}") from e
 
 
+async def skip_records(lines: AsyncIterator[bytes], saved: Checkpoint) -> AsyncIterator[bytes]:
+    """A bundle's stream from record ``saved.size`` on, as if exported with ``after`` just
+    before it. The records before are not replayed again (the audit that saved the state did
+    that), only hashed: their tree must still give the saved checkpoint, or the log has been
+    rewritten since (a split view)."""
+    tree, count, passed, first = CompactRange(), saved.size, False, True
+    async for raw in lines:
+        if passed:
+            yield raw
+        elif first:  # the header: the verifier checks it
+            first = False
+            try:
+                header = msgspec.json.decode(raw)
+                header["after"] = count - 1
+                yield msgspec.json.encode(header)
+            except (msgspec.DecodeError, TypeError):
+                yield raw  # not a header: the verifier says so
+        elif raw.startswith(RECORD_PREFIX):
+            if tree.size == count:
+                passed = True
+                yield raw
+                continue
+            tree.append(leaf_hash(raw))
+            if tree.size == count and tree.root() != saved.root_hash:
+                raise AuditFailure("log.split_view",
+                                   f"the checkpoint saved earlier has root "
+                                   f"{saved.root_hash.hex()} at size {count}, these records give "
+                                   f"{tree.root().hex()}: the log has been rewritten since",
+                                   seq=count - 1)
+        elif raw.startswith(b'{"end"'):
+            if tree.size < count:
+                raise AuditFailure("log.split_view",
+                                   f"the log has {tree.size} records, fewer than the {count} of "
+                                   "the checkpoint saved earlier: it has been truncated",
+                                   seq=tree.size)
+            yield raw
+        # else: a node or checkpoint line of a skipped record
+
+
 async def audit_bundle(path: Path, auditor: Auditor) -> AuditOutcome:
     started = time.perf_counter()
     try:
-        await auditor.read(bundle_lines(path))
+        lines = bundle_lines(path)
+        if auditor.log.size and auditor.log.checkpoint is not None:
+            lines = skip_records(lines, auditor.log.checkpoint)
+        await auditor.read(lines)
         outcome = auditor.outcome(str(path))
         outcome.state_digest = auditor.replay.digest().digest.hex()
         outcome.server_digest = "not compared: offline bundle"
@@ -262,7 +310,10 @@ async def audit_server(http: httpx.AsyncClient, auditor: Auditor, source: str) -
     the audit reads what was added and tries again, a few times at most."""
     started = time.perf_counter()
     try:
-        await auditor.read(http_lines(http, -1))
+        since = auditor.log.checkpoint if auditor.log.size else None
+        if since is not None:
+            await _check_consistency(http, since, auditor.operator)
+        await auditor.read(http_lines(http, auditor.log.size - 1))
         digest = auditor.replay.digest()
         outcome = auditor.outcome(source)
         outcome.state_digest = digest.digest.hex()
@@ -286,6 +337,31 @@ async def audit_server(http: httpx.AsyncClient, auditor: Auditor, source: str) -
     _require_witnesses(auditor, outcome)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+async def _check_consistency(http: httpx.AsyncClient, since: Checkpoint,
+                             operator: NoteVerifier) -> None:
+    """Before an incremental audit: the server's latest checkpoint must extend the saved one,
+    by the consistency proof it serves; otherwise the log was rewritten (a split view)."""
+    r = await http.get("/v1/checkpoint")
+    if r.status_code != 200:
+        raise UnusableInput(f"GET /v1/checkpoint answered {r.status_code}")
+    try:
+        latest = open_checkpoint(r.text, operator, origin=since.origin)
+    except (IntegrityError, MalformedError) as e:
+        raise AuditFailure("checkpoint.signature", f"the latest checkpoint: {e}") from e
+    if latest.size < since.size:
+        raise AuditFailure("log.split_view",
+                           f"the log has {latest.size} records, fewer than the {since.size} of "
+                           "the checkpoint saved earlier: it has been truncated", seq=latest.size)
+    doc = await _get_json(http, "/v1/proofs/consistency", **{"from": since.size, "to": latest.size})
+    try:
+        verify_consistency(since.size, latest.size, [bytes.fromhex(h) for h in doc["proof"]],
+                           since.root_hash, latest.root_hash)
+    except (IntegrityError, MalformedError, KeyError, ValueError) as e:
+        raise AuditFailure("log.split_view",
+                           f"the latest checkpoint (size {latest.size}) does not extend the one "
+                           f"saved earlier (size {since.size}): {e}", seq=since.size - 1) from e
 
 
 def _failed(auditor: Auditor, source: str, e: Exception) -> AuditOutcome:

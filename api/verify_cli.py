@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TextIO
 import httpx
 
 from api.audit import Auditor, AuditOutcome, audit_bundle, audit_pool, audit_server
+from api.audit_state import load_state, save_state
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.witness import CosignerVerifier
@@ -67,7 +69,8 @@ def render(outcome: AuditOutcome) -> str:
         lines.append(f"  ledger        {outcome.origin}")
     rate = outcome.records_checked / outcome.seconds if outcome.seconds else 0.0
     lines.append(f"  records       {outcome.records_checked:,} replayed and checked "
-                 f"({outcome.seconds:.1f} s, {rate:,.0f} records/s)")
+                 f"({outcome.seconds:.1f} s, {rate:,.0f} records/s, peak RSS "
+                 f"{outcome.peak_rss_mb or 0:,.0f} MB)")
     if outcome.checkpoint_size:
         lines.append(f"  checkpoint    size {outcome.checkpoint_size:,}, operator signature and "
                      "root checked")
@@ -99,12 +102,16 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
     """Run ``verify`` as the command line asked; ``http`` replaces the client (tests)."""
     operator = NoteVerifier.from_string(read_key(args.operator_key))
     witnesses = witnesses_from(args)
-    expect = open_checkpoint(Path(args.since).read_text(), operator) if args.since else None
+    since = open_checkpoint(Path(args.since).read_text(), operator) if args.since else None
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     pool = audit_pool(args.workers) if args.workers != 0 else None
     auditor = Auditor(operator, pool=pool, progress=bar, witnesses=witnesses,
-                      min_witnesses=args.min_witnesses, expect=expect,
+                      min_witnesses=args.min_witnesses, expect=since,
                       workers=args.workers or os.cpu_count() or 2)
+    # With the state a --save left, only what was added since is checked; without it, the
+    # whole log is, and it must still pass through the saved checkpoint.
+    if since is not None and load_state(Path(args.since), since, auditor.log, auditor.replay):
+        auditor.log.expect, auditor.resumed_from = None, since.size
     try:
         if http is not None or args.source.startswith(("http://", "https://")):
             client = http or httpx.AsyncClient(base_url=args.source.rstrip("/"), timeout=120)
@@ -120,8 +127,9 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
             bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    outcome.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.save and outcome.status == "intact" and outcome.checkpoint_note:
-        Path(args.save).write_text(outcome.checkpoint_note)
+        save_state(Path(args.save), outcome.checkpoint_note, auditor.log, auditor.replay)
     return outcome
 
 
@@ -167,9 +175,11 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                    help="the operator's verifier key, or a file holding it (operator.pub)")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.add_argument("--save", metavar="FILE",
-                   help="when intact, write the latest checkpoint (signed note) to FILE")
+                   help="when intact, write the latest checkpoint (signed note) to FILE and "
+                        "the audit's state to FILE.state, for a later --since FILE")
     v.add_argument("--since", metavar="CHECKPOINT_FILE",
-                   help="a checkpoint saved earlier (--save): the log must still pass through it")
+                   help="a checkpoint saved earlier by --save: check only what was added since "
+                        "(with FILE.state), and that the log still passes through it")
     v.add_argument("--witness", action="append", metavar="VKEY",
                    help="a known witness's verifier key (or file); repeat for each")
     v.add_argument("--min-witnesses", type=int, default=0, metavar="N",

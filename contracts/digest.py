@@ -229,3 +229,29 @@ def first_row_difference(table: str, mine: Sequence[RowDigest],
                                for c in cols) or "the row hashes differ"
             return StateDifference(table, a.key, detail)
     return None
+
+
+def row_from_values(model: type[SQLModel], values: Mapping[str, Any]) -> SQLModel:
+    """The row ``values`` (as ``RowNormaliser.values`` made them) stood for: the inverse of
+    normalisation for the column types rules use (text, integers, booleans, dates, JSON)."""
+    fields: dict[str, Any] = {}
+    for column in _columns(model):
+        value = values.get(column.name)
+        if value is not None:
+            t = column.type
+            if isinstance(t, DateTime):
+                value = parse_time(value)
+            elif isinstance(t, Date):
+                value = date.fromisoformat(value)
+            elif isinstance(t, Time):
+                value = time.fromisoformat(value)
+            elif isinstance(t, LargeBinary):
+                value = bytes.fromhex(value)
+            elif isinstance(t, Uuid):
+                value = uuid.UUID(value)
+            elif isinstance(t, Float):
+                value = float(value)
+            elif isinstance(t, Numeric):
+                value = Decimal(value)
+        fields[column.name] = value
+    return model.model_construct(**fields)

@@ -228,15 +228,25 @@ async def truncate_and_regrow(fx: LedgerFixture, keep: int, regrow: int) -> None
 
 
 @pytest.mark.parametrize("regrow", [3, 40])
+@pytest.mark.parametrize("mode", ["bundle", "bundle-full", "server"])
 async def test_a_truncated_and_regrown_log_is_a_split_view(fresh: LedgerFixture, tmp_path: Path,
-                                                           regrow: int) -> None:
+                                                           regrow: int, mode: str) -> None:
+    """The auditor saved a checkpoint; the log is cut back 5 records and regrown, with every
+    checkpoint signed by the operator: incremental (from the saved state), full (the saved
+    checkpoint alone) and against the server (its consistency proof), all see the split."""
     saved = tmp_path / "audited.checkpoint"
     assert (await verify(fresh, None, "--save", str(saved))).status == "intact"
+    if mode == "bundle-full":
+        (tmp_path / "audited.checkpoint.state").unlink()
     size = await fresh.size()
     await truncate_and_regrow(fresh, size - 5, regrow)
     assert (await fresh.size()) == size - 5 + regrow
-    f = failure(await verify(fresh, await bundle(fresh, tmp_path / "b"), "--since", str(saved)))
+    source = None if mode == "server" else await bundle(fresh, tmp_path / "b")
+    f = failure(await verify(fresh, source, "--since", str(saved)))
     assert f["code"] == "log.split_view", f
+    if mode == "server" and regrow > 5:
+        assert f["seq"] == size - 1 and "does not extend" in f["reason"]
+        return
     assert f["seq"] == (size - 1 if regrow > 5 else size - 5 + regrow)
     assert ("rewritten" if regrow > 5 else "truncated") in f["reason"]
 

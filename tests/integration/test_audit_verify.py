@@ -67,6 +67,29 @@ async def test_verify_save_writes_the_latest_checkpoint(ledger: LedgerFixture,
     assert outcome.status == "intact"
 
 
+@pytest.mark.parametrize("where", ["bundle", "server"])
+async def test_verify_since_checks_only_what_was_added(ledger: LedgerFixture, tmp_path: Path,
+                                                       where: str) -> None:
+    from ledger.signing import SigningKey, b64
+
+    saved = tmp_path / "audited.checkpoint"
+    first = await verify(ledger, None, "--save", str(saved))
+    assert first.status == "intact" and (tmp_path / "audited.checkpoint.state").exists()
+    for _ in range(3):
+        await ledger.client.append(ledger.keys["county"], "key.added", {
+            "org": "county", "public_key": b64(SigningKey.generate().public_key)})
+    source = await bundle(ledger, tmp_path / "b") if where == "bundle" else None
+    outcome = await verify(ledger, source, "--since", str(saved), "--save", str(saved))
+    assert outcome.status == "intact", (outcome.unusable, outcome.failure)
+    assert (outcome.records_checked, outcome.size) == (3, first.size + 3)
+    full = await verify(ledger, source)
+    assert full.state_digest == outcome.state_digest
+    if where == "server":
+        assert outcome.server_digest == "match"
+    again = await verify(ledger, source, "--since", str(saved))  # nothing new since
+    assert (again.status, again.records_checked) == ("intact", 0), again.as_json()
+
+
 async def test_verify_missing_bundle_is_unusable(ledger: LedgerFixture, tmp_path: Path) -> None:
     outcome = await verify(ledger, tmp_path / "nothing-here")
     assert (outcome.status, outcome.exit_code) == ("unusable", 2)

@@ -1,0 +1,88 @@
+"""What ``verify --save`` keeps beside the saved checkpoint so that ``verify --since`` can
+check only what was added since: the compact range of the tree, the entry ids seen, the
+public keys announced, and the replayed state.
+
+``CHECKPOINT_FILE`` is the signed note (any signed-note tool reads it); ``CHECKPOINT_FILE.state``
+is JSON lines: a header, then the entry ids (hex, a thousand a line), then one line per row.
+The auditor keeps both files; ``--since`` checks that the saved tree gives the saved, operator
+signed, checkpoint before trusting the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from contracts.audit import AuditReplay
+from contracts.digest import RowNormaliser, row_from_values
+from contracts.engine import PROJECTION_MODELS
+from contracts.state import key_of
+from ledger.checkpoint import Checkpoint
+from ledger.merkle import CompactRange
+from ledger.verify import LogVerifier, UnusableInput
+
+FORMAT = "rural-ledger/audit-state/v1"
+IDS_PER_LINE = 1000
+_encode = msgspec.json.Encoder().encode
+
+
+def state_path(checkpoint_file: Path) -> Path:
+    return checkpoint_file.with_name(checkpoint_file.name + ".state")
+
+
+def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: AuditReplay) -> None:
+    """Write the note and its state (write, fsync, rename: a crash leaves the old pair or a
+    stray ``.partial``, never a state that does not match its note)."""
+    path = state_path(checkpoint_file)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as f:
+        f.write(_encode({"format": FORMAT, "origin": log.origin, "size": log.size,
+                         "compact": [h.hex() for h in log.tree.hashes],
+                         "public_keys": {k: base64.b64encode(v).decode()
+                                         for k, v in replay.public_keys.items()}}) + b"\n")
+        ids = sorted(log.entry_ids)
+        for i in range(0, len(ids), IDS_PER_LINE):
+            f.write(_encode({"ids": [format(x, "032x") for x in ids[i:i + IDS_PER_LINE]]}) + b"\n")
+        for model in PROJECTION_MODELS:
+            normaliser = RowNormaliser(model)
+            for row in replay.memory.tables.get(model, {}).values():
+                f.write(_encode({"table": normaliser.table, "row": normaliser.values(row)}) + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+    partial.rename(path)
+    checkpoint_file.write_text(note)
+
+
+def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier,
+               replay: AuditReplay) -> bool:
+    """Restore a saved state into ``log`` and ``replay``; False when there is none (then the
+    audit starts from record 0). ``saved`` is the note's checkpoint, already verified."""
+    path = state_path(checkpoint_file)
+    if not path.exists():
+        return False
+    models = {RowNormaliser(m).table: m for m in PROJECTION_MODELS}
+    with path.open("rb") as f:
+        header: dict[str, Any] = msgspec.json.decode(f.readline())
+        if header.get("format") != FORMAT or header.get("size") != saved.size:
+            raise UnusableInput(f"{path} is not the state of the checkpoint of size {saved.size}")
+        tree = CompactRange(saved.size, [bytes.fromhex(h) for h in header["compact"]])
+        if tree.root() != saved.root_hash:
+            raise UnusableInput(f"{path}: the saved tree does not give the saved checkpoint")
+        log.tree, log.checkpoint, log.origin = tree, saved, saved.origin
+        replay.public_keys = {k: base64.b64decode(v) for k, v in header["public_keys"].items()}
+        staged: dict[Any, dict[Any, Any]] = {}
+        for line in f:
+            doc = msgspec.json.decode(line)
+            if "ids" in doc:
+                log.entry_ids.update(int(x, 16) for x in doc["ids"])
+                continue
+            model = models[doc["table"]]
+            row = row_from_values(model, doc["row"])
+            staged.setdefault(model, {})[key_of(row)] = row
+        replay.memory.apply(staged)
+        replay.size = saved.size
+    return True
