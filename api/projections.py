@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from contracts.engine import admit, rows_to_prefetch
 from contracts.state import Change, Delete, Key, R, StagedState, key_of, primary_key_columns
 from ledger.entry import SignedEntry
+from ledger.store import copy_rows
 
 CACHE_LIMIT = 200_000
 PREFETCH_CHUNK = 5_000
@@ -137,20 +138,15 @@ def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLMo
 
 def write_history(conn: Connection, history: list[tuple[int, Change]]) -> None:
     """One ``projection_history`` row per change: the row after a put, the row as it was
-    before a delete."""
+    before a delete (the last change wins if a record changed one row twice)."""
     rows: dict[tuple[str, str, int], tuple[str, bool]] = {}
     for seq, change in history:
         row = change.row
         rows[(table_of(type(row)).name, _json(list(key_of(row))), seq)] = (
             _json(row.model_dump()), isinstance(change, Delete))
-    if not rows:
-        return
-    conn.execute(text(
-        "INSERT INTO projection_history (seq, model, key, row, deleted) SELECT * FROM unnest("
-        "CAST(:seq AS BIGINT[]), CAST(:model AS VARCHAR[]), CAST(CAST(:key AS TEXT[]) AS JSONB[]), "
-        "CAST(CAST(:row AS TEXT[]) AS JSONB[]), CAST(:deleted AS BOOLEAN[]))"),
-        {"seq": [k[2] for k in rows], "model": [k[0] for k in rows], "key": [k[1] for k in rows],
-         "row": [v[0] for v in rows.values()], "deleted": [v[1] for v in rows.values()]})
+    copy_rows(conn, "projection_history", ("seq", "model", "key", "row", "deleted"),
+              [(seq, model, key, row, deleted)
+               for (model, key, seq), (row, deleted) in rows.items()])
 
 
 def _json(value: Any) -> str:

@@ -113,29 +113,31 @@ def read_records(conn: Connection, after: int, limit: int) -> list[StoredRecord]
     return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
 
 
-def _driver(conn: Connection):  # type: ignore[no-untyped-def]
-    """The asyncpg connection under ``conn``, which must already be inside a transaction:
-    SQLAlchemy BEGINs lazily, and a COPY sent first would run in autocommit and survive a
-    rollback."""
+def copy_rows(conn: Connection, table: str, columns: Sequence[str],
+              rows: Sequence[tuple[object, ...]]) -> None:
+    """COPY ``rows`` into ``table`` inside ``conn``'s transaction.
+
+    Precondition: a statement already went through ``conn`` in this transaction (the writer
+    lock does): SQLAlchemy BEGINs lazily, and a COPY sent first would run in autocommit and
+    survive a rollback. Checked, not assumed.
+    """
     driver = conn.connection.driver_connection
-    if not driver.is_in_transaction():
+    if driver is None or not driver.is_in_transaction():
         raise RuntimeError("COPY outside a transaction would escape rollback")
-    return driver
+    await_only(driver.copy_records_to_table(table, records=rows, columns=list(columns)))
 
 
 def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetime) -> None:
     """Write a batch's records; they all carry ``recorded_at``, the batch's one clock reading."""
-    rows = [(r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body, r.leaf)
-            for r in batch]
-    await_only(_driver(conn).copy_records_to_table(
-        "records", records=rows,
-        columns=["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"]))
+    copy_rows(conn, "records", ["seq", "entry_id", "kind", "actor", "recorded_at", "body",
+                                "leaf_hash"],
+              [(r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body,
+                r.leaf) for r in batch])
 
 
 def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
-    rows = [(n.level, n.index, h) for n, h in nodes.items()]
-    await_only(_driver(conn).copy_records_to_table(
-        "merkle_nodes", records=rows, columns=["level", "idx", "hash"]))
+    copy_rows(conn, "merkle_nodes", ["level", "idx", "hash"],
+              [(n.level, n.index, h) for n, h in nodes.items()])
 
 
 def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> None:
