@@ -21,11 +21,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import HASH_SIZE
+from ledger.signing import verify_signature
 
 ALG_ED25519 = 0x01
 MAX_SIGNATURES = 100  # as Go's note.Open: bounds the work an attacker can cause
@@ -198,11 +198,7 @@ class NoteVerifier:
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
-        try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return verify_signature(self.public_key, signature, message)
 
 
 @dataclass(frozen=True)

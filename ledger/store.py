@@ -79,18 +79,10 @@ def record_count(conn: Connection) -> int:
 
 def read_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
     """Hashes of stored complete subtrees; every id asked for must exist."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        text("SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
-             "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
-             "ON n.level = w.level AND n.idx = w.idx"),
-        {"levels": [i.level for i in wanted], "idxs": [i.index for i in wanted]},
-    ).all()
-    found = {NodeID(r.level, r.idx): bytes(r.hash) for r in rows}
+    wanted = set(ids)
+    found = find_nodes(conn, wanted)
     if len(found) != len(wanted):
-        missing = [i for i in wanted if i not in found][:3]
+        missing = sorted(i for i in wanted if i not in found)[:3]
         raise IntegrityError(f"merkle nodes missing from storage: {missing}")
     return found
 

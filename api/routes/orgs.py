@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.problems import ApiProblem
+from api.routes.paging import Id, IdFilter, Limit
 from api.service import Service
 from contracts.orgs import Org, OrgKey
 
@@ -27,8 +27,8 @@ class OrgController(Controller):
 
     @get("/", operation_id="listOrgs", summary="Registered organisations, filtered by type or parent")
     async def list_orgs(
-        self, service: Service, type: FromQuery[str | None] = None,
-        parent: FromQuery[str | None] = None, after: FromQuery[str | None] = None, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        self, service: Service, type: IdFilter = None,
+        parent: IdFilter = None, after: IdFilter = None, limit: Limit = 100,
     ) -> dict[str, Any]:
         query = select(Org).order_by(col(Org.id)).limit(limit + 1)
         if type is not None:
@@ -47,7 +47,7 @@ class OrgController(Controller):
         return {"items": [org_json(o, keys) for o in orgs], "next": orgs[-1].id if more else None}
 
     @get("/{org_id:str}", operation_id="getOrg", summary="One organisation with its key history")
-    async def get_org(self, service: Service, org_id: FromPath[str]) -> dict[str, Any]:
+    async def get_org(self, service: Service, org_id: Id) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             org = await session.get(Org, org_id)
             if org is None:

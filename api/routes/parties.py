@@ -7,12 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import Caller, authenticate, org_chain
 from api.personal import PersonalData
 from api.problems import ApiProblem
+from api.routes.paging import Id
 from api.service import LedgerService, Service
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
 from contracts.membership import Membership
@@ -38,6 +38,13 @@ async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
         return False
     return caller.governs(membership.collective_id,
                           await org_chain(session, membership.collective_id))
+
+
+async def party_or_404(session: AsyncSession, party_id: str) -> Party:
+    party = await session.get(Party, party_id)
+    if party is None:
+        raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+    return party
 
 
 class BlindIndexRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,11 +74,9 @@ class PartyController(Controller):
 
     @get("/{party_id:str}", operation_id="getParty", summary="A party as the ledger knows it "
          "(no personal data)")
-    async def get_party(self, service: Service, party_id: FromPath[str]) -> dict[str, Any]:
+    async def get_party(self, service: Service, party_id: Id) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
-            party = await session.get(Party, party_id)
-            if party is None:
-                raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+            party = await party_or_404(session, party_id)
             membership = await session.get(Membership, party_id)
         return {"id": party.id, "commitment": party.commitment,
                 "registered_by": party.registered_by, "registered_seq": party.registered_seq,
@@ -81,12 +86,10 @@ class PartyController(Controller):
     @get("/{party_id:str}/personal", operation_id="getPersonalData",
          summary="A person's personal fields (signed request by a governing organisation)")
     async def get_personal(self, request: Request[Any, Any, Any], service: Service,
-                           party_id: FromPath[str]) -> dict[str, Any]:
+                           party_id: Id) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
-            party = await session.get(Party, party_id)
-            if party is None:
-                raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+            party = await party_or_404(session, party_id)
             if not await may_see(session, caller, party):
                 raise ApiProblem(403, "auth.forbidden",
                                  f"{caller.org.id} does not govern party {party_id}")
@@ -100,12 +103,10 @@ class PartyController(Controller):
     @delete("/{party_id:str}/personal", operation_id="erasePersonalData", status_code=200,
             summary="Erase a person's personal fields; the ledger stays verifiable")
     async def erase_personal(self, request: Request[Any, Any, Any], service: Service,
-                             party_id: FromPath[str]) -> dict[str, Any]:
+                             party_id: Id) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
-            party = await session.get(Party, party_id)
-            if party is None:
-                raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+            party = await party_or_404(session, party_id)
             if not caller.governs(party.registered_by,
                                   await org_chain(session, party.registered_by)):
                 raise ApiProblem(403, "auth.forbidden",

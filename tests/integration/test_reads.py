@@ -81,3 +81,12 @@ async def test_orgs_list_and_one(ledger: LedgerFixture) -> None:
     assert org["name"] == "桥头镇" and org["parent"] == "county" and len(org["keys"]) == 1
     r = await ledger.client.http.get("/v1/orgs/nowhere")
     assert r.status_code == 404 and r.json()["code"] == "org.not_found"
+
+
+async def test_nul_and_odd_ids_are_refused_not_500(ledger: LedgerFixture) -> None:
+    for path, params in (("/v1/orgs/%00", None), ("/v1/parties/%00", None),
+                         ("/v1/orgs", {"parent": "\x00"}), ("/v1/orgs", {"after": "a b"}),
+                         ("/v1/parties/%00/personal", None)):
+        r = await ledger.client.http.get(path, params=params)
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
