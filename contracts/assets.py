@@ -69,7 +69,8 @@ def current_verification(state: State, collective_id: str) -> AssetVerification 
     return rows[0] if rows else None
 
 
-@rule("assets.verified", AssetsVerified)
+@rule("assets.verified", AssetsVerified, prefetch=lambda p, rec: [
+    (AssetVerification, (p.verification,))])
 def verify_assets(state: State, rec: RecordContext, p: AssetsVerified) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(AssetVerification, p.verification) is not None:

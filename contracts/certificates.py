@@ -104,7 +104,8 @@ def _check_persons_in_household(state: State, household_id: str, persons: list[s
     return members
 
 
-@rule("certificate.membership_issued", MembershipCertificateIssued)
+@rule("certificate.membership_issued", MembershipCertificateIssued, prefetch=lambda p, rec: [
+    (Certificate, (p.certificate,)), *((Membership, (x,)) for x in p.persons)])
 def issue_membership_certificate(state: State, rec: RecordContext,
                                  p: MembershipCertificateIssued) -> list[Change]:
     require_collective(state, rec.actor)
@@ -127,7 +128,9 @@ def issue_membership_certificate(state: State, rec: RecordContext,
                      membership_certificate=None))]
 
 
-@rule("certificate.transfer_filed", TransferFilingCertificateIssued)
+@rule("certificate.transfer_filed", TransferFilingCertificateIssued, prefetch=lambda p, rec: [
+    (Certificate, (p.certificate,)), (Certificate, (p.membership_certificate,)),
+    (Org, (p.village,)), *((Membership, (x,)) for x in p.persons)])
 def file_transfer(state: State, rec: RecordContext,
                   p: TransferFilingCertificateIssued) -> list[Change]:
     township = state.get(Org, rec.actor)

@@ -67,7 +67,7 @@ def payouts(amount: int, holdings: dict[str, int]) -> dict[str, int]:
     return base
 
 
-@rule("dividend.declared", DividendDeclared)
+@rule("dividend.declared", DividendDeclared, prefetch=lambda p, rec: [(Dividend, (p.dividend,))])
 def declare_dividend(state: State, rec: RecordContext, p: DividendDeclared) -> list[Change]:
     require_collective(state, rec.actor)
     scheme_of(state, rec.actor)

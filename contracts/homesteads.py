@@ -87,7 +87,8 @@ def _no_homestead_yet(state: State, household: Household) -> None:
                             f"one household, one homestead: it holds {held.id}")
 
 
-@rule("homestead.granted", HomesteadGranted)
+@rule("homestead.granted", HomesteadGranted, prefetch=lambda p, rec: [
+    (Homestead, (p.homestead,)), (Household, (p.household,))])
 def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household = household_of(state, p.household, rec.actor)
@@ -128,7 +129,8 @@ def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred
             Put(seller.model_copy(update={"house_given_up": True}))]
 
 
-@rule("homestead.withdrawn", HomesteadWithdrawn)
+@rule("homestead.withdrawn", HomesteadWithdrawn, prefetch=lambda p, rec: [
+    (Homestead, (p.homestead,))])
 def withdraw_homestead(state: State, rec: RecordContext, p: HomesteadWithdrawn) -> list[Change]:
     h = homestead_of(state, p.homestead, rec.actor)
     household = household_of(state, h.household_id, rec.actor)

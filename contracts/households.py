@@ -119,7 +119,9 @@ def _join(state: State, household_id: str, specs: list[MemberSpec], seq: int) ->
     return changes
 
 
-@rule("household.registered", HouseholdRegistered)
+@rule("household.registered", HouseholdRegistered, prefetch=lambda p, rec: [
+    (Org, (rec.actor,)), (Household, (p.household,)),
+    *((HouseholdMember, (m.party,)) for m in p.members)])
 def register_household(state: State, rec: RecordContext, p: HouseholdRegistered) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(Household, p.household) is not None:
@@ -131,13 +133,15 @@ def register_household(state: State, rec: RecordContext, p: HouseholdRegistered)
     return [Put(household), *_join(state, p.household, p.members, rec.seq)]
 
 
-@rule("household.member_added", HouseholdMemberAdded)
+@rule("household.member_added", HouseholdMemberAdded, prefetch=lambda p, rec: [
+    (Household, (p.household,)), (HouseholdMember, (p.party,))])
 def add_member(state: State, rec: RecordContext, p: HouseholdMemberAdded) -> list[Change]:
     household_of(state, p.household, rec.actor)
     return _join(state, p.household, [MemberSpec(p.party, p.relation)], rec.seq)
 
 
-@rule("household.member_removed", HouseholdMemberRemoved)
+@rule("household.member_removed", HouseholdMemberRemoved, prefetch=lambda p, rec: [
+    (Household, (p.household,)), (HouseholdMember, (p.party,))])
 def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     member = state.get(HouseholdMember, p.party)
@@ -156,7 +160,8 @@ def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -
     return changes
 
 
-@rule("household.split", HouseholdSplit)
+@rule("household.split", HouseholdSplit, prefetch=lambda p, rec: [
+    (Household, (p.household,)), (Household, (p.new_household,))])
 def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     if state.get(Household, p.new_household) is not None:

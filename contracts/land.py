@@ -180,7 +180,9 @@ def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]
     return found
 
 
-@rule("land.contract_issued", ContractIssued)
+@rule("land.contract_issued", ContractIssued, prefetch=lambda p, rec: [
+    (LandContract, (p.contract,)), (Household, (p.household,)),
+    *((Parcel, (x.code,)) for x in p.parcels)])
 def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
@@ -218,7 +220,8 @@ def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[
     return changes
 
 
-@rule("land.contract_extended", ContractExtended)
+@rule("land.contract_extended", ContractExtended, prefetch=lambda p, rec: [
+    (LandContract, (p.contract,))])
 def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
     years = policy_for(state, rec.actor).contract_extension_years
@@ -228,7 +231,9 @@ def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> li
     return [Put(c.model_copy(update={"term_end": p.term_end}))]
 
 
-@rule("land.management_transferred", ManagementTransferred)
+@rule("land.management_transferred", ManagementTransferred, prefetch=lambda p, rec: [
+    (LandContract, (p.contract,)), (ManagementTransfer, (p.transfer,)),
+    *((Parcel, (code,)) for code in p.parcels)])
 def transfer_management(state: State, rec: RecordContext, p: ManagementTransferred) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
     if state.get(ManagementTransfer, p.transfer) is not None:
@@ -269,7 +274,9 @@ def transfer_contracting_right(state: State, rec: RecordContext,
     return [Put(c.model_copy(update={"household_id": p.to_household}))]
 
 
-@rule("land.contracts_exchanged", ContractsExchanged)
+@rule("land.contracts_exchanged", ContractsExchanged, prefetch=lambda p, rec: [
+    (LandContract, (p.contract,)), (LandContract, (p.other_contract,)),
+    *((Parcel, (code,)) for code in [*p.parcels, *p.other_parcels])])
 def exchange_contracts(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
     a = contract_of(state, p.contract, rec.actor)
     b = contract_of(state, p.other_contract, rec.actor)

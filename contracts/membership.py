@@ -169,7 +169,7 @@ def resolve_objection(state: State, rec: RecordContext, p: ObjectionResolved) ->
     return [_with_status(m, "rejected" if p.upheld else "in_notice", rec.seq)]
 
 
-@rule("member.confirmed", MemberConfirmed)
+@rule("member.confirmed", MemberConfirmed, prefetch=lambda p, rec: [(Membership, (p.party,))])
 def confirm_member(state: State, rec: RecordContext, p: MemberConfirmed) -> list[Change]:
     m = membership_at(state, p.party, rec.actor)
     if m.status == "suspended":
@@ -182,7 +182,8 @@ def confirm_member(state: State, rec: RecordContext, p: MemberConfirmed) -> list
     return [_with_status(m, "active", rec.seq)]
 
 
-@rule("member.status_changed", MembershipChanged)
+@rule("member.status_changed", MembershipChanged, prefetch=lambda p, rec: [
+    (Membership, (p.party,))])
 def change_membership(state: State, rec: RecordContext, p: MembershipChanged) -> list[Change]:
     if p.reason in NOT_A_LOSS:
         raise RuleViolation("membership.not_a_loss_reason",

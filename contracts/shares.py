@@ -213,7 +213,10 @@ def _check_allocation(state: State, p: SharesQuantified, collective_id: str) -> 
                             f"not the {p.total_units} issued")
 
 
-@rule("shares.quantified", SharesQuantified)
+@rule("shares.quantified", SharesQuantified, prefetch=lambda p, rec: [
+    (ShareScheme, (rec.actor,)), (AssetVerification, (p.verification,)),
+    *((Membership, (a.party,)) for a in p.allocations),
+    *((HouseholdMember, (a.party,)) for a in p.allocations)])
 def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(ShareScheme, rec.actor) is not None:
@@ -284,7 +287,9 @@ def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Chan
             Put(make(ShareBuyback, collective_id=rec.actor, year=year, units=bought))]
 
 
-@rule("shares.inherited", SharesInherited)
+@rule("shares.inherited", SharesInherited, prefetch=lambda p, rec: [
+    (Membership, (p.deceased,)), (ShareHolding, (rec.actor, p.deceased)),
+    (ShareHolding, (rec.actor, p.heir)), (HouseholdMember, (p.heir,))])
 def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
@@ -332,7 +337,8 @@ def household_holdings(state: State, collective_id: str, household_id: str) -> d
             if h.collective_id == collective_id and h.units > 0}
 
 
-@rule("shares.certificate_issued", ShareCertificateIssued)
+@rule("shares.certificate_issued", ShareCertificateIssued, prefetch=lambda p, rec: [
+    (Certificate, (p.certificate,))])
 def issue_share_certificate(state: State, rec: RecordContext,
                             p: ShareCertificateIssued) -> list[Change]:
     """A household's share certificate: the holdings it lists must be what the ledger holds."""
