@@ -117,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_verify_parser(sub)
     add_witness_parser(sub)
+    from seed.command import add_seed_parser
+
+    add_seed_parser(sub)
     return p
 
 
