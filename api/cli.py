@@ -11,8 +11,6 @@ from pathlib import Path
 from api.database import resolve_url
 from api.home import Home
 
-DEMO_ORIGIN = "demo.rural-ledger/weihai"
-
 
 def cmd_init(args: argparse.Namespace) -> int:
     from api.genesis import AlreadyInitialised, init_ledger
@@ -31,19 +29,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_initialised(home: Home, origin: str) -> None:
-    if not home.operator_key_file.exists():
-        from api.genesis import init_ledger
-
-        asyncio.run(init_ledger(resolve_url(home.root), home, origin, "county", "威海市文登区"))
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     home = Home.from_env(args.home)
-    if args.command == "demo":
-        _ensure_initialised(home, DEMO_ORIGIN)
     os.environ["RURAL_LEDGER_HOME"] = str(home.root)
     if not os.environ.get("DATABASE_URL"):
         # Start the embedded server once here, so worker processes attach to a running one.
@@ -90,14 +79,15 @@ def parser() -> argparse.ArgumentParser:
                       help="the root county's 6-digit area code (default 371003, 文登区)")
     init.set_defaults(fn=cmd_init)
 
-    for name, help_ in (("serve", "run the service"),
-                        ("demo", "initialise a demo ledger if needed and run the service")):
-        s = sub.add_parser(name, help=help_)
-        s.add_argument("--host", default="127.0.0.1")
-        s.add_argument("--port", type=int, default=8000)
-        s.add_argument("--workers", type=int, default=1)
-        s.add_argument("--log-level", default="info")
-        s.set_defaults(fn=cmd_serve)
+    s = sub.add_parser("serve", help="run the service")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(fn=cmd_serve)
+    from seed.demo import add_demo_parser
+
+    add_demo_parser(sub)
 
     keys = sub.add_parser("keys", help="make an organisation key file (mode 0600)")
     keys.add_argument("--org", required=True)

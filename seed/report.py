@@ -88,7 +88,7 @@ def progress_for(out: TextIO = sys.stderr, quiet: bool = False) -> BarProgress |
 
 def summary_table(result: SeedResult) -> Table:
     c = result.counts
-    table = Table(title=f"Seeded {result.origin} (story from {result.start})", title_justify="left")
+    table = Table()
     table.add_column("what")
     table.add_column("count", justify="right")
     rows = [("townships", c.townships), ("villages (collectives)", c.villages),
@@ -106,4 +106,6 @@ def summary_table(result: SeedResult) -> Table:
 
 
 def print_summary(result: SeedResult, out: TextIO = sys.stdout) -> None:
-    Console(file=out, width=80).print(summary_table(result))
+    console = Console(file=out, width=100)
+    console.print(f"Seeded {result.origin}, a story from {result.start}:")
+    console.print(summary_table(result))

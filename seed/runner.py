@@ -144,7 +144,7 @@ class Seeder:
                 last_seq = seqs[-1]
             records += len(seqs)
         seconds = time.perf_counter() - began
-        showcase: dict[str, str] = {}
+        showcase: dict[str, str] = {"county": root.id}
         for v in story.villages:
             for k, value in v.showcase.items():
                 showcase.setdefault(k, value)

@@ -551,15 +551,17 @@ class Round:
         v = self.v
         rights = hh.rights()
         mc = f"MC{v.code}{v.next('membership-cert'):04d}"
+        tf = f"TF{v.code}{v.next('transfer-cert'):04d}"
         self.emit("certificate.membership_issued", {
             "certificate": mc, "household": hh.id, "persons": [p.party for p in persons],
             "rights": rights})
         intent = self.emit("certificate.transfer_filed", {
-            "certificate": f"TF{v.code}{v.next('transfer-cert'):04d}", "village": v.id,
+            "certificate": tf, "village": v.id,
             "scope": scope, "household": hh.id, "persons": [p.party for p in persons],
             "membership_certificate": mc, "rights": rights}, actor=v.place.township.id)
         if scope == "household" and rights["land_contracts"] and rights["homesteads"]:
             v.showcase.setdefault("transfer_filing_household", intent.id)
+            v.showcase.setdefault("transfer_certificate", tf)
             v.showcase.setdefault("settled_household", hh.id)
             v.showcase.setdefault("settled_person", persons[0].party)
         v.showcase.setdefault(f"transfer_filing_{scope}", intent.id)
@@ -807,6 +809,8 @@ class Round:
             "amount_fen": distributable * self.rng.randrange(40, 71) // 100,
             "resolution": digest(v.id, "dividend", self.day)})
         v.showcase.setdefault("dividend", intent.id)
+        v.showcase.setdefault("dividend_id", f"FH{v.code}{self.day.year}")
+        v.showcase.setdefault("village", v.id)
 
     def extend(self) -> None:
         """Second-round contracts extended thirty years (二轮延包)."""
