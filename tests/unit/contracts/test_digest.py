@@ -39,7 +39,7 @@ def test_digest_does_not_depend_on_row_order() -> None:
 
 def test_a_database_mapping_and_a_model_row_digest_alike() -> None:
     row = orgs(1)[0]
-    from_db = {c: getattr(row, c) for c in row.model_fields}
+    from_db = {c: getattr(row, c) for c in Org.model_fields}
     a, b = DigestBuilder([Org]), DigestBuilder([Org])
     a.add(Org, row)
     b.add(Org, from_db)
