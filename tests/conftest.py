@@ -12,9 +12,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from tests.support import LedgerFixture, open_ledger
+
+# No per-example deadline: timing on a loaded two-core machine says nothing about correctness.
+settings.register_profile("rural-ledger", deadline=None)
+settings.load_profile("rural-ledger")
 
 
 class FakeClock:
