@@ -102,7 +102,7 @@ def add_years(d: date, years: int) -> date:
 
 class CountyStory:
     def __init__(self, seed: int, villages: int, root: Root, start: date, years: int = 8,
-                 households: tuple[int, int] = (80, 160)) -> None:
+                 households: tuple[int, int] = (75, 150)) -> None:
         self.seed, self.root, self.start, self.years = seed, root, start, years
         self.rng = random.Random(f"{seed}/county")
         self.ids = random.Random(f"{seed}/county/ids")
@@ -620,8 +620,7 @@ class Round:
             if where < 0.2 and len(self.story.villages) > 1:
                 across.append((self.v, groom))
                 continue
-            bride = self.local_bride(groom) if where < 0.55 else None
-            self.marry(groom, bride, outside=bride is None)
+            self.marry(groom, self.local_bride(groom) if where < 0.55 else None)
         return across
 
     def eligible_bride(self, r: Resident, groom: Resident) -> bool:
@@ -651,8 +650,10 @@ class Round:
         v.counts.households += 1
         return new
 
-    def marry(self, groom: Resident, bride: Resident | None, *, outside: bool,
+    def marry(self, groom: Resident, bride: Resident | None,
               from_village: Village | None = None) -> None:
+        """``bride`` None: from outside the county; with ``from_village``: from another
+        collective of the county; else from this village."""
         v = self.v
         home = self.groom_household(groom)
         if bride is None:  # from outside the county: registered and admitted by marriage
@@ -699,9 +700,9 @@ class Round:
         source = self.rng.choice(others)
         brides = [r for r in source.living() if self.eligible_bride(r, groom)]
         if not brides:
-            self.marry(groom, None, outside=True)
+            self.marry(groom, None)
             return
-        self.marry(groom, self.rng.choice(brides), outside=False, from_village=source)
+        self.marry(groom, self.rng.choice(brides), from_village=source)
 
     # homesteads, land, shares ---------------------------------------------------------------
 
