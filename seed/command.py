@@ -33,7 +33,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     home = Home.from_env(args.home)
     start = date.fromisoformat(args.start) if args.start else None
     options = SeedOptions(villages=args.villages, seed=args.seed, start=start, years=args.years,
-                          blind_index=args.blind_index)
+                          blind_index=args.blind_index, streams=args.streams)
     if not home.operator_key_file.exists():
         if not args.init:
             print(f"rural-ledger seed: no ledger in {home.root}: run `rural-ledger init` first, "
@@ -72,5 +72,8 @@ def add_seed_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     s.add_argument("--blind-index", choices=("local", "remote"), default="local",
                    help="compute blind indexes with the operator's secret in this home "
                         "(default), or ask the service for each person")
+    s.add_argument("--streams", type=int, choices=(1, 2, 4), default=2,
+                   help="concurrent submission streams: 1 gives the same record order on every "
+                        "run, 2 (default) is faster and varies only how villages interleave")
     s.add_argument("--quiet", action="store_true", help="no progress output")
     s.set_defaults(fn=cmd_seed)

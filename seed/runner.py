@@ -44,12 +44,12 @@ from seed.story import CountyStory, Intent, Root, Tick
 
 DEFAULT_START = date(2018, 3, 1)  # the first spring after the 2017 policy
 DEFAULT_YEARS = 9
-CHUNK = 8000  # entries in flight per tick section, shared by the streams
+CHUNK = 8000  # entries in flight at once, shared by the streams
+MAX_REQUEST = 5000  # the service's limit of entries in one request
 # The in-process service's group-commit batch: 8,000 gave 873 records/s on 20 villages where
 # the service's default 2,000 gave 659 (per-batch costs: prefetch queries, Merkle nodes,
 # projection writes, a signed checkpoint; fewer, larger transactions).
 MAX_BATCH = 8000
-STREAMS = 2  # concurrent submission streams (see ``Seeder.submit_tick``)
 STATE_FILE = "seed.json"
 
 
@@ -65,6 +65,9 @@ class SeedOptions:
     years: int = DEFAULT_YEARS
     households: tuple[int, int] = (75, 150)  # per village, at registration
     blind_index: str = "local"  # local: the operator's secret in the home; remote: the route
+    # Concurrent submission streams. With 1 the records' order is the same on every run;
+    # with 2 (faster) only how two villages' entries interleave within a day may vary.
+    streams: int = 2
 
 
 @dataclass
@@ -206,17 +209,17 @@ class Seeder:
 
     async def submit_tick(self, tick: Tick) -> list[int]:
         """Submit a tick's entries, recorded at the tick's time. Runs of entries tagged with
-        lanes (villages) go as ``STREAMS`` concurrent streams, each in its lanes' order, so
+        lanes (villages) go as ``options.streams`` concurrent streams, each in its lanes' order, so
         that one stream's signing and the service's parsing overlap the other's append;
         untagged entries are submitted alone, in order."""
         self.clock.now = tick.at
         seqs: list[int] = []
         for lanes, section in sections(tick.intents):
             if not lanes:
-                seqs += await self.submit_stream(tick, section, CHUNK)
+                seqs += await self.submit_stream(tick, section, request_size(1))
                 continue
-            streams = split_lanes(section, STREAMS)
-            done = await asyncio.gather(*(self.submit_stream(tick, s, CHUNK // len(streams))
+            streams = split_lanes(section, self.options.streams)
+            done = await asyncio.gather(*(self.submit_stream(tick, s, request_size(len(streams)))
                                           for s in streams))
             seqs += sorted(seq for stream in done for seq in stream)
         return seqs
@@ -270,6 +273,10 @@ class Seeder:
         if self.secret is not None:
             return blind_index(self.secret, id_number)
         return await self.client.blind_index(key, id_number, clock=self.clock)
+
+
+def request_size(streams: int) -> int:
+    return min(MAX_REQUEST, CHUNK // streams)
 
 
 def sections(intents: list[Intent]) -> list[tuple[bool, list[Intent]]]:
