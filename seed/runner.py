@@ -137,7 +137,7 @@ class Seeder:
                 self.keys[org].write(path)
         self.write_state(start, "seeding")
         began, records, first_seq, last_seq = time.perf_counter(), 0, -1, -1
-        ticks = 4 + 4 * self.options.years
+        ticks = 5 + 4 * self.options.years  # about: confirmations follow rounds with admissions
         for index, tick in enumerate(story.ticks()):
             if self.progress:
                 self.progress.tick(tick.label, len(tick.intents), index, ticks)
@@ -181,8 +181,9 @@ class Seeder:
                             "is registered); seed a fresh ledger")
 
     def same_run(self, saved: dict[str, Any]) -> bool:
-        return (saved.get("seed"), saved.get("villages"), saved.get("origin")) == (
-            self.options.seed, self.options.villages, self.origin)
+        return (saved.get("seed"), saved.get("villages"), saved.get("years"),
+                saved.get("origin")) == (self.options.seed, self.options.villages,
+                                         self.options.years, self.origin)
 
     @property
     def state_file(self) -> Path:
