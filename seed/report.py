@@ -107,5 +107,5 @@ def summary_table(result: SeedResult) -> Table:
 
 def print_summary(result: SeedResult, out: TextIO = sys.stdout) -> None:
     console = Console(file=out, width=100)
-    console.print(f"Seeded {result.origin}, a story from {result.start}:")
+    console.print(f"Seeded {result.origin}, a story from {result.start}:", highlight=False)
     console.print(summary_table(result))
