@@ -56,6 +56,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     print_summary(result)
+    ends = result.start.replace(year=result.start.year + args.years)
+    if ends > date.today():
+        print(f"note: the story runs until {ends}, after today: the ledger's head was already "
+              f"recent, and records are never dated before it. For a history in the past, "
+              f"seed a new ledger with --init.", file=sys.stderr)
     return 0
 
 
