@@ -11,7 +11,7 @@ from api.database import resolve_url
 from api.home import Home
 from seed.report import print_summary, progress_for
 from seed.runner import DEFAULT_START, DEFAULT_YEARS, SeedError, SeedOptions, seed_ledger
-from seed.story import ledger_time
+from seed.story import add_years, ledger_time
 
 # The root a seeded ledger gets when ``seed --init`` (or ``demo``) creates it: the city that
 # issued the 2017 policy, so every area the policy names fits under one root (seed/places.py).
@@ -56,7 +56,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     print_summary(result)
-    ends = result.start.replace(year=result.start.year + args.years)
+    ends = add_years(result.start, args.years)
     if ends > date.today():
         print(f"note: the story runs until {ends}, after today: the ledger's head was already "
               f"recent, and records are never dated before it. For a history in the past, "
