@@ -8,7 +8,7 @@ batch did not commit, it is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -104,19 +104,35 @@ class ProjectionBatch:
 
     def flush(self, conn: Connection) -> None:
         self.written = self.state.drain()
+        dump = RowDumps()
         for model, rows in self.written.items():
-            write_rows(conn, model, rows)
-        write_history(conn, self.history)
+            write_rows(conn, model, rows, dump)
+        write_history(conn, self.history, dump)
         for row in self.attachments:
-            write_rows(conn, type(row), {key_of(row): row})
+            write_rows(conn, type(row), {key_of(row): row}, dump)
 
 
-def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None]) -> None:
+class RowDumps:
+    """Each row's column values, computed once per flush however many writes need them."""
+
+    def __init__(self) -> None:
+        self._dumps: dict[int, tuple[SQLModel, dict[str, Any]]] = {}
+
+    def __call__(self, row: SQLModel) -> dict[str, Any]:
+        hit = self._dumps.get(id(row))
+        if hit is None or hit[0] is not row:
+            hit = (row, row.model_dump())
+            self._dumps[id(row)] = hit
+        return hit[1]
+
+
+def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None],
+               dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump) -> None:
     """Upsert the rows given and delete those given as ``None``: one statement each, the
     values sent as one array per column (``unnest``), however many rows a batch changed."""
     table = table_of(model)
     pk = primary_key_columns(model)
-    puts = [row.model_dump() for row in rows.values() if row is not None]
+    puts = [dump(row) for row in rows.values() if row is not None]
     gone = [key for key, row in rows.items() if row is None]
     if puts:
         cols = [c.name for c in table.columns]
@@ -136,14 +152,15 @@ def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLMo
             {c: [k[i] for k in gone] for i, c in enumerate(pk)})
 
 
-def write_history(conn: Connection, history: list[tuple[int, Change]]) -> None:
+def write_history(conn: Connection, history: list[tuple[int, Change]],
+                  dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump) -> None:
     """One ``projection_history`` row per change: the row after a put, the row as it was
     before a delete (the last change wins if a record changed one row twice)."""
     rows: dict[tuple[str, str, int], tuple[str, bool]] = {}
     for seq, change in history:
         row = change.row
         rows[(table_of(type(row)).name, _json(list(key_of(row))), seq)] = (
-            _json(row.model_dump()), isinstance(change, Delete))
+            _json(dump(row)), isinstance(change, Delete))
     copy_rows(conn, "projection_history", ("seq", "model", "key", "row", "deleted"),
               [(seq, model, key, row, deleted)
                for (model, key, seq), (row, deleted) in rows.items()])
