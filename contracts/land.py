@@ -20,9 +20,9 @@ from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.households import Household, HouseholdMember, household_of, require_collective
-from contracts.identifiers import InvalidIdentifier, validate_parcel_code
+from contracts.identifiers import InvalidIdentifier, validate_credit_code, validate_parcel_code
 from contracts.membership import HOLDING, Membership
-from contracts.parties import Sha256Hex, Uuid
+from contracts.parties import Party, Sha256Hex, Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
@@ -59,7 +59,8 @@ class ManagementTransfer(SQLModel, table=True):
     id: str = Field(primary_key=True)
     contract_id: str = Field(index=True)
     mode: str  # lease | subcontract | shares
-    transferee: str
+    transferee: str  # a party id, or an entity's unified social credit code
+    transferee_name: str | None = None  # an entity's registered name (never a person's)
     parcels: list[str] = Field(sa_type=JSONB)
     term_start: date
     term_end: date
@@ -97,11 +98,24 @@ class ContractExtended(Payload, frozen=True):
     term_end: date
 
 
+class PartyTransferee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="party"):
+    """A registered person (by party id: a person's name never enters the ledger)."""
+
+    party: Uuid
+
+
+class EntityTransferee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="entity"):
+    """A cooperative, family farm or company, by its unified social credit code."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    credit_code: str
+
+
 class ManagementTransferred(Payload, frozen=True):
     transfer: ContractId
     contract: ContractId
     mode: Literal["lease", "subcontract", "shares"]
-    transferee: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    transferee: PartyTransferee | EntityTransferee
     parcels: Annotated[list[str], msgspec.Meta(min_length=1, max_length=200)]
     term_start: date
     term_end: date
@@ -248,6 +262,7 @@ def transfer_management(state: State, rec: RecordContext, p: ManagementTransferr
                             f"the transfer ends {p.term_end}, after the contract term "
                             f"({c.term_end})")
     parcels_of(state, p.contract, p.parcels)
+    transferee, transferee_name = _transferee(state, p.transferee)
     for other in state.find(ManagementTransfer, contract_id=p.contract):
         overlap = set(other.parcels) & set(p.parcels)
         if overlap and other.term_start < p.term_end and p.term_start < other.term_end:
@@ -255,8 +270,20 @@ def transfer_management(state: State, rec: RecordContext, p: ManagementTransferr
                                 f"{sorted(overlap)} are under transfer {other.id} until "
                                 f"{other.term_end}")
     return [Put(make(ManagementTransfer, id=p.transfer, contract_id=p.contract, mode=p.mode,
-                     transferee=p.transferee, parcels=list(p.parcels), term_start=p.term_start,
-                     term_end=p.term_end, filed_seq=rec.seq))]
+                     transferee=transferee, transferee_name=transferee_name,
+                     parcels=list(p.parcels), term_start=p.term_start, term_end=p.term_end,
+                     filed_seq=rec.seq))]
+
+
+def _transferee(state: State, t: PartyTransferee | EntityTransferee) -> tuple[str, str | None]:
+    if isinstance(t, PartyTransferee):
+        if state.get(Party, t.party) is None:
+            raise RuleViolation("land.unknown_transferee", f"party {t.party} is not registered")
+        return t.party, None
+    try:
+        return validate_credit_code(t.credit_code), t.name
+    except InvalidIdentifier as e:
+        raise RuleViolation("land.unknown_transferee", f"transferee's credit code: {e}") from e
 
 
 @rule("land.contracting_right_transferred", ContractingRightTransferred)

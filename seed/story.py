@@ -48,6 +48,16 @@ BOUNDARIES = ("村道", "生产路", "沟", "河", "山脚", "林地", "水渠",
 TRANSFEREE_WORDS = ("丰收", "绿源", "海润", "金果", "沃土", "鑫农", "福山", "甜园")
 TRANSFEREE_KINDS = ("果蔬专业合作社", "家庭农场", "农业发展有限公司", "苹果种植专业合作社",
                     "花生种植专业合作社")
+def entity_credit_code(name: str, county_code: str) -> str:
+    """A transferee entity's unified social credit code, the same for the same name: 93 for a
+    farmers' cooperative, 92 for a family farm, 91 for a company."""
+    prefix = "93" if "合作社" in name else "92" if "家庭农场" in name else "91"
+    digest_ = hashlib.sha256(name.encode()).digest()
+    body = "".join(CREDIT_CHARS[b % len(CREDIT_CHARS)] for b in digest_[:9])
+    first17 = f"{prefix}{county_code}{body}"
+    return first17 + credit_code_check_char(first17)
+
+
 OPERATING_ASSETS = ("厂房出租", "农贸市场", "冷库", "码头泊位", "商铺", "养殖场")
 LAND_CLASSES = (("arable", 70), ("garden", 20), ("forest", 5), ("other", 5))
 
@@ -744,7 +754,9 @@ class Round:
             return
         mode = rng.choices(("lease", "subcontract", "shares"), (70, 15, 15))[0]
         town = v.place.township.name
-        transferee = f"{town}{rng.choice(TRANSFEREE_WORDS)}{rng.choice(TRANSFEREE_KINDS)}"
+        name = f"{town}{rng.choice(TRANSFEREE_WORDS)}{rng.choice(TRANSFEREE_KINDS)}"
+        transferee = {"type": "entity", "name": name,
+                      "credit_code": entity_credit_code(name, v.place.township.area.county_code)}
         intent = self.emit("land.management_transferred", {
             "transfer": f"LZ{v.code}{v.next('transfer'):04d}", "contract": c.id, "mode": mode,
             "transferee": transferee, "parcels": parcels, "term_start": self.day.isoformat(),

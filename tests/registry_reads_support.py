@@ -24,7 +24,7 @@ from ledger.merkle import leaf_hash
 from ledger.proofs import verify_inclusion
 from ledger.signing import KeyFile
 from tests.registry_support import Village, hexdigest, new_person
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, credit_code
 
 BOUNDS = {"east": "路", "south": "沟", "west": "邻户", "north": "河"}
 AREAS = {"CA": (3335, 1200), "CA2": (800,), "CB": (2000,)}
@@ -117,7 +117,9 @@ async def build_story(fx: LedgerFixture) -> Story:
     await s.contract(v1, "CA2", "A", 10)
     await s.contract(v1, "CB", "B", 20)
     await s.append(v1, "land.management_transferred", {
-        "transfer": "LEASE-1", "contract": "CA", "mode": "lease", "transferee": "coop-1",
+        "transfer": "LEASE-1", "contract": "CA", "mode": "lease",
+        "transferee": {"type": "entity", "name": "丰收合作社",
+                       "credit_code": credit_code("93", "371003", 3)},
         "parcels": [s.parcels["CA"][0]], "term_start": "2026-04-01", "term_end": "2031-03-31",
         "agricultural_use": True, "written_contract": hexdigest("lease"),
         "household_consent": hexdigest("consent")}, ["contract:CA", "transfer:LEASE-1"])

@@ -11,7 +11,7 @@ from contracts.replay import Replay
 from contracts.state import primary_key_columns
 from tests.integration.registry_checks import refused
 from tests.registry_support import Village, village
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, credit_code
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,9 @@ async def test_whole_household_certificate_must_list_every_member(v: Village,
     # Rights stay enforceable: the settled household may still lease its land.
     await v.append("land.management_transferred", {
         "transfer": "T-after-settling", "contract": rights["land_contracts"][0], "mode": "lease",
-        "transferee": "合作社", "parcels": [v.parcel(int(household[:6], 16) % 10**7)],
+        "transferee": {"type": "entity", "name": "南村果蔬专业合作社",
+                       "credit_code": credit_code("93", "371003", 2)},
+        "parcels": [v.parcel(int(household[:6], 16) % 10**7)],
         "term_start": "2026-04-01", "term_end": "2036-03-31", "agricultural_use": True,
         "written_contract": "0" * 64, "household_consent": "1" * 64})
 

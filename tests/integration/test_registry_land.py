@@ -9,9 +9,11 @@ import pytest
 
 from tests.integration.registry_checks import refused
 from tests.registry_support import Village, hexdigest, village
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, credit_code
 
 _n = itertools.count(1)
+COOPERATIVE = {"type": "entity", "name": "文登丰收果蔬专业合作社",
+               "credit_code": credit_code("93", "371003", 1)}
 BOUNDS = {"east": "村路", "south": "排水沟", "west": "李家地", "north": "河"}
 
 
@@ -39,7 +41,7 @@ async def contracted(v: Village, n_parcels: int = 2) -> tuple[str, str, list[str
 def lease(contract_id: str, parcels: list[str], term_end: str = "2030-12-31",
           **over: Any) -> dict[str, Any]:
     return {"transfer": f"T{next(_n)}", "contract": contract_id, "mode": "lease",
-            "transferee": "农业合作社-1", "parcels": parcels, "term_start": "2026-03-01",
+            "transferee": COOPERATIVE, "parcels": parcels, "term_start": "2026-03-01",
             "term_end": term_end, "agricultural_use": True,
             "written_contract": hexdigest("lease"), "household_consent": hexdigest("consent"),
             **over}
@@ -253,3 +255,21 @@ async def test_homestead_to_the_same_household(v: Village) -> None:
                                                "to_household": household,
                                                "agreement": hexdigest("a")},
                   "homestead.same_household")
+
+
+async def test_lease_to_a_registered_person_or_a_coded_entity_only(v: Village) -> None:
+    _, cid, parcels = await contracted(v)
+    unknown = {"type": "party", "party": "00000000-0000-4000-8000-000000000999"}
+    await refused(v, "land.management_transferred", lease(cid, parcels[:1], transferee=unknown),
+                  "land.unknown_transferee")
+    bad_code = {**COOPERATIVE, "credit_code": COOPERATIVE["credit_code"][:-1] + "0"}
+    if bad_code["credit_code"] == COOPERATIVE["credit_code"]:
+        bad_code["credit_code"] = COOPERATIVE["credit_code"][:-1] + "1"
+    await refused(v, "land.management_transferred", lease(cid, parcels[:1], transferee=bad_code),
+                  "land.unknown_transferee")
+    by_name = {"type": "entity", "name": "张三"}  # a bare name is not a transferee
+    await refused(v, "land.management_transferred", lease(cid, parcels[:1], transferee=by_name),
+                  "payload.invalid")
+    farmer = await v.person()
+    await v.append("land.management_transferred",
+                   lease(cid, parcels[:1], transferee={"type": "party", "party": farmer.party}))

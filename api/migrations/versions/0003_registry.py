@@ -69,6 +69,7 @@ PROJECTIONS = {
         contract_id VARCHAR NOT NULL,
         mode VARCHAR NOT NULL,
         transferee VARCHAR NOT NULL,
+        transferee_name VARCHAR,
         parcels JSONB NOT NULL,
         term_start DATE NOT NULL,
         term_end DATE NOT NULL,
