@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -116,7 +118,11 @@ def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: fl
             print("\n".join(lines), flush=True)
         await task
 
-    asyncio.run(run())
+    # uvicorn re-raises the signal that stopped it once it has shut down; as exceptions, both
+    # end the process normally, so the embedded PostgreSQL is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
     return 0
 
 
