@@ -170,8 +170,15 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
+_SQL_TYPES: dict[Any, str] = {}
+
+
 def _sql_type(column: Any) -> str:
-    return str(column.type.compile(dialect=postgresql.dialect()))
+    """The column's PostgreSQL type name, compiled once per column."""
+    name = _SQL_TYPES.get(column)
+    if name is None:
+        name = _SQL_TYPES[column] = str(column.type.compile(dialect=postgresql.dialect()))
+    return name
 
 
 def _array_param(column: Any) -> str:

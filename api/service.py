@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -51,7 +52,13 @@ def verifier_pool() -> ProcessPoolExecutor:
     """Worker processes for signature checks. Processes, not threads: Ed25519 verification
     releases the GIL, but the Python around each call needs it back, and a busy event loop
     then makes every worker thread wait a whole switch interval per signature."""
-    return ProcessPoolExecutor(VERIFIER_PROCESSES, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(VERIFIER_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_leave_interrupts_to_the_parent)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C stops the service, which shuts its workers down; they need not hear it too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass

@@ -36,7 +36,7 @@ def test_key_id_uses_algorithm_byte_4() -> None:
     v = WITNESS.verifier()
     expected = hashlib.sha256(v.name.encode() + b"\n\x04" + v.public_key).digest()[:4]
     assert v.key_hash == expected
-    assert base64.b64decode(str(v).split("+")[2])[0] == 0x04
+    assert base64.b64decode(str(v).split("+", 2)[2])[0] == 0x04
 
 
 def test_a_cosignature_line_round_trips() -> None:
@@ -74,7 +74,7 @@ def test_malformed_witness_keys_are_named(vkey: str) -> None:
 
 
 def test_a_wrong_key_id_is_refused() -> None:
-    name, _, key = str(WITNESS.verifier()).split("+")
+    name, _, key = str(WITNESS.verifier()).split("+", 2)
     with pytest.raises(MalformedError, match="does not match"):
         CosignerVerifier.from_string(f"{name}+00000000+{key}")
 
