@@ -40,6 +40,9 @@ class SqlReader:
     def __init__(self, conn: Connection, cache: dict[tuple[type[SQLModel], Key], Any]) -> None:
         self.conn = conn
         self.cache = cache
+        # Answers to equality queries, for this batch only: committed state cannot change
+        # while the batch holds the writer lock (staged changes are overlaid by StagedState).
+        self.found: dict[tuple[type[SQLModel], tuple[tuple[str, Any], ...]], list[Any]] = {}
 
     def load(self, model: type[R], key: Key) -> R | None:
         hit = self.cache.get((model, key), _MISS)
@@ -55,11 +58,15 @@ class SqlReader:
         return found
 
     def load_where(self, model: type[R], where: Mapping[str, Any]) -> list[R]:
-        table = table_of(model)
-        rows = self.conn.execute(
-            select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
-        ).all()
-        return [model.model_construct(**r._mapping) for r in rows]
+        query = (model, tuple(sorted(where.items())))
+        hit = self.found.get(query)
+        if hit is None:
+            table = table_of(model)
+            rows = self.conn.execute(
+                select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
+            ).all()
+            hit = self.found[query] = [model.model_construct(**r._mapping) for r in rows]
+        return hit
 
     def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
         """Fetch the rows of ``keys`` not cached yet, in one query per few thousand keys."""
@@ -108,8 +115,11 @@ class ProjectionBatch:
         for model, rows in self.written.items():
             write_rows(conn, model, rows, dump)
         write_history(conn, self.history, dump)
+        attached: dict[type[SQLModel], dict[Key, SQLModel | None]] = {}
         for row in self.attachments:
-            write_rows(conn, type(row), {key_of(row): row}, dump)
+            attached.setdefault(type(row), {})[key_of(row)] = row
+        for model, rows in attached.items():
+            write_rows(conn, model, rows, dump)
 
 
 class RowDumps:
