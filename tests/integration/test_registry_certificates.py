@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
-import msgspec
 import pytest
 
-from contracts.engine import PROJECTION_MODELS
-from contracts.replay import Replay
-from contracts.state import primary_key_columns
 from tests.integration.registry_checks import refused
 from tests.registry_support import Village, village
+from tests.replay_check import assert_replay_matches_projections
 from tests.support import LedgerFixture, credit_code
 
 
@@ -147,24 +143,5 @@ async def test_person_listed_twice_on_a_certificate(v: Village) -> None:
 
 async def test_replay_rebuilds_every_registry_table(v: Village, ledger: LedgerFixture) -> None:
     """Run last in this module: the ledger now holds every kind of registry record."""
-    conn = await asyncpg.connect(ledger.url)
-    try:
-        bodies = await conn.fetch("SELECT body FROM records ORDER BY seq")
-        replay = Replay(ledger.origin).apply_all(msgspec.json.decode(r["body"]) for r in bodies)
-        compared = 0
-        for model in PROJECTION_MODELS:
-            table = model.__table__.name  # type: ignore[attr-defined]
-            pk = primary_key_columns(model)
-            in_db = [dict(r) for r in await conn.fetch(
-                f"SELECT * FROM {table} ORDER BY {', '.join(pk)}")]
-            for row in in_db:  # JSONB comes back as text from asyncpg
-                for k, value in row.items():
-                    if isinstance(value, str) and value[:1] in "[{":
-                        row[k] = msgspec.json.decode(value)
-            in_memory = sorted((r.model_dump() for r in replay.memory.tables.get(model, {}).values()),
-                               key=lambda d: tuple(d[c] for c in pk))
-            assert in_memory == in_db, f"{table} differs between replay and projection"
-            compared += bool(in_db)
-        assert compared >= 10
-    finally:
-        await conn.close()
+    filled = await assert_replay_matches_projections(ledger.url, ledger.origin)
+    assert len(filled) >= 10, filled

@@ -18,13 +18,11 @@ from api.database import asyncpg_url, make_engine
 from api.export import write_bundle
 from api.home import Home
 from api.verify_cli import run_verify
-from contracts.engine import PROJECTION_MODELS
 from contracts.identifiers import validate_credit_code, validate_resident_id
-from contracts.replay import Replay
-from contracts.state import primary_key_columns
 from seed.command import init_for_story
 from seed.runner import DEFAULT_START, SeedOptions, SeedResult, seed_ledger
 from seed.story import CountyStory, Root
+from tests.replay_check import assert_replay_matches_projections
 
 SECRET = "5e" * 32  # the same operator blind-index secret in both ledgers of the pair
 OPTIONS = SeedOptions(villages=2, seed=11, years=7, households=(20, 32))
@@ -79,24 +77,7 @@ async def test_seeded_county_has_its_story(pair: tuple[Any, Any]) -> None:
 
 
 async def test_replay_rebuilds_every_projection_table(pair: tuple[Any, Any]) -> None:
-    url = pair[0][0]
-    replay = Replay("test.rural-ledger/seeded").apply_all(await records(url))
-    conn = await asyncpg.connect(url)
-    try:
-        for model in PROJECTION_MODELS:
-            table = model.__table__.name  # type: ignore[attr-defined]
-            pk = primary_key_columns(model)
-            in_db = [dict(r) for r in await conn.fetch(
-                f"SELECT * FROM {table} ORDER BY {', '.join(pk)}")]
-            for row in in_db:  # JSONB comes back as text from asyncpg
-                for k, value in row.items():
-                    if isinstance(value, str) and value[:1] in "[{":
-                        row[k] = msgspec.json.decode(value)
-            in_memory = sorted((r.model_dump() for r in replay.memory.tables.get(model, {}).values()),
-                               key=lambda d: tuple(d[c] for c in pk))
-            assert in_memory == in_db, f"{table} differs between replay and projection"
-    finally:
-        await conn.close()
+    await assert_replay_matches_projections(pair[0][0], "test.rural-ledger/seeded")
 
 
 async def test_verify_finds_nothing(pair: tuple[Any, Any], tmp_path: Path) -> None:
