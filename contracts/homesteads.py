@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from contracts.errors import RuleViolation
 from contracts.households import Household, household_of, require_collective
 from contracts.identifiers import InvalidIdentifier, validate_parcel_code
-from contracts.land import Area, ContractId, is_member_household
+from contracts.land import Area, ContractId, member_household
 from contracts.parties import Sha256Hex, Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
@@ -115,12 +115,10 @@ def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> li
 @rule("homestead.transferred", HomesteadTransferred)
 def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
     h = homestead_of(state, p.homestead, rec.actor)
-    target = state.get(Household, p.to_household)
-    if (target is None or target.collective_id != rec.actor
-            or not is_member_household(state, p.to_household)):
-        raise RuleViolation("homestead.transferee_not_member",
-                            "a homestead passes only to a member household of the same collective; "
-                            "urban residents may not buy")
+    target = member_household(state, p.to_household, rec.actor, RuleViolation(
+        "homestead.transferee_not_member",
+        "a homestead passes only to a member household of the same collective; urban residents "
+        "may not buy"))
     if target.id == h.household_id:
         raise RuleViolation("homestead.same_household", "the household already holds it")
     _no_homestead_yet(state, target)

@@ -183,6 +183,16 @@ def is_member_household(state: State, household_id: str) -> bool:
     return False
 
 
+def member_household(state: State, household_id: str, collective_id: str,
+                     refusal: RuleViolation) -> Household:
+    """The household, if it is a member household of ``collective_id``; else ``refusal``."""
+    household = state.get(Household, household_id)
+    if (household is None or household.collective_id != collective_id
+            or not is_member_household(state, household_id)):
+        raise refusal
+    return household
+
+
 def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]:
     found = []
     for code in codes:
@@ -290,12 +300,9 @@ def _transferee(state: State, t: PartyTransferee | EntityTransferee) -> tuple[st
 def transfer_contracting_right(state: State, rec: RecordContext,
                                p: ContractingRightTransferred) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
-    target = state.get(Household, p.to_household)
-    if (target is None or target.collective_id != rec.actor
-            or not is_member_household(state, p.to_household)):
-        raise RuleViolation("land.transferee_not_member",
-                            "the contracting right passes only to a member household of the same "
-                            "collective")
+    target = member_household(state, p.to_household, rec.actor, RuleViolation(
+        "land.transferee_not_member",
+        "the contracting right passes only to a member household of the same collective"))
     if target.id == c.household_id:
         raise RuleViolation("land.same_household", "the household already holds this contract")
     return [Put(c.model_copy(update={"household_id": p.to_household}))]
