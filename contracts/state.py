@@ -104,16 +104,15 @@ class State(Protocol):
     def find(self, model: type[R], **where: Any) -> list[R]: ...
 
 
-def _matches(row: SQLModel, where: Mapping[str, Any]) -> bool:
-    return all(getattr(row, k) == v for k, v in where.items())
-
-
 class StagedState:
     """Changes staged by earlier records of a batch, overlaid on a ``StateReader``."""
 
     def __init__(self, base: StateReader) -> None:
         self.base = base
         self.staged: dict[type[SQLModel], dict[Key, SQLModel | None]] = {}
+        # (model, columns) -> column values -> keys of staged rows with those values; built on
+        # the first find by those columns and kept up to date by ``stage``.
+        self._indexes: dict[tuple[type[SQLModel], tuple[str, ...]], dict[Key, set[Key]]] = {}
 
     def get(self, model: type[R], *key: Any) -> R | None:
         rows = self.staged.get(model)
@@ -127,19 +126,41 @@ class StagedState:
         merged: dict[Key, SQLModel] = {
             k: r for r in self.base.load_where(model, where) if (k := key_of(r)) not in rows
         }
-        merged.update({k: r for k, r in rows.items() if r is not None and _matches(r, where)})
+        if rows:
+            cols = tuple(sorted(where))
+            for k in self._staged_index(model, cols).get(tuple(where[c] for c in cols), ()):
+                merged[k] = rows[k]  # type: ignore[assignment]
         return [merged[k] for k in sorted(merged)]  # type: ignore[misc]
+
+    def _staged_index(self, model: type[SQLModel], cols: tuple[str, ...]) -> dict[Key, set[Key]]:
+        index = self._indexes.get((model, cols))
+        if index is None:
+            index = {}
+            for k, row in self.staged.get(model, {}).items():
+                if row is not None:
+                    index.setdefault(tuple(getattr(row, c) for c in cols), set()).add(k)
+            self._indexes[(model, cols)] = index
+        return index
 
     def stage(self, changes: Iterable[Change]) -> None:
         for change in changes:
-            if isinstance(change, Put):
-                self.staged.setdefault(type(change.row), {})[key_of(change.row)] = change.row
-            else:
-                self.staged.setdefault(change.model, {})[change.key] = None
+            model, key = type(change.row), key_of(change.row)
+            row = change.row if isinstance(change, Put) else None
+            rows = self.staged.setdefault(model, {})
+            old = rows.get(key)
+            rows[key] = row
+            for (m, cols), index in self._indexes.items():
+                if m is not model:
+                    continue
+                if old is not None:
+                    index.get(tuple(getattr(old, c) for c in cols), set()).discard(key)
+                if row is not None:
+                    index.setdefault(tuple(getattr(row, c) for c in cols), set()).add(key)
 
     def drain(self) -> dict[type[SQLModel], dict[Key, SQLModel | None]]:
         """Hand over the staged changes (``None`` = deleted) and start empty again."""
         staged, self.staged = self.staged, {}
+        self._indexes = {}
         return staged
 
 
