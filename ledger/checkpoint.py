@@ -51,16 +51,18 @@ def _check_name(name: str, what: str = "key name") -> None:
         raise MalformedError(f"{what} {name!r} must be non-empty, without spaces or '+'")
 
 
-def _parse_key(text: str, what: str) -> tuple[str, bytes, bytes]:
-    """``(name, key hash, 32-byte key)`` from ``<name>+<hex keyhash>+<base64(0x01 || key)>``."""
+def parse_key(text: str, what: str, algorithm: int = ALG_ED25519) -> tuple[str, bytes, bytes]:
+    """``(name, key hash, 32-byte key)`` from ``<name>+<hex keyhash>+<base64(alg || key)>``
+    (algorithm 0x01: note signatures; 0x04: witness cosignatures)."""
     name, _, rest = text.partition("+")
     hash16, _, key64 = rest.partition("+")
     _check_name(name)
     if not _KEY_HASH.fullmatch(hash16):
         raise MalformedError(f"{what} hash {hash16!r} is not 8 hex digits")
     raw = _b64decode(key64, what)
-    if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise MalformedError(f"{what} must be 0x01 (Ed25519) and 32 bytes, found {len(raw)} bytes")
+    if len(raw) != 33 or raw[0] != algorithm:
+        raise MalformedError(f"{what} must be 0x{algorithm:02x} (Ed25519) and 32 bytes, "
+                             f"found {len(raw)} bytes")
     return name, bytes.fromhex(hash16), raw[1:]
 
 
@@ -183,7 +185,7 @@ class NoteVerifier:
     @classmethod
     def from_string(cls, vkey: str) -> NoteVerifier:
         """Parse ``<name>+<hex keyhash>+<base64(0x01 || key)>``, checking the key hash."""
-        name, hash4, public = _parse_key(vkey, "verifier key")
+        name, hash4, public = parse_key(vkey, "verifier key")
         if key_hash(name, public) != hash4:
             raise MalformedError(f"verifier key hash {hash4.hex()} does not match the key")
         return cls(name, hash4, public)
@@ -214,7 +216,7 @@ class NoteSigner:
         """Parse ``PRIVATE+KEY+<name>+<hex keyhash>+<base64(0x01 || seed)>``."""
         if not skey.startswith("PRIVATE+KEY+"):
             raise MalformedError("signer key must start with 'PRIVATE+KEY+'")
-        signer = cls(*_parse_key(skey.removeprefix("PRIVATE+KEY+"), "signer key"))
+        signer = cls(*parse_key(skey.removeprefix("PRIVATE+KEY+"), "signer key"))
         if signer.verifier().key_hash != signer.key_hash:
             raise MalformedError(f"signer key hash {signer.key_hash.hex()} does not match the key")
         return signer

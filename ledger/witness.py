@@ -21,7 +21,6 @@ Keys use the signed-note string forms with algorithm byte 0x04: verifier
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import struct
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.checkpoint import Checkpoint, Note, NoteSignature
+from ledger.checkpoint import Checkpoint, Note, NoteSignature, parse_key
 from ledger.errors import IntegrityError, MalformedError, ProofError
 from ledger.proofs import verify_consistency
 
@@ -50,20 +49,7 @@ def cosigner_key_hash(name: str, public_key: bytes) -> bytes:
 
 
 def _parse(text: str, what: str) -> tuple[str, bytes, bytes]:
-    name, _, rest = text.partition("+")
-    hash_hex, _, key64 = rest.partition("+")
-    if not name or any(c.isspace() for c in name):
-        raise MalformedError(f"{what} name {name!r} must be non-empty without spaces")
-    try:
-        key_hash = bytes.fromhex(hash_hex)
-        raw = base64.b64decode(key64, validate=True)
-    except (ValueError, binascii.Error) as e:
-        raise MalformedError(f"{what} is not <name>+<hex key id>+<base64 key>: {e}") from e
-    if len(key_hash) != 4:
-        raise MalformedError(f"{what} key id must be 8 hex digits, found {hash_hex!r}")
-    if len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
-        raise MalformedError(f"{what} must be 0x04 (cosignature/v1 Ed25519) and 32 bytes")
-    return name, key_hash, raw[1:]
+    return parse_key(text, what, ALG_COSIGNATURE_V1)
 
 
 @dataclass(frozen=True, slots=True)
