@@ -8,6 +8,7 @@ batch did not commit, it is dropped.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -86,6 +87,25 @@ class SqlReader:
                 found = model.model_construct(**row._mapping)
                 self.cache[(model, key_of(found))] = found
 
+    def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
+        """Answer ``load_where(model, {column: v})`` for each of ``values`` not answered yet
+        in this batch, in one query per few thousand values."""
+        missing = [v for v in values
+                   if v is not None and (model, ((column, v),)) not in self.found]
+        table = table_of(model)
+        for start in range(0, len(missing), PREFETCH_CHUNK):
+            chunk = missing[start:start + PREFETCH_CHUNK]
+            answers: dict[Any, list[Any]] = {v: [] for v in chunk}
+            rows = self.conn.execute(text(
+                f"SELECT * FROM {table.name} WHERE {column} = ANY({_array_param(table.c[column])})"),
+                {column: chunk})
+            for row in rows:
+                found = model.model_construct(**row._mapping)
+                answers[getattr(found, column)].append(found)
+            for v, found_rows in answers.items():
+                self.found[(model, ((column, v),))] = found_rows
+
+
 _MISS = object()
 
 
@@ -100,8 +120,11 @@ class ProjectionBatch:
         self.attachments: list[SQLModel] = []
 
     def prepare(self, batch: list[SignedEntry]) -> None:
-        for model, keys in rows_to_prefetch(batch).items():
+        wanted = rows_to_prefetch(batch)
+        for model, keys in wanted.keys.items():
             self.reader.load_many(model, keys)
+        for (model, column), values in wanted.finds.items():
+            self.reader.find_many(model, column, values)
 
     def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
         changes = admit(self.state, signed, seq, recorded_at)
@@ -211,8 +234,13 @@ class ProjectionBackend:
         self.cache: dict[tuple[type[SQLModel], Key], Any] = {}
 
     def begin(self, conn: Connection, head_moved: bool) -> ProjectionBatch:
-        if head_moved or len(self.cache) > CACHE_LIMIT:
+        if head_moved:
             self.cache.clear()
+        elif len(self.cache) > CACHE_LIMIT:
+            # Forget the older half (dicts keep insertion order): a batch mostly reads rows the
+            # batches just before it wrote or read, and prefetches the rest in bulk anyway.
+            for key in list(itertools.islice(self.cache, len(self.cache) - CACHE_LIMIT // 2)):
+                del self.cache[key]
         return ProjectionBatch(conn, self.cache)
 
     def committed(self, batch: ProjectionBatch) -> None:  # type: ignore[override]

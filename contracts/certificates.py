@@ -21,14 +21,20 @@ from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.homesteads import Homestead
-from contracts.households import household_of, members_of, require_collective
+from contracts.households import (
+    Household,
+    HouseholdMember,
+    household_of,
+    members_of,
+    require_collective,
+)
 from contracts.land import ContractId, LandContract
 from contracts.membership import Membership, membership_at
 from contracts.orgs import Org
 from contracts.parties import Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Put, State, make
+from contracts.state import Change, Put, State, Where, make
 
 Persons = Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=64)]
 
@@ -73,6 +79,13 @@ class TransferFilingCertificateIssued(Payload, frozen=True):
     rights: Rights
 
 
+def household_reads(household_id: str) -> list[Where]:
+    """The finds a certificate makes: the household's members, contracts and homesteads."""
+    return [Where(HouseholdMember, "household_id", household_id),
+            Where(LandContract, "household_id", household_id),
+            Where(Homestead, "household_id", household_id)]
+
+
 def rights_held(state: State, household_id: str) -> dict[str, list[str]]:
     """The household's active land contracts and held homesteads, sorted."""
     return {
@@ -105,7 +118,8 @@ def _check_persons_in_household(state: State, household_id: str, persons: list[s
 
 
 @rule("certificate.membership_issued", MembershipCertificateIssued, prefetch=lambda p, rec: [
-    (Certificate, (p.certificate,)), *((Membership, (x,)) for x in p.persons)])
+    (Certificate, (p.certificate,)), (Household, (p.household,)),
+    *((Membership, (x,)) for x in p.persons), *household_reads(p.household)])
 def issue_membership_certificate(state: State, rec: RecordContext,
                                  p: MembershipCertificateIssued) -> list[Change]:
     require_collective(state, rec.actor)
@@ -130,7 +144,8 @@ def issue_membership_certificate(state: State, rec: RecordContext,
 
 @rule("certificate.transfer_filed", TransferFilingCertificateIssued, prefetch=lambda p, rec: [
     (Certificate, (p.certificate,)), (Certificate, (p.membership_certificate,)),
-    (Org, (p.village,)), *((Membership, (x,)) for x in p.persons)])
+    (Org, (p.village,)), (Household, (p.household,)), *((Membership, (x,)) for x in p.persons),
+    *household_reads(p.household)])
 def file_transfer(state: State, rec: RecordContext,
                   p: TransferFilingCertificateIssued) -> list[Change]:
     township = state.get(Org, rec.actor)

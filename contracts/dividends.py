@@ -21,7 +21,7 @@ from contracts.land import ContractId
 from contracts.parties import Sha256Hex
 from contracts.registry import Payload, RecordContext, rule
 from contracts.shares import ShareHolding, scheme_of
-from contracts.state import Change, Put, State, make
+from contracts.state import Change, Put, State, Where, make
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
 
@@ -67,7 +67,8 @@ def payouts(amount: int, holdings: dict[str, int]) -> dict[str, int]:
     return base
 
 
-@rule("dividend.declared", DividendDeclared, prefetch=lambda p, rec: [(Dividend, (p.dividend,))])
+@rule("dividend.declared", DividendDeclared, prefetch=lambda p, rec: [
+    (Dividend, (p.dividend,)), Where(ShareHolding, "collective_id", rec.actor)])
 def declare_dividend(state: State, rec: RecordContext, p: DividendDeclared) -> list[Change]:
     require_collective(state, rec.actor)
     scheme_of(state, rec.actor)

@@ -4,6 +4,7 @@ the entry kind's rule. The live appender and the offline verifier both call ``ad
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import (
@@ -21,7 +22,7 @@ from contracts import (
 )
 from contracts.errors import RuleViolation
 from contracts.registry import RULES, RecordContext, Rule
-from contracts.state import Change, Key, StagedState, State
+from contracts.state import Change, Key, StagedState, State, Where
 from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
 
@@ -66,9 +67,17 @@ def decoded_payload(rule: Rule[Any], signed: SignedEntry) -> Any:
     return signed.decoded
 
 
-def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
-    """The rows admitting ``batch`` will read by key: signing keys and each rule's hint."""
-    wanted: dict[type, set[Key]] = {orgs.OrgKey: {(s.key_id,) for s in batch}}
+@dataclass
+class Wanted:
+    """What admitting a batch will read: rows by key, and rows by one column's value."""
+
+    keys: dict[type, set[Key]] = field(default_factory=dict)
+    finds: dict[tuple[type, str], set[Any]] = field(default_factory=dict)
+
+
+def rows_to_prefetch(batch: list[SignedEntry]) -> Wanted:
+    """The rows admitting ``batch`` will read: signing keys and each rule's hints."""
+    wanted = Wanted({orgs.OrgKey: {(s.key_id,) for s in batch}})
     for signed in batch:
         rule = RULES.get(signed.kind)
         if rule is None or rule.prefetch is None:
@@ -78,8 +87,12 @@ def rows_to_prefetch(batch: list[SignedEntry]) -> dict[type, set[Key]]:
         except RuleViolation:
             continue
         ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
-        for model, key in rule.prefetch(payload, ctx):
-            wanted.setdefault(model, set()).add(key)
+        for hint in rule.prefetch(payload, ctx):
+            if isinstance(hint, Where):
+                wanted.finds.setdefault((hint.model, hint.column), set()).add(hint.value)
+            else:
+                model, key = hint
+                wanted.keys.setdefault(model, set()).add(key)
     return wanted
 
 

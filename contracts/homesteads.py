@@ -17,7 +17,7 @@ from contracts.land import Area, ContractId, member_household
 from contracts.parties import Sha256Hex, Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Put, State, make
+from contracts.state import Change, Put, State, Where, make
 
 Zone = Literal["suburb", "plain", "plain_saline", "hilly_flat", "hilly_slope"]
 
@@ -88,7 +88,8 @@ def _no_homestead_yet(state: State, household: Household) -> None:
 
 
 @rule("homestead.granted", HomesteadGranted, prefetch=lambda p, rec: [
-    (Homestead, (p.homestead,)), (Household, (p.household,))])
+    (Homestead, (p.homestead,)), (Household, (p.household,)),
+    Where(Homestead, "household_id", p.household), Where(Homestead, "plot_code", p.plot_code)])
 def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household = household_of(state, p.household, rec.actor)

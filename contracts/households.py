@@ -17,7 +17,7 @@ from contracts.errors import RuleViolation
 from contracts.orgs import Org
 from contracts.parties import Uuid, require_party
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Delete, Put, State, make
+from contracts.state import Change, Delete, Put, State, Where, make
 
 Relation = Literal["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling",
                    "other"]
@@ -141,7 +141,8 @@ def add_member(state: State, rec: RecordContext, p: HouseholdMemberAdded) -> lis
 
 
 @rule("household.member_removed", HouseholdMemberRemoved, prefetch=lambda p, rec: [
-    (Household, (p.household,)), (HouseholdMember, (p.party,))])
+    (Household, (p.household,)), (HouseholdMember, (p.party,)),
+    Where(HouseholdMember, "household_id", p.household)])
 def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     member = state.get(HouseholdMember, p.party)
@@ -161,7 +162,8 @@ def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -
 
 
 @rule("household.split", HouseholdSplit, prefetch=lambda p, rec: [
-    (Household, (p.household,)), (Household, (p.new_household,))])
+    (Household, (p.household,)), (Household, (p.new_household,)),
+    Where(HouseholdMember, "household_id", p.household)])
 def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     if state.get(Household, p.new_household) is not None:

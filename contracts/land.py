@@ -25,7 +25,7 @@ from contracts.membership import HOLDING, Membership
 from contracts.parties import Party, Sha256Hex, Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Put, State, make
+from contracts.state import Change, Put, State, Where, make
 
 Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
 ContractId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
@@ -206,7 +206,7 @@ def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]
 
 @rule("land.contract_issued", ContractIssued, prefetch=lambda p, rec: [
     (LandContract, (p.contract,)), (Household, (p.household,)),
-    *((Parcel, (x.code,)) for x in p.parcels)])
+    Where(LandContract, "household_id", p.household), *((Parcel, (x.code,)) for x in p.parcels)])
 def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
@@ -257,7 +257,7 @@ def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> li
 
 @rule("land.management_transferred", ManagementTransferred, prefetch=lambda p, rec: [
     (LandContract, (p.contract,)), (ManagementTransfer, (p.transfer,)),
-    *((Parcel, (code,)) for code in p.parcels)])
+    Where(ManagementTransfer, "contract_id", p.contract), *((Parcel, (code,)) for code in p.parcels)])
 def transfer_management(state: State, rec: RecordContext, p: ManagementTransferred) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
     if state.get(ManagementTransfer, p.transfer) is not None:

@@ -16,7 +16,7 @@ import msgspec
 from sqlmodel import SQLModel
 
 from contracts.errors import RuleViolation
-from contracts.state import Change, Key, State
+from contracts.state import Change, Key, State, Where
 from ledger.entry import parse_time
 
 CHINA_STANDARD_TIME = timedelta(hours=8)
@@ -43,7 +43,7 @@ class RecordContext:
 
 
 RuleFn = Callable[[State, RecordContext, Any], Iterable[Change]]
-Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key]]]
+Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key] | Where]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +68,9 @@ def rule(kind: str, payload_type: type[P], prefetch: Prefetch | None = None) -> 
     Callable[[State, RecordContext, P], Iterable[Change]],
 ]:
     """Register the rule for ``kind``; one rule per kind. ``prefetch(payload, record)`` names
-    the rows the rule will read by key, so a database backend can fetch a whole batch's rows
-    in one query instead of one per record (a hint: correctness never depends on it)."""
+    the rows the rule will read by key (``(model, key)``) and the ``find``s it will make
+    (``Where``), so a database backend can fetch a whole batch's rows in one query per table
+    and column instead of one per record (a hint: correctness never depends on it)."""
 
     def register(
         fn: Callable[[State, RecordContext, P], Iterable[Change]],

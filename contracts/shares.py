@@ -21,13 +21,13 @@ from sqlmodel import Field, SQLModel
 from contracts.assets import AssetVerification
 from contracts.certificates import Certificate
 from contracts.errors import RuleViolation
-from contracts.households import HouseholdMember, household_of, require_collective
+from contracts.households import Household, HouseholdMember, household_of, require_collective
 from contracts.land import ContractId
 from contracts.membership import Membership
 from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import Policy, policy_for
 from contracts.registry import Payload, RecordContext, rule
-from contracts.state import Change, Put, State, make
+from contracts.state import Change, Put, State, Where, make
 
 COLLECTIVE_HOLDER = "collective"  # the holder id of the collective share (集体股)
 Units = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
@@ -338,7 +338,8 @@ def household_holdings(state: State, collective_id: str, household_id: str) -> d
 
 
 @rule("shares.certificate_issued", ShareCertificateIssued, prefetch=lambda p, rec: [
-    (Certificate, (p.certificate,))])
+    (Certificate, (p.certificate,)), (Household, (p.household,)),
+    Where(ShareHolding, "household_id", p.household)])
 def issue_share_certificate(state: State, rec: RecordContext,
                             p: ShareCertificateIssued) -> list[Change]:
     """A household's share certificate: the holdings it lists must be what the ledger holds."""

@@ -85,6 +85,15 @@ class Delete:
 Change = Put | Delete
 
 
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A prefetch hint: rows of ``model`` whose ``column`` equals ``value`` will be found."""
+
+    model: type[SQLModel]
+    column: str
+    value: Any
+
+
 class StateReader(Protocol):
     """Committed state as a backend holds it (before the current batch)."""
 
@@ -94,6 +103,9 @@ class StateReader(Protocol):
 
     def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
         """A hint that ``keys`` will be read soon; a backend may fetch them in one go."""
+
+    def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
+        """A hint that rows with ``column`` equal to each of ``values`` will be found soon."""
 
 
 class State(Protocol):
@@ -205,6 +217,9 @@ class MemoryReader:
                     table[key] = row
 
     def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
+        """Nothing to fetch: everything is in memory already."""
+
+    def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
         """Nothing to fetch: everything is in memory already."""
 
     def rows(self) -> Iterator[SQLModel]:

@@ -57,7 +57,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
             progress.close()
     print_summary(result)
     ends = add_years(result.start, args.years)
-    if ends > date.today():
+    if result.start > (start or DEFAULT_START) and ends > date.today():
         print(f"note: the story runs until {ends}, after today: the ledger's head was already "
               f"recent, and records are never dated before it. For a history in the past, "
               f"seed a new ledger with --init.", file=sys.stderr)

@@ -19,7 +19,6 @@ with the operator's secret, so it equals across ledgers only when that secret do
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -33,13 +32,13 @@ import httpx
 import msgspec
 
 from api.app import Settings, create_app
-from api.client import LedgerClient, SubmitError, signed_entry
+from api.client import LedgerClient, SubmitError
 from api.home import Home
-from contracts.parties import blind_index, personal_commitment
 from ledger.entry import parse_time
 from ledger.signing import KeyFile
 from seed.model import Counts
 from seed.orgkeys import org_key
+from seed.signer import SigningPool
 from seed.story import CountyStory, Intent, Root, Tick
 
 DEFAULT_START = date(2018, 3, 1)  # the first spring after the 2017 policy
@@ -104,12 +103,6 @@ class SimulatedClock:
         return self.now
 
 
-def salt_for(seed: int, party: str) -> bytes:
-    """A person's commitment salt, derived so that reseeding gives the same commitment.
-    Seeded people are invented, so a salt anyone with the seed can derive hides nothing real."""
-    return hashlib.sha256(f"rural-ledger/seed-salt/v1\n{seed}\n{party}".encode()).digest()
-
-
 class Seeder:
     def __init__(self, client: LedgerClient, home: Home, options: SeedOptions,
                  clock: SimulatedClock, progress: Progress | None = None) -> None:
@@ -118,6 +111,7 @@ class Seeder:
         self.keys: dict[str, KeyFile] = {}
         self.origin = ""
         self.secret = home.blind_index_secret() if options.blind_index == "local" else None
+        self.signer: SigningPool | None = None
 
     async def run(self) -> SeedResult:
         self.origin = await self.client.origin()
@@ -138,14 +132,19 @@ class Seeder:
         self.write_state(start, "seeding")
         began, records, first_seq, last_seq = time.perf_counter(), 0, -1, -1
         ticks = 5 + 4 * self.options.years  # about: confirmations follow rounds with admissions
-        for index, tick in enumerate(story.ticks()):
-            if self.progress:
-                self.progress.tick(tick.label, len(tick.intents), index, ticks)
-            seqs = await self.submit_tick(tick)
-            if seqs:
-                first_seq = seqs[0] if first_seq < 0 else first_seq
-                last_seq = seqs[-1]
-            records += len(seqs)
+        self.signer = SigningPool(self.home.root, self.options.seed, self.origin,
+                                  local_blind_index=self.secret is not None)
+        try:
+            for index, tick in enumerate(story.ticks()):
+                if self.progress:
+                    self.progress.tick(tick.label, len(tick.intents), index, ticks)
+                seqs = await self.submit_tick(tick)
+                if seqs:
+                    first_seq = seqs[0] if first_seq < 0 else first_seq
+                    last_seq = seqs[-1]
+                records += len(seqs)
+        finally:
+            self.signer.close()
         seconds = time.perf_counter() - began
         showcase: dict[str, str] = {"county": root.id}
         for v in story.villages:
@@ -226,11 +225,17 @@ class Seeder:
         return seqs
 
     async def submit_stream(self, tick: Tick, intents: list[Intent], size: int) -> list[int]:
+        """Submit ``intents`` in requests of ``size``, in order; the next request is signed
+        while the service admits this one."""
+        chunks = [intents[start:start + size] for start in range(0, len(intents), size)]
         seqs: list[int] = []
-        for start in range(0, len(intents), size):
-            chunk = intents[start:start + size]
-            items = [await self.signed(intent, tick.at) for intent in chunk]
-            results = await self.post(items)
+        next_body = asyncio.ensure_future(self.body(chunks[0], tick.at)) if chunks else None
+        for index, chunk in enumerate(chunks):
+            assert next_body is not None
+            body = await next_body
+            if index + 1 < len(chunks):
+                next_body = asyncio.ensure_future(self.body(chunks[index + 1], tick.at))
+            results = await self.post(body)
             for intent, result in zip(chunk, results, strict=True):
                 if "error" in result:
                     problem = result["error"]
@@ -242,38 +247,24 @@ class Seeder:
                 self.progress.advance(len(chunk))
         return seqs
 
-    async def post(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``LedgerClient.submit_many``, with the body encoded once by msgspec."""
-        r = await self.client.http.post("/v1/entries", content=msgspec.json.encode(
-            {"entries": items}), headers={"content-type": "application/json"})
+    async def post(self, body: bytes) -> list[dict[str, Any]]:
+        """``LedgerClient.submit_many`` with a body the signing pool encoded."""
+        r = await self.client.http.post("/v1/entries", content=body,
+                                        headers={"content-type": "application/json"})
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return msgspec.json.decode(r.content)["results"]  # type: ignore[no-any-return]
 
-    async def signed(self, intent: Intent, at: datetime) -> dict[str, Any]:
-        key = self.keys[intent.actor]
-        payload = intent.payload
-        personal = None
-        if intent.person is not None:
-            person = intent.person
-            salt = salt_for(self.options.seed, person.party)
-            fields = person.fields()
-            payload = {"party": person.party, "commitment": personal_commitment(fields, salt),
-                       "blind_index": await self.blind_index(key, person.id_number)}
-            personal = {**fields, "salt": salt.hex()}
-        item = signed_entry(key, self.origin, intent.kind, payload, entry_id=intent.id,
-                            signed_at=at)
-        if personal is not None:
-            item["personal"] = personal
-        return item
-
-    async def blind_index(self, key: KeyFile, id_number: str) -> str:
-        """The operator's blind index of an ID number: computed with the operator's secret
-        when seeding from the operator's home (the service checks it again on submission),
-        else asked of the service over a signed request, as a village clerk would."""
-        if self.secret is not None:
-            return blind_index(self.secret, id_number)
-        return await self.client.blind_index(key, id_number, clock=self.clock)
+    async def body(self, intents: list[Intent], at: datetime) -> bytes:
+        """The request body for ``intents``, signed in the signing pool. Blind indexes the
+        service computes (``--blind-index remote``) are asked for first, over signed requests."""
+        assert self.signer is not None
+        jobs = [(i.id, i.kind, i.actor, i.payload, i.person,
+                 None if i.person is None or self.secret is not None
+                 else await self.client.blind_index(self.keys[i.actor], i.person.id_number,
+                                                    clock=self.clock))
+                for i in intents]
+        return await self.signer.body(jobs, at)
 
 
 def request_size(streams: int) -> int:
