@@ -13,6 +13,7 @@ from typing import Annotated
 
 import msgspec
 from sqlalchemy import BigInteger
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
@@ -34,17 +35,12 @@ class Dividend(SQLModel, table=True):
     amount_fen: int = Field(sa_type=BigInteger)
     units: int = Field(sa_type=BigInteger)
     declared_seq: int = Field(sa_type=BigInteger)
+    # holder -> [units, amount_fen]: the payout list is one fact of one record, fixed when it
+    # is declared and always read whole, so it is one value, not a row per holder.
+    payouts: dict[str, list[int]] = Field(sa_type=JSONB)
 
 
-class DividendPayout(SQLModel, table=True):
-    __tablename__ = "dividend_payouts"
-    dividend_id: str = Field(primary_key=True)
-    holder: str = Field(primary_key=True)
-    units: int = Field(sa_type=BigInteger)
-    amount_fen: int = Field(sa_type=BigInteger)
-
-
-TABLES = (Dividend, DividendPayout)
+TABLES = (Dividend,)
 
 
 class DividendDeclared(Payload, frozen=True):
@@ -80,9 +76,7 @@ def declare_dividend(state: State, rec: RecordContext, p: DividendDeclared) -> l
     holdings = {h.holder: h.units for h in state.find(ShareHolding, collective_id=rec.actor)
                 if h.units > 0}
     split = payouts(p.amount_fen, holdings)
-    changes: list[Change] = [Put(make(
+    return [Put(make(
         Dividend, id=p.dividend, collective_id=rec.actor, distributable_fen=p.distributable_fen,
-        amount_fen=p.amount_fen, units=sum(holdings.values()), declared_seq=rec.seq))]
-    changes += [Put(make(DividendPayout, dividend_id=p.dividend, holder=h, units=holdings[h],
-                         amount_fen=fen)) for h, fen in sorted(split.items())]
-    return changes
+        amount_fen=p.amount_fen, units=sum(holdings.values()), declared_seq=rec.seq,
+        payouts={h: [holdings[h], fen] for h, fen in sorted(split.items())}))]

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.history import rows_as_of
 from api.problems import ApiProblem
 from api.service import LedgerService, Service
-from contracts.dividends import Dividend, DividendPayout
+from contracts.dividends import Dividend
 from contracts.shares import ShareHolding, ShareScheme
 from ledger import store
 
@@ -107,11 +107,8 @@ class ShareController(Controller):
             d = await session.get(Dividend, dividend)
             if d is None:
                 raise ApiProblem(404, "dividend.not_found", f"no dividend {dividend}")
-            rows = (await session.exec(select(DividendPayout)
-                                       .where(DividendPayout.dividend_id == dividend)
-                                       .order_by(col(DividendPayout.holder)))).all()
         return {"dividend": d.id, "collective": d.collective_id, "amount_fen": d.amount_fen,
                 "distributable_fen": d.distributable_fen, "units": d.units,
                 "declared_seq": d.declared_seq,
-                "payouts": [{"holder": p.holder, "units": p.units, "amount_fen": p.amount_fen}
-                            for p in rows]}
+                "payouts": [{"holder": holder, "units": units, "amount_fen": fen}
+                            for holder, (units, fen) in sorted(d.payouts.items())]}

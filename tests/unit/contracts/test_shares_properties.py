@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.assets import AssetVerification
-from contracts.dividends import DividendPayout, payouts
+from contracts.dividends import Dividend, payouts
 from contracts.errors import RuleViolation
 from contracts.households import HouseholdMember
 from contracts.membership import Membership
@@ -142,8 +142,8 @@ def test_share_invariants(ops: list[tuple[str, str, str, int]]) -> None:
                 open_pledges[p.holder] = open_pledges.get(p.holder, 0) + p.units
         assert {k: v.pledged_units for k, v in holdings.items() if v.pledged_units} == open_pledges
         if applied and op[0] == "dividend.declared":
-            paid = [p for p in ledger.rows(DividendPayout) if p.dividend_id == f"d{n}"]
-            assert sum(p.amount_fen for p in paid) == op[3]
+            paid = next(d for d in ledger.rows(Dividend) if d.id == f"d{n}").payouts
+            assert sum(fen for _, fen in paid.values()) == op[3]
         if applied and op[0] == "shares.transferred":
             assert op[2] in MEMBERS  # shares move only to members
 
