@@ -78,4 +78,7 @@ def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> 
             if cur.fetchone():
                 cur.execute(f"SET ROLE {SERVICE_ROLE}")
             cur.close()
+            # The driver runs these in a transaction of its own, and SET ROLE is transactional:
+            # commit it, or the connection's first rollback would leave it as the owner.
+            dbapi_conn.commit()
     return engine

@@ -141,8 +141,10 @@ class ProjectionBatch:
         attached: dict[type[SQLModel], dict[Key, SQLModel | None]] = {}
         for row in self.attachments:
             attached.setdefault(type(row), {})[key_of(row)] = row
+        # Attachments (personal data) are new rows of newly admitted records: inserted, never
+        # updated (the service role may not UPDATE them).
         for model, rows in attached.items():
-            write_rows(conn, model, rows, dump)
+            write_rows(conn, model, rows, dump, upsert=False)
 
 
 class RowDumps:
@@ -160,9 +162,11 @@ class RowDumps:
 
 
 def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None],
-               dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump) -> None:
-    """Upsert the rows given and delete those given as ``None``: one statement each, the
-    values sent as one array per column (``unnest``), however many rows a batch changed."""
+               dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
+               *, upsert: bool = True) -> None:
+    """Upsert the rows given (insert only, without ``upsert``) and delete those given as
+    ``None``: one statement each, the values sent as one array per column (``unnest``),
+    however many rows a batch changed."""
     table = table_of(model)
     pk = primary_key_columns(model)
     puts = [dump(row) for row in rows.values() if row is not None]
@@ -172,10 +176,10 @@ def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLMo
         others = [c for c in cols if c not in pk]
         update = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}"
                   if others else "DO NOTHING")
+        conflict = f"ON CONFLICT ({', '.join(pk)}) {update}" if upsert else ""
         conn.execute(text(
             f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM "
-            f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) "
-            f"ON CONFLICT ({', '.join(pk)}) {update}"),
+            f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) {conflict}"),
             {c: _column_values(table.c[c], [r[c] for r in puts]) for c in cols})
     if gone:
         conn.execute(text(

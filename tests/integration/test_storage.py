@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 import pytest
+from sqlalchemy import text
 
-from api.database import SERVICE_ROLE
+from api.database import SERVICE_ROLE, asyncpg_url, make_engine
 from contracts.engine import PROJECTION_MODELS
 from contracts.replay import Replay
 from contracts.state import primary_key_columns
@@ -69,3 +70,19 @@ async def test_replay_rebuilds_the_projection_tables(ledger: LedgerFixture,
         assert in_memory == in_db, f"{table} differs between replay and projection"
         if table in ("orgs", "org_keys"):
             assert in_db, f"{table} is empty: the comparison proves nothing"
+
+
+async def test_service_connections_stay_in_the_service_role(ledger: LedgerFixture) -> None:
+    """SET ROLE is transactional: a role set inside a transaction that is rolled back is gone,
+    so the role must still be in force after a rollback, on a reused and on a new connection."""
+    engine = make_engine(asyncpg_url(ledger.url), pool_size=1)
+    try:
+        for _ in range(2):
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT current_user")) == SERVICE_ROLE
+                await conn.rollback()
+        await engine.dispose()
+        async with engine.begin() as conn:
+            assert await conn.scalar(text("SELECT current_user")) == SERVICE_ROLE
+    finally:
+        await engine.dispose()
