@@ -69,7 +69,9 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
                ("household split on marriage", "household_split"),
                ("a death", "death"), ("objection heard, not upheld", "objection_resolved"),
                ("homestead paid withdrawal", "homestead_withdrawn"),
-               ("land lease", "land_lease"), ("share buy-back", "share_buyback"))
+               ("land lease", "land_lease"), ("share buy-back", "share_buyback"),
+               ("share sale to a fellow member", "share_transfer"),
+               ("shares pledged for a loan", "share_pledge"))
     for label, key in records:
         if key in show:
             out.append((label, f"{base}/v1/entries/by-id/{show[key]}"))

@@ -82,6 +82,8 @@ class Counts:
     deaths: int = 0
     births: int = 0
     marriages: int = 0
+    share_transfers: int = 0
+    share_pledges: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -101,6 +103,7 @@ class Village:
     issued_units: int = 0
     total_units: int = 0
     bought_back: dict[int, int] = field(default_factory=dict)  # year -> units
+    pledges: list[str] = field(default_factory=list)  # open share pledges
     counts: Counts = field(default_factory=Counts)
     showcase: dict[str, str] = field(default_factory=dict)
 

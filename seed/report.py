@@ -97,6 +97,7 @@ def summary_table(result: SeedResult) -> Table:
             ("homesteads", c.homesteads), ("certificates", c.certificates),
             ("settled in town, rights retained", c.settled_persons), ("births", c.births),
             ("deaths", c.deaths), ("marriages", c.marriages),
+            ("share transfers", c.share_transfers), ("share pledges", c.share_pledges),
             ("records", result.records)]
     for name, value in rows:
         table.add_row(name, f"{value:,}")

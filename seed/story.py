@@ -450,6 +450,7 @@ class CountyStory:
             self.lane = v.id
             self.maker.reseed(v.rng)
             state = Round(self, v, day)
+            state.release_pledges()
             state.deaths()
             state.settlements()
             state.births()
@@ -462,6 +463,7 @@ class CountyStory:
                 state.dividend()
             if extend:
                 state.extend()
+            state.share_dealings()
         self.lane = None
         for v, groom in crossings:  # after every village's own events: brides move villages
             Round(self, v, day).marry_across(groom, self.villages)
@@ -813,6 +815,52 @@ class Round:
             v.bought_back[self.day.year] = so_far + held[0]
             v.total_units -= held[0]
             held[0] = 0
+
+    def share_dealings(self) -> None:
+        """Now and then a holder sells half its shares to a fellow member (transfers stay
+        inside the collective, within the per-holder cap), or an active member pledges half
+        to the township's rural commercial bank for a loan. Pledges are made last in a round
+        and released first in the next, so no death, buy-back or inheritance meets pledged
+        units."""
+        v = self.v
+        if not v.issued_units:
+            return
+        cap = DEFAULT_POLICY.holder_share_cap_bp * v.total_units
+        holders = [r for r in v.living() if r.status in ("active", "settled")]
+        for r in holders:
+            held = v.holdings.get(r.party)
+            if not held or held[0] < 2:
+                continue
+            roll, units = self.rng.random(), held[0] // 2
+            if roll < 0.01:
+                buyer = self.rng.choice(holders)
+                assert buyer.household is not None
+                mine = v.holdings.get(buyer.party, [0, buyer.household.id])
+                if buyer is r or (mine[0] + units) * 10_000 > cap:
+                    continue
+                intent = self.emit("shares.transferred", {
+                    "holder": r.party, "to": buyer.party, "units": units,
+                    "price_fen": units * self.rng.randrange(60, 150) * 100,
+                    "agreement": digest(r.party, buyer.party, "share-sale", self.day)})
+                v.showcase.setdefault("share_transfer", intent.id)
+                v.counts.share_transfers += 1
+                v.holdings[buyer.party] = [mine[0] + units, mine[1]]
+                held[0] -= units
+            elif roll < 0.02 and r.status == "active":
+                pledge = f"ZY{v.code}{v.next('pledge'):05d}"
+                intent = self.emit("shares.pledged", {
+                    "pledge": pledge, "holder": r.party, "units": units,
+                    "pledgee": f"{v.place.township.name}农村商业银行",
+                    "contract": digest(r.party, "pledge", self.day)})
+                v.showcase.setdefault("share_pledge", intent.id)
+                v.counts.share_pledges += 1
+                v.pledges.append(pledge)
+
+    def release_pledges(self) -> None:
+        """The loans of the last round are repaid: every open pledge is released."""
+        for pledge in self.v.pledges:
+            self.emit("shares.pledge_released", {"pledge": pledge})
+        self.v.pledges.clear()
 
     def dividend(self) -> None:
         v = self.v
