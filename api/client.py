@@ -30,6 +30,9 @@ def signed_entry(key: KeyFile, origin: str, kind: str, payload: dict[str, Any], 
     return {"entry": entry, "sig": key.key.sign_entry(entry)}
 
 
+MINIMAL = {"prefer": "return=minimal"}  # receipts without inclusion proofs (RFC 7240)
+
+
 class SubmitError(Exception):
     """The ledger refused a submission; ``problem`` is its RFC 9457 body."""
 
@@ -81,9 +84,12 @@ class LedgerClient:
             raise SubmitError(body)
         return body  # type: ignore[no-any-return]
 
-    async def submit_many(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Submit a list; each result is a receipt or ``{"error": problem}``."""
-        r = await self.http.post("/v1/entries", json={"entries": list(items)})
+    async def submit_many(self, items: Sequence[dict[str, Any]], *, minimal: bool = False
+                          ) -> list[dict[str, Any]]:
+        """Submit a list; each result is a receipt or ``{"error": problem}``. ``minimal``
+        receipts carry the seq and leaf hash only (``Prefer: return=minimal``)."""
+        r = await self.http.post("/v1/entries", json={"entries": list(items)},
+                                 headers=MINIMAL if minimal else None)
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return r.json()["results"]  # type: ignore[no-any-return]

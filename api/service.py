@@ -138,8 +138,10 @@ class LedgerService:
             raise Rejection("personal.unexpected", "only party.registered carries personal fields")
         return signed
 
-    async def submit(self, items: Sequence[Any]) -> list[dict[str, Any] | Rejection]:
-        """Check each submission's shape, append the well-formed ones; results in order."""
+    async def submit(self, items: Sequence[Any], proofs: bool = True
+                     ) -> list[dict[str, Any] | Rejection]:
+        """Check each submission's shape, append the well-formed ones; results in order, each
+        receipt with its inclusion proof unless not ``proofs``."""
         if self.read_only is not None:
             raise Rejection("ledger.read_only", "the service refuses writes: its start-up "
                             f"self-check failed ({self.read_only})", status=503)
@@ -151,7 +153,7 @@ class LedgerService:
                 parsed.append(r)
         well_formed = [p for p in parsed if isinstance(p, SignedEntry)]
         await self.preverify(well_formed)
-        results = iter(await self.committer.submit(well_formed))
+        results = iter(await self.committer.submit(well_formed, proofs))
         out: list[dict[str, Any] | Rejection] = []
         for p in parsed:
             if isinstance(p, Rejection):

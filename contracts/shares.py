@@ -254,7 +254,9 @@ def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Chan
     return changes
 
 
-@rule("shares.transferred", SharesTransferred)
+@rule("shares.transferred", SharesTransferred, prefetch=lambda p, rec: [
+    (ShareScheme, (rec.actor,)), (Membership, (p.to,)), (HouseholdMember, (p.to,)),
+    (ShareHolding, (rec.actor, p.holder)), (ShareHolding, (rec.actor, p.to))])
 def transfer_shares(state: State, rec: RecordContext, p: SharesTransferred) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
@@ -269,7 +271,8 @@ def transfer_shares(state: State, rec: RecordContext, p: SharesTransferred) -> l
     return [Put(source), Put(target)]
 
 
-@rule("shares.bought_back", SharesBoughtBack)
+@rule("shares.bought_back", SharesBoughtBack, prefetch=lambda p, rec: [
+    (ShareScheme, (rec.actor,)), (ShareHolding, (rec.actor, p.holder))])
 def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
@@ -304,7 +307,8 @@ def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list
     return [Put(source), Put(target)]
 
 
-@rule("shares.pledged", SharesPledged)
+@rule("shares.pledged", SharesPledged, prefetch=lambda p, rec: [
+    (SharePledge, (p.pledge,)), (ShareHolding, (rec.actor, p.holder))])
 def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(SharePledge, p.pledge) is not None:
@@ -316,7 +320,8 @@ def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Ch
                      units=p.units, pledgee=p.pledgee, status="pledged", pledged_seq=rec.seq))]
 
 
-@rule("shares.pledge_released", PledgeReleased)
+@rule("shares.pledge_released", PledgeReleased, prefetch=lambda p, rec: [
+    (SharePledge, (p.pledge,))])
 def release_pledge(state: State, rec: RecordContext, p: PledgeReleased) -> list[Change]:
     pledge = state.get(SharePledge, p.pledge)
     if pledge is None or pledge.collective_id != rec.actor or pledge.status != "pledged":

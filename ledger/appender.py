@@ -69,9 +69,11 @@ class Receipt:
     seq: int
     leaf_hash: bytes
     checkpoint: str
-    inclusion_proof: list[bytes]
+    inclusion_proof: list[bytes] | None  # None: a minimal receipt, asked for without a proof
 
     def as_json(self) -> dict[str, Any]:
+        if self.inclusion_proof is None:
+            return {"seq": self.seq, "leaf_hash": self.leaf_hash.hex()}
         return {"seq": self.seq, "leaf_hash": self.leaf_hash.hex(), "checkpoint": self.checkpoint,
                 "inclusion_proof": [h.hex() for h in self.inclusion_proof]}
 
@@ -117,15 +119,19 @@ class Appender:
         self.rules.committed(rules)
         return committed
 
-    async def receipts(self, committed: Committed) -> list[AppendResult]:
-        """Receipts for a committed batch. Merkle nodes never change once committed, so the
-        proofs can be computed after COMMIT, outside the writer lock."""
-        seqs = [r for r in committed.results if isinstance(r, int)]
+    async def receipts(self, committed: Committed, proved: Sequence[bool] | None = None
+                       ) -> list[AppendResult]:
+        """Receipts for a committed batch: with an inclusion proof where ``proved`` (one flag
+        per result; default all), minimal elsewhere. Merkle nodes never change once committed,
+        so the proofs can be computed after COMMIT, outside the writer lock."""
+        seqs = [r for i, r in enumerate(committed.results)
+                if isinstance(r, int) and (proved is None or proved[i])]
+        proofs: dict[int, list[bytes]] = {}
         if seqs:
             async with self.engine.connect() as conn:
                 proofs = await conn.run_sync(_inclusion_proofs, seqs, committed.checkpoint.size,
                                              committed.new_nodes)
-        return [Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs[r])
+        return [Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs.get(r))
                 if isinstance(r, int) else r for r in committed.results]
 
     def _load_head(self, conn: Connection) -> tuple[CompactRange, bool]:

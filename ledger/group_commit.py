@@ -11,7 +11,8 @@ from ledger.appender import Appender, AppendResult, Committed
 from ledger.entry import SignedEntry
 
 DEFAULT_MAX_BATCH = 2000
-Waiting = tuple[Sequence[SignedEntry], "asyncio.Future[list[AppendResult]]"]
+# A submission's entries, where its results go, and whether its receipts carry proofs.
+Waiting = tuple[Sequence[SignedEntry], "asyncio.Future[list[AppendResult]]", bool]
 
 
 class GroupCommitter:
@@ -34,15 +35,17 @@ class GroupCommitter:
                 await self._worker
             self._worker = None
 
-    async def submit(self, items: Sequence[SignedEntry]) -> list[AppendResult]:
-        """Append ``items`` (in order, possibly with other submissions); one result each."""
+    async def submit(self, items: Sequence[SignedEntry], proofs: bool = True
+                     ) -> list[AppendResult]:
+        """Append ``items`` (in order, possibly with other submissions); one result each, a
+        receipt with its inclusion proof, or without one unless ``proofs``."""
         if not items:
             return []
         self.start()
         results: list[AppendResult] = []
         for start in range(0, len(items), self.max_batch):
             future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-            self._queue.append((items[start:start + self.max_batch], future))
+            self._queue.append((items[start:start + self.max_batch], future, proofs))
             self._wake.set()
             results.extend(await future)
         return results
@@ -61,7 +64,7 @@ class GroupCommitter:
             self._wake.clear()
             while self._queue:
                 taken = self._take()
-                batch = [s for items, _ in taken for s in items]
+                batch = [s for items, _, _ in taken for s in items]
                 try:
                     committed = await self.appender.commit(batch)
                 except Exception as e:  # every waiter of the failed batch learns why
@@ -73,19 +76,22 @@ class GroupCommitter:
                 task.add_done_callback(self._delivering.discard)
 
     async def _deliver(self, committed: Committed, taken: list[Waiting]) -> None:
+        proved = None
+        if not all(proofs for _, _, proofs in taken):
+            proved = [proofs for items, _, proofs in taken for _ in items]
         try:
-            results = await self.appender.receipts(committed)
+            results = await self.appender.receipts(committed, proved)
         except Exception as e:
             _fail(taken, e)
             return
         at = 0
-        for items, future in taken:
+        for items, future, _ in taken:
             if not future.done():
                 future.set_result(results[at:at + len(items)])
             at += len(items)
 
 
 def _fail(taken: list[Waiting], error: Exception) -> None:
-    for _, future in taken:
+    for _, future, _ in taken:
         if not future.done():
             future.set_exception(error)

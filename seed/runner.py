@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from api.app import Settings, create_app
-from api.client import LedgerClient, SubmitError
+from api.client import MINIMAL, LedgerClient, SubmitError
 from api.home import Home
 from ledger.entry import parse_time
 from ledger.signing import KeyFile
@@ -248,9 +248,10 @@ class Seeder:
         return seqs
 
     async def post(self, body: bytes) -> list[dict[str, Any]]:
-        """``LedgerClient.submit_many`` with a body the signing pool encoded."""
+        """``LedgerClient.submit_many(minimal=True)`` with a body the signing pool encoded: a
+        bulk load keeps seqs, and any record's proof can be asked for later."""
         r = await self.client.http.post("/v1/entries", content=body,
-                                        headers={"content-type": "application/json"})
+                                        headers={"content-type": "application/json", **MINIMAL})
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return msgspec.json.decode(r.content)["results"]  # type: ignore[no-any-return]

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from api.problems import ApiProblem, rejection_problem
@@ -46,21 +46,37 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
                      'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}')
 
 
+def wants_minimal(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header (RFC 7240: comma-separated, parameters after ';') asks for
+    ``return=minimal``."""
+    if not prefer:
+        return False
+    return any(p.split(";")[0].strip().lower().replace(" ", "") == "return=minimal"
+               for p in prefer.split(","))
+
+
 class EntryController(Controller):
     path = "/v1/entries"
     tags = ["records"]
 
     @post("/", operation_id="submitEntries", status_code=200,
-          summary="Submit one signed entry or a list; each gets a receipt or a problem")
+          summary="Submit one signed entry or a list; each gets a receipt or a problem",
+          description="A receipt holds the record's seq and leaf hash, the signed checkpoint "
+                      "and an inclusion proof in it. With the header `Prefer: return=minimal` "
+                      "(RFC 7240) receipts hold the seq and leaf hash only, for bulk loads; "
+                      "`GET /v1/proofs/inclusion` gives any record's proof later.")
     async def submit(self, request: Request[Any, Any, Any], service: Service) -> Any:
         items, single = parse_body(await request.body())
-        results = await service.submit(items)
+        minimal = wants_minimal(request.headers.get("prefer"))
+        results = await service.submit(items, proofs=not minimal)
         if single:
             if isinstance(results[0], Rejection):
                 raise results[0]
-            return results[0]
-        return {"results": [{"error": rejection_problem(r)} if isinstance(r, Rejection) else r
-                            for r in results]}
+            body: Any = results[0]
+        else:
+            body = {"results": [{"error": rejection_problem(r)} if isinstance(r, Rejection)
+                                else r for r in results]}
+        return Response(body, headers={"Preference-Applied": "return=minimal"} if minimal else {})
 
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(

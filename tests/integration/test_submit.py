@@ -3,12 +3,15 @@ input answered with its problem code and nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 
 import pytest
 
 from api.client import check_receipt
+from ledger.checkpoint import open_checkpoint
+from ledger.proofs import verify_inclusion
 from ledger.signing import KeyFile, SigningKey, b64
 from tests.support import LedgerFixture
 
@@ -201,3 +204,34 @@ async def test_batch_answers_each_entry_and_commits_the_good_ones(ledger: Ledger
     for r in (results[0], results[3]):
         check_receipt(r, ledger.verifier, ledger.origin)
     assert await ledger.size() == before + 2
+
+
+async def test_minimal_receipts_hold_seq_and_leaf_and_are_provable_later(
+        ledger: LedgerFixture) -> None:
+    county = ledger.keys["county"]
+    minimal = [ledger.sign(county, "org.registered", township(f"minimal-{i}")) for i in range(3)]
+    full = [ledger.sign(county, "org.registered", township(f"full-{i}")) for i in range(2)]
+    # Submitted together, so they may share a group commit: each gets the receipt it asked for.
+    answers = await asyncio.gather(
+        ledger.client.http.post("/v1/entries", json={"entries": minimal},
+                                headers={"Prefer": "respond-async, return=minimal"}),
+        ledger.client.submit_many(full))
+    r = answers[0]
+    assert r.status_code == 200 and r.headers["preference-applied"] == "return=minimal"
+    receipts = r.json()["results"]
+    assert all(set(x) == {"seq", "leaf_hash"} for x in receipts)
+    for receipt in answers[1]:
+        check_receipt(receipt, ledger.verifier, ledger.origin)
+    cp = open_checkpoint(await ledger.client.get("/v1/checkpoint"), ledger.verifier)
+    for receipt in receipts:
+        p = await ledger.client.get("/v1/proofs/inclusion", seq=receipt["seq"], size=cp.size)
+        assert p["leaf_hash"] == receipt["leaf_hash"]
+        verify_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["seq"], cp.size,
+                         [bytes.fromhex(h) for h in p["proof"]], cp.root_hash)
+    single = await ledger.client.http.post(
+        "/v1/entries", json=ledger.sign(county, "org.registered", township("minimal-one")),
+        headers={"Prefer": "return=minimal"})
+    assert set(single.json()) == {"seq", "leaf_hash"}
+    plain = await ledger.client.http.post(
+        "/v1/entries", json=ledger.sign(county, "org.registered", township("plain-one")))
+    assert "preference-applied" not in plain.headers and "inclusion_proof" in plain.json()
