@@ -469,6 +469,11 @@ class CountyStory:
             Round(self, v, day).marry_across(groom, self.villages)
 
 
+# Chances, per holder and half-year round, of selling half its shares to a fellow member and
+# of pledging half for a loan: a few hundred of each per village over nine years would make
+# share dealings a tenth of the ledger, more than villages see.
+SHARE_SALE, SHARE_PLEDGE = 0.002, 0.002
+
 MORTALITY = ((1, 0.006), (40, 0.001), (60, 0.004), (70, 0.012), (80, 0.035), (90, 0.10),
              (200, 0.25))
 
@@ -832,7 +837,7 @@ class Round:
             if not held or held[0] < 2:
                 continue
             roll, units = self.rng.random(), held[0] // 2
-            if roll < 0.01:
+            if roll < SHARE_SALE:
                 buyer = self.rng.choice(holders)
                 assert buyer.household is not None
                 mine = v.holdings.get(buyer.party, [0, buyer.household.id])
@@ -846,7 +851,7 @@ class Round:
                 v.counts.share_transfers += 1
                 v.holdings[buyer.party] = [mine[0] + units, mine[1]]
                 held[0] -= units
-            elif roll < 0.02 and r.status == "active":
+            elif roll < SHARE_SALE + SHARE_PLEDGE and r.status == "active":
                 pledge = f"ZY{v.code}{v.next('pledge'):05d}"
                 intent = self.emit("shares.pledged", {
                     "pledge": pledge, "holder": r.party, "units": units,
