@@ -42,6 +42,7 @@ from seed.model import Counts
 from seed.orgkeys import org_key
 from seed.signer import SigningPool
 from seed.story import CountyStory, Intent, Root, Tick
+from seed.storyteller import Storyteller
 
 DEFAULT_START = date(2018, 3, 1)  # the first spring after the 2017 policy
 DEFAULT_YEARS = 9
@@ -136,9 +137,14 @@ class Seeder:
         ticks = 5 + 4 * self.options.years  # about: confirmations follow rounds with admissions
         self.signer = SigningPool(self.home.root, self.options.seed, self.origin,
                                   local_blind_index=self.secret is not None)
+        teller = Storyteller(self.options.seed, self.options.villages, root, start,
+                             self.options.years, self.options.households)
         try:
-            for index, tick in enumerate(story.ticks()):
-                gc.freeze()  # the story so far and the service's state: not garbage, never scan
+            upcoming = asyncio.ensure_future(teller.next_tick())
+            index = 0
+            while (tick := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(teller.next_tick())  # told while this one goes
+                gc.freeze()  # the service's state so far: not garbage, never to be scanned
                 if self.progress:
                     self.progress.tick(tick.label, len(tick.intents), index, ticks)
                 seqs = await self.submit_tick(tick)
@@ -146,14 +152,16 @@ class Seeder:
                     first_seq = seqs[0] if first_seq < 0 else first_seq
                     last_seq = seqs[-1]
                 records += len(seqs)
+                index += 1
+            counts, shown = await teller.outcome()
         finally:
+            teller.close()
             self.signer.close()
         seconds = time.perf_counter() - began
         showcase: dict[str, str] = {"county": root.id}
-        for v in story.villages:
-            for k, value in v.showcase.items():
-                showcase.setdefault(k, value)
-        result = SeedResult(self.origin, start, story.counts(), records, seconds, first_seq,
+        for k, value in shown.items():
+            showcase.setdefault(k, value)
+        result = SeedResult(self.origin, start, counts, records, seconds, first_seq,
                             last_seq, showcase)
         self.write_state(start, "done", result)
         return result
