@@ -123,6 +123,9 @@ class Seeder:
         size = int((await self.client.get("/healthz"))["size"])
         head = (await self.client.get(f"/v1/entries/{size - 1}"))["recorded_at"]
         start = self.start_date(head)
+        # The plan only (places, organisation ids: 0.08 s at 500 villages), for the key files
+        # and the already-seeded check; the ticks are told by the Storyteller from an identical
+        # instance in its own process.
         story = CountyStory(self.options.seed, self.options.villages, root, start,
                             self.options.years, self.options.households)
         await self.check_not_seeded(story)
