@@ -30,7 +30,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.server import run
 
     home = Home.from_env(args.home)
     os.environ["RURAL_LEDGER_HOME"] = str(home.root)
@@ -41,8 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Rural Ledger on {base}\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
           f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
           if home.operator_pub_file.exists() else f"Rural Ledger on {base}", flush=True)
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level)
+    run(args.host, args.port, args.workers, args.log_level)
     return 0
 
 

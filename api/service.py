@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from api.parent_death import die_with_parent
 from api.personal import check_personal
 from api.projections import ProjectionBackend
 from contracts.orgs import OrgKey
@@ -53,12 +54,15 @@ def verifier_pool() -> ProcessPoolExecutor:
     releases the GIL, but the Python around each call needs it back, and a busy event loop
     then makes every worker thread wait a whole switch interval per signature."""
     return ProcessPoolExecutor(VERIFIER_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_leave_interrupts_to_the_parent)
+                               initializer=_leave_interrupts_to_the_parent,
+                               initargs=(os.getpid(),))
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C stops the service, which shuts its workers down; they need not hear it too."""
+def _leave_interrupts_to_the_parent(parent_pid: int) -> None:
+    """Ctrl-C stops the service, which shuts its workers down; they need not hear it too.
+    A parent killed outright cannot shut them down: they die with it instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""Repeated log lines are rate-limited, so that a fault that repeats thousands of times a second
+(a client flood, a resource running out) cannot fill the disk with identical tracebacks."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from uvicorn.config import LOGGING_CONFIG
+
+REPEATS_PER_INTERVAL = 5
+INTERVAL_SECONDS = 10.0
+
+
+class RepeatLimit(logging.Filter):
+    """Lets the first ``repeats`` records of the same logger, level and message template through
+    per ``interval`` seconds, drops the rest, and says how many it dropped on the first record of
+    that kind let through afterwards."""
+
+    def __init__(self, repeats: int = REPEATS_PER_INTERVAL, interval: float = INTERVAL_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.repeats = repeats
+        self.interval = interval
+        self.clock = clock
+        # (logger, level, template) -> [window start, records seen in it, records suppressed]
+        self._seen: dict[tuple[str, int, str], list[float]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        window = self._seen.get(key)
+        if window is None or now - window[0] >= self.interval:
+            suppressed = int(window[2]) if window else 0
+            self._seen[key] = [now, 1, 0]
+            if len(self._seen) > 10_000:
+                self._forget_old(now)
+            if suppressed:
+                # The note holds no "%", so the record's own %-arguments still apply.
+                record.msg = (f"{record.msg} [suppressed {suppressed} like this in the last "
+                              f"{self.interval:g} s]")
+            return True
+        window[1] += 1
+        if window[1] <= self.repeats:
+            return True
+        window[2] += 1
+        return False
+
+    def _forget_old(self, now: float) -> None:
+        for key in [k for k, w in self._seen.items() if now - w[0] >= self.interval and not w[2]]:
+            del self._seen[key]
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with every handler rate-limited, and the root logger
+    (asyncio, the service's own loggers) sent through the same limited handler."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"repeats": {"()": RepeatLimit}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["repeats"]
+    config["root"] = {"handlers": ["default"], "level": "INFO"}
+    return config
