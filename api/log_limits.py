@@ -16,7 +16,7 @@ INTERVAL_SECONDS = 10.0
 
 
 class RepeatLimit(logging.Filter):
-    """Lets the first ``repeats`` records of the same logger, level and message template through
+    """Lets the first ``repeats`` records of the same logger, level and message through
     per ``interval`` seconds, drops the rest, and says how many it dropped on the first record of
     that kind let through afterwards."""
 
@@ -26,11 +26,11 @@ class RepeatLimit(logging.Filter):
         self.repeats = repeats
         self.interval = interval
         self.clock = clock
-        # (logger, level, template) -> [window start, records seen in it, records suppressed]
+        # (logger, level, message) -> [window start, records seen in it, records suppressed]
         self._seen: dict[tuple[str, int, str], list[float]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, str(record.msg))
+        key = (record.name, record.levelno, record.getMessage())
         now = self.clock()
         window = self._seen.get(key)
         if window is None or now - window[0] >= self.interval:
@@ -39,9 +39,9 @@ class RepeatLimit(logging.Filter):
             if len(self._seen) > 10_000:
                 self._forget_old(now)
             if suppressed:
-                # The note holds no "%", so the record's own %-arguments still apply.
-                record.msg = (f"{record.msg} [suppressed {suppressed} like this in the last "
-                              f"{self.interval:g} s]")
+                record.msg = (f"{record.getMessage()} [suppressed {suppressed} like this in "
+                              f"the last {self.interval:g} s]")
+                record.args = None
             return True
         window[1] += 1
         if window[1] <= self.repeats:
@@ -63,3 +63,14 @@ def log_config() -> dict[str, Any]:
         handler["filters"] = ["repeats"]
     config["root"] = {"handlers": ["default"], "level": "INFO"}
     return config
+
+
+def limit_every_handler(limit: logging.Filter) -> None:
+    """Add ``limit`` to every handler now attached to any logger: frameworks that install their
+    own logging configuration (Litestar's root queue handler) are limited too."""
+    loggers = [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(lg, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if limit not in handler.filters:
+                handler.addFilter(limit)

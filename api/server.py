@@ -23,13 +23,17 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.log_limits import log_config
+from api.log_limits import RepeatLimit, limit_every_handler, log_config
 from api.parent_death import die_with_parent
 
 HEADER_TIMEOUT = 5.0
 KEEP_ALIVE_TIMEOUT = 5
 GRACEFUL_SHUTDOWN_TIMEOUT = 10
-RESERVED_FILES = 100  # for the database pool, worker pipes, logs and the listening socket
+# asyncio accepts up to BACKLOG connections per turn of the event loop, and a connection over
+# the cap is closed a few turns later: the margin below the file limit holds those bursts, plus
+# the database pool, the verifier workers' pipes, the log and the listening socket.
+BACKLOG = 128
+RESERVED_FILES = 100 + 3 * BACKLOG
 MAX_OPEN_FILES = 1 << 20
 
 log = logging.getLogger("uvicorn.error")
@@ -119,7 +123,9 @@ def create_worker_app() -> Any:
         die_with_parent(parent.pid)
     from api.app import create_app
 
-    return create_app()
+    app = create_app()
+    limit_every_handler(RepeatLimit())  # after the app has installed its logging configuration
+    return app
 
 
 def run(host: str, port: int, workers: int, log_level: str) -> None:
@@ -128,5 +134,5 @@ def run(host: str, port: int, workers: int, log_level: str) -> None:
     raise_open_file_limit()
     uvicorn.run("api.server:create_worker_app", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level, log_config=log_config(),
-                http="api.server:GuardedH11Protocol", timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+                http="api.server:GuardedH11Protocol", backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT)
