@@ -16,7 +16,6 @@ Parsing (``parse_note``, ``Checkpoint.from_body``) names each malformed field
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -25,7 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import HASH_SIZE
-from ledger.signing import verify_signature
+from ledger.signing import (
+    decode_b64,
+    decode_b64_lax,
+    require_canonical_b64,
+    verify_signature,
+)
 
 ALG_ED25519 = 0x01
 MAX_SIGNATURES = 100  # as Go's note.Open: bounds the work an attacker can cause
@@ -36,10 +40,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 def _b64decode(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise MalformedError(f"{what} is not standard base64: {text!r}") from e
+    return decode_b64(text, what=what)
 
 
 def _b64encode(raw: bytes) -> str:
@@ -59,10 +60,11 @@ def parse_key(text: str, what: str, algorithm: int = ALG_ED25519) -> tuple[str, 
     _check_name(name)
     if not _KEY_HASH.fullmatch(hash16):
         raise MalformedError(f"{what} hash {hash16!r} is not 8 hex digits")
-    raw = _b64decode(key64, what)
+    raw = decode_b64_lax(key64, what=what)
     if len(raw) != 33 or raw[0] != algorithm:
         raise MalformedError(f"{what} must be 0x{algorithm:02x} (Ed25519) and 32 bytes, "
                              f"found {len(raw)} bytes")
+    require_canonical_b64(key64, raw, what=what)
     return name, bytes.fromhex(hash16), raw[1:]
 
 

@@ -38,15 +38,32 @@ def entry_message(entry_bytes: bytes) -> bytes:
     return ENTRY_SIGNATURE_CONTEXT + entry_bytes
 
 
-def decode_b64(text: str, *, size: int, what: str) -> bytes:
-    """Strict standard base64 of exactly ``size`` bytes, or ``MalformedError`` naming ``what``."""
+def decode_b64(text: str, *, size: int | None = None, what: str) -> bytes:
+    """Canonical standard base64 (of exactly ``size`` bytes when given), or ``MalformedError``
+    naming ``what``.
+
+    Only the one encoding of the bytes is accepted: padding bits that are not zero would let
+    the same signature travel as several strings, so that one entry could be stored under a
+    signature text its signer never sent and their own submission be refused as a conflict."""
+    raw = decode_b64_lax(text, what=what)
+    if size is not None and len(raw) != size:
+        raise MalformedError(f"{what} must be {size} bytes, found {len(raw)}")
+    require_canonical_b64(text, raw, what=what)
+    return raw
+
+
+def decode_b64_lax(text: str, *, what: str) -> bytes:
+    """Standard base64, padding bits unchecked: only for a caller that checks the length
+    first and then calls ``require_canonical_b64``."""
     try:
-        raw = base64.b64decode(text, validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError, TypeError) as e:
         raise MalformedError(f"{what} is not standard base64") from e
-    if len(raw) != size:
-        raise MalformedError(f"{what} must be {size} bytes, found {len(raw)}")
-    return raw
+
+
+def require_canonical_b64(text: str, raw: bytes, *, what: str) -> None:
+    if b64(raw) != text:
+        raise MalformedError(f"{what} is not canonical base64 (padding bits must be zero)")
 
 
 def b64(raw: bytes) -> str:

@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 from sqlalchemy import Connection, select
 
+from api.body import decode_json, require_json
 from api.export import export_stream
 from api.problems import ApiProblem
 from api.service import Service
@@ -116,9 +117,10 @@ class AuditController(Controller):
         raw = await request.body()
         if len(raw) > MAX_COSIGNATURE_BODY:
             raise ApiProblem(413, "request.too_large", "a cosignature is a few hundred bytes")
+        require_json(request.headers.get("content-type"))
         try:
-            sub = msgspec.json.decode(raw, type=CosignatureSubmission)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            sub = decode_json(raw, CosignatureSubmission)
+        except msgspec.ValidationError as e:
             raise ApiProblem(400, "witness.malformed",
                              f'expected {{"size", "witness_key", "cosignature"}}: {e}') from e
         try:

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
+from api.body import decode_json, require_json
 from api.problems import ApiProblem, rejection_problem
 from api.service import Service
 from ledger import store
@@ -27,10 +28,7 @@ def record_json(rec: store.StoredRecord) -> dict[str, Any]:
 
 def parse_body(raw: bytes) -> tuple[list[Any], bool]:
     """The submissions in a request body and whether it was a single one."""
-    try:
-        doc = msgspec.json.decode(raw)
-    except msgspec.DecodeError as e:
-        raise ApiProblem(400, "request.malformed_json", f"the body is not JSON: {e}") from e
+    doc = decode_json(raw)
     if isinstance(doc, dict) and set(doc) == {"entries"}:
         items = doc["entries"]
         if not isinstance(items, list) or not items:
@@ -66,6 +64,7 @@ class EntryController(Controller):
                       "(RFC 7240) receipts hold the seq and leaf hash only, for bulk loads; "
                       "`GET /v1/proofs/inclusion` gives any record's proof later.")
     async def submit(self, request: Request[Any, Any, Any], service: Service) -> Any:
+        require_json(request.headers.get("content-type"))
         items, single = parse_body(await request.body())
         minimal = wants_minimal(request.headers.get("prefer"))
         results = await service.submit(items, proofs=not minimal)

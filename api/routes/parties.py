@@ -10,6 +10,7 @@ from litestar import Controller, Request, delete, get, post
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import Caller, authenticate, org_chain
+from api.body import json_body
 from api.personal import PersonalData
 from api.problems import ApiProblem
 from api.routes.paging import Id
@@ -62,8 +63,8 @@ class PartyController(Controller):
         async with AsyncSession(service.engine) as session:
             await caller_of(request, service, session)
         try:
-            body = msgspec.json.decode(await request.body(), type=BlindIndexRequest)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            body = await json_body(request, BlindIndexRequest)
+        except msgspec.ValidationError as e:
             raise ApiProblem(400, "request.malformed", f'expected {{"id_number": "..."}}: {e}') from e
         today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
         try:

@@ -87,13 +87,14 @@ async def test_witness_key_file_is_created_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [
-    (b"not json", 400, "witness.malformed"),
+    (b"not json", 400, "request.malformed_json"),
     (b'{"size": 1}', 400, "witness.malformed"),
     (b'{"size": 1, "witness_key": "nope", "cosignature": "x"}', 400, "witness.bad_key"),
 ])
 async def test_cosignature_route_refuses_malformed_bodies(fresh: LedgerFixture, body: bytes,
                                                           status: int, code: str) -> None:
-    r = await fresh.client.http.post("/v1/witness/cosignatures", content=body)
+    r = await fresh.client.http.post("/v1/witness/cosignatures", content=body,
+                                     headers={"content-type": "application/json"})
     assert (r.status_code, r.json()["code"]) == (status, code)
 
 
