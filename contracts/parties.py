@@ -72,6 +72,18 @@ def require_party(state: State, party_id: str) -> Party:
     return party
 
 
+class DuplicatePerson(RuleViolation):
+    """A resident ID number already registered. The message never names the existing party:
+    ``existing_party`` travels beside it, for the API to show only to an organisation that
+    governs that person."""
+
+    def __init__(self, existing_party: str) -> None:
+        super().__init__("party.duplicate_person",
+                         "this resident ID number is already registered as another party",
+                         status=409)
+        self.existing_party = existing_party
+
+
 @rule("party.registered", PartyRegistered, prefetch=lambda p, rec: [
     (Party, (p.party,)), (PartyIdentity, (p.blind_index,)), (Org, (rec.actor,))])
 def register_party(state: State, rec: RecordContext, p: PartyRegistered) -> list[Change]:
@@ -79,9 +91,7 @@ def register_party(state: State, rec: RecordContext, p: PartyRegistered) -> list
         raise RuleViolation("party.already_registered", f"party {p.party} is already registered")
     same = state.get(PartyIdentity, p.blind_index)
     if same is not None:
-        raise RuleViolation("party.duplicate_person",
-                            f"this resident ID number is already registered as party {same.party_id}",
-                            status=409)
+        raise DuplicatePerson(same.party_id)
     return [Put(make(Party, id=p.party, commitment=p.commitment, registered_by=rec.actor,
                      registered_seq=rec.seq)),
             Put(make(PartyIdentity, blind_index=p.blind_index, party_id=p.party))]

@@ -10,8 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from api.body import decode_json, require_json
-from api.problems import ApiProblem, rejection_problem
-from api.service import Service
+from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, rejection_problem
+from api.routes.parties import existing_party_shown
+from api.service import LedgerService, Service
+from contracts.parties import DuplicatePerson
 from ledger import store
 from ledger.errors import Rejection
 
@@ -44,6 +46,19 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
                      'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}')
 
 
+async def answer(service: LedgerService, item: Any, result: Any) -> Any:
+    """A receipt as it is; a refusal as its problem, naming the party a resident ID number
+    already belongs to only to an organisation that governs that person."""
+    if not isinstance(result, Rejection):
+        return result
+    body = rejection_problem(result)
+    if isinstance(result, DuplicatePerson):
+        actor = item.get("entry", {}).get("actor") if isinstance(item, dict) else None
+        if await existing_party_shown(service, actor, result.existing_party):
+            body["existing_party"] = result.existing_party
+    return body
+
+
 def wants_minimal(prefer: str | None) -> bool:
     """Whether a ``Prefer`` header (RFC 7240: comma-separated, parameters after ';') asks for
     ``return=minimal``."""
@@ -68,14 +83,16 @@ class EntryController(Controller):
         items, single = parse_body(await request.body())
         minimal = wants_minimal(request.headers.get("prefer"))
         results = await service.submit(items, proofs=not minimal)
+        answers = [await answer(service, item, r) for item, r in zip(items, results, strict=True)]
+        headers = {"Preference-Applied": "return=minimal"} if minimal else {}
         if single:
             if isinstance(results[0], Rejection):
-                raise results[0]
-            body: Any = results[0]
-        else:
-            body = {"results": [{"error": rejection_problem(r)} if isinstance(r, Rejection)
-                                else r for r in results]}
-        return Response(body, headers={"Preference-Applied": "return=minimal"} if minimal else {})
+                return Response(answers[0], status_code=results[0].status,
+                                media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+            return Response(answers[0], headers=headers)
+        return Response({"results": [{"error": a} if isinstance(r, Rejection) else a
+                                     for a, r in zip(answers, results, strict=True)]},
+                        headers=headers)
 
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(

@@ -17,6 +17,7 @@ from api.routes.paging import Id
 from api.service import LedgerService, Service
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
 from contracts.membership import Membership
+from contracts.orgs import Org
 from contracts.parties import Party, blind_index
 from contracts.registry import CHINA_STANDARD_TIME
 
@@ -39,6 +40,20 @@ async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
         return False
     return caller.governs(membership.collective_id,
                           await org_chain(session, membership.collective_id))
+
+
+async def existing_party_shown(service: LedgerService, actor: object, party_id: str) -> bool:
+    """Whether a refused entry's actor may be told which party a resident ID number already
+    belongs to. Asked only for a rule's refusal, so the entry's signature by ``actor`` was
+    verified."""
+    if not isinstance(actor, str):
+        return False
+    async with AsyncSession(service.engine) as session:
+        org = await session.get(Org, actor)
+        party = await session.get(Party, party_id)
+        if org is None or party is None:
+            return False
+        return await may_see(session, Caller(org, await org_chain(session, org.id)), party)
 
 
 async def party_or_404(session: AsyncSession, party_id: str) -> Party:
