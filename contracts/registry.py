@@ -7,6 +7,7 @@ returning when the record may not be appended. An entry kind without a rule is r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -54,6 +55,7 @@ class Rule(Generic[P]):
     prefetch: Prefetch | None = None
 
     def decode(self, payload: dict[str, Any]) -> P:
+        refuse_unsafe_text(self.kind, payload, "$")
         try:
             return msgspec.convert(payload, self.payload_type, strict=True)
         except msgspec.ValidationError as e:
@@ -61,6 +63,26 @@ class Rule(Generic[P]):
 
 
 RULES: dict[str, Rule[Any]] = {}
+
+# Text neither PostgreSQL nor the canonical form can hold (NUL, lone surrogates), the other C0
+# controls, DEL and the noncharacters U+FFFE/U+FFFF: refused in every payload string and key, so
+# no field can forget it and no such value ever reaches the append transaction.
+UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if UNSAFE_TEXT.search(value):
+            raise RuleViolation("payload.invalid",
+                                f"{kind} payload: {path} holds a control character, a lone "
+                                "surrogate or a noncharacter", status=422)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            refuse_unsafe_text(kind, k, f"{path} key")
+            refuse_unsafe_text(kind, v, f"{path}.{k}" if isinstance(k, str) else path)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            refuse_unsafe_text(kind, v, f"{path}[{i}]")
 
 
 def rule(kind: str, payload_type: type[P], prefetch: Prefetch | None = None) -> Callable[
