@@ -149,7 +149,8 @@ async def test_stale_or_forged_request_signature(v: Village, ledger: LedgerFixtu
     r = await ledger.client.http.get(path, auth=stale)
     assert r.status_code == 401 and r.json()["code"] == "auth.stale"
     r = await ledger.client.http.get(path, headers={
-        "Authorization": f'Signature key="{v.key.key.key_id}",ts="2026-03-01T08:00:00Z",sig="{"A" * 86}=="'})
+        "Authorization": f'Signature key="{v.key.key.key_id}",ts="2026-03-01T08:00:00Z",'
+                         f'nonce="{"n" * 16}",sig="{"A" * 86}=="'})
     assert r.status_code == 401 and r.json()["code"] in ("auth.bad_signature", "auth.stale")
 
 
