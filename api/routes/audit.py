@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from api.body import decode_json, require_json
 from api.export import export_stream
 from api.problems import ApiProblem
+from api.routes.paging import MAX_SEQ
 from api.service import Service
 from contracts.digest import BUCKETS, DigestBuilder, StateDigest, bucket_rows, table_name
 from contracts.engine import PROJECTION_MODELS
@@ -76,7 +77,7 @@ class AuditController(Controller):
     @get("/export", operation_id="exportLedger", media_type="application/x-ndjson",
          summary="The ledger as JSON lines: records' canonical bytes, Merkle nodes, checkpoints")
     async def export(
-        self, service: Service, after: Annotated[int, QueryParameter(ge=-1)] = -1,
+        self, service: Service, after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         nodes: Annotated[bool, QueryParameter()] = True,
     ) -> Stream:
         size = await service.read(_size)
@@ -148,7 +149,7 @@ class AuditController(Controller):
     @get("/witness/cosignatures", operation_id="listCosignatures",
          summary="Witness cosignatures held for a checkpoint")
     async def list_cosignatures(
-        self, service: Service, size: Annotated[int, QueryParameter(ge=1)],
+        self, service: Service, size: Annotated[int, QueryParameter(ge=1, le=MAX_SEQ)],
     ) -> dict[str, Any]:
         found = await service.read(store.cosignatures_for, [size])
         return {"size": size, "items": [{"witness_key": c.witness_key, "line": c.line}
@@ -157,7 +158,7 @@ class AuditController(Controller):
     @get("/checkpoint/cosigned", operation_id="getCosignedCheckpoint", media_type="text/plain",
          summary="A checkpoint with every witness cosignature held for it (signed note)")
     async def cosigned(
-        self, service: Service, size: Annotated[int | None, QueryParameter(ge=1)] = None,
+        self, service: Service, size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
         cp = await service.read(store.latest_checkpoint if size is None
                                 else lambda c: store.checkpoint_at(c, size))

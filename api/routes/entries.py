@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 
 from api.body import decode_json, require_json
 from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, rejection_problem
+from api.routes.paging import MAX_SEQ
 from api.routes.parties import existing_party_shown
 from api.service import LedgerService, Service
 from contracts.parties import DuplicatePerson
@@ -97,7 +98,7 @@ class EntryController(Controller):
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(
         self, service: Service,
-        after: Annotated[int, QueryParameter(ge=-1)] = -1,
+        after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
         rows = await service.read(store.read_records, after, limit + 1)
@@ -107,7 +108,8 @@ class EntryController(Controller):
                 "next": rows[-1].seq if more else None}
 
     @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
-    async def get_record(self, service: Service, seq: FromPath[int]) -> dict[str, Any]:
+    async def get_record(self, service: Service, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
+                         ) -> dict[str, Any]:
         rows = await service.read(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:
             raise ApiProblem(404, "record.not_found", f"no record at seq {seq}")

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
+from api.routes.paging import MAX_SEQ
 from api.service import Service, consistency_proof, inclusion_proof
 from ledger import store
 
@@ -24,7 +25,8 @@ class ProofController(Controller):
     @get("/checkpoint", operation_id="getCheckpoint", media_type="text/plain",
          summary="The latest signed checkpoint, or the one of a given size (C2SP signed note)")
     async def checkpoint(self, service: Service,
-                         size: Annotated[int | None, QueryParameter(ge=1)] = None) -> Response[str]:
+                         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+                         ) -> Response[str]:
         cp = await service.read(store.latest_checkpoint if size is None
                                 else lambda c: store.checkpoint_at(c, size))
         if cp is None:
@@ -35,7 +37,7 @@ class ProofController(Controller):
     @get("/checkpoints", operation_id="listCheckpoints",
          summary="Every signed checkpoint after a size, smallest first")
     async def checkpoints(
-        self, service: Service, after: Annotated[int, QueryParameter(ge=0)] = 0,
+        self, service: Service, after: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         rows = await service.read(store.read_checkpoints, after, limit + 1)
@@ -46,8 +48,9 @@ class ProofController(Controller):
 
     @get("/proofs/inclusion", operation_id="getInclusionProof",
          summary="Proof that record seq is in the tree of the given size (default: latest)")
-    async def inclusion(self, service: Service, seq: Annotated[int, QueryParameter(ge=0)],
-                        size: Annotated[int | None, QueryParameter(ge=1)] = None) -> dict[str, Any]:
+    async def inclusion(self, service: Service, seq: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)],
+                        size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+                        ) -> dict[str, Any]:
         latest = await tree_size(service)
         size = latest if size is None else size
         if not seq < size <= latest:
@@ -62,8 +65,8 @@ class ProofController(Controller):
          summary="Proof that the tree of size `to` extends the tree of size `from`")
     async def consistency(
         self, service: Service,
-        from_: Annotated[int, QueryParameter(name="from", ge=0)],
-        to: Annotated[int | None, QueryParameter(ge=1)] = None,
+        from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_SEQ)],
+        to: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
         latest = await tree_size(service)
         to = latest if to is None else to

@@ -14,12 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.history import rows_as_of
 from api.problems import ApiProblem
+from api.routes.paging import MAX_SEQ
 from api.service import LedgerService, Service
 from contracts.dividends import Dividend
 from contracts.shares import ShareHolding, ShareScheme
 from ledger import store
 
-AsOf = Annotated[int | None, QueryParameter(ge=0, description="a seq; default: now")]
+AsOf = Annotated[int | None, QueryParameter(ge=0, le=MAX_SEQ, description="a seq; default: now")]
 
 
 async def cap_table(service: LedgerService, collective: str, as_of: int | None) -> dict[str, Any]:
