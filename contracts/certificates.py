@@ -30,7 +30,7 @@ from contracts.households import (
 )
 from contracts.land import ContractId, LandContract
 from contracts.membership import Membership, membership_at
-from contracts.orgs import Org
+from contracts.orgs import Org, OrgId
 from contracts.parties import Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
@@ -71,7 +71,7 @@ class MembershipCertificateIssued(Payload, frozen=True):
 
 class TransferFilingCertificateIssued(Payload, frozen=True):
     certificate: ContractId
-    village: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    village: OrgId
     scope: Literal["household", "individual"]
     household: Uuid
     persons: Persons

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from contracts.errors import RuleViolation
 from contracts.households import Household, household_of, require_collective
 from contracts.identifiers import InvalidIdentifier, validate_parcel_code
-from contracts.land import Area, ContractId, member_household
+from contracts.land import Area, CertificateNo, ContractId, member_household
 from contracts.parties import Sha256Hex, Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
@@ -48,7 +48,7 @@ class HomesteadGranted(Payload, frozen=True):
     plot_code: str
     area_m2: Area
     zone: Zone
-    certificate_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    certificate_no: CertificateNo
 
 
 class HomesteadTransferred(Payload, frozen=True):

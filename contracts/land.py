@@ -29,7 +29,15 @@ from contracts.state import Change, Put, State, Where, make
 
 Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
 ContractId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
-Boundary = Annotated[str, msgspec.Meta(max_length=100)]
+# A certificate number is a code: ASCII letters, digits and separators, or the real-estate register's
+# form 鲁(2020)文登区不动产权第0001234号 (province, year, county-level area, serial); never free text.
+CertificateNo = Annotated[str, msgspec.Meta(
+    pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}"
+            r"|[\u4e00-\u9fff]\([0-9]{4}\)[\u4e00-\u9fff]{1,12}[区县市]不动产权第[0-9]{7}号)$")]
+# A side of a parcel's 四至: the neighbouring parcel's 19-digit code or a feature, never free text
+# (a written 四至 often names the neighbour, and the log cannot be erased).
+BOUNDARY_FEATURES = ("road", "ditch", "river", "hill", "collective_land", "village_border", "other")
+Boundary = Annotated[str, msgspec.Meta(pattern=rf"^(?:[0-9]{{19}}|{'|'.join(BOUNDARY_FEATURES)})$")]
 
 
 class LandContract(SQLModel, table=True):
@@ -87,7 +95,7 @@ class ParcelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ContractIssued(Payload, frozen=True):
     contract: ContractId
     household: Uuid
-    certificate_no: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    certificate_no: CertificateNo
     term_start: date
     term_end: date
     parcels: Annotated[list[ParcelSpec], msgspec.Meta(min_length=1, max_length=200)]

@@ -9,7 +9,7 @@ organisation may add or revoke its own. A key revoked at seq r signs nothing aft
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import BigInteger
@@ -39,7 +39,8 @@ OrgId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$
 OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 PublicKeyB64 = Annotated[str, msgspec.Meta(min_length=44, max_length=44)]
 KeyId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{16}$")]
-Reason = Annotated[str, msgspec.Meta(max_length=500)]
+# Why a key is revoked: an enumerated value, never free text.
+Reason = Literal["compromised", "lost", "retired", "superseded", "other"]
 
 
 class Org(SQLModel, table=True):
@@ -87,7 +88,7 @@ class KeyAdded(Payload, frozen=True):
 
 class KeyRevoked(Payload, frozen=True):
     key_id: KeyId
-    reason: Reason = ""
+    reason: Reason | None = None
 
 
 @lru_cache(maxsize=65536)

@@ -106,6 +106,7 @@ class Village:
     pledges: list[str] = field(default_factory=list)  # open share pledges
     counts: Counts = field(default_factory=Counts)
     showcase: dict[str, str] = field(default_factory=dict)
+    last_parcel: str | None = None  # the neighbour a new parcel's boundary may name
 
     @property
     def id(self) -> str:

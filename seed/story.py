@@ -44,7 +44,7 @@ NOTICE_DAYS = DEFAULT_POLICY.membership_notice_days
 CONTRACT_START, CONTRACT_END = date(1998, 1, 1), date(2027, 12, 31)
 EXTENDED_END = date(2057, 12, 31)
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-BOUNDARIES = ("村道", "生产路", "沟", "河", "山脚", "林地", "水渠", "荒滩")
+BOUNDARIES = ("road", "ditch", "river", "hill", "collective_land", "village_border", "other")
 TRANSFEREE_WORDS = ("丰收", "绿源", "海润", "金果", "沃土", "鑫农", "福山", "甜园")
 TRANSFEREE_KINDS = ("果蔬专业合作社", "家庭农场", "农业发展有限公司", "苹果种植专业合作社",
                     "花生种植专业合作社")
@@ -336,6 +336,7 @@ class CountyStory:
             parcels.append({"code": code, "area_m2": area, "land_class": land_class,
                             "boundaries": {side: self.boundary(v) for side in
                                            ("east", "south", "west", "north")}})
+            v.last_parcel = code
         cid = f"HT{v.code}{n:04d}"
         hh.contract = Contract(cid, {p["code"]: p["area_m2"] for p in parcels}, CONTRACT_END)
         v.counts.parcels += len(parcels)
@@ -345,8 +346,9 @@ class CountyStory:
             "parcels": parcels}, v.ids)
 
     def boundary(self, v: Village) -> str:
-        if v.rng.random() < 0.5 and v.residents:
-            return f"{v.rng.choice(v.residents).person.name}承包地"
+        """A neighbouring parcel's code or a feature: never a neighbour's name."""
+        if v.rng.random() < 0.5 and v.last_parcel:
+            return v.last_parcel
         return v.rng.choice(BOUNDARIES)
 
     def grant_homestead(self, v: Village, hh: Household, day: date) -> None:

@@ -26,7 +26,7 @@ from ledger.signing import KeyFile
 from tests.registry_support import Village, hexdigest, new_person
 from tests.support import LedgerFixture, credit_code
 
-BOUNDS = {"east": "路", "south": "沟", "west": "邻户", "north": "河"}
+BOUNDS = {"east": "road", "south": "ditch", "west": "collective_land", "north": "river"}
 AREAS = {"CA": (3335, 1200), "CA2": (800,), "CB": (2000,)}
 HOMESTEAD_AREAS = {"HA": 180, "HC": 150}
 

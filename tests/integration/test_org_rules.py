@@ -111,7 +111,7 @@ async def test_ancestor_manages_keys_and_revocation_is_final(tree: LedgerFixture
     new = KeyFile("houjia-village", SigningKey.generate())
     await tree.client.append(tree.keys["county"], "key.added",
                              {"org": "houjia-village", "public_key": b64(new.key.public_key)})
-    await tree.client.append(new, "key.revoked", {"key_id": new.key.key_id, "reason": "self"})
+    await tree.client.append(new, "key.revoked", {"key_id": new.key.key_id, "reason": "superseded"})
     await refused(tree, tree.keys["wenden-town"], "key.revoked", {"key_id": new.key.key_id},
                   "key.already_revoked")
     await refused(tree, tree.keys["county"], "key.revoked", {"key_id": "0" * 16}, "key.unknown")

@@ -23,7 +23,7 @@ async def settled_household(v: Village, size: int = 3) -> tuple[str, list[str], 
         "term_start": "2018-01-01", "term_end": "2047-12-31",
         "parcels": [{"code": v.parcel(int(household[:6], 16) % 10**7), "area_m2": 6670,
                      "land_class": "arable",
-                     "boundaries": {"east": "a", "south": "b", "west": "c", "north": "d"}}]})
+                     "boundaries": {"east": "road", "south": "ditch", "west": "hill", "north": "river"}}]})
     return household, [p.party for p in people], {"land_contracts": [contract_id],
                                                   "homesteads": []}
 

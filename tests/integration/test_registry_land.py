@@ -14,7 +14,7 @@ from tests.support import LedgerFixture, credit_code
 _n = itertools.count(1)
 COOPERATIVE = {"type": "entity", "name": "文登丰收果蔬专业合作社",
                "credit_code": credit_code("93", "371003", 1)}
-BOUNDS = {"east": "村路", "south": "排水沟", "west": "李家地", "north": "河"}
+BOUNDS = {"east": "road", "south": "ditch", "west": "other", "north": "river"}
 
 
 @pytest.fixture(scope="module")

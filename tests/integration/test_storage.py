@@ -55,7 +55,7 @@ async def test_replay_rebuilds_the_projection_tables(ledger: LedgerFixture,
     await ledger.register("rongcheng-jiedao", "dongshan-cun", "village_collective")
     await ledger.register("county", "weihai-exchange", "exchange_center")
     spare = await ledger.register("county", "spare", "developer")
-    await ledger.client.append(county, "key.revoked", {"key_id": spare.key.key_id, "reason": "x"})
+    await ledger.client.append(county, "key.revoked", {"key_id": spare.key.key_id, "reason": "retired"})
 
     bodies = await owner.fetch("SELECT body FROM records ORDER BY seq")
     replay = Replay(ledger.origin).apply_all(msgspec.json.decode(r["body"]) for r in bodies)
