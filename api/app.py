@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from api.database import make_engine, resolve_url
 from api.home import Home
 from api.migrate import migrate
-from api.problems import EXCEPTION_HANDLERS
+from api.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS
 from api.routes.audit import AuditController
 from api.routes.certificates import CertificateController
 from api.routes.entries import EntryController
@@ -31,6 +31,7 @@ from api.routes.rights import RightsController
 from api.routes.shares import ShareController
 from api.service import LedgerService, Service
 from ledger.appender import Clock, system_clock
+from ledger.errors import Unavailable
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -44,10 +45,14 @@ class Settings:
 
 
 @get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
-async def health(service: Service) -> dict[str, Any]:
+async def health(service: Service) -> Any:
     from ledger import store
 
-    latest = await service.read(store.latest_checkpoint)
+    try:
+        latest = await service.read(store.latest_checkpoint)
+    except Unavailable as e:
+        return Response({"status": "unavailable", "origin": service.origin, "reason": e.message},
+                        status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return {"status": "ok" if service.read_only is None else "read-only",
             "origin": service.origin, "size": latest.size if latest else 0,
             "self_check": service.read_only or "passed"}

@@ -9,9 +9,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from ledger.errors import Rejection
+from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 2  # what a client is told to wait while the database is unreachable
 log = logging.getLogger("rural_ledger.api")
 
 
@@ -32,8 +33,35 @@ def rejection_problem(r: Rejection) -> dict[str, Any]:
     return problem(r.status, r.code, r.message)
 
 
-def _respond(body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
+def _respond(body: dict[str, Any], headers: dict[str, str] | None = None
+             ) -> Response[dict[str, Any]]:
+    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers)
+
+
+def unavailable_problem(exc: Unavailable) -> dict[str, Any]:
+    if exc.maybe_stored:
+        detail = (f"{exc.message} while the entries were being stored: they may have been "
+                  "stored; resubmit the same entries: a stored entry returns its receipt, "
+                  "nothing is stored twice")
+    else:
+        detail = f"{exc.message}; nothing was stored, try again later"
+    return problem(503, Unavailable.code, detail, retry_after=RETRY_AFTER_SECONDS)
+
+
+def on_unavailable(_: Request[Any, Any, Any], exc: Unavailable) -> Response[dict[str, Any]]:
+    return _respond(unavailable_problem(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable
+                            ) -> Response[dict[str, Any]]:
+    results = [{"error": rejection_problem(r)} if isinstance(r, Rejection) else {"seq": r}
+               for r in exc.results]
+    return _respond(problem(503, ReceiptsUnavailable.code,
+                            "the entries are stored (seqs in results), but their receipts could "
+                            "not be read; resubmit the same entries to get their receipts, "
+                            "nothing is stored twice", results=results),
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[dict[str, Any]]:
@@ -65,7 +93,10 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _respond(problem(status, code, detail, **extra))
 
 
-def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if database_unreachable(exc):  # a read, or any route, while the database is down
+        return on_unavailable(request, Unavailable(
+            f"the database is unreachable ({exc.__class__.__name__})"))
     log.exception("unexpected error", exc_info=exc)
     return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error",
                             "the server failed; nothing was changed"))
@@ -73,6 +104,8 @@ def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[st
 
 EXCEPTION_HANDLERS = {
     Rejection: on_rejection,
+    Unavailable: on_unavailable,
+    ReceiptsUnavailable: on_receipts_unavailable,
     ApiProblem: on_api_problem,
     HTTPException: on_http_exception,
     Exception: on_unexpected,

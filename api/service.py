@@ -26,7 +26,14 @@ from ledger import store
 from ledger.appender import Appender, Clock, system_clock
 from ledger.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
 from ledger.entry import SignedEntry, parse_submission
-from ledger.errors import IntegrityError, MalformedError, Rejection
+from ledger.errors import (
+    IntegrityError,
+    MalformedError,
+    ReceiptsUnavailable,
+    Rejection,
+    Unavailable,
+    database_unreachable,
+)
 from ledger.group_commit import GroupCommitter
 from ledger.merkle import CompactRange, NodeID, leaf_hash
 from ledger.proofs import consistency_nodes, inclusion_nodes
@@ -157,7 +164,12 @@ class LedgerService:
                 parsed.append(r)
         well_formed = [p for p in parsed if isinstance(p, SignedEntry)]
         await self.preverify(well_formed)
-        results = iter(await self.committer.submit(well_formed, proofs))
+        try:
+            results = iter(await self.committer.submit(well_formed, proofs))
+        except ReceiptsUnavailable as e:  # stored: name every entry's seq or refusal, in order
+            stored = iter(e.results)
+            raise ReceiptsUnavailable([p if isinstance(p, Rejection) else next(stored)
+                                       for p in parsed]) from e
         out: list[dict[str, Any] | Rejection] = []
         for p in parsed:
             if isinstance(p, Rejection):
@@ -168,9 +180,15 @@ class LedgerService:
         return out
 
     async def read(self, fn: Any, *args: Any) -> Any:
-        """Run a synchronous store read on a pooled connection."""
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(fn, *args)
+        """Run a synchronous store read on a pooled connection; ``Unavailable`` when the
+        database cannot be reached."""
+        try:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args)
+        except Exception as e:
+            if database_unreachable(e):
+                raise Unavailable(f"the database is unreachable ({e.__class__.__name__})") from e
+            raise
 
 
 def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:

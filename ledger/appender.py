@@ -6,14 +6,22 @@ backend's state changes and a new signed checkpoint, then COMMIT. A rejected ent
 with its ``Rejection`` and leaves no trace; the others commit. Resubmitting an entry id answers
 with the stored record's receipt and adds nothing.
 
+One entry never fails the others: a rule that raises something other than a ``Rejection``
+answers its entry with ``server.rule_failed``; a batch the database refuses (a value it cannot
+store, say) is re-run in halves until the guilty entries stand alone, and each is answered
+with its own refusal while the rest commit. Only an unreachable database fails a whole batch,
+as ``Unavailable``.
+
 Crash states: everything of a batch is in one transaction, so a crash before COMMIT leaves the
-ledger as it was and a crash after leaves the whole batch; clients resubmit by entry id.
+ledger as it was and a crash after leaves the whole batch; clients resubmit by entry id. A
+connection lost during COMMIT leaves the outcome unknown (``Unavailable.maybe_stored``).
 Several processes may append to one database: the lock serialises them, and a process notices
 that another one appended (the latest checkpoint is not the one it wrote) and reloads its head.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +35,21 @@ from ledger import store
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.entry import Record, SignedEntry, format_time
-from ledger.errors import IntegrityError, Rejection
+from ledger.errors import (
+    IntegrityError,
+    ReceiptsUnavailable,
+    Rejection,
+    Unavailable,
+    Unstorable,
+    database_refused,
+    database_unreachable,
+    from_database,
+)
 from ledger.merkle import CompactRange, NodeID
 from ledger.proofs import inclusion_proofs
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("rural_ledger.appender")
 
 
 def system_clock() -> datetime:
@@ -106,14 +124,57 @@ class Appender:
         return await self.receipts(await self.commit(batch))
 
     async def commit(self, batch: Sequence[SignedEntry]) -> Committed:
-        """Admit and write ``batch`` in one transaction, holding the writer lock; the receipts'
-        proofs are left to ``receipts``, so that the next batch need not wait for them."""
+        """Admit and write ``batch`` holding the writer lock, in one transaction unless some
+        entry makes it fail; the receipts' proofs are left to ``receipts``, so that the next
+        batch need not wait for them. Raises ``Unavailable`` when the database is unreachable."""
+        logged: set[str] = set()
+        try:
+            return await self._commit_once(batch, logged)
+        except (Unavailable, IntegrityError):
+            raise
+        except Exception as error:
+            if len(batch) == 1:
+                return _refused_alone(batch[0], error, logged)
+            log.warning("a batch of %d entries failed (%s); isolating the entries at fault",
+                        len(batch), error.__class__.__name__)
+        parts: list[Committed] = []
+        try:
+            await self._isolate(batch, parts, logged)
+        except Unavailable as e:
+            if parts:  # some halves are stored: not knowing which, say so
+                raise Unavailable(e.message, maybe_stored=True) from e
+            raise
+        return _joined(parts)
+
+    async def _isolate(self, batch: Sequence[SignedEntry], parts: list[Committed],
+                       logged: set[str]) -> None:
+        """``batch`` failed as a whole: commit each half that succeeds, split each that fails,
+        until the entries at fault stand alone and are answered with their refusal. Halves
+        are committed in order, so an entry still sees every earlier entry of its batch."""
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            try:
+                parts.append(await self._commit_once(half, logged))
+            except (Unavailable, IntegrityError):
+                raise
+            except Exception as error:
+                if len(half) == 1:
+                    parts.append(_refused_alone(half[0], error, logged))
+                else:
+                    await self._isolate(half, parts, logged)
+
+    async def _commit_once(self, batch: Sequence[SignedEntry], logged: set[str]) -> Committed:
+        committing = False
         try:
             async with self.engine.begin() as conn:
-                committed, head, rules = await conn.run_sync(self._append, batch)
-        except BaseException:
+                committed, head, rules = await conn.run_sync(self._append, batch, logged)
+                committing = True  # leaving the block sends COMMIT
+        except BaseException as error:
             self._head = None
             self.rules.aborted()
+            if isinstance(error, Exception) and database_unreachable(error):
+                raise Unavailable(f"the database is unreachable ({error.__class__.__name__})",
+                                  maybe_stored=committing) from error
             raise
         self._head = head
         self.rules.committed(rules)
@@ -128,9 +189,13 @@ class Appender:
                 if isinstance(r, int) and (proved is None or proved[i])]
         proofs: dict[int, list[bytes]] = {}
         if seqs:
-            async with self.engine.connect() as conn:
-                proofs = await conn.run_sync(_inclusion_proofs, seqs, committed.checkpoint.size,
-                                             committed.new_nodes)
+            try:
+                async with self.engine.connect() as conn:
+                    proofs = await conn.run_sync(_inclusion_proofs, seqs,
+                                                 committed.checkpoint.size, committed.new_nodes)
+            except Exception as error:  # the batch is stored whatever went wrong here
+                log.warning("receipts of a stored batch could not be read: %r", error)
+                raise ReceiptsUnavailable(committed.results) from error
         return [Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs.get(r))
                 if isinstance(r, int) else r for r in committed.results]
 
@@ -147,7 +212,7 @@ class Appender:
                                  f"the checkpoint says {latest.root_hash.hex()}")
         return head, True
 
-    def _append(self, conn: Connection, batch: Sequence[SignedEntry]
+    def _append(self, conn: Connection, batch: Sequence[SignedEntry], logged: set[str]
                 ) -> tuple[Committed, CompactRange, BatchRules]:
         store.lock_writer(conn)
         head, moved = self._load_head(conn)
@@ -181,6 +246,11 @@ class Appender:
             except Rejection as rejection:
                 results.append(rejection)
                 continue
+            except Exception as error:
+                if from_database(error):  # the transaction may be aborted: the batch fails
+                    raise
+                results.append(_rule_failed(signed, error, logged))
+                continue
             record = Record.from_signed(seq, recorded_at, signed)
             new_records.append(record)
             leaves[seq] = record.leaf
@@ -207,6 +277,39 @@ class Appender:
         checkpoint = store.StoredCheckpoint(head.size, root, note)
         store.write_checkpoint(conn, checkpoint, now)
         return checkpoint
+
+
+def _rule_failed(signed: SignedEntry, error: Exception, logged: set[str]) -> Rejection:
+    """A rule that raised something other than a ``Rejection``: a bug, answered for its entry
+    alone (logged once, however often the batch is re-run)."""
+    if signed.id not in logged:
+        logged.add(signed.id)
+        log.error("the rule for %s failed on entry %s", signed.kind, signed.id, exc_info=error)
+    return Rejection("server.rule_failed", f"the rule for {signed.kind} failed on this entry; "
+                     "it was not stored (the rest of its batch was)", status=500)
+
+
+def _refused_alone(signed: SignedEntry, error: Exception, logged: set[str]) -> Committed:
+    """An entry whose batch of one failed: the database refused one of its values, or its
+    rule failed in a way that spoiled the transaction. Nothing of it is stored."""
+    if database_refused(error):
+        log.info("entry %s refused by the database: %s", signed.id, error)
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+        refusal: Rejection = Unstorable(f"the database cannot store a value of this {signed.kind} "
+                                        f"entry ({detail}); nothing was stored")
+    else:
+        refusal = _rule_failed(signed, error, logged)
+    return Committed([refusal], {}, store.StoredCheckpoint(0, b"", ""), {})
+
+
+def _joined(parts: list[Committed]) -> Committed:
+    """One batch's results from its parts, committed in order: every receipt is proven against
+    the last checkpoint, which covers every part."""
+    checkpoints = [p.checkpoint for p in parts if p.checkpoint.note]
+    last = max(checkpoints, key=lambda c: c.size) if checkpoints else parts[-1].checkpoint
+    return Committed([r for p in parts for r in p.results],
+                     {s: h for p in parts for s, h in p.leaves.items()}, last,
+                     {n: h for p in parts for n, h in p.new_nodes.items()})
 
 
 def _resubmitted(stored: store.StoredRecord, signed: SignedEntry) -> int | Rejection:

@@ -54,3 +54,85 @@ class ProofError(IntegrityError):
 
 class MalformedError(LedgerError, ValueError):
     """Input that cannot be parsed (a note, a proof, a value with no canonical form)."""
+
+
+class Unavailable(LedgerError):
+    """The database cannot be reached: try again later.
+
+    ``maybe_stored`` is the crash state where the connection failed during COMMIT, so the
+    batch may or may not have been stored; otherwise nothing was stored.
+    """
+
+    code = "database.unavailable"
+
+    def __init__(self, message: str, *, maybe_stored: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.maybe_stored = maybe_stored
+
+
+class ReceiptsUnavailable(LedgerError):
+    """A batch was stored, but its receipts could not be read; ``results`` holds, per entry,
+    its seq or its rejection. Resubmitting the same entries returns their receipts."""
+
+    code = "receipts.unavailable"
+
+    def __init__(self, results: list[Rejection | int]) -> None:
+        super().__init__("the entries are stored but their receipts could not be read")
+        self.results = results
+
+
+class Unstorable(Rejection):
+    """An entry holding a value the database refuses to store."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("entry.unstorable", message, status=422)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached (as opposed to refusing a
+    statement): the one place connection-level failures are recognised."""
+    import asyncpg
+    from sqlalchemy import exc
+
+    for e in _chain(error):
+        if isinstance(e, exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, exc.TimeoutError | exc.DisconnectionError | exc.InterfaceError
+                      | exc.OperationalError):
+            return True  # pool TimeoutError, a connection the pool gave up on, a closed one
+        if isinstance(e, OSError | asyncpg.exceptions.PostgresConnectionError
+                      | asyncpg.exceptions.OperatorInterventionError
+                      | asyncpg.exceptions.InterfaceError):
+            return True
+    return False
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and its causes (a driver error wrapped by SQLAlchemy, a COPY's cause)."""
+    seen: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and len(seen) < 10 and e not in seen:
+        seen.append(e)
+        orig = getattr(e, "orig", None)
+        e = orig if isinstance(orig, BaseException) else e.__cause__
+    return seen
+
+
+def database_refused(error: BaseException) -> bool:
+    """Whether ``error`` is the database refusing a value (a data error), not unreachable."""
+    import asyncpg
+    from sqlalchemy import exc
+
+    return not database_unreachable(error) and any(
+        isinstance(e, exc.DataError | asyncpg.exceptions.DataError) for e in _chain(error))
+
+
+def from_database(error: BaseException) -> bool:
+    """Whether ``error`` came from the database or its driver (after which the transaction
+    may be aborted), rather than from the code that called it."""
+    import asyncpg
+    from sqlalchemy import exc
+
+    return any(isinstance(e, exc.SQLAlchemyError | asyncpg.exceptions.PostgresError
+                          | asyncpg.exceptions.InterfaceError | OSError) for e in _chain(error))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ledger.appender import Appender, AppendResult, Committed
 from ledger.entry import SignedEntry
+from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable
 
 DEFAULT_MAX_BATCH = 2000
 # A submission's entries, where its results go, and whether its receipts carry proofs.
@@ -47,7 +48,14 @@ class GroupCommitter:
             future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
             self._queue.append((items[start:start + self.max_batch], future, proofs))
             self._wake.set()
-            results.extend(await future)
+            try:
+                results.extend(await future)
+            except ReceiptsUnavailable as e:
+                raise ReceiptsUnavailable([*_seqs(results), *e.results]) from e
+            except Unavailable as e:
+                if results:  # the earlier parts are stored
+                    raise Unavailable(e.message, maybe_stored=True) from e
+                raise
         return results
 
     def _take(self) -> list[Waiting]:
@@ -81,8 +89,12 @@ class GroupCommitter:
             proved = [proofs for items, _, proofs in taken for _ in items]
         try:
             results = await self.appender.receipts(committed, proved)
-        except Exception as e:
-            _fail(taken, e)
+        except ReceiptsUnavailable as e:  # stored: each waiter learns its own seqs
+            at = 0
+            for items, future, _ in taken:
+                if not future.done():
+                    future.set_exception(ReceiptsUnavailable(e.results[at:at + len(items)]))
+                at += len(items)
             return
         at = 0
         for items, future, _ in taken:
@@ -95,3 +107,7 @@ def _fail(taken: list[Waiting], error: Exception) -> None:
     for _, future, _ in taken:
         if not future.done():
             future.set_exception(error)
+
+
+def _seqs(results: list[AppendResult]) -> list[Rejection | int]:
+    return [r if isinstance(r, Rejection) else r.seq for r in results]
