@@ -293,8 +293,8 @@ def _refused_alone(signed: SignedEntry, error: Exception, logged: set[str]) -> C
     """An entry whose batch of one failed: the database refused one of its values, or its
     rule failed in a way that spoiled the transaction. Nothing of it is stored."""
     if database_refused(error):
-        log.info("entry %s refused by the database: %s", signed.id, error)
         detail = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+        log.info("entry %s refused by the database: %s", signed.id, detail)
         refusal: Rejection = Unstorable(f"the database cannot store a value of this {signed.kind} "
                                         f"entry ({detail}); nothing was stored")
     else:
