@@ -16,6 +16,7 @@ from api.database import make_engine, resolve_url
 from api.home import Home
 from api.migrate import migrate
 from api.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS
+from api.rate_limits import RateLimits, rate_limit_middleware
 from api.routes.audit import AuditController
 from api.routes.certificates import CertificateController
 from api.routes.entries import EntryController
@@ -42,6 +43,7 @@ class Settings:
     database_url: str | None = None  # None: DATABASE_URL, else the embedded database
     clock: Clock = system_clock
     max_batch: int = 2000
+    rate_limits: RateLimits = field(default_factory=RateLimits.from_env)
 
 
 @get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         MonitoringController],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[rate_limit_middleware(settings.rate_limits)],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(title="Rural Ledger", version="0.1.0", path="/schema"),
