@@ -5,7 +5,7 @@ verification supersedes an earlier one; none is ever edited."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy import BigInteger
@@ -20,7 +20,11 @@ from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
-Category = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+# What an asset is, from a closed list (农村集体资产清产核资 classes): never a free-text label.
+Category = Literal[
+    "factory_rental", "market", "cold_store", "berth", "shop", "livestock_farm", "enterprise_equity",
+    "collective_forest", "barren_hills", "farmland", "water_area", "village_office", "school",
+    "clinic", "road", "irrigation", "other"]
 
 
 class AssetVerification(SQLModel, table=True):

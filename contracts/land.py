@@ -33,7 +33,7 @@ ContractId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0
 # form 鲁(2020)文登区不动产权第0001234号 (province, year, county-level area, serial); never free text.
 CertificateNo = Annotated[str, msgspec.Meta(
     pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}"
-            r"|[\u4e00-\u9fff]\([0-9]{4}\)[\u4e00-\u9fff]{1,12}[区县市]不动产权第[0-9]{7}号)$")]
+            r"|[\u4e00-\u9fff]\([0-9]{4}\)[\u4e00-\u9fff]{1,12}[区县市]不动产权第[0-9]{7,10}号)$")]
 # A side of a parcel's 四至: the neighbouring parcel's 19-digit code or a feature, never free text
 # (a written 四至 often names the neighbour, and the log cannot be erased).
 BOUNDARY_FEATURES = ("road", "ditch", "river", "hill", "collective_land", "village_border", "other")

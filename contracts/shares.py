@@ -22,6 +22,7 @@ from contracts.assets import AssetVerification
 from contracts.certificates import Certificate
 from contracts.errors import RuleViolation
 from contracts.households import Household, HouseholdMember, household_of, require_collective
+from contracts.identifiers import InvalidIdentifier, validate_credit_code
 from contracts.land import ContractId
 from contracts.membership import Membership
 from contracts.parties import Sha256Hex, Uuid, require_party
@@ -129,7 +130,7 @@ class SharesPledged(Payload, frozen=True):
     pledge: ContractId
     holder: Uuid
     units: PositiveUnits
-    pledgee: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    pledgee: str  # the lender's unified social credit code (a bank, never a person)
     contract: Sha256Hex
 
 
@@ -311,6 +312,10 @@ def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list
     (SharePledge, (p.pledge,)), (ShareHolding, (rec.actor, p.holder))])
 def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
     require_collective(state, rec.actor)
+    try:
+        validate_credit_code(p.pledgee)
+    except InvalidIdentifier as e:
+        raise RuleViolation("payload.invalid", f"pledgee: {e}", status=422) from e
     if state.get(SharePledge, p.pledge) is not None:
         raise RuleViolation("shares.pledge_exists", f"pledge {p.pledge} exists")
     h = holding_of(state, rec.actor, p.holder)

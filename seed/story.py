@@ -58,7 +58,7 @@ def entity_credit_code(name: str, county_code: str) -> str:
     return first17 + credit_code_check_char(first17)
 
 
-OPERATING_ASSETS = ("厂房出租", "农贸市场", "冷库", "码头泊位", "商铺", "养殖场")
+OPERATING_ASSETS = ("factory_rental", "market", "cold_store", "berth", "shop", "livestock_farm")
 LAND_CLASSES = (("arable", 70), ("garden", 20), ("forest", 5), ("other", 5))
 
 
@@ -403,9 +403,9 @@ class CountyStory:
                 "verification": f"QC{v.code}{day.year}", "as_of": day.isoformat(),
                 "operating_assets": operating,
                 "liabilities_fen": worth * rng.randrange(0, 30) // 100,
-                "resource_assets": [{"category": "集体林地", "area_m2": rng.randrange(5, 300) * 667},
-                                    {"category": "荒山荒滩", "area_m2": rng.randrange(1, 100) * 667}],
-                "non_operating_assets": [{"category": "村委会办公楼",
+                "resource_assets": [{"category": "collective_forest", "area_m2": rng.randrange(5, 300) * 667},
+                                    {"category": "barren_hills", "area_m2": rng.randrange(1, 100) * 667}],
+                "non_operating_assets": [{"category": "village_office",
                                           "value_fen": rng.randrange(20, 200) * 10_000_00}],
                 "audit_statement": digest(v.id, "audit", day)}, v.ids)
             allocations = []
@@ -857,7 +857,8 @@ class Round:
                 pledge = f"ZY{v.code}{v.next('pledge'):05d}"
                 intent = self.emit("shares.pledged", {
                     "pledge": pledge, "holder": r.party, "units": units,
-                    "pledgee": f"{v.place.township.name}农村商业银行",
+                    "pledgee": entity_credit_code(f"{v.place.township.name}农村商业银行",
+                                                  v.person_area),
                     "contract": digest(r.party, "pledge", self.day)})
                 v.showcase.setdefault("share_pledge", intent.id)
                 v.counts.share_pledges += 1

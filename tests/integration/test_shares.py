@@ -13,6 +13,7 @@ from tests.registry_support import Village, hexdigest, village
 from tests.support import LedgerFixture
 
 H = hexdigest("doc")
+BANK = "91371003000008801N"  # the lender: a bank's unified social credit code
 
 
 class Collective:
@@ -28,11 +29,11 @@ async def c(ledger: LedgerFixture) -> Collective:
     households = [await v.members(4) for _ in range(6)]  # 24 members
     await v.append("assets.verified", {
         "verification": "AV-2025", "as_of": "2025-12-31",
-        "operating_assets": [{"category": "厂房出租", "value_fen": 80_000_000},
-                             {"category": "集体企业股权", "value_fen": 40_000_000}],
+        "operating_assets": [{"category": "factory_rental", "value_fen": 80_000_000},
+                             {"category": "enterprise_equity", "value_fen": 40_000_000}],
         "liabilities_fen": 20_000_000,
-        "resource_assets": [{"category": "集体林地", "area_m2": 200_000}],
-        "non_operating_assets": [{"category": "村委办公楼", "value_fen": 3_000_000}],
+        "resource_assets": [{"category": "collective_forest", "area_m2": 200_000}],
+        "non_operating_assets": [{"category": "village_office", "value_fen": 3_000_000}],
         "audit_statement": H})
     return Collective(v, households)
 
@@ -96,7 +97,7 @@ async def test_pledged_units_cannot_move(c: Collective) -> None:
     v = c.v
     (_, a), (_, b) = c.members[2], c.members[3]
     await v.append("shares.pledged", {"pledge": "PL-1", "holder": a, "units": 100,
-                                      "pledgee": "农商银行", "contract": H})
+                                      "pledgee": BANK, "contract": H})
     await refused(v, "shares.transferred", {"holder": a, "to": b, "units": 30, "price_fen": 1,
                                             "agreement": H}, "shares.units_pledged")
     await refused(v, "shares.bought_back", {"holder": a, "units": 30, "price_fen": 1,
@@ -184,9 +185,9 @@ async def test_more_share_refusals(c: Collective) -> None:
     await refused(v, "shares.bought_back", {"holder": stranger.party, "units": 1, "price_fen": 1,
                                             "agreement": H}, "shares.no_holding")
     await v.append("shares.pledged", {"pledge": "PL-9", "holder": a, "units": 1,
-                                      "pledgee": "bank", "contract": H})
+                                      "pledgee": BANK, "contract": H})
     await refused(v, "shares.pledged", {"pledge": "PL-9", "holder": b, "units": 1,
-                                        "pledgee": "bank", "contract": H}, "shares.pledge_exists")
+                                        "pledgee": BANK, "contract": H}, "shares.pledge_exists")
     await refused(v, "dividend.declared", {"dividend": "D-1", "distributable_fen": 1,
                                            "amount_fen": 1, "resolution": H}, "dividend.exists")
 
@@ -195,7 +196,7 @@ async def test_verification_and_scheme_refusals(ledger: LedgerFixture) -> None:
     v = await village(ledger, "shares-town", "shares-village-2")
     household, people = await v.members(2)
     base = {"as_of": "2025-12-31", "liabilities_fen": 50_000,
-            "operating_assets": [{"category": "厂房", "value_fen": 50_000}]}
+            "operating_assets": [{"category": "factory_rental", "value_fen": 50_000}]}
     await v.append("assets.verified", {"verification": "AV-a", **base})
     await refused(v, "assets.verified", {"verification": "AV-a", **base}, "assets.exists")
     await refused(v, "assets.verified", {"verification": "AV-old", **base, "as_of": "2024-12-31"},

@@ -24,6 +24,7 @@ from contracts.state import MemoryReader, StagedState, make
 VILLAGE = "v1"
 MEMBERS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
 OUTSIDER = "00000000-0000-4000-8000-999999999999"
+BANK = "91371003000008801N"  # the lender: a bank's unified social credit code
 HOUSEHOLD = "00000000-0000-4000-9000-000000000001"
 
 
@@ -108,7 +109,7 @@ def payload_for(op: tuple[str, str, str, int], n: int) -> dict[str, Any]:
     if kind == "shares.bought_back":
         return {"holder": a, "units": x, "price_fen": 100 * x, "agreement": h}
     if kind == "shares.pledged":
-        return {"pledge": f"p{n}", "holder": a, "units": x, "pledgee": "bank", "contract": h}
+        return {"pledge": f"p{n}", "holder": a, "units": x, "pledgee": BANK, "contract": h}
     if kind == "shares.pledge_released":
         return {"pledge": f"p{x}"}
     return {"dividend": f"d{n}", "distributable_fen": x, "amount_fen": x, "resolution": h}
