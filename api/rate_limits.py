@@ -88,23 +88,39 @@ class TokenBuckets:
             del self._buckets[n]
 
 
+class _SignedBy(msgspec.Struct):
+    key: Any = None  # every other field of the entry is skipped, not decoded
+
+
+class _Item(msgspec.Struct):
+    entry: _SignedBy | None = None
+
+
+class _Submission(msgspec.Struct):
+    entry: _SignedBy | None = None
+    entries: list[msgspec.Raw] | None = None
+
+
 def entries_per_key(body: bytes) -> dict[str, int]:
-    """How many entries of a submission each signing key id signs; {} for a body that is not a
-    submission (the route refuses it)."""
+    """How many entries of a submission each signing key id signs. A body or item that is not
+    a submission counts for nothing here: the route refuses it."""
     try:
-        doc = msgspec.json.decode(body)
+        doc = msgspec.json.decode(body, type=_Submission)
     except (msgspec.DecodeError, RecursionError):
         return {}
-    if not isinstance(doc, dict):
-        return {}
-    items = doc.get("entries") if "entries" in doc else [doc]
+    signers = [doc.entry] if doc.entries is None else [_signer(raw) for raw in doc.entries]
     counts: dict[str, int] = {}
-    for item in items if isinstance(items, list) else []:
-        entry = item.get("entry") if isinstance(item, dict) else None
-        key = entry.get("key") if isinstance(entry, dict) else None
-        if isinstance(key, str):
-            counts[key[:64]] = counts.get(key[:64], 0) + 1
+    for signer in signers:
+        if signer is not None and isinstance(signer.key, str):
+            counts[signer.key[:64]] = counts.get(signer.key[:64], 0) + 1
     return counts
+
+
+def _signer(raw: msgspec.Raw) -> _SignedBy | None:
+    try:
+        return msgspec.json.decode(raw, type=_Item).entry
+    except (msgspec.DecodeError, RecursionError):
+        return None
 
 
 def client_address(scope: Scope) -> str:
