@@ -6,6 +6,7 @@ covered without touching this test.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import msgspec.inspect as mi
@@ -17,10 +18,10 @@ import contracts.engine  # noqa: F401  (registers every kind)
 from contracts.errors import RuleViolation
 from contracts.registry import RULES
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
-def string_fields(t: mi.Type, path: Path = ()) -> list[Path]:
+def string_fields(t: mi.Type, path: FieldPath = ()) -> list[FieldPath]:
     """Paths to every string in a payload type: field names, list positions (0), dict keys ("{k}")
     and dict values ("{v}")."""
     if isinstance(t, mi.StructType):
@@ -37,7 +38,7 @@ def string_fields(t: mi.Type, path: Path = ()) -> list[Path]:
     return []
 
 
-def place(path: Path, text: str) -> Any:
+def place(path: FieldPath, text: str) -> Any:
     """A payload holding ``text`` at ``path`` and nothing else."""
     if not path:
         return text
@@ -63,7 +64,7 @@ def test_every_kind_has_string_fields_found() -> None:
 
 @pytest.mark.parametrize(("kind", "path"), CASES, ids=[f"{k}:{p}" for k, p in CASES])
 @pytest.mark.parametrize("bad", ["\x00", "\ud800", "\udfff"], ids=["nul", "high", "low"])
-def test_field_refuses_nul_and_lone_surrogate(kind: str, path: Path, bad: str) -> None:
+def test_field_refuses_nul_and_lone_surrogate(kind: str, path: FieldPath, bad: str) -> None:
     with pytest.raises(RuleViolation) as e:
         RULES[kind].decode(place(path, f"a{bad}b"))
     assert e.value.code == "payload.invalid"
@@ -73,9 +74,24 @@ def test_field_refuses_nul_and_lone_surrogate(kind: str, path: Path, bad: str) -
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(CASES), st.text(max_size=8), st.sampled_from(UNSAFE), st.text(max_size=8))
-def test_unsafe_character_anywhere_is_refused(case: tuple[str, Path], pre: str, bad: str,
+def test_unsafe_character_anywhere_is_refused(case: tuple[str, FieldPath], pre: str, bad: str,
                                               post: str) -> None:
     kind, path = case
     with pytest.raises(RuleViolation) as e:
         RULES[kind].decode(place(path, pre + bad + post))
     assert e.value.code == "payload.invalid"
+
+
+def doc_path(path: FieldPath) -> str:
+    """A path as docs/payload-strings.md writes it: ``parcels[].boundaries.east``, ``numbers{key}``."""
+    out = ""
+    for p in path:
+        out += "[]" if p == 0 else "{key}" if p == "{k}" else "{value}" if p == "{v}" else f".{p}"
+    return out.lstrip(".")
+
+
+def test_payload_strings_table_lists_every_string_field() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "payload-strings.md").read_text()
+    listed = {tuple(c.strip().strip("`") for c in line.strip("|").split("|")[:2])
+              for line in doc.splitlines() if line.startswith("| `")}
+    assert listed == {(kind, doc_path(path)) for kind, path in CASES}
