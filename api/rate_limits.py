@@ -137,16 +137,16 @@ def signed_request_key(scope: Scope) -> str | None:
 
 
 async def read_body(receive: Receive) -> tuple[list[Message], bytes]:
-    """The request's body messages, and their bytes up to MAX_COUNTED_BODY."""
+    """The body messages read, and their bytes: the whole body, or the first messages past
+    MAX_COUNTED_BODY (the app refuses a body that large; the rest is left for it to read)."""
     messages: list[Message] = []
     body = bytearray()
-    while True:
+    while len(body) <= MAX_COUNTED_BODY:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             break
-        if len(body) < MAX_COUNTED_BODY:
-            body += message.get("body", b"")
+        body += message.get("body", b"")
         if not message.get("more_body", False):
             break
     return messages, bytes(body)

@@ -157,3 +157,15 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     limits = RateLimits.from_env()
     assert limits.per_address == 0 and limits.key_burst == 7
     assert limits.per_key == RateLimits().per_key
+
+
+async def test_a_body_past_the_size_limit_is_not_held_for_counting(
+        database_factory: object, tmp_path: Path) -> None:
+    limits = RateLimits(per_address=0, per_key=SLOW, key_burst=10)
+    async with served(await database_factory(), tmp_path, limits) as base, \
+            ledger_from(base, tmp_path) as fx:
+        body = b'{"entries": [' + b" " * (17 * 1024 * 1024) + b"]}"
+        r = await fx.client.http.post("/v1/entries", content=body,
+                                      headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["code"] == "request.too_large", r.text
+        assert await fx.size() == 1
