@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -46,7 +48,15 @@ async def records(ledger: LedgerFixture) -> dict[int, str]:
     raise AssertionError("too many pages")
 
 
-async def test_database_outage(tmp_path: Path) -> None:
+async def test_database_outage() -> None:
+    # A folder of its own, not under pytest's: pytest makes its base folder private to root
+    # whenever another run starts, and postgres runs as the `pgserver` user.
+    with tempfile.TemporaryDirectory(prefix="rural-ledger-outage-") as folder:
+        os.chmod(folder, 0o755)
+        await outage(Path(folder))
+
+
+async def outage(tmp_path: Path) -> None:
     import pgserver
 
     server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="stop")
