@@ -14,7 +14,8 @@ async def test_village_story(ledger: LedgerFixture) -> None:
         "contract": contract, "household": household, "certificate_no": "371003-0001",
         "term_start": "2018-01-01", "term_end": "2047-12-31",
         "parcels": [{"code": v.parcel(1), "area_m2": 3335, "land_class": "arable",
-                     "boundaries": {"east": "road", "south": "ditch", "west": "village_border", "north": "river"}}]})
+                     "boundaries": {"east": "road", "south": "ditch", "west": "village_border",
+                                    "north": "river"}}]})
     await v.append("homestead.granted", {
         "homestead": f"H-{household[:8]}", "household": household, "plot_code": v.parcel(900),
         "area_m2": 180, "zone": "plain", "certificate_no": "ZJ-0001"})
