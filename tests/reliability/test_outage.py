@@ -5,6 +5,7 @@ entry that was stored, seqs gapless, resubmission adds nothing, appends go on af
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import tempfile
@@ -30,6 +31,13 @@ def township(ledger: LedgerFixture) -> dict[str, Any]:
         "public_keys": [b64(key.key.public_key)], "area_code": f"371003{n:03d}"})
 
 
+def pg_ctl_stop(pgdata: Path) -> None:
+    from pgserver._commands import pg_ctl as run
+
+    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs postgres as it when root
+    run(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+
+
 def pg_ctl(server: Any, *args: str) -> None:
     from pgserver._commands import pg_ctl as run
 
@@ -53,7 +61,11 @@ async def test_database_outage() -> None:
     # whenever another run starts, and postgres runs as the `pgserver` user.
     with tempfile.TemporaryDirectory(prefix="rural-ledger-outage-") as folder:
         os.chmod(folder, 0o755)
-        await outage(Path(folder))
+        try:
+            await outage(Path(folder))
+        finally:  # the restarted server is ours, not pgserver's: stop it before its folder goes
+            with contextlib.suppress(Exception):
+                pg_ctl_stop(Path(folder) / "pgdata")
 
 
 async def outage(tmp_path: Path) -> None:
