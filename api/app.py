@@ -31,6 +31,7 @@ from api.routes.proofs import ProofController
 from api.routes.rights import RightsController
 from api.routes.shares import ShareController
 from api.service import LedgerService, Service
+from api.signing_window import SignedAtWindow
 from ledger.appender import Clock, system_clock
 from ledger.errors import Unavailable
 
@@ -44,6 +45,7 @@ class Settings:
     clock: Clock = system_clock
     max_batch: int = 2000
     rate_limits: RateLimits = field(default_factory=RateLimits.from_env)
+    signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow.from_env)
 
 
 @get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
@@ -74,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(url)
         service = await LedgerService.open(engine, settings.home.operator_signer(),
                                            settings.clock, settings.max_batch,
-                                           settings.home.blind_index_secret())
+                                           settings.home.blind_index_secret(),
+                                           settings.signed_at_window)
         app.state.service = service
         try:
             yield

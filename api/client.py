@@ -52,9 +52,13 @@ def check_receipt(receipt: dict[str, Any], verifier: NoteVerifier, origin: str) 
 
 class LedgerClient:
     def __init__(self, base_url: str | None = None, *, http: httpx.AsyncClient | None = None,
-                 origin: str | None = None, timeout: float = 60.0) -> None:
+                 origin: str | None = None, timeout: float = 60.0,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.http = http or httpx.AsyncClient(base_url=base_url or "", timeout=timeout)
         self._origin = origin
+        # What ``signed_at`` says when the caller does not: the signer's clock, which the
+        # ledger holds within a window around its own.
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     async def __aenter__(self) -> LedgerClient:
         return self
@@ -74,6 +78,7 @@ class LedgerClient:
         return r.text if r.headers.get("content-type", "").startswith("text/") else r.json()
 
     async def sign(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        kw.setdefault("signed_at", self.clock())
         return signed_entry(key, await self.origin(), kind, payload, **kw)
 
     async def submit(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +108,7 @@ class LedgerClient:
         """httpx ``auth=`` that signs a request with ``key`` (reads of personal data)."""
         if self._origin is None:
             raise RuntimeError("call origin() first")
-        return SignedRequests(key, self._origin, clock or (lambda: datetime.now(UTC)))
+        return SignedRequests(key, self._origin, clock or self.clock)
 
     async def blind_index(self, key: KeyFile, id_number: str, **kw: Any) -> str:
         r = await self.http.post("/v1/parties/blind-index", json={"id_number": id_number},

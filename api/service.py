@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from api.parent_death import die_with_parent
 from api.personal import check_personal
 from api.projections import ProjectionBackend
+from api.signing_window import SignedAtWindow
 from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
@@ -44,6 +45,10 @@ log = logging.getLogger("rural_ledger.service")
 
 class NotInitialised(RuntimeError):
     pass
+
+
+NOT_APPENDED = Rejection("entry.not_appended", "not appended: the server stopped before this part "
+                         "of the request; resubmit it", status=503)
 
 
 VERIFY_CHUNK = 500
@@ -87,10 +92,12 @@ class LedgerService:
     # Why the start-up self-check failed, if it did: the service then serves reads (so that
     # auditors can see what is wrong) but refuses every write.
     read_only: str | None = None
+    signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow)
 
     @classmethod
     async def open(cls, engine: AsyncEngine, signer: NoteSigner, clock: Clock = system_clock,
-                   max_batch: int = 2000, blind_secret: bytes = b"") -> LedgerService:
+                   max_batch: int = 2000, blind_secret: bytes = b"",
+                   signed_at_window: SignedAtWindow | None = None) -> LedgerService:
         async with engine.connect() as conn:
             meta = await conn.run_sync(store.read_meta)
             if meta is None:
@@ -106,7 +113,7 @@ class LedgerService:
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
         service = cls(engine, meta.origin, signer.verifier(), appender,
                       GroupCommitter(appender, max_batch), blind_secret=blind_secret,
-                      read_only=read_only)
+                      read_only=read_only, signed_at_window=signed_at_window or SignedAtWindow())
         # Start the verifier processes now, not inside the first request.
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(service.pool, verify_many, [])
@@ -162,13 +169,16 @@ class LedgerService:
                 parsed.append(self.accept(item))
             except Rejection as r:
                 parsed.append(r)
+        parsed = await self.hold_to_window(parsed)
         well_formed = [p for p in parsed if isinstance(p, SignedEntry)]
         await self.preverify(well_formed)
         try:
             results = iter(await self.committer.submit(well_formed, proofs))
         except ReceiptsUnavailable as e:  # stored: name every entry's seq or refusal, in order
+            # A submission longer than one batch stops at the batch whose receipts failed:
+            # the entries after it were never appended.
             stored = iter(e.results)
-            raise ReceiptsUnavailable([p if isinstance(p, Rejection) else next(stored)
+            raise ReceiptsUnavailable([p if isinstance(p, Rejection) else next(stored, NOT_APPENDED)
                                        for p in parsed]) from e
         out: list[dict[str, Any] | Rejection] = []
         for p in parsed:
@@ -178,6 +188,20 @@ class LedgerService:
                 r = next(results)
                 out.append(r if isinstance(r, Rejection) else r.as_json())
         return out
+
+    async def hold_to_window(self, parsed: list[SignedEntry | Rejection]
+                             ) -> list[SignedEntry | Rejection]:
+        """Refuse the entries signed outside the window around the ledger's clock, unless
+        already stored: a resubmission returns its receipt whatever its age."""
+        now = self.appender.clock()
+        window = self.signed_at_window
+        outside = [p for p in parsed if isinstance(p, SignedEntry) and not window.holds(p, now)]
+        if not outside:
+            return parsed
+        stored = await self.read(store.records_by_entry_id, sorted({p.id for p in outside}))
+        refused = {id(p) for p in outside if p.id not in stored}
+        return [window.refusal(p, now) if isinstance(p, SignedEntry) and id(p) in refused else p
+                for p in parsed]
 
     async def read(self, fn: Any, *args: Any) -> Any:
         """Run a synchronous store read on a pooled connection; ``Unavailable`` when the

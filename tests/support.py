@@ -40,6 +40,7 @@ class LedgerFixture:
         return NoteVerifier.from_string(self.genesis.operator_key)
 
     def sign(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        kw.setdefault("signed_at", self.clock())
         return signed_entry(key, self.origin, kind, payload, **kw)
 
     async def submit(self, key: KeyFile, kind: str, payload: dict[str, Any], **kw: Any) -> Any:
@@ -95,6 +96,6 @@ async def open_ledger(url: str, home_dir: Path, clock: Callable[[], datetime],
     genesis = await init_ledger(asyncpg_url(url), home, origin, "county", "威海市文登区", clock)
     app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock))
     async with AsyncTestClient(app=app, timeout=120) as http:
-        fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin), clock)
+        fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin, clock=clock), clock)
         fx.keys["county"] = home.org_key("county")
         yield fx
