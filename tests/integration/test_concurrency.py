@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from api.home import Home
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.proofs import verify_consistency
 from ledger.signing import SigningKey, b64
+from tests.log_checks import check_checkpoints_consistent, iter_pages
 
 ENTRIES = 20_000
 CLIENTS = 8
@@ -83,16 +84,6 @@ async def send_all(bases: list[str], items: list[dict[str, Any]]) -> list[dict[s
     return results  # type: ignore[return-value]
 
 
-def iter_pages(http: httpx.Client, path: str, key: str) -> Iterator[dict[str, Any]]:
-    after = -1 if key == "seq" else 0
-    while True:
-        page = http.get(path, params={"after": after, "limit": 1000}).json()
-        yield from page["items"]
-        if page["next"] is None:
-            return
-        after = page["next"]
-
-
 async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, NoteVerifier, str]
                                          ) -> None:
     bases, home, verifier, origin = two_servers
@@ -109,7 +100,7 @@ async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, Not
     with httpx.Client(base_url=bases[0], timeout=60) as http:
         final = open_checkpoint(http.get("/v1/checkpoint").text, verifier, origin=origin)
         assert final.size == ENTRIES + 1
-        seqs = [rec["seq"] for rec in iter_pages(http, "/v1/entries", "seq")]
+        seqs = [rec["seq"] for rec in iter_pages(http, "/v1/entries", -1)]
         assert seqs == list(range(final.size)), "seqs are not gapless"
 
         # Every receipt verifies offline against its own checkpoint, and that checkpoint is
@@ -125,17 +116,7 @@ async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, Not
                 checked[cp.size] = True
 
         # Every stored checkpoint is signed and consistent with the one before it.
-        previous = None
-        checkpoints = list(iter_pages(http, "/v1/checkpoints", "size"))
-        assert checkpoints[-1]["size"] == final.size
-        for item in checkpoints:
-            cp = open_checkpoint(item["note"], verifier, origin=origin)
-            if previous is not None:
-                proof = http.get("/v1/proofs/consistency",
-                                 params={"from": previous.size, "to": cp.size}).json()["proof"]
-                verify_consistency(previous.size, cp.size, [bytes.fromhex(h) for h in proof],
-                                   previous.root_hash, cp.root_hash)
-            previous = cp
+        assert check_checkpoints_consistent(http, verifier, origin)[0] == final.size
 
     # Resubmitting every entry, to both servers, adds nothing and answers the same seqs.
     again = await send_all(list(reversed(bases)), items)
