@@ -5,6 +5,11 @@
 - ``IntegrityError``: the stored log or a proof does not add up (tampering, a failed proof);
   ``ProofError`` is the Merkle-proof case and carries the size, computed and expected root.
 - ``MalformedError``: input that cannot be parsed at all (a bad note, a bad proof shape).
+- ``Unavailable``: the database cannot be reached; nothing was stored, unless ``maybe_stored``
+  (the connection broke during COMMIT). ``ReceiptsUnavailable``: a batch was stored but its
+  receipts could not be read. ``Unstorable``: the rejection of an entry holding a value the
+  database refuses. ``database_unreachable`` is the one place that tells the first apart from a
+  statement the database refused.
 """
 
 from __future__ import annotations
