@@ -25,6 +25,7 @@ from api.routes.households import HouseholdController
 from api.routes.land import LandController
 from api.routes.members import MemberController
 from api.routes.monitoring import MonitoringController
+from api.routes.notes import NoteController
 from api.routes.orgs import OrgController
 from api.routes.parties import PartyController
 from api.routes.proofs import ProofController
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         PartyController, ShareController, health,
                         HouseholdController, MemberController, LandController,
                         HomesteadController, CertificateController, RightsController,
-                        MonitoringController],
+                        MonitoringController, NoteController],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],

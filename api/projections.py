@@ -131,6 +131,8 @@ class ProjectionBatch:
         self.history.extend((seq, c) for c in changes)
         if isinstance(signed.attachment, SQLModel):
             self.attachments.append(signed.attachment)
+        if isinstance(signed.note, SQLModel):
+            self.attachments.append(signed.note)
 
     def flush(self, conn: Connection) -> None:
         self.written = self.state.drain()
@@ -141,7 +143,7 @@ class ProjectionBatch:
         attached: dict[type[SQLModel], dict[Key, SQLModel | None]] = {}
         for row in self.attachments:
             attached.setdefault(type(row), {})[key_of(row)] = row
-        # Attachments (personal data) are new rows of newly admitted records: inserted, never
+        # Attachments (personal data, notes) are new rows of newly admitted records: inserted, never
         # updated (the service role may not UPDATE them).
         for model, rows in attached.items():
             write_rows(conn, model, rows, dump, upsert=False)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from api.notes import check_note
 from api.parent_death import die_with_parent
 from api.personal import check_personal
 from api.projections import ProjectionBackend
@@ -142,9 +143,14 @@ class LedgerService:
 
     def accept(self, item: Any) -> SignedEntry:
         """Parse one submission; a ``party.registered`` entry carries its person's personal
-        fields beside it (``"personal"``), checked here and never put in the entry."""
+        fields beside it (``"personal"``), checked here and never put in the entry; any entry
+        may carry a free-text ``"note"`` beside it, likewise."""
         personal = item.pop("personal", None) if isinstance(item, dict) else None
+        has_note = isinstance(item, dict) and "note" in item
+        note = item.pop("note") if has_note else None
         signed = parse_submission(item, self.origin)
+        if has_note:
+            signed.note = check_note(signed, note, self.appender.clock())
         if signed.kind == "party.registered":
             if personal is None:
                 raise Rejection("personal.missing",

@@ -62,6 +62,7 @@ class SignedEntry:
     # Data that travels with the entry but is not part of it (never hashed, never signed),
     # written in the append transaction only if the entry is admitted.
     attachment: Any = None
+    note: Any = None  # a free-text note (api.notes), likewise apart from the entry
 
     @property
     def id(self) -> str:
