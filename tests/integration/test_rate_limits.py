@@ -59,9 +59,10 @@ async def ledger_from(served_ledger: tuple[str, Genesis], home_dir: Path, addres
     base, genesis = served_ledger
     transport = httpx.AsyncHTTPTransport(local_address=address)
     async with httpx.AsyncClient(base_url=base, transport=transport, timeout=60) as http:
-        client = LedgerClient(http=http, origin=ORIGIN)
+        clock = FakeClock()  # the served ledger's clock stands at the same moment
+        client = LedgerClient(http=http, origin=ORIGIN, clock=clock)
         home = Home(home_dir)
-        fx = LedgerFixture("", home, genesis, client, FakeClock())
+        fx = LedgerFixture("", home, genesis, client, clock)
         fx.keys["county"] = home.org_key("county")
         await client.origin()
         yield fx
