@@ -83,7 +83,7 @@ def test_unsafe_character_anywhere_is_refused(case: tuple[str, FieldPath], pre: 
 
 
 def doc_path(path: FieldPath) -> str:
-    """A path as docs/payload-strings.md writes it: ``parcels[].boundaries.east``, ``numbers{key}``."""
+    """A path as docs/reliability.md writes it: ``parcels[].boundaries.east``, ``numbers{key}``."""
     out = ""
     for p in path:
         out += "[]" if p == 0 else "{key}" if p == "{k}" else "{value}" if p == "{v}" else f".{p}"
@@ -91,7 +91,7 @@ def doc_path(path: FieldPath) -> str:
 
 
 def test_payload_strings_table_lists_every_string_field() -> None:
-    doc = (Path(__file__).parents[3] / "docs" / "payload-strings.md").read_text()
+    doc = (Path(__file__).parents[3] / "docs" / "reliability.md").read_text()
     listed = {tuple(c.strip().strip("`") for c in line.strip("|").split("|")[:2])
               for line in doc.splitlines() if line.startswith("| `")}
     assert listed == {(kind, doc_path(path)) for kind, path in CASES}
