@@ -81,6 +81,14 @@ class LedgerFixture:
         return key
 
 
+def township_payload(org_id: str, name: str, serial: int) -> dict[str, Any]:
+    """An ``org.registered`` payload for a township under the county, with a fresh key and the
+    9-digit area code ``371003`` + ``serial``."""
+    key = KeyFile(org_id, SigningKey.generate())
+    return {"id": org_id, "name": name, "type": "township", "parent": "county",
+            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{serial:03d}"}
+
+
 def credit_code(prefix: str, area: str, serial: int) -> str:
     """A valid unified social credit code: prefix, 6-digit area, serial, check character."""
     from contracts.identifiers import credit_code_check_char

@@ -19,8 +19,7 @@ from api.client import check_receipt
 from contracts.orgs import Org
 from contracts.registry import RULES, Payload, RecordContext, Rule
 from contracts.state import Change, Put, State
-from ledger.signing import KeyFile, SigningKey, b64
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, township_payload
 
 UNSTORABLE, RULE_BUG = "test.unstorable", "test.rule_bug"
 _serial = itertools.count(100)
@@ -50,9 +49,7 @@ def faulty_rules() -> Iterator[None]:
 
 
 def township(n: int) -> dict[str, object]:
-    key = KeyFile(f"iso-{n}", SigningKey.generate())
-    return {"id": f"iso-{n}", "name": f"隔离{n}镇", "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{n:03d}"}
+    return township_payload(f"iso-{n}", f"隔离{n}镇", n)
 
 
 def valid(ledger: LedgerFixture) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from typing import Any
 import asyncpg
 
 from api.client import check_receipt
-from ledger.signing import KeyFile, SigningKey, b64
-from tests.support import LedgerFixture
+from ledger.signing import KeyFile, SigningKey
+from tests.support import LedgerFixture, township_payload
 
 SERVICE_ROLE = "rural_ledger_service"
 NODES = "merkle_nodes"
@@ -34,9 +34,7 @@ _serial = itertools.count(200)
 
 
 def township(n: int) -> dict[str, object]:
-    key = KeyFile(f"rcpt-{n}", SigningKey.generate())
-    return {"id": f"rcpt-{n}", "name": f"回执{n}镇", "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{n:03d}"}
+    return township_payload(f"rcpt-{n}", f"回执{n}镇", n)
 
 
 def valid(ledger: LedgerFixture) -> dict[str, Any]:

@@ -9,17 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.client import check_receipt
-from ledger.signing import KeyFile, SigningKey, b64
 from tests.conftest import FakeClock
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, township_payload
 
 _serial = iter(range(600, 1000))
 
 
 def township(org_id: str) -> dict[str, object]:
-    key = KeyFile(org_id, SigningKey.generate())
-    return {"id": org_id, "name": f"{org_id}镇", "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{next(_serial)}"}
+    return township_payload(org_id, f"{org_id}镇", next(_serial))
 
 
 def now(ledger: LedgerFixture) -> datetime:
