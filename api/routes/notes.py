@@ -15,6 +15,7 @@ from api.notes import EntryNote
 from api.problems import ApiProblem
 from api.routes.parties import caller_of
 from api.service import Service
+from ledger.entry import format_time
 
 
 async def governed_note(session: AsyncSession, caller: Caller, entry_id: str) -> EntryNote:
@@ -40,7 +41,7 @@ class NoteController(Controller):
             caller = await caller_of(request, service, session)
             note = await governed_note(session, caller, str(entry_id))
         return {"entry": note.entry_id, "actor": note.actor, "note": note.text,
-                "created_at": note.created_at.isoformat()}
+                "created_at": format_time(note.created_at)}
 
     @delete("/", operation_id="eraseEntryNote", status_code=200,
             summary="Erase an entry's free-text note; the ledger stays verifiable")

@@ -71,6 +71,7 @@ async def test_note_kept_apart_and_shown_to_governing_orgs(v: Village, ledger: L
         r = await read_note(ledger, entry_id, org)
         assert r.status_code == 200, r.text
         assert r.json()["note"] == text and r.json()["actor"] == v.village
+        assert r.json()["created_at"].endswith("Z")  # RFC 3339 UTC, as every time on the wire
     other = await village(ledger, "gushan", "gushan-dongcun")
     sibling = await village(ledger, "zhangcun", "zhangcun-dongzhuang")
     for org in (other.township, other.village, sibling.village):
