@@ -12,6 +12,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What an unexpected failure says: where it struck is unknown, so it never claims that nothing
+# was changed; resubmitting is what is always safe.
+SERVER_FAILED = ("the server failed unexpectedly (the failure is logged); resubmitting the same "
+                 "entries is safe: an entry already stored returns its receipt, none is stored twice")
 RETRY_AFTER_SECONDS = 2  # what a client is told to wait while the database is unreachable
 log = logging.getLogger("rural_ledger.api")
 
@@ -82,7 +86,7 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     if status >= 500:
         log.error("server error: %s", exc.detail)
-        return _respond(problem(status, "server.error", "the server failed; nothing was changed"))
+        return _respond(problem(status, "server.error", SERVER_FAILED))
     code = HTTP_CODES.get(status, "request.invalid")
     if isinstance(exc, ValidationException):
         code = "request.invalid_parameters"
@@ -98,8 +102,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[d
         return on_unavailable(request, Unavailable(
             f"the database is unreachable ({exc.__class__.__name__})"))
     log.exception("unexpected error", exc_info=exc)
-    return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error",
-                            "the server failed; nothing was changed"))
+    return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error", SERVER_FAILED))
 
 
 EXCEPTION_HANDLERS = {
