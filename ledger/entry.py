@@ -38,9 +38,9 @@ def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 UTC time with ``Z``; raises ``ValueError`` when it is not one."""
     if not isinstance(text, str) or not RFC3339_UTC.match(text):
         raise ValueError(f"expected an RFC 3339 UTC time ending in Z, found {text!r}")
-    head, _, frac = text[:-1].partition(".")
-    base = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    return base.replace(microsecond=int((frac + "000000")[:6])) if frac else base
+    # The pattern leaves fromisoformat only the calendar to check (it raises ValueError for a
+    # 13th month or a 60th second); digits past the microsecond are truncated.
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _malformed(message: str) -> Rejection:
