@@ -56,11 +56,17 @@ async def health(service: Service) -> Any:
     try:
         latest = await service.read(store.latest_checkpoint)
     except Unavailable as e:
-        return Response({"status": "unavailable", "origin": service.origin, "reason": e.message},
-                        status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return {"status": "ok" if service.read_only is None else "read-only",
-            "origin": service.origin, "size": latest.size if latest else 0,
-            "self_check": service.read_only or "passed"}
+        return Response(
+            {"status": "unavailable", "origin": service.origin, "reason": e.message},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return {
+        "status": "ok" if service.read_only is None else "read-only",
+        "origin": service.origin,
+        "size": latest.size if latest else 0,
+        "self_check": service.read_only or "passed",
+    }
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -75,10 +81,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await owner.dispose()
         engine = make_engine(url)
-        service = await LedgerService.open(engine, settings.home.operator_signer(),
-                                           settings.clock, settings.max_batch,
-                                           settings.home.blind_index_secret(),
-                                           settings.signed_at_window)
+        service = await LedgerService.open(
+            engine,
+            settings.home.operator_signer(),
+            settings.clock,
+            settings.max_batch,
+            settings.home.blind_index_secret(),
+            settings.signed_at_window,
+        )
         app.state.service = service
         try:
             yield
@@ -90,11 +100,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return state.service  # type: ignore[no-any-return]
 
     return Litestar(
-        route_handlers=[EntryController, ProofController, OrgController, AuditController,
-                        PartyController, ShareController, health,
-                        HouseholdController, MemberController, LandController,
-                        HomesteadController, CertificateController, RightsController,
-                        MonitoringController, NoteController],
+        route_handlers=[
+            EntryController,
+            ProofController,
+            OrgController,
+            AuditController,
+            PartyController,
+            ShareController,
+            health,
+            HouseholdController,
+            MemberController,
+            LandController,
+            HomesteadController,
+            CertificateController,
+            RightsController,
+            MonitoringController,
+            NoteController,
+        ],
         dependencies={"service": Provide(provide_service)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],

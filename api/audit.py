@@ -54,8 +54,9 @@ Progress = Callable[[int, int], None]  # (records verified, records expected)
 
 def audit_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """Worker processes for signature checks (spawned: they import only ``ledger``)."""
-    return ProcessPoolExecutor(workers or os.cpu_count() or 2,
-                               mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        workers or os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn")
+    )
 
 
 class _ReplayStopped(Exception):
@@ -95,20 +96,32 @@ class AuditOutcome:
     def as_json(self) -> dict[str, Any]:
         f = self.failure
         return {
-            "source": self.source, "status": self.status, "origin": self.origin,
-            "size": self.size, "checkpoint_size": self.checkpoint_size,
-            "failure": None if f is None else {"code": f.code, "seq": f.seq,
-                                               "first_seq": f.first_seq, "reason": f.reason},
-            "unusable": self.unusable, "state_digest": self.state_digest,
+            "source": self.source,
+            "status": self.status,
+            "origin": self.origin,
+            "size": self.size,
+            "checkpoint_size": self.checkpoint_size,
+            "failure": None
+            if f is None
+            else {"code": f.code, "seq": f.seq, "first_seq": f.first_seq, "reason": f.reason},
+            "unusable": self.unusable,
+            "state_digest": self.state_digest,
             "server_digest": self.server_digest,
-            "difference": None if self.difference is None else {
-                "table": self.difference.table, "key": self.difference.key,
-                "reason": self.difference.reason},
-            "witnesses": {"required": self.witnesses_required, "witnessed_size": self.witnessed_size,
-                          "by": list(self.witnessed_by)},
-            "records_checked": self.records_checked, "seconds": round(self.seconds, 3),
-            "records_per_second": round(self.records_checked / self.seconds)
-            if self.seconds > 0 else None,
+            "difference": None
+            if self.difference is None
+            else {
+                "table": self.difference.table,
+                "key": self.difference.key,
+                "reason": self.difference.reason,
+            },
+            "witnesses": {
+                "required": self.witnesses_required,
+                "witnessed_size": self.witnessed_size,
+                "by": list(self.witnessed_by),
+            },
+            "records_checked": self.records_checked,
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.records_checked / self.seconds) if self.seconds > 0 else None,
             "peak_rss_mb": self.peak_rss_mb,
         }
 
@@ -178,15 +191,17 @@ class Auditor:
         if stopped is not None:
             raise stopped
 
-    def _dispatch(self, loop: asyncio.AbstractEventLoop, chunk: list[VerifiedRecord]
-                  ) -> tuple[list[VerifiedRecord], list[Any]]:
+    def _dispatch(
+        self, loop: asyncio.AbstractEventLoop, chunk: list[VerifiedRecord]
+    ) -> tuple[list[VerifiedRecord], list[Any]]:
         if self.pool is None:
             return chunk, []
         checks = [(r, w) for r in chunk if (w := self.replay.signature_work(r.signed)) is not None]
         step = -(-len(checks) // self.workers) or 1
-        parts = [checks[i:i + step] for i in range(0, len(checks), step)]
-        futures = [(part, loop.run_in_executor(self.pool, verify_batch, [w for _, w in part]))
-                    for part in parts]
+        parts = [checks[i : i + step] for i in range(0, len(checks), step)]
+        futures = [
+            (part, loop.run_in_executor(self.pool, verify_batch, [w for _, w in part])) for part in parts
+        ]
         return chunk, futures
 
     async def _replay(self, chunk: list[VerifiedRecord], futures: list[Any]) -> None:
@@ -201,8 +216,12 @@ class Auditor:
             raise _ReplayStopped(f) from f
 
     def outcome(self, source: str) -> AuditOutcome:
-        out = AuditOutcome(source, origin=self.log.origin, size=self.log.size,
-                           records_checked=self.replay.size - self.resumed_from)
+        out = AuditOutcome(
+            source,
+            origin=self.log.origin,
+            size=self.log.size,
+            records_checked=self.replay.size - self.resumed_from,
+        )
         if self.log.checkpoint is not None:
             out.checkpoint_size = self.log.checkpoint.size
             out.checkpoint_note = self.log.checkpoint_note
@@ -232,8 +251,7 @@ async def http_lines(http: httpx.AsyncClient, after: int) -> AsyncIterator[bytes
         async with http.stream("GET", "/v1/export", params={"after": after}) as response:
             if response.status_code != 200:
                 await response.aread()
-                raise UnusableInput(f"GET /v1/export answered {response.status_code}: "
-                                    f"{response.text[:300]}")
+                raise UnusableInput(f"GET /v1/export answered {response.status_code}: {response.text[:300]}")
             pending = b""
             async for piece in response.aiter_bytes():
                 pending += piece
@@ -270,17 +288,21 @@ async def skip_records(lines: AsyncIterator[bytes], saved: Checkpoint) -> AsyncI
                 continue
             tree.append(leaf_hash(raw))
             if tree.size == count and tree.root() != saved.root_hash:
-                raise AuditFailure("log.split_view",
-                                   f"the checkpoint saved earlier has root "
-                                   f"{saved.root_hash.hex()} at size {count}, these records give "
-                                   f"{tree.root().hex()}: the log has been rewritten since",
-                                   seq=count - 1)
+                raise AuditFailure(
+                    "log.split_view",
+                    f"the checkpoint saved earlier has root "
+                    f"{saved.root_hash.hex()} at size {count}, these records give "
+                    f"{tree.root().hex()}: the log has been rewritten since",
+                    seq=count - 1,
+                )
         elif raw.startswith(b'{"end"'):
             if tree.size < count:
-                raise AuditFailure("log.split_view",
-                                   f"the log has {tree.size} records, fewer than the {count} of "
-                                   "the checkpoint saved earlier: it has been truncated",
-                                   seq=tree.size)
+                raise AuditFailure(
+                    "log.split_view",
+                    f"the log has {tree.size} records, fewer than the {count} of "
+                    "the checkpoint saved earlier: it has been truncated",
+                    seq=tree.size,
+                )
             yield raw
         # else: a node or checkpoint line of a skipped record
 
@@ -323,8 +345,10 @@ async def audit_server(http: httpx.AsyncClient, auditor: Auditor, source: str) -
                 await _compare_state(http, auditor, outcome, theirs)
                 break
             if not isinstance(theirs.get("size"), int) or theirs["size"] < auditor.log.size:
-                raise UnusableInput(f"the server's state is of size {theirs.get('size')!r}, "
-                                    f"its export reached {auditor.log.size}")
+                raise UnusableInput(
+                    f"the server's state is of size {theirs.get('size')!r}, "
+                    f"its export reached {auditor.log.size}"
+                )
             auditor.log.resume()
             await auditor.read(http_lines(http, auditor.log.size - 1))
             digest = auditor.replay.digest()
@@ -339,8 +363,7 @@ async def audit_server(http: httpx.AsyncClient, auditor: Auditor, source: str) -
     return outcome
 
 
-async def _check_consistency(http: httpx.AsyncClient, since: Checkpoint,
-                             operator: NoteVerifier) -> None:
+async def _check_consistency(http: httpx.AsyncClient, since: Checkpoint, operator: NoteVerifier) -> None:
     """Before an incremental audit: the server's latest checkpoint must extend the saved one,
     by the consistency proof it serves; otherwise the log was rewritten (a split view)."""
     r = await http.get("/v1/checkpoint")
@@ -351,17 +374,28 @@ async def _check_consistency(http: httpx.AsyncClient, since: Checkpoint,
     except (IntegrityError, MalformedError) as e:
         raise AuditFailure("checkpoint.signature", f"the latest checkpoint: {e}") from e
     if latest.size < since.size:
-        raise AuditFailure("log.split_view",
-                           f"the log has {latest.size} records, fewer than the {since.size} of "
-                           "the checkpoint saved earlier: it has been truncated", seq=latest.size)
+        raise AuditFailure(
+            "log.split_view",
+            f"the log has {latest.size} records, fewer than the {since.size} of "
+            "the checkpoint saved earlier: it has been truncated",
+            seq=latest.size,
+        )
     doc = await _get_json(http, "/v1/proofs/consistency", **{"from": since.size, "to": latest.size})
     try:
-        verify_consistency(since.size, latest.size, [bytes.fromhex(h) for h in doc["proof"]],
-                           since.root_hash, latest.root_hash)
+        verify_consistency(
+            since.size,
+            latest.size,
+            [bytes.fromhex(h) for h in doc["proof"]],
+            since.root_hash,
+            latest.root_hash,
+        )
     except (IntegrityError, MalformedError, KeyError, ValueError) as e:
-        raise AuditFailure("log.split_view",
-                           f"the latest checkpoint (size {latest.size}) does not extend the one "
-                           f"saved earlier (size {since.size}): {e}", seq=since.size - 1) from e
+        raise AuditFailure(
+            "log.split_view",
+            f"the latest checkpoint (size {latest.size}) does not extend the one "
+            f"saved earlier (size {since.size}): {e}",
+            seq=since.size - 1,
+        ) from e
 
 
 def _failed(auditor: Auditor, source: str, e: Exception) -> AuditOutcome:
@@ -381,7 +415,8 @@ def _require_witnesses(auditor: Auditor, outcome: AuditOutcome) -> None:
         outcome.failure = AuditFailure(
             "witness.insufficient",
             f"no checkpoint carries cosignatures by {auditor.min_witnesses} of the "
-            f"{len(auditor.witnesses)} known witnesses: a split view cannot be ruled out")
+            f"{len(auditor.witnesses)} known witnesses: a split view cannot be ruled out",
+        )
 
 
 async def _get_json(http: httpx.AsyncClient, path: str, **params: Any) -> dict[str, Any]:
@@ -397,8 +432,9 @@ async def _get_json(http: httpx.AsyncClient, path: str, **params: Any) -> dict[s
     return doc
 
 
-async def _compare_state(http: httpx.AsyncClient, auditor: Auditor, outcome: AuditOutcome,
-                         theirs: dict[str, Any]) -> None:
+async def _compare_state(
+    http: httpx.AsyncClient, auditor: Auditor, outcome: AuditOutcome, theirs: dict[str, Any]
+) -> None:
     """Compare the replayed state with the server's projections; name the first difference."""
     mine = auditor.replay.digest()
     if theirs.get("digest") == mine.digest.hex():
@@ -408,8 +444,9 @@ async def _compare_state(http: httpx.AsyncClient, auditor: Auditor, outcome: Aud
     outcome.status = "tampered"
     table = first_table_difference(mine, theirs)
     if table is None or table not in mine.tables:
-        outcome.difference = StateDifference(table or "?", None,
-                                             "the server has a table the rules do not know")
+        outcome.difference = StateDifference(
+            table or "?", None, "the server has a table the rules do not know"
+        )
         return
     table_doc = await _get_json(http, "/v1/state-digest", table=table)
     bucket = first_bucket_difference(mine.tables[table], table_doc.get("buckets") or [])
@@ -419,5 +456,6 @@ async def _compare_state(http: httpx.AsyncClient, auditor: Auditor, outcome: Aud
     rows_doc = await _get_json(http, "/v1/state-digest", table=table, bucket=bucket)
     model = next(m for m in PROJECTION_MODELS if m.__table__.name == table)  # type: ignore[attr-defined]
     own = bucket_rows(model, auditor.replay.memory.tables.get(model, {}).values(), bucket)
-    outcome.difference = first_row_difference(table, own, rows_doc.get("rows") or []) or \
-        StateDifference(table, None, "the table digests differ, the rows do not")
+    outcome.difference = first_row_difference(table, own, rows_doc.get("rows") or []) or StateDifference(
+        table, None, "the table digests differ, the rows do not"
+    )

@@ -40,13 +40,21 @@ def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: Audit
     path = state_path(checkpoint_file)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as f:
-        f.write(_encode({"format": FORMAT, "origin": log.origin, "size": log.size,
-                         "compact": [h.hex() for h in log.tree.hashes],
-                         "public_keys": {k: base64.b64encode(v).decode()
-                                         for k, v in replay.public_keys.items()}}) + b"\n")
+        f.write(
+            _encode(
+                {
+                    "format": FORMAT,
+                    "origin": log.origin,
+                    "size": log.size,
+                    "compact": [h.hex() for h in log.tree.hashes],
+                    "public_keys": {k: base64.b64encode(v).decode() for k, v in replay.public_keys.items()},
+                }
+            )
+            + b"\n"
+        )
         ids = sorted(log.entry_ids)
         for i in range(0, len(ids), IDS_PER_LINE):
-            f.write(_encode({"ids": [format(x, "032x") for x in ids[i:i + IDS_PER_LINE]]}) + b"\n")
+            f.write(_encode({"ids": [format(x, "032x") for x in ids[i : i + IDS_PER_LINE]]}) + b"\n")
         for model in PROJECTION_MODELS:
             normaliser = RowNormaliser(model)
             for row in replay.memory.tables.get(model, {}).values():
@@ -57,8 +65,7 @@ def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: Audit
     checkpoint_file.write_text(note)
 
 
-def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier,
-               replay: AuditReplay) -> bool:
+def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier, replay: AuditReplay) -> bool:
     """Restore a saved state into ``log`` and ``replay``; False when there is none (then the
     audit starts from record 0). ``saved`` is the note's checkpoint, already verified."""
     path = state_path(checkpoint_file)

@@ -30,15 +30,17 @@ from ledger.signing import KeyFile, b64, decode_b64, verify_signature
 
 REQUEST_CONTEXT = b"rural-ledger/request/v2\n"
 MAX_SKEW = timedelta(minutes=5)
-HEADER = re.compile(r'^Signature key="([0-9a-f]{16})",ts="([^"]+)",nonce="([A-Za-z0-9_-]{16,64})",'
-                    r'sig="([A-Za-z0-9+/=]+)"$')
-_REMEMBER = text("INSERT INTO request_nonces (key_id, nonce, signed_at) VALUES (:key, :nonce, :at) "
-                 "ON CONFLICT DO NOTHING")
+HEADER = re.compile(
+    r'^Signature key="([0-9a-f]{16})",ts="([^"]+)",nonce="([A-Za-z0-9_-]{16,64})",'
+    r'sig="([A-Za-z0-9+/=]+)"$'
+)
+_REMEMBER = text(
+    "INSERT INTO request_nonces (key_id, nonce, signed_at) VALUES (:key, :nonce, :at) ON CONFLICT DO NOTHING"
+)
 _FORGET = text("DELETE FROM request_nonces WHERE signed_at < :before")
 
 
-def request_message(origin: str, method: str, target: str, ts: str, nonce: str,
-                    body: bytes) -> bytes:
+def request_message(origin: str, method: str, target: str, ts: str, nonce: str, body: bytes) -> bytes:
     parts = (origin, method.upper(), target, ts, nonce, hashlib.sha256(body).hexdigest())
     return REQUEST_CONTEXT + "\n".join(parts).encode()
 
@@ -48,18 +50,21 @@ class SignedRequests(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, key: KeyFile, origin: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, key: KeyFile, origin: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.key, self.origin, self.clock = key, origin, clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         ts = format_time(self.clock())
         nonce = secrets.token_urlsafe(18)
         target = request.url.raw_path.decode()
-        sig = self.key.key.sign(request_message(self.origin, request.method, target, ts, nonce,
-                                                request.content))
+        sig = self.key.key.sign(
+            request_message(self.origin, request.method, target, ts, nonce, request.content)
+        )
         request.headers["Authorization"] = (
-            f'Signature key="{self.key.key.key_id}",ts="{ts}",nonce="{nonce}",sig="{b64(sig)}"')
+            f'Signature key="{self.key.key.key_id}",ts="{ts}",nonce="{nonce}",sig="{b64(sig)}"'
+        )
         yield request
 
 
@@ -85,8 +90,7 @@ async def org_chain(session: AsyncSession, org_id: str | None) -> tuple[str, ...
     return tuple(chain)
 
 
-async def first_use(session: AsyncSession, key_id: str, nonce: str, at: datetime,
-                    now: datetime) -> bool:
+async def first_use(session: AsyncSession, key_id: str, nonce: str, at: datetime, now: datetime) -> bool:
     """Remember a verified request's nonce; False when the key used it before.
 
     Committed on a connection of its own, before the request is served: a crash after this
@@ -98,12 +102,22 @@ async def first_use(session: AsyncSession, key_id: str, nonce: str, at: datetime
     return bool(inserted.rowcount)
 
 
-async def authenticate(session: AsyncSession, origin: str, header: str | None, method: str,
-                       target: str, body: bytes, now: datetime) -> Caller:
+async def authenticate(
+    session: AsyncSession,
+    origin: str,
+    header: str | None,
+    method: str,
+    target: str,
+    body: bytes,
+    now: datetime,
+) -> Caller:
     """The organisation that signed this request, or a 401 problem saying why not."""
     if not header:
-        raise ApiProblem(401, "auth.required", "sign the request with an organisation key "
-                                               '(Authorization: Signature key=...,ts=...,sig=...)')
+        raise ApiProblem(
+            401,
+            "auth.required",
+            "sign the request with an organisation key (Authorization: Signature key=...,ts=...,sig=...)",
+        )
     match = HEADER.match(header)
     if not match:
         raise ApiProblem(401, "auth.malformed", "the Authorization header is not a Signature")
@@ -123,8 +137,9 @@ async def authenticate(session: AsyncSession, origin: str, header: str | None, m
     if not verify_signature(public, signature, message):
         raise ApiProblem(401, "auth.bad_signature", "the request signature does not verify")
     if not await first_use(session, key_id, nonce, at, now):
-        raise ApiProblem(401, "auth.replayed", "this signed request was already served; "
-                                               "sign each request with a new nonce")
+        raise ApiProblem(
+            401, "auth.replayed", "this signed request was already served; sign each request with a new nonce"
+        )
     org = await session.get(Org, key.org_id)
     if org is None:
         raise ApiProblem(401, "auth.unknown_key", f"key {key_id} has no organisation")

@@ -41,8 +41,9 @@ async def scratch_database() -> tuple[str, str | None]:
 
 
 async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(asyncpg_url(os.environ["DATABASE_URL"])
-                                 .replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(
+        asyncpg_url(os.environ["DATABASE_URL"]).replace("postgresql+asyncpg://", "postgresql://")
+    )
     await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await conn.close()
 
@@ -62,14 +63,26 @@ async def run_append_bench(entries: int, batch: int) -> int:
     home = Home(Path(tempfile.mkdtemp(prefix="rl-bench-home-")))
     genesis = await init_ledger(url, home, "bench.rural-ledger/append", "county", "bench")
     county = home.org_key("county")
-    items = [signed_entry(county, genesis.origin, "key.added",
-                          {"org": "county", "public_key": b64(SigningKey.generate().public_key)})
-             for _ in range(entries)]
+    items = [
+        signed_entry(
+            county,
+            genesis.origin,
+            "key.added",
+            {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+        )
+        for _ in range(entries)
+    ]
     print(f"rural-ledger bench append: {entries} key.added entries, batches of {batch}")
 
     # Reference 1: Ed25519 verify only, over the same messages and signatures.
-    messages = [(entry_message(canonical_bytes(i["entry"])), SigningKey.from_seed(
-        county.key.seed).public_key, parse_submission(i, genesis.origin).signature) for i in items]
+    messages = [
+        (
+            entry_message(canonical_bytes(i["entry"])),
+            SigningKey.from_seed(county.key.seed).public_key,
+            parse_submission(i, genesis.origin).signature,
+        )
+        for i in items
+    ]
     t = time.perf_counter()
     for message, public, signature in messages:
         verify_signature(public, signature, message)
@@ -89,7 +102,7 @@ async def run_append_bench(entries: int, batch: int) -> int:
             raise RuntimeError(f"benchmark entries refused: {refused[:3]}")
 
     t = time.perf_counter()
-    await asyncio.gather(*(client(items[i:i + REQUEST]) for i in range(0, entries, REQUEST)))
+    await asyncio.gather(*(client(items[i : i + REQUEST]) for i in range(0, entries, REQUEST)))
     append_rate = rate(entries, time.perf_counter() - t)
     await service.close()
     await engine.dispose()
@@ -99,22 +112,28 @@ async def run_append_bench(entries: int, batch: int) -> int:
     rows = []
     for seq, item in enumerate(items, start=10**9):
         r = Record.make(seq, format_time(now), item["entry"], item["sig"])
-        rows.append((seq, uuid.UUID(item["entry"]["id"]), "key.added", "county", now, r.body,
-                     r.leaf))
+        rows.append((seq, uuid.UUID(item["entry"]["id"]), "key.added", "county", now, r.body, r.leaf))
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     await conn.execute("CREATE TEMP TABLE copy_ref (LIKE records)")
     t = time.perf_counter()
-    await conn.copy_records_to_table("copy_ref", records=rows, columns=[
-        "seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"])
+    await conn.copy_records_to_table(
+        "copy_ref",
+        records=rows,
+        columns=["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"],
+    )
     copy_rate = rate(entries, time.perf_counter() - t)
     await conn.close()
     if scratch:
         await drop_database(scratch)
 
     print(f"  appender          {append_rate:10,.0f} entries/s")
-    print(f"  Ed25519 verify    {verify_rate:10,.0f} signatures/s   "
-          f"appender = {append_rate / verify_rate:6.1%} of it (target >= 40%)")
-    print(f"  raw COPY records  {copy_rate:10,.0f} rows/s         "
-          f"appender = {append_rate / copy_rate:6.1%} of it")
+    print(
+        f"  Ed25519 verify    {verify_rate:10,.0f} signatures/s   "
+        f"appender = {append_rate / verify_rate:6.1%} of it (target >= 40%)"
+    )
+    print(
+        f"  raw COPY records  {copy_rate:10,.0f} rows/s         "
+        f"appender = {append_rate / copy_rate:6.1%} of it"
+    )
     print(f"  target 5,000 entries/s: {'met' if append_rate >= 5000 else 'NOT met'}")
     return 0

@@ -42,9 +42,15 @@ REFERENCE_SAMPLE = 20_000
 def sign_chunk(seed: bytes, origin: str, n: int) -> list[dict[str, object]]:
     """``n`` key.added entries by the county, each adding a fresh key (in a worker process)."""
     county = KeyFile("county", SigningKey.from_seed(seed))
-    return [signed_entry(county, origin, "key.added",
-                         {"org": "county", "public_key": b64(SigningKey.generate().public_key)})
-            for _ in range(n)]
+    return [
+        signed_entry(
+            county,
+            origin,
+            "key.added",
+            {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+        )
+        for _ in range(n)
+    ]
 
 
 async def build_bundle(records: int, folder: Path) -> float:
@@ -70,18 +76,22 @@ async def build_bundle(records: int, folder: Path) -> float:
     signer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     chunks = [min(SIGN_CHUNK, records - 1 - i) for i in range(0, records - 1, SIGN_CHUNK)]
     started, done = time.perf_counter(), 1
-    ahead = [loop.run_in_executor(signer, sign_chunk, county.key.seed, genesis.origin, n)
-             for n in chunks[:2]]
+    ahead = [loop.run_in_executor(signer, sign_chunk, county.key.seed, genesis.origin, n) for n in chunks[:2]]
     for k, n in enumerate(chunks):
         items = await ahead[k]
         if k + 2 < len(chunks):
-            ahead.append(loop.run_in_executor(signer, sign_chunk, county.key.seed,
-                                              genesis.origin, chunks[k + 2]))
-        await asyncio.gather(*(client(items[i:i + REQUEST]) for i in range(0, n, REQUEST)))
+            ahead.append(
+                loop.run_in_executor(signer, sign_chunk, county.key.seed, genesis.origin, chunks[k + 2])
+            )
+        await asyncio.gather(*(client(items[i : i + REQUEST]) for i in range(0, n, REQUEST)))
         ahead[k] = None  # type: ignore[call-overload]
         done += n
-        print(f"\r  building: {done:,}/{records:,} records "
-              f"({rate(done, time.perf_counter() - started):,.0f}/s)", end="", flush=True)
+        print(
+            f"\r  building: {done:,}/{records:,} records "
+            f"({rate(done, time.perf_counter() - started):,.0f}/s)",
+            end="",
+            flush=True,
+        )
     print()
     signer.shutdown()
     await service.close()
@@ -114,8 +124,10 @@ def verify_only_rate(folder: Path) -> float:
         for text in entry["payload"].get("public_keys", []):
             raw = decode_b64(text, size=32, what="public key")
             keys[key_id_of(raw)] = raw
-    triples = [(keys[e["key"]], decode_b64(s, size=64, what="sig"),
-                entry_message(canonical_bytes(e))) for e, s in work[:REFERENCE_SAMPLE]]
+    triples = [
+        (keys[e["key"]], decode_b64(s, size=64, what="sig"), entry_message(canonical_bytes(e)))
+        for e, s in work[:REFERENCE_SAMPLE]
+    ]
     t = time.perf_counter()
     for public_key, signature, message in triples:
         verify_signature(public_key, signature, message)
@@ -132,9 +144,21 @@ def run_verify_bench(records: int, reuse: Path | None) -> int:
     reference = verify_only_rate(folder)
     started = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, "-m", "api.cli", "verify", str(folder), "--operator-key",
-         str(folder / "operator.pub"), "--json", "--quiet"],
-        capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "verify",
+            str(folder),
+            "--operator-key",
+            str(folder / "operator.pub"),
+            "--json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if child.returncode != 0:
@@ -146,10 +170,16 @@ def run_verify_bench(records: int, reuse: Path | None) -> int:
     print(f"  ledger            {size:,} records, {(folder / 'ledger.jsonl').stat().st_size / 1e6:,.0f} MB")
     if export_rate is not None:
         print(f"  export            {export_rate:10,.0f} records/s")
-    print(f"  verify            {verify_rate:10,.0f} records/s  ({seconds:.1f} s wall, "
-          f"status {report['status']}, state digest {report['state_digest'][:16]}...)")
-    print(f"  Ed25519 verify    {reference:10,.0f} signatures/s, one core   "
-          f"verify = {verify_rate / reference:6.1%} of it (target >= 60%)")
-    print(f"  peak RSS          {report.get('peak_rss_mb', peak_kb / 1024):10,.0f} MB verifier, "
-          f"{peak_kb / 1024:,.0f} MB largest process")
+    print(
+        f"  verify            {verify_rate:10,.0f} records/s  ({seconds:.1f} s wall, "
+        f"status {report['status']}, state digest {report['state_digest'][:16]}...)"
+    )
+    print(
+        f"  Ed25519 verify    {reference:10,.0f} signatures/s, one core   "
+        f"verify = {verify_rate / reference:6.1%} of it (target >= 60%)"
+    )
+    print(
+        f"  peak RSS          {report.get('peak_rss_mb', peak_kb / 1024):10,.0f} MB verifier, "
+        f"{peak_kb / 1024:,.0f} MB largest process"
+    )
     return 0

@@ -24,13 +24,19 @@ def require_json(content_type: str | None) -> None:
     """``application/json`` or ``application/*+json``, with at most ``charset=utf-8``."""
     media, *params = (content_type or "").split(";")
     if not _MEDIA_TYPE.fullmatch(media.strip().lower()):
-        raise ApiProblem(415, "request.unsupported_media_type",
-                         f"the body must be application/json, found {content_type or 'none'!r}")
+        raise ApiProblem(
+            415,
+            "request.unsupported_media_type",
+            f"the body must be application/json, found {content_type or 'none'!r}",
+        )
     for param in params:
         name, _, value = param.strip().partition("=")
         if name.strip().lower() != "charset" or value.strip().strip('"').lower() != "utf-8":
-            raise ApiProblem(415, "request.unsupported_media_type",
-                             f"only charset=utf-8 is accepted, found {param.strip()!r}")
+            raise ApiProblem(
+                415,
+                "request.unsupported_media_type",
+                f"only charset=utf-8 is accepted, found {param.strip()!r}",
+            )
 
 
 def _outside_strings(raw: bytes) -> bytes:
@@ -86,13 +92,13 @@ def decode_json(raw: bytes, schema: type[T] | None = None) -> T | Any:
     if _colons(raw) != _colons(msgspec.json.encode(doc)):
         repeated = _repeated_key(raw)
         if repeated is not None:
-            raise ApiProblem(400, "request.duplicate_key",
-                             f"the key {repeated!r} appears twice in one object")
+            raise ApiProblem(
+                400, "request.duplicate_key", f"the key {repeated!r} appears twice in one object"
+            )
     return doc if schema is None else msgspec.convert(doc, type=schema)
 
 
-async def json_body(request: Request[Any, Any, Any], schema: type[T] | None = None
-                    ) -> T | Any:
+async def json_body(request: Request[Any, Any, Any], schema: type[T] | None = None) -> T | Any:
     """The request's JSON body, after its media type, nesting and keys are checked."""
     require_json(request.headers.get("content-type"))
     return decode_json(await request.body(), schema)

@@ -17,8 +17,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     home = Home.from_env(args.home)
     try:
-        g = asyncio.run(init_ledger(resolve_url(home.root), home, args.origin, args.root_id,
-                                    args.root_name or args.origin, area_code=args.area_code))
+        g = asyncio.run(
+            init_ledger(
+                resolve_url(home.root),
+                home,
+                args.origin,
+                args.root_id,
+                args.root_name or args.origin,
+                area_code=args.area_code,
+            )
+        )
     except (AlreadyInitialised, FileExistsError, ValueError) as e:
         print(f"rural-ledger init: {e}", file=sys.stderr)
         return 2
@@ -38,9 +46,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Start the embedded server once here, so worker processes attach to a running one.
         os.environ["DATABASE_URL"] = resolve_url(home.root)
     base = f"http://{args.host}:{args.port}"
-    print(f"Rural Ledger on {base}\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
-          f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
-          if home.operator_pub_file.exists() else f"Rural Ledger on {base}", flush=True)
+    print(
+        f"Rural Ledger on {base}\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
+        f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
+        if home.operator_pub_file.exists()
+        else f"Rural Ledger on {base}",
+        flush=True,
+    )
     run(args.host, args.port, args.workers, args.log_level)
     return 0
 
@@ -74,8 +86,9 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--origin", required=True, help="the ledger's origin (checkpoint name)")
     init.add_argument("--root-id", default="county", help="id of the root organisation")
     init.add_argument("--root-name", help="name of the root organisation")
-    init.add_argument("--area-code", default="371003",
-                      help="the root county's 6-digit area code (default 371003, 文登区)")
+    init.add_argument(
+        "--area-code", default="371003", help="the root county's 6-digit area code (default 371003, 文登区)"
+    )
     init.set_defaults(fn=cmd_init)
 
     s = sub.add_parser("serve", help="run the service")

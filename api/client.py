@@ -20,13 +20,26 @@ from ledger.proofs import verify_inclusion
 from ledger.signing import KeyFile
 
 
-def signed_entry(key: KeyFile, origin: str, kind: str, payload: dict[str, Any], *,
-                 entry_id: str | None = None, signed_at: datetime | None = None,
-                 actor: str | None = None) -> dict[str, Any]:
+def signed_entry(
+    key: KeyFile,
+    origin: str,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    entry_id: str | None = None,
+    signed_at: datetime | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
     """``{"entry": ..., "sig": ...}`` ready to submit, signed with ``key``."""
-    entry = build_entry(origin=origin, actor=actor or key.org, key_id=key.key.key_id, kind=kind,
-                        payload=payload, entry_id=entry_id or str(uuid.uuid4()),
-                        signed_at=format_time(signed_at or datetime.now(UTC)))
+    entry = build_entry(
+        origin=origin,
+        actor=actor or key.org,
+        key_id=key.key.key_id,
+        kind=kind,
+        payload=payload,
+        entry_id=entry_id or str(uuid.uuid4()),
+        signed_at=format_time(signed_at or datetime.now(UTC)),
+    )
     return {"entry": entry, "sig": key.key.sign_entry(entry)}
 
 
@@ -45,15 +58,26 @@ class SubmitError(Exception):
 def check_receipt(receipt: dict[str, Any], verifier: NoteVerifier, origin: str) -> Checkpoint:
     """Verify a receipt offline: the checkpoint's signature, and the inclusion proof against it."""
     cp = open_checkpoint(receipt["checkpoint"], verifier, origin=origin)
-    verify_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["seq"], cp.size,
-                     [bytes.fromhex(h) for h in receipt["inclusion_proof"]], cp.root_hash)
+    verify_inclusion(
+        bytes.fromhex(receipt["leaf_hash"]),
+        receipt["seq"],
+        cp.size,
+        [bytes.fromhex(h) for h in receipt["inclusion_proof"]],
+        cp.root_hash,
+    )
     return cp
 
 
 class LedgerClient:
-    def __init__(self, base_url: str | None = None, *, http: httpx.AsyncClient | None = None,
-                 origin: str | None = None, timeout: float = 60.0,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        origin: str | None = None,
+        timeout: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.http = http or httpx.AsyncClient(base_url=base_url or "", timeout=timeout)
         self._origin = origin
         # What ``signed_at`` says when the caller does not: the signer's clock, which the
@@ -89,12 +113,14 @@ class LedgerClient:
             raise SubmitError(body)
         return body  # type: ignore[no-any-return]
 
-    async def submit_many(self, items: Sequence[dict[str, Any]], *, minimal: bool = False
-                          ) -> list[dict[str, Any]]:
+    async def submit_many(
+        self, items: Sequence[dict[str, Any]], *, minimal: bool = False
+    ) -> list[dict[str, Any]]:
         """Submit a list; each result is a receipt or ``{"error": problem}``. ``minimal``
         receipts carry the seq and leaf hash only (``Prefer: return=minimal``)."""
-        r = await self.http.post("/v1/entries", json={"entries": list(items)},
-                                 headers=MINIMAL if minimal else None)
+        r = await self.http.post(
+            "/v1/entries", json={"entries": list(items)}, headers=MINIMAL if minimal else None
+        )
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return r.json()["results"]  # type: ignore[no-any-return]
@@ -103,16 +129,16 @@ class LedgerClient:
         """Sign and submit one entry."""
         return await self.submit(await self.sign(key, kind, payload, **kw))
 
-    def signed_by(self, key: KeyFile, clock: Callable[[], datetime] | None = None
-                  ) -> SignedRequests:
+    def signed_by(self, key: KeyFile, clock: Callable[[], datetime] | None = None) -> SignedRequests:
         """httpx ``auth=`` that signs a request with ``key`` (reads of personal data)."""
         if self._origin is None:
             raise RuntimeError("call origin() first")
         return SignedRequests(key, self._origin, clock or self.clock)
 
     async def blind_index(self, key: KeyFile, id_number: str, **kw: Any) -> str:
-        r = await self.http.post("/v1/parties/blind-index", json={"id_number": id_number},
-                                 auth=self.signed_by(key, **kw))
+        r = await self.http.post(
+            "/v1/parties/blind-index", json={"id_number": id_number}, auth=self.signed_by(key, **kw)
+        )
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return str(r.json()["blind_index"])
@@ -122,8 +148,11 @@ class LedgerClient:
         clock = kw.pop("clock", None)
         salt = secrets.token_bytes(32)
         fields = person.fields()
-        payload = {"party": person.party, "commitment": personal_commitment(fields, salt),
-                   "blind_index": await self.blind_index(key, person.id_number, clock=clock)}
+        payload = {
+            "party": person.party,
+            "commitment": personal_commitment(fields, salt),
+            "blind_index": await self.blind_index(key, person.id_number, clock=clock),
+        }
         item = await self.sign(key, "party.registered", payload, **kw)
         item["personal"] = {**fields, "salt": salt.hex()}
         return item
@@ -141,5 +170,10 @@ class Person:
     phone: str
 
     def fields(self) -> dict[str, str]:
-        return {"name": self.name, "id_number": self.id_number, "sex": self.sex,
-                "birth_date": self.birth_date, "phone": self.phone}
+        return {
+            "name": self.name,
+            "id_number": self.id_number,
+            "sex": self.sex,
+            "birth_date": self.birth_date,
+            "phone": self.phone,
+        }

@@ -20,7 +20,7 @@ _embedded: dict[Path, Any] = {}  # pgserver handles kept alive for the life of t
 def asyncpg_url(url: str) -> str:
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError(f"DATABASE_URL must be a postgresql:// URL, found {url.split(':')[0]}:")
 
 
@@ -65,9 +65,9 @@ def resolve_url(home: Path) -> str:
 def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> AsyncEngine:
     """An engine whose connections act as the service role when it exists, so that even a bug
     in the service cannot UPDATE or DELETE the log."""
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                 pool_pre_ping=False)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
     if service_role:
+
         @event.listens_for(engine.sync_engine, "connect")
         def _act_as_service(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -81,4 +81,5 @@ def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> 
             # The driver runs these in a transaction of its own, and SET ROLE is transactional:
             # commit it, or the connection's first rollback would leave it as the owner.
             dbapi_conn.commit()
+
     return engine

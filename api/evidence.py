@@ -36,9 +36,11 @@ class Snapshot:
         if requested is None:
             return self.size - 1
         if requested >= self.size:
-            raise ApiProblem(400, "as_of.out_of_range",
-                             f"as_of must be a seq below the tree size {self.size}, "
-                             f"found {requested}")
+            raise ApiProblem(
+                400,
+                "as_of.out_of_range",
+                f"as_of must be a seq below the tree size {self.size}, found {requested}",
+            )
         return requested
 
 
@@ -58,17 +60,20 @@ class Proven:
 
     def json(self) -> dict[str, Any]:
         """What a claim carries: the seq that established it and how to check that seq."""
-        return {"seq": self.record.seq, "leaf_hash": self.record.leaf_hash.hex(),
-                "inclusion_proof": [h.hex() for h in self.proof]}
+        return {
+            "seq": self.record.seq,
+            "leaf_hash": self.record.leaf_hash.hex(),
+            "inclusion_proof": [h.hex() for h in self.proof],
+        }
 
     def with_record(self) -> dict[str, Any]:
-        return {"record": record_json(self.record),
-                "inclusion_proof": [h.hex() for h in self.proof]}
+        return {"record": record_json(self.record), "inclusion_proof": [h.hex() for h in self.proof]}
 
 
 def _proven(conn: Connection, seqs: list[int], size: int) -> dict[int, Proven]:
-    rows = conn.execute(select(records.c.seq, records.c.body, records.c.leaf_hash)
-                        .where(records.c.seq.in_(seqs))).all()
+    rows = conn.execute(
+        select(records.c.seq, records.c.body, records.c.leaf_hash).where(records.c.seq.in_(seqs))
+    ).all()
     found = {r.seq: store.StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
 
     def fetch(ids: set[NodeID]) -> dict[NodeID, bytes]:
@@ -86,8 +91,9 @@ async def prove(conn: AsyncConnection, seqs: Iterable[int], snap: Snapshot) -> d
     return await conn.run_sync(_proven, wanted, snap.size)  # type: ignore[no-any-return]
 
 
-async def entity_history(conn: AsyncConnection, entity: dict[str, Any],
-                         refs: Sequence[Reference], after: int, limit: int) -> dict[str, Any]:
+async def entity_history(
+    conn: AsyncConnection, entity: dict[str, Any], refs: Sequence[Reference], after: int, limit: int
+) -> dict[str, Any]:
     """A page of the records that touched an entity, each with its inclusion proof in the
     latest checkpoint's tree (given in full, so the page verifies on its own)."""
     snap = await snapshot(conn)
@@ -95,6 +101,9 @@ async def entity_history(conn: AsyncConnection, entity: dict[str, Any],
     more = len(seqs) > limit
     seqs = seqs[:limit]
     proven = await prove(conn, seqs, snap)
-    return {**entity, "checkpoint": snap.json(),
-            "items": [proven[s].with_record() for s in seqs],
-            "next": seqs[-1] if more else None}
+    return {
+        **entity,
+        "checkpoint": snap.json(),
+        "items": [proven[s].with_record() for s in seqs],
+        "next": seqs[-1] if more else None,
+    }

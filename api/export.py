@@ -59,8 +59,9 @@ def _head(conn: Connection) -> tuple[store.LedgerMeta, int]:
 def _chunk(conn: Connection, after: int, last: int, nodes: bool) -> bytes:
     """The stream lines for records ``after < seq <= last`` and what follows each."""
     records = store.read_record_range(conn, after, last)
-    stored_nodes = (store.find_nodes(conn, [i for r in records for i in nodes_completed_by(r.seq)])
-                    if nodes else {})
+    stored_nodes = (
+        store.find_nodes(conn, [i for r in records for i in nodes_completed_by(r.seq)]) if nodes else {}
+    )
     checkpoints = {c.size: c for c in store.read_checkpoint_range(conn, after + 1, last + 1)}
     cosigned = store.cosignatures_for(conn, sorted(checkpoints))
     out: list[bytes] = []
@@ -78,8 +79,14 @@ def _chunk(conn: Connection, after: int, last: int, nodes: bool) -> bytes:
     return b"".join(out)
 
 
-async def export_stream(engine: AsyncEngine, after: int = -1, *, nodes: bool = True,
-                        upto: int | None = None, chunk: int = EXPORT_CHUNK) -> AsyncIterator[bytes]:
+async def export_stream(
+    engine: AsyncEngine,
+    after: int = -1,
+    *,
+    nodes: bool = True,
+    upto: int | None = None,
+    chunk: int = EXPORT_CHUNK,
+) -> AsyncIterator[bytes]:
     """The export stream of records ``after + 1 ..`` up to the latest checkpoint (or the
     checkpoint of size ``upto``), in chunks.
 
@@ -132,7 +139,11 @@ async def write_bundle(engine: AsyncEngine, out: Path, *, nodes: bool = True) ->
     (out / "operator.pub").write_text(meta.operator_key + "\n")
     if latest is not None:
         (out / "checkpoint").write_text(latest.note)
-    manifest = {"format": "rural-ledger/bundle/v1", "origin": meta.origin, "size": size,
-                "files": {BUNDLE_STREAM: {"sha256": digest.hexdigest(), "bytes": written}}}
+    manifest = {
+        "format": "rural-ledger/bundle/v1",
+        "origin": meta.origin,
+        "size": size,
+        "files": {BUNDLE_STREAM: {"sha256": digest.hexdigest(), "bytes": written}},
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return BundleWritten(out, meta.origin, size, written, time.perf_counter() - started)

@@ -33,8 +33,15 @@ class Genesis:
     receipt: Receipt
 
 
-async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name: str,
-                      clock: Clock = system_clock, area_code: str = "371003") -> Genesis:
+async def init_ledger(
+    url: str,
+    home: Home,
+    origin: str,
+    root_id: str,
+    root_name: str,
+    clock: Clock = system_clock,
+    area_code: str = "371003",
+) -> Genesis:
     """Create the tables, the operator key (a 0600 file, never in the database), the root
     organisation's key and record 0 registering the root."""
     if not ORIGIN_PATTERN.match(origin):
@@ -58,14 +65,23 @@ async def init_ledger(url: str, home: Home, origin: str, root_id: str, root_name
     KeyFile(root_id, root_key).write(key_file)
     engine = make_engine(url)
     try:
-        appender = Appender(engine, origin, NoteSigner.from_string(signer_text),
-                            ProjectionBackend(), clock)
-        entry = build_entry(origin=origin, actor=root_id, key_id=root_key.key_id,
-                            kind="org.registered", entry_id=str(uuid.uuid4()),
-                            signed_at=format_time(clock()),
-                            payload={"id": root_id, "name": root_name, "type": "county",
-                                     "parent": None, "public_keys": [b64(root_key.public_key)],
-                                     "area_code": area_code})
+        appender = Appender(engine, origin, NoteSigner.from_string(signer_text), ProjectionBackend(), clock)
+        entry = build_entry(
+            origin=origin,
+            actor=root_id,
+            key_id=root_key.key_id,
+            kind="org.registered",
+            entry_id=str(uuid.uuid4()),
+            signed_at=format_time(clock()),
+            payload={
+                "id": root_id,
+                "name": root_name,
+                "type": "county",
+                "parent": None,
+                "public_keys": [b64(root_key.public_key)],
+                "area_code": area_code,
+            },
+        )
         signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
         [result] = await appender.append([signed])
         if isinstance(result, Rejection):

@@ -46,9 +46,14 @@ class Version(Generic[R]):
     seq: int
 
 
-async def rows_as_of(conn: AsyncConnection, model: type[R], as_of: int, *,
-                     where: Mapping[str, str | Sequence[str]] | None = None,
-                     contains: Mapping[str, str] | None = None) -> list[Version[R]]:
+async def rows_as_of(
+    conn: AsyncConnection,
+    model: type[R],
+    as_of: int,
+    *,
+    where: Mapping[str, str | Sequence[str]] | None = None,
+    contains: Mapping[str, str] | None = None,
+) -> list[Version[R]]:
     """The rows of ``model`` that existed after record ``as_of``, with the seq of the record
     that last changed each, in primary-key order.
 
@@ -60,31 +65,47 @@ async def rows_as_of(conn: AsyncConnection, model: type[R], as_of: int, *,
     params |= {"model": table_name(model), "as_of": as_of}
     # Narrow to the keys that ever matched before taking each key's latest version; the
     # latest version is then tested again, since it may no longer match.
-    touched = (f"AND key IN (SELECT key FROM projection_history WHERE model = :model "
-               f"AND seq <= :as_of AND {' AND '.join(conditions)})" if conditions else "")
-    rows = (await conn.execute(text(
-        "SELECT seq, row FROM (SELECT DISTINCT ON (key) key, seq, row, deleted "
-        f"FROM projection_history WHERE model = :model AND seq <= :as_of {touched} "
-        "ORDER BY key, seq DESC) latest "
-        f"WHERE NOT deleted {''.join(f' AND {c}' for c in conditions)} ORDER BY key"),
-        params)).all()
+    touched = (
+        f"AND key IN (SELECT key FROM projection_history WHERE model = :model "
+        f"AND seq <= :as_of AND {' AND '.join(conditions)})"
+        if conditions
+        else ""
+    )
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT seq, row FROM (SELECT DISTINCT ON (key) key, seq, row, deleted "
+                f"FROM projection_history WHERE model = :model AND seq <= :as_of {touched} "
+                "ORDER BY key, seq DESC) latest "
+                f"WHERE NOT deleted {''.join(f' AND {c}' for c in conditions)} ORDER BY key"
+            ),
+            params,
+        )
+    ).all()
     return [Version(model.model_validate(_decoded(r.row)), r.seq) for r in rows]
 
 
-async def row_as_of(conn: AsyncConnection, model: type[R], key: Sequence[Any],
-                    as_of: int) -> Version[R] | None:
+async def row_as_of(
+    conn: AsyncConnection, model: type[R], key: Sequence[Any], as_of: int
+) -> Version[R] | None:
     """The row of ``model`` with primary key ``key`` after record ``as_of``, if it existed."""
-    row = (await conn.execute(text(
-        "SELECT seq, row, deleted FROM projection_history WHERE model = :model "
-        "AND key = CAST(:key AS jsonb) AND seq <= :as_of ORDER BY seq DESC LIMIT 1"),
-        {"model": table_name(model), "key": _json(list(key)), "as_of": as_of})).first()
+    row = (
+        await conn.execute(
+            text(
+                "SELECT seq, row, deleted FROM projection_history WHERE model = :model "
+                "AND key = CAST(:key AS jsonb) AND seq <= :as_of ORDER BY seq DESC LIMIT 1"
+            ),
+            {"model": table_name(model), "key": _json(list(key)), "as_of": as_of},
+        )
+    ).first()
     if row is None or row.deleted:
         return None
     return Version(model.model_validate(_decoded(row.row)), row.seq)
 
 
-def _row_filters(model: type[SQLModel], where: Mapping[str, str | Sequence[str]],
-                 contains: Mapping[str, str]) -> tuple[list[str], dict[str, Any]]:
+def _row_filters(
+    model: type[SQLModel], where: Mapping[str, str | Sequence[str]], contains: Mapping[str, str]
+) -> tuple[list[str], dict[str, Any]]:
     conditions: list[str] = []
     params: dict[str, Any] = {}
     for i, (column, value) in enumerate(where.items()):
@@ -105,9 +126,10 @@ class ByKey:
     key: tuple[Any, ...]
 
     def sql(self, i: int) -> tuple[str, dict[str, Any]]:
-        return (f"SELECT seq FROM projection_history WHERE model = :m{i} "
-                f"AND key = CAST(:k{i} AS jsonb)",
-                {f"m{i}": table_name(self.model), f"k{i}": _json(list(self.key))})
+        return (
+            f"SELECT seq FROM projection_history WHERE model = :m{i} AND key = CAST(:k{i} AS jsonb)",
+            {f"m{i}": table_name(self.model), f"k{i}": _json(list(self.key))},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +145,14 @@ class ByColumn:
         col = _column(self.model, self.column)
         # A deleted row's version is the row before the delete: it refers to the entity, but
         # the next put of that key (a re-insert) does not stop referring to anything.
-        return (f"SELECT seq FROM (SELECT seq, row->>'{col}' AS now, LAG(CASE WHEN deleted THEN "
-                f"NULL ELSE row->>'{col}' END) OVER (PARTITION BY key ORDER BY seq) AS before "
-                f"FROM projection_history WHERE model = :m{i} AND key IN (SELECT key FROM "
-                f"projection_history WHERE model = :m{i} AND row->>'{col}' = :v{i})) v{i} "
-                f"WHERE now = :v{i} OR before = :v{i}",
-                {f"m{i}": table_name(self.model), f"v{i}": self.value})
+        return (
+            f"SELECT seq FROM (SELECT seq, row->>'{col}' AS now, LAG(CASE WHEN deleted THEN "
+            f"NULL ELSE row->>'{col}' END) OVER (PARTITION BY key ORDER BY seq) AS before "
+            f"FROM projection_history WHERE model = :m{i} AND key IN (SELECT key FROM "
+            f"projection_history WHERE model = :m{i} AND row->>'{col}' = :v{i})) v{i} "
+            f"WHERE now = :v{i} OR before = :v{i}",
+            {f"m{i}": table_name(self.model), f"v{i}": self.value},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +165,19 @@ class ByMember:
 
     def sql(self, i: int) -> tuple[str, dict[str, Any]]:
         col = _column(self.model, self.column)
-        return (f"SELECT seq FROM projection_history WHERE model = :m{i} "
-                f"AND row->'{col}' @> jsonb_build_array(CAST(:v{i} AS text))",
-                {f"m{i}": table_name(self.model), f"v{i}": self.value})
+        return (
+            f"SELECT seq FROM projection_history WHERE model = :m{i} "
+            f"AND row->'{col}' @> jsonb_build_array(CAST(:v{i} AS text))",
+            {f"m{i}": table_name(self.model), f"v{i}": self.value},
+        )
 
 
 Reference = ByKey | ByColumn | ByMember
 
 
-async def touching_seqs(conn: AsyncConnection, refs: Sequence[Reference], *, after: int,
-                        before: int, limit: int) -> list[int]:
+async def touching_seqs(
+    conn: AsyncConnection, refs: Sequence[Reference], *, after: int, before: int, limit: int
+) -> list[int]:
     """The seqs in ``(after, before)`` of the records that changed a row matching any of
     ``refs``, ascending, at most ``limit`` of them."""
     parts = [ref.sql(i) for i, ref in enumerate(refs)]
@@ -158,9 +185,15 @@ async def touching_seqs(conn: AsyncConnection, refs: Sequence[Reference], *, aft
     for _, p in parts:
         params |= p
     union = " UNION ".join(f"({sql})" for sql, _ in parts)
-    rows = (await conn.execute(text(
-        f"SELECT seq FROM ({union}) touched WHERE seq > :after AND seq < :before "
-        "ORDER BY seq LIMIT :limit"), params)).all()
+    rows = (
+        await conn.execute(
+            text(
+                f"SELECT seq FROM ({union}) touched WHERE seq > :after AND seq < :before "
+                "ORDER BY seq LIMIT :limit"
+            ),
+            params,
+        )
+    ).all()
     return [r.seq for r in rows]
 
 

@@ -1,11 +1,11 @@
 """The ledger's home folder: the embedded database, the operator key and organisation keys.
 
-    rural-ledger-data/
-        pgdata/          embedded PostgreSQL (unused when DATABASE_URL is set)
-        operator.key     the operator's note signer key (mode 0600; never in the database)
-        operator.pub     the operator's verifier key, for auditors
-        keys/ORG.key     organisation signing keys made by this installation (mode 0600)
-        blind-index.key  the operator's secret for resident-ID blind indexes (mode 0600)
+rural-ledger-data/
+    pgdata/          embedded PostgreSQL (unused when DATABASE_URL is set)
+    operator.key     the operator's note signer key (mode 0600; never in the database)
+    operator.pub     the operator's verifier key, for auditors
+    keys/ORG.key     organisation signing keys made by this installation (mode 0600)
+    blind-index.key  the operator's secret for resident-ID blind indexes (mode 0600)
 """
 
 from __future__ import annotations

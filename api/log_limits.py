@@ -20,8 +20,12 @@ class RepeatLimit(logging.Filter):
     per ``interval`` seconds, drops the rest, and says how many it dropped on the first record of
     that kind let through afterwards."""
 
-    def __init__(self, repeats: int = REPEATS_PER_INTERVAL, interval: float = INTERVAL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        repeats: int = REPEATS_PER_INTERVAL,
+        interval: float = INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.repeats = repeats
         self.interval = interval
@@ -39,8 +43,10 @@ class RepeatLimit(logging.Filter):
             if len(self._seen) > 10_000:
                 self._forget_old(now)
             if suppressed:
-                record.msg = (f"{record.getMessage()} [suppressed {suppressed} like this in "
-                              f"the last {self.interval:g} s]")
+                record.msg = (
+                    f"{record.getMessage()} [suppressed {suppressed} like this in "
+                    f"the last {self.interval:g} s]"
+                )
                 record.args = None
             return True
         window[1] += 1
@@ -68,8 +74,10 @@ def log_config() -> dict[str, Any]:
 def limit_every_handler(limit: logging.Filter) -> None:
     """Add ``limit`` to every handler now attached to any logger: frameworks that install their
     own logging configuration (Litestar's root queue handler) are limited too."""
-    loggers = [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(lg, logging.Logger))]
+    loggers = [
+        logging.getLogger(),
+        *(lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)),
+    ]
     for logger in loggers:
         for handler in logger.handlers:
             if limit not in handler.filters:

@@ -53,8 +53,10 @@ class Figures:
                 setattr(self, name, getattr(self, name) + value)
 
     def json(self) -> dict[str, Any]:
-        return {name: dict(sorted(value.items())) if isinstance(value, Counter) else value
-                for name, value in vars(self).items()}
+        return {
+            name: dict(sorted(value.items())) if isinstance(value, Counter) else value
+            for name, value in vars(self).items()
+        }
 
 
 def total(parts: Iterable[Figures]) -> Figures:
@@ -64,8 +66,7 @@ def total(parts: Iterable[Figures]) -> Figures:
     return out
 
 
-async def village_figures(conn: AsyncConnection, villages: list[str], as_of: int
-                          ) -> dict[str, Figures]:
+async def village_figures(conn: AsyncConnection, villages: list[str], as_of: int) -> dict[str, Figures]:
     """The figures of each village, from the state as of ``as_of``."""
     figures = {v: Figures() for v in villages}
     where = {"collective_id": villages}
@@ -80,8 +81,11 @@ async def village_figures(conn: AsyncConnection, villages: list[str], as_of: int
     for h in await rows_as_of(conn, Household, as_of, where=where):
         figures[h.row.collective_id].households += h.row.status == "active"
         figures[h.row.collective_id].households_settled_in_town += h.row.id in settled
-    contracts = {v.row.id: v.row for v in await rows_as_of(conn, LandContract, as_of, where=where)
-                 if v.row.status == "active"}
+    contracts = {
+        v.row.id: v.row
+        for v in await rows_as_of(conn, LandContract, as_of, where=where)
+        if v.row.status == "active"
+    }
     for c in contracts.values():
         figures[c.collective_id].land_contracts += 1
     for p in await rows_as_of(conn, Parcel, as_of, where={"contract_id": list(contracts)}):
@@ -105,8 +109,7 @@ def _org_json(org: Org) -> dict[str, Any]:
     return {"id": org.id, "name": org.name, "type": org.type, "area_code": org.area_code}
 
 
-async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int | None
-                            ) -> dict[str, Any]:
+async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int | None) -> dict[str, Any]:
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     orgs = {v.row.id: v.row for v in await rows_as_of(conn, Org, as_of)}
@@ -114,23 +117,32 @@ async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int |
     if org is None:
         raise ApiProblem(404, "org.not_found", f"no organisation {org_id} as of seq {as_of}")
     if org.type not in REGIONS:
-        raise ApiProblem(422, "monitoring.not_a_region",
-                         f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}")
+        raise ApiProblem(
+            422,
+            "monitoring.not_a_region",
+            f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}",
+        )
 
     def children(parent: str, kind: str) -> list[Org]:
-        return sorted((o for o in orgs.values() if o.parent_id == parent and o.type == kind),
-                      key=lambda o: o.id)
+        return sorted(
+            (o for o in orgs.values() if o.parent_id == parent and o.type == kind), key=lambda o: o.id
+        )
 
     parts: list[tuple[Org, list[str]]] = []
     if org.type == "county":
-        parts = [(t, [v.id for v in children(t.id, "village_collective")])
-                 for t in children(org.id, "township")]
+        parts = [
+            (t, [v.id for v in children(t.id, "village_collective")]) for t in children(org.id, "township")
+        ]
     elif org.type == "township":
         parts = [(v, [v.id]) for v in children(org.id, "village_collective")]
-    villages = ([org.id] if org.type == "village_collective"
-                else [v for _, vs in parts for v in vs])
+    villages = [org.id] if org.type == "village_collective" else [v for _, vs in parts for v in vs]
     figures = await village_figures(conn, villages, as_of)
-    return {"org": _org_json(org), "as_of": as_of, "checkpoint": snap.json(),
-            "figures": total(figures.values()).json(),
-            "children": [{"org": _org_json(child), "figures": total(
-                figures[v] for v in vs).json()} for child, vs in parts]}
+    return {
+        "org": _org_json(org),
+        "as_of": as_of,
+        "checkpoint": snap.json(),
+        "figures": total(figures.values()).json(),
+        "children": [
+            {"org": _org_json(child), "figures": total(figures[v] for v in vs).json()} for child, vs in parts
+        ],
+    }

@@ -42,16 +42,22 @@ class PersonalFields(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def committed(self) -> dict[str, str]:
         """The five fields the commitment covers, as strings."""
-        return {"name": self.name, "id_number": normalise_resident_id(self.id_number),
-                "sex": self.sex, "birth_date": self.birth_date.isoformat(), "phone": self.phone}
+        return {
+            "name": self.name,
+            "id_number": normalise_resident_id(self.id_number),
+            "sex": self.sex,
+            "birth_date": self.birth_date.isoformat(),
+            "phone": self.phone,
+        }
 
 
 def _refuse(code: str, message: str) -> Rejection:
     return Rejection(code, message, status=422)
 
 
-def check_personal(signed: SignedEntry, personal: Any, secret: bytes, today: date,
-                   now: datetime) -> PersonalData:
+def check_personal(
+    signed: SignedEntry, personal: Any, secret: bytes, today: date, now: datetime
+) -> PersonalData:
     """The personal-data row for a ``party.registered`` entry, or a ``Rejection`` naming the
     first check that fails: shape, ID number, consistency with the ID, commitment, blind index."""
     try:
@@ -63,18 +69,29 @@ def check_personal(signed: SignedEntry, personal: Any, secret: bytes, today: dat
     except InvalidIdentifier as e:
         raise _refuse("personal.invalid_id_number", str(e)) from e
     if (born, sex) != (fields.birth_date, fields.sex):
-        raise _refuse("personal.inconsistent",
-                      f"the ID number says born {born} and sex {sex}; the fields say "
-                      f"{fields.birth_date} and {fields.sex}")
+        raise _refuse(
+            "personal.inconsistent",
+            f"the ID number says born {born} and sex {sex}; the fields say "
+            f"{fields.birth_date} and {fields.sex}",
+        )
     payload = signed.payload
     committed = fields.committed()
     if personal_commitment(committed, bytes.fromhex(fields.salt)) != payload.get("commitment"):
-        raise _refuse("personal.commitment_mismatch",
-                      "the personal fields do not match the entry's commitment")
+        raise _refuse(
+            "personal.commitment_mismatch", "the personal fields do not match the entry's commitment"
+        )
     if blind_index(secret, fields.id_number) != payload.get("blind_index"):
-        raise _refuse("personal.blind_index_mismatch",
-                      "the blind index is not this ledger's index of this ID number")
-    return PersonalData(party_id=str(payload.get("party")), name=fields.name,
-                        id_number=committed["id_number"], sex=fields.sex,
-                        birth_date=fields.birth_date, phone=fields.phone, salt=fields.salt,
-                        registered_by=signed.actor, created_at=now)
+        raise _refuse(
+            "personal.blind_index_mismatch", "the blind index is not this ledger's index of this ID number"
+        )
+    return PersonalData(
+        party_id=str(payload.get("party")),
+        name=fields.name,
+        id_number=committed["id_number"],
+        sex=fields.sex,
+        birth_date=fields.birth_date,
+        phone=fields.phone,
+        salt=fields.salt,
+        registered_by=signed.actor,
+        created_at=now,
+    )

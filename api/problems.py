@@ -14,8 +14,10 @@ from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable, database_
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # What an unexpected failure says: where it struck is unknown, so it never claims that nothing
 # was changed; resubmitting is what is always safe.
-SERVER_FAILED = ("the server failed unexpectedly (the failure is logged); resubmitting the same "
-                 "entries is safe: an entry already stored returns its receipt, none is stored twice")
+SERVER_FAILED = (
+    "the server failed unexpectedly (the failure is logged); resubmitting the same "
+    "entries is safe: an entry already stored returns its receipt, none is stored twice"
+)
 RETRY_AFTER_SECONDS = 2  # what a client is told to wait while the database is unreachable
 log = logging.getLogger("rural_ledger.api")
 
@@ -29,25 +31,31 @@ class ApiProblem(Exception):
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"type": f"urn:rural-ledger:problem:{code}", "title": code, "status": status,
-            "detail": detail, "code": code, **extra}
+    return {
+        "type": f"urn:rural-ledger:problem:{code}",
+        "title": code,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
 
 
 def rejection_problem(r: Rejection) -> dict[str, Any]:
     return problem(r.status, r.code, r.message)
 
 
-def _respond(body: dict[str, Any], headers: dict[str, str] | None = None
-             ) -> Response[dict[str, Any]]:
-    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE,
-                    headers=headers)
+def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def unavailable_problem(exc: Unavailable) -> dict[str, Any]:
     if exc.maybe_stored:
-        detail = (f"{exc.message} while the entries were being stored: they may have been "
-                  "stored; resubmit the same entries: a stored entry returns its receipt, "
-                  "nothing is stored twice")
+        detail = (
+            f"{exc.message} while the entries were being stored: they may have been "
+            "stored; resubmit the same entries: a stored entry returns its receipt, "
+            "nothing is stored twice"
+        )
     else:
         detail = f"{exc.message}; nothing was stored, try again later"
     return problem(503, Unavailable.code, detail, retry_after=RETRY_AFTER_SECONDS)
@@ -57,15 +65,21 @@ def on_unavailable(_: Request[Any, Any, Any], exc: Unavailable) -> Response[dict
     return _respond(unavailable_problem(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable
-                            ) -> Response[dict[str, Any]]:
-    results = [{"error": rejection_problem(r)} if isinstance(r, Rejection) else {"seq": r}
-               for r in exc.results]
-    return _respond(problem(503, ReceiptsUnavailable.code,
-                            "the entries are stored (seqs in results), but their receipts could "
-                            "not be read; resubmit the same entries to get their receipts, "
-                            "nothing is stored twice", results=results),
-                    {"Retry-After": str(RETRY_AFTER_SECONDS)})
+def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable) -> Response[dict[str, Any]]:
+    results = [
+        {"error": rejection_problem(r)} if isinstance(r, Rejection) else {"seq": r} for r in exc.results
+    ]
+    return _respond(
+        problem(
+            503,
+            ReceiptsUnavailable.code,
+            "the entries are stored (seqs in results), but their receipts could "
+            "not be read; resubmit the same entries to get their receipts, "
+            "nothing is stored twice",
+            results=results,
+        ),
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[dict[str, Any]]:
@@ -76,10 +90,16 @@ def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[dict[
     return _respond(problem(exc.status, exc.code, exc.detail))
 
 
-HTTP_CODES = {400: "request.invalid", 401: "auth.required", 403: "auth.forbidden",
-              404: "not_found", 405: "request.method_not_allowed",
-              413: "request.too_large", 415: "request.unsupported_media_type",
-              429: "request.too_many"}
+HTTP_CODES = {
+    400: "request.invalid",
+    401: "auth.required",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "request.method_not_allowed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    429: "request.too_many",
+}
 
 
 def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
@@ -99,8 +119,7 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if database_unreachable(exc):  # a read, or any route, while the database is down
-        return on_unavailable(request, Unavailable(
-            f"the database is unreachable ({exc.__class__.__name__})"))
+        return on_unavailable(request, Unavailable(f"the database is unreachable ({exc.__class__.__name__})"))
     log.exception("unexpected error", exc_info=exc)
     return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error", SERVER_FAILED))
 

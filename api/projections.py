@@ -75,14 +75,17 @@ class SqlReader:
         table = table_of(model)
         pk = primary_key_columns(model)
         for start in range(0, len(missing), PREFETCH_CHUNK):
-            chunk = missing[start:start + PREFETCH_CHUNK]
+            chunk = missing[start : start + PREFETCH_CHUNK]
             for k in chunk:
                 self.cache[(model, k)] = None
-            rows = self.conn.execute(text(
-                f"SELECT t.* FROM {table.name} t JOIN unnest("
-                f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS w({', '.join(pk)}) "
-                f"ON {' AND '.join(f't.{c} = w.{c}' for c in pk)}"),
-                {c: [k[i] for k in chunk] for i, c in enumerate(pk)})
+            rows = self.conn.execute(
+                text(
+                    f"SELECT t.* FROM {table.name} t JOIN unnest("
+                    f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS w({', '.join(pk)}) "
+                    f"ON {' AND '.join(f't.{c} = w.{c}' for c in pk)}"
+                ),
+                {c: [k[i] for k in chunk] for i, c in enumerate(pk)},
+            )
             for row in rows:
                 found = model.model_construct(**row._mapping)
                 self.cache[(model, key_of(found))] = found
@@ -90,15 +93,15 @@ class SqlReader:
     def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
         """Answer ``load_where(model, {column: v})`` for each of ``values`` not answered yet
         in this batch, in one query per few thousand values."""
-        missing = [v for v in values
-                   if v is not None and (model, ((column, v),)) not in self.found]
+        missing = [v for v in values if v is not None and (model, ((column, v),)) not in self.found]
         table = table_of(model)
         for start in range(0, len(missing), PREFETCH_CHUNK):
-            chunk = missing[start:start + PREFETCH_CHUNK]
+            chunk = missing[start : start + PREFETCH_CHUNK]
             answers: dict[Any, list[Any]] = {v: [] for v in chunk}
-            rows = self.conn.execute(text(
-                f"SELECT * FROM {table.name} WHERE {column} = ANY({_array_param(table.c[column])})"),
-                {column: chunk})
+            rows = self.conn.execute(
+                text(f"SELECT * FROM {table.name} WHERE {column} = ANY({_array_param(table.c[column])})"),
+                {column: chunk},
+            )
             for row in rows:
                 found = model.model_construct(**row._mapping)
                 answers[getattr(found, column)].append(found)
@@ -163,9 +166,14 @@ class RowDumps:
         return hit[1]
 
 
-def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLModel | None],
-               dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
-               *, upsert: bool = True) -> None:
+def write_rows(
+    conn: Connection,
+    model: type[SQLModel],
+    rows: Mapping[Key, SQLModel | None],
+    dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
+    *,
+    upsert: bool = True,
+) -> None:
     """Upsert the rows given (insert only, without ``upsert``) and delete those given as
     ``None``: one statement each, the values sent as one array per column (``unnest``),
     however many rows a batch changed."""
@@ -176,33 +184,48 @@ def write_rows(conn: Connection, model: type[SQLModel], rows: Mapping[Key, SQLMo
     if puts:
         cols = [c.name for c in table.columns]
         others = [c for c in cols if c not in pk]
-        update = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}"
-                  if others else "DO NOTHING")
+        update = (
+            f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}" if others else "DO NOTHING"
+        )
         conflict = f"ON CONFLICT ({', '.join(pk)}) {update}" if upsert else ""
-        conn.execute(text(
-            f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM "
-            f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) {conflict}"),
-            {c: _column_values(table.c[c], [r[c] for r in puts]) for c in cols})
+        conn.execute(
+            text(
+                f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM "
+                f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) {conflict}"
+            ),
+            {c: _column_values(table.c[c], [r[c] for r in puts]) for c in cols},
+        )
     if gone:
-        conn.execute(text(
-            f"DELETE FROM {table.name} USING unnest("
-            f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS gone({', '.join(pk)}) "
-            f"WHERE {' AND '.join(f'{table.name}.{c} = gone.{c}' for c in pk)}"),
-            {c: [k[i] for k in gone] for i, c in enumerate(pk)})
+        conn.execute(
+            text(
+                f"DELETE FROM {table.name} USING unnest("
+                f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS gone({', '.join(pk)}) "
+                f"WHERE {' AND '.join(f'{table.name}.{c} = gone.{c}' for c in pk)}"
+            ),
+            {c: [k[i] for k in gone] for i, c in enumerate(pk)},
+        )
 
 
-def write_history(conn: Connection, history: list[tuple[int, Change]],
-                  dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump) -> None:
+def write_history(
+    conn: Connection,
+    history: list[tuple[int, Change]],
+    dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
+) -> None:
     """One ``projection_history`` row per change: the row after a put, the row as it was
     before a delete (the last change wins if a record changed one row twice)."""
     rows: dict[tuple[str, str, int], tuple[str, bool]] = {}
     for seq, change in history:
         row = change.row
         rows[(table_of(type(row)).name, _json(list(key_of(row))), seq)] = (
-            _json(dump(row)), isinstance(change, Delete))
-    copy_rows(conn, "projection_history", ("seq", "model", "key", "row", "deleted"),
-              [(seq, model, key, row, deleted)
-               for (model, key, seq), (row, deleted) in rows.items()])
+            _json(dump(row)),
+            isinstance(change, Delete),
+        )
+    copy_rows(
+        conn,
+        "projection_history",
+        ("seq", "model", "key", "row", "deleted"),
+        [(seq, model, key, row, deleted) for (model, key, seq), (row, deleted) in rows.items()],
+    )
 
 
 def _json(value: Any) -> str:

@@ -50,10 +50,12 @@ class RateLimits:
             raw = os.environ.get(ENV_PREFIX + name)
             return default if raw is None or raw.strip() == "" else float(raw)
 
-        return cls(per_address=read("PER_ADDRESS", base.per_address),
-                   address_burst=int(read("ADDRESS_BURST", base.address_burst)),
-                   per_key=read("PER_KEY", base.per_key),
-                   key_burst=int(read("KEY_BURST", base.key_burst)))
+        return cls(
+            per_address=read("PER_ADDRESS", base.per_address),
+            address_burst=int(read("ADDRESS_BURST", base.address_burst)),
+            per_key=read("PER_KEY", base.per_key),
+            key_burst=int(read("KEY_BURST", base.key_burst)),
+        )
 
 
 @dataclass
@@ -163,10 +165,17 @@ def replaying(messages: list[Message], receive: Receive) -> Receive:
 
 async def refuse(send: Send, wait: float, detail: str) -> None:
     body = msgspec.json.encode(problem(429, "request.rate_limited", detail))
-    await send({"type": "http.response.start", "status": 429, "headers": [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(max(1, math.ceil(wait))).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(max(1, math.ceil(wait))).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -189,8 +198,11 @@ def rate_limit_middleware(limits: RateLimits) -> Callable[[ASGIApp], ASGIApp]:
             if signer is not None and (wait := keys.take(signer, 1)):
                 await refuse(send, wait, f"too many signed requests by key {signer}")
                 return
-            if limits.per_key > 0 and scope["method"] == "POST" and \
-                    scope["path"].rstrip("/") == "/v1/entries":
+            if (
+                limits.per_key > 0
+                and scope["method"] == "POST"
+                and scope["path"].rstrip("/") == "/v1/entries"
+            ):
                 messages, body = await read_body(receive)
                 for key, count in entries_per_key(body).items():
                     if wait := keys.take(key, count):

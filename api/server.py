@@ -106,12 +106,12 @@ class GuardedH11Protocol(H11Protocol):
         open_ones = [c for c in self.connections if not c.transport.is_closing()]
         if len(open_ones) <= connection_cap():
             return
-        idle = [c for c in open_ones
-                if c is not self and isinstance(c, GuardedH11Protocol) and c.idle()]
+        idle = [c for c in open_ones if c is not self and isinstance(c, GuardedH11Protocol) and c.idle()]
         victim = min(idle, key=lambda c: c._idle_since, default=self)
         if victim is self:
-            log.warning("connection cap %d reached with every connection busy: closing a new one",
-                        connection_cap())
+            log.warning(
+                "connection cap %d reached with every connection busy: closing a new one", connection_cap()
+            )
         victim.transport.close()
 
 
@@ -132,7 +132,16 @@ def run(host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     raise_open_file_limit()
-    uvicorn.run("api.server:create_worker_app", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, log_config=log_config(),
-                http="api.server:GuardedH11Protocol", backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT)
+    uvicorn.run(
+        "api.server:create_worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        log_config=log_config(),
+        http="api.server:GuardedH11Protocol",
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT,
+    )

@@ -48,8 +48,11 @@ class NotInitialised(RuntimeError):
     pass
 
 
-NOT_APPENDED = Rejection("entry.not_appended", "not appended: the server stopped before this part "
-                         "of the request; resubmit it", status=503)
+NOT_APPENDED = Rejection(
+    "entry.not_appended",
+    "not appended: the server stopped before this part of the request; resubmit it",
+    status=503,
+)
 
 
 VERIFY_CHUNK = 500
@@ -58,17 +61,19 @@ VERIFIER_PROCESSES = os.cpu_count() or 2
 
 def verify_many(work: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Ed25519 checks of (public key, signature, message) triples, in a worker process."""
-    return [verify_signature(public_key, signature, message)
-            for public_key, signature, message in work]
+    return [verify_signature(public_key, signature, message) for public_key, signature, message in work]
 
 
 def verifier_pool() -> ProcessPoolExecutor:
     """Worker processes for signature checks. Processes, not threads: Ed25519 verification
     releases the GIL, but the Python around each call needs it back, and a busy event loop
     then makes every worker thread wait a whole switch interval per signature."""
-    return ProcessPoolExecutor(VERIFIER_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_leave_interrupts_to_the_parent,
-                               initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        VERIFIER_PROCESSES,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_leave_interrupts_to_the_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def _leave_interrupts_to_the_parent(parent_pid: int) -> None:
@@ -96,9 +101,15 @@ class LedgerService:
     signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow)
 
     @classmethod
-    async def open(cls, engine: AsyncEngine, signer: NoteSigner, clock: Clock = system_clock,
-                   max_batch: int = 2000, blind_secret: bytes = b"",
-                   signed_at_window: SignedAtWindow | None = None) -> LedgerService:
+    async def open(
+        cls,
+        engine: AsyncEngine,
+        signer: NoteSigner,
+        clock: Clock = system_clock,
+        max_batch: int = 2000,
+        blind_secret: bytes = b"",
+        signed_at_window: SignedAtWindow | None = None,
+    ) -> LedgerService:
         async with engine.connect() as conn:
             meta = await conn.run_sync(store.read_meta)
             if meta is None:
@@ -112,13 +123,21 @@ class LedgerService:
         if str(signer.verifier()) != meta.operator_key:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
-        service = cls(engine, meta.origin, signer.verifier(), appender,
-                      GroupCommitter(appender, max_batch), blind_secret=blind_secret,
-                      read_only=read_only, signed_at_window=signed_at_window or SignedAtWindow())
+        service = cls(
+            engine,
+            meta.origin,
+            signer.verifier(),
+            appender,
+            GroupCommitter(appender, max_batch),
+            blind_secret=blind_secret,
+            read_only=read_only,
+            signed_at_window=signed_at_window or SignedAtWindow(),
+        )
         # Start the verifier processes now, not inside the first request.
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(service.pool, verify_many, [])
-                               for _ in range(VERIFIER_PROCESSES)))
+        await asyncio.gather(
+            *(loop.run_in_executor(service.pool, verify_many, []) for _ in range(VERIFIER_PROCESSES))
+        )
         return service
 
     async def close(self) -> None:
@@ -132,10 +151,17 @@ class LedgerService:
             self.public_keys.update(await self.read(_public_keys, missing))
         work = [s for s in batch if s.key_id in self.public_keys]
         loop = asyncio.get_running_loop()
-        chunks = [work[i:i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
-        verdicts = await asyncio.gather(*(loop.run_in_executor(self.pool, verify_many, [
-            (self.public_keys[s.key_id], s.signature, entry_message(s.entry_bytes)) for s in chunk])
-            for chunk in chunks))
+        chunks = [work[i : i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
+        verdicts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    self.pool,
+                    verify_many,
+                    [(self.public_keys[s.key_id], s.signature, entry_message(s.entry_bytes)) for s in chunk],
+                )
+                for chunk in chunks
+            )
+        )
         for chunk, valid in zip(chunks, verdicts, strict=True):
             for signed, ok in zip(chunk, valid, strict=True):
                 if ok:
@@ -153,22 +179,26 @@ class LedgerService:
             signed.note = check_note(signed, note, self.appender.clock())
         if signed.kind == "party.registered":
             if personal is None:
-                raise Rejection("personal.missing",
-                                'a party is registered with its "personal" fields beside the entry')
+                raise Rejection(
+                    "personal.missing", 'a party is registered with its "personal" fields beside the entry'
+                )
             now = self.appender.clock()
-            signed.attachment = check_personal(signed, personal, self.blind_secret,
-                                               (now + CHINA_STANDARD_TIME).date(), now)
+            signed.attachment = check_personal(
+                signed, personal, self.blind_secret, (now + CHINA_STANDARD_TIME).date(), now
+            )
         elif personal is not None:
             raise Rejection("personal.unexpected", "only party.registered carries personal fields")
         return signed
 
-    async def submit(self, items: Sequence[Any], proofs: bool = True
-                     ) -> list[dict[str, Any] | Rejection]:
+    async def submit(self, items: Sequence[Any], proofs: bool = True) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order, each
         receipt with its inclusion proof unless not ``proofs``."""
         if self.read_only is not None:
-            raise Rejection("ledger.read_only", "the service refuses writes: its start-up "
-                            f"self-check failed ({self.read_only})", status=503)
+            raise Rejection(
+                "ledger.read_only",
+                f"the service refuses writes: its start-up self-check failed ({self.read_only})",
+                status=503,
+            )
         parsed: list[SignedEntry | Rejection] = []
         for item in items:
             try:
@@ -184,8 +214,9 @@ class LedgerService:
             # A submission longer than one batch stops at the batch whose receipts failed:
             # the entries after it were never appended.
             stored = iter(e.results)
-            raise ReceiptsUnavailable([p if isinstance(p, Rejection) else next(stored, NOT_APPENDED)
-                                       for p in parsed]) from e
+            raise ReceiptsUnavailable(
+                [p if isinstance(p, Rejection) else next(stored, NOT_APPENDED) for p in parsed]
+            ) from e
         out: list[dict[str, Any] | Rejection] = []
         for p in parsed:
             if isinstance(p, Rejection):
@@ -195,8 +226,7 @@ class LedgerService:
                 out.append(r if isinstance(r, Rejection) else r.as_json())
         return out
 
-    async def hold_to_window(self, parsed: list[SignedEntry | Rejection]
-                             ) -> list[SignedEntry | Rejection]:
+    async def hold_to_window(self, parsed: list[SignedEntry | Rejection]) -> list[SignedEntry | Rejection]:
         """Refuse the entries signed outside the window around the ledger's clock, unless
         already stored: a resubmission returns its receipt whatever its age."""
         now = self.appender.clock()
@@ -206,8 +236,9 @@ class LedgerService:
             return parsed
         stored = await self.read(store.records_by_entry_id, sorted({p.id for p in outside}))
         refused = {id(p) for p in outside if p.id not in stored}
-        return [window.refusal(p, now) if isinstance(p, SignedEntry) and id(p) in refused else p
-                for p in parsed]
+        return [
+            window.refusal(p, now) if isinstance(p, SignedEntry) and id(p) in refused else p for p in parsed
+        ]
 
     async def read(self, fn: Any, *args: Any) -> Any:
         """Run a synchronous store read on a pooled connection; ``Unavailable`` when the
@@ -237,13 +268,14 @@ def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:
     nodes = store.read_nodes(conn, ids)
     root = CompactRange(latest.size, [nodes[i] for i in ids]).root()
     if root != latest.root_hash:
-        raise IntegrityError(f"stored nodes give root {root.hex()} at size {latest.size}, "
-                             f"the checkpoint says {latest.root_hash.hex()}")
+        raise IntegrityError(
+            f"stored nodes give root {root.hex()} at size {latest.size}, "
+            f"the checkpoint says {latest.root_hash.hex()}"
+        )
     if operator is not None:
         signed = open_checkpoint(latest.note, operator)
         if (signed.size, signed.root_hash) != (latest.size, latest.root_hash):
-            raise IntegrityError(f"the checkpoint row of size {latest.size} does not match "
-                                 "its signed note")
+            raise IntegrityError(f"the checkpoint row of size {latest.size} does not match its signed note")
         [last] = store.read_records(conn, latest.size - 2, 1)
         leaf = store.read_nodes(conn, [NodeID(0, last.seq)])[NodeID(0, last.seq)]
         if not leaf_hash(last.body) == last.leaf_hash == leaf:
@@ -251,10 +283,10 @@ def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:
 
 
 def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
-    rows = conn.execute(select(OrgKey.key_id, OrgKey.public_key)  # type: ignore[call-overload]
-                        .where(col(OrgKey.key_id).in_(key_ids))).all()
-    return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key")
-            for r in rows}
+    rows = conn.execute(
+        select(OrgKey.key_id, OrgKey.public_key).where(col(OrgKey.key_id).in_(key_ids))  # type: ignore[call-overload]
+    ).all()
+    return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key") for r in rows}
 
 
 def inclusion_proof(conn: Connection, seq: int, size: int) -> list[bytes]:

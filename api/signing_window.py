@@ -28,12 +28,15 @@ class SignedAtWindow:
     @classmethod
     def from_env(cls) -> SignedAtWindow:
         """``RURAL_LEDGER_SIGNED_AT_PAST_SECONDS`` and ``..._FUTURE_SECONDS``, else the defaults."""
+
         def seconds(name: str, default: timedelta) -> timedelta:
             text = os.environ.get(name)
             return timedelta(seconds=int(text)) if text else default
 
-        return cls(seconds("RURAL_LEDGER_SIGNED_AT_PAST_SECONDS", DEFAULT_PAST),
-                   seconds("RURAL_LEDGER_SIGNED_AT_FUTURE_SECONDS", DEFAULT_FUTURE))
+        return cls(
+            seconds("RURAL_LEDGER_SIGNED_AT_PAST_SECONDS", DEFAULT_PAST),
+            seconds("RURAL_LEDGER_SIGNED_AT_FUTURE_SECONDS", DEFAULT_FUTURE),
+        )
 
     def holds(self, signed: SignedEntry, now: datetime) -> bool:
         at = parse_time(signed.entry["signed_at"])  # its shape was checked by parse_submission
@@ -43,7 +46,9 @@ class SignedAtWindow:
         return Rejection(
             "entry.signed_at_out_of_window",
             f"signed_at {signed.entry['signed_at']} is not within {_span(self.past)} before "
-            f"and {_span(self.future)} after the ledger's clock; sign the entry again", status=422)
+            f"and {_span(self.future)} after the ledger's clock; sign the entry again",
+            status=422,
+        )
 
 
 def _span(delta: timedelta) -> str:

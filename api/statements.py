@@ -39,8 +39,15 @@ class Holdings:
     homesteads: list[Version[Homestead]] = field(default_factory=list)
 
     def versions(self) -> list[Version[Any]]:
-        return [*([self.household] if self.household else []), *self.members, *self.memberships,
-                *self.contracts, *self.parcels, *self.transfers, *self.homesteads]
+        return [
+            *([self.household] if self.household else []),
+            *self.members,
+            *self.memberships,
+            *self.contracts,
+            *self.parcels,
+            *self.transfers,
+            *self.homesteads,
+        ]
 
 
 async def holdings(conn: AsyncConnection, household_id: str, as_of: int) -> Holdings:
@@ -49,15 +56,18 @@ async def holdings(conn: AsyncConnection, household_id: str, as_of: int) -> Hold
         return found
     where = {"household_id": household_id}
     found.members = await rows_as_of(conn, HouseholdMember, as_of, where=where)
-    found.memberships = await rows_as_of(conn, Membership, as_of, where={
-        "party_id": [m.row.party_id for m in found.members]})
-    found.contracts = [v for v in await rows_as_of(conn, LandContract, as_of, where=where)
-                       if v.row.status == "active"]
+    found.memberships = await rows_as_of(
+        conn, Membership, as_of, where={"party_id": [m.row.party_id for m in found.members]}
+    )
+    found.contracts = [
+        v for v in await rows_as_of(conn, LandContract, as_of, where=where) if v.row.status == "active"
+    ]
     ids = [v.row.id for v in found.contracts]
     found.parcels = await rows_as_of(conn, Parcel, as_of, where={"contract_id": ids})
     found.transfers = await rows_as_of(conn, ManagementTransfer, as_of, where={"contract_id": ids})
-    found.homesteads = [v for v in await rows_as_of(conn, Homestead, as_of, where=where)
-                        if v.row.status == "held"]
+    found.homesteads = [
+        v for v in await rows_as_of(conn, Homestead, as_of, where=where) if v.row.status == "held"
+    ]
     return found
 
 
@@ -80,27 +90,33 @@ def land_json(h: Holdings, claims: Claims) -> list[dict[str, Any]]:
     out = []
     for contract in h.contracts:
         parcels = [p for p in h.parcels if p.row.contract_id == contract.row.id]
-        out.append({**claims.one(contract),  # type: ignore[dict-item]
-                    "area_m2": sum(p.row.area_m2 for p in parcels),
-                    "parcels": claims.all(parcels),
-                    "management_transfers": claims.all(
-                        [t for t in h.transfers if t.row.contract_id == contract.row.id])})
+        out.append(
+            {
+                **claims.one(contract),  # type: ignore[dict-item]
+                "area_m2": sum(p.row.area_m2 for p in parcels),
+                "parcels": claims.all(parcels),
+                "management_transfers": claims.all(
+                    [t for t in h.transfers if t.row.contract_id == contract.row.id]
+                ),
+            }
+        )
     return out
 
 
 def holdings_json(h: Holdings, claims: Claims) -> dict[str, Any]:
-    return {"land_contracts": land_json(h, claims),
-            "land_area_m2": sum(p.row.area_m2 for p in h.parcels),
-            "homestead": claims.one(h.homesteads[0] if h.homesteads else None),
-            "homestead_area_m2": sum(v.row.area_m2 for v in h.homesteads)}
+    return {
+        "land_contracts": land_json(h, claims),
+        "land_area_m2": sum(p.row.area_m2 for p in h.parcels),
+        "homestead": claims.one(h.homesteads[0] if h.homesteads else None),
+        "homestead_area_m2": sum(v.row.area_m2 for v in h.homesteads),
+    }
 
 
 def _header(snap: Snapshot, as_of: int) -> dict[str, Any]:
     return {"as_of": as_of, "checkpoint": snap.json()}
 
 
-async def party_statement(conn: AsyncConnection, party_id: str, requested: int | None
-                          ) -> dict[str, Any]:
+async def party_statement(conn: AsyncConnection, party_id: str, requested: int | None) -> dict[str, Any]:
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     party = await row_as_of(conn, Party, (party_id,), as_of)
@@ -112,28 +128,44 @@ async def party_statement(conn: AsyncConnection, party_id: str, requested: int |
     certificates = await rows_as_of(conn, Certificate, as_of, contains={"persons": party_id})
     versions = [party, membership, member, *h.versions(), *certificates]
     claims = Claims(await prove(conn, [v.seq for v in versions if v is not None], snap))
-    return {"party": party_id, **_header(snap, as_of),
-            "registered": claims.one(party), "membership": claims.one(membership),
-            "household": None if member is None else {
-                **claims.one(h.household),  # type: ignore[dict-item]
-                "relation": member.row.relation, "member_since": claims.one(member)},
-            **holdings_json(h, claims), "certificates": claims.all(certificates)}
+    return {
+        "party": party_id,
+        **_header(snap, as_of),
+        "registered": claims.one(party),
+        "membership": claims.one(membership),
+        "household": None
+        if member is None
+        else {
+            **claims.one(h.household),  # type: ignore[dict-item]
+            "relation": member.row.relation,
+            "member_since": claims.one(member),
+        },
+        **holdings_json(h, claims),
+        "certificates": claims.all(certificates),
+    }
 
 
-async def household_statement(conn: AsyncConnection, household_id: str, requested: int | None
-                              ) -> dict[str, Any]:
+async def household_statement(
+    conn: AsyncConnection, household_id: str, requested: int | None
+) -> dict[str, Any]:
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     h = await holdings(conn, household_id, as_of)
     if h.household is None:
-        raise ApiProblem(404, "household.not_found",
-                         f"no household {household_id} as of seq {as_of}")
-    certificates = await rows_as_of(conn, Certificate, as_of,
-                                    where={"household_id": household_id})
+        raise ApiProblem(404, "household.not_found", f"no household {household_id} as of seq {as_of}")
+    certificates = await rows_as_of(conn, Certificate, as_of, where={"household_id": household_id})
     claims = Claims(await prove(conn, [v.seq for v in [*h.versions(), *certificates]], snap))
     status = {v.row.party_id: v for v in h.memberships}
-    return {**_header(snap, as_of), "household": claims.one(h.household),
-            "members": [{**claims.one(m),  # type: ignore[dict-item]
-                         "membership": claims.one(status.get(m.row.party_id))}
-                        for m in h.members],
-            **holdings_json(h, claims), "certificates": claims.all(certificates)}
+    return {
+        **_header(snap, as_of),
+        "household": claims.one(h.household),
+        "members": [
+            {
+                **claims.one(m),  # type: ignore[dict-item]
+                "membership": claims.one(status.get(m.row.party_id)),
+            }
+            for m in h.members
+        ],
+        **holdings_json(h, claims),
+        "certificates": claims.all(certificates),
+    }

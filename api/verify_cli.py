@@ -68,16 +68,19 @@ def render(outcome: AuditOutcome) -> str:
     if outcome.origin:
         lines.append(f"  ledger        {outcome.origin}")
     rate = outcome.records_checked / outcome.seconds if outcome.seconds else 0.0
-    lines.append(f"  records       {outcome.records_checked:,} replayed and checked "
-                 f"({outcome.seconds:.1f} s, {rate:,.0f} records/s, peak RSS "
-                 f"{outcome.peak_rss_mb or 0:,.0f} MB)")
+    lines.append(
+        f"  records       {outcome.records_checked:,} replayed and checked "
+        f"({outcome.seconds:.1f} s, {rate:,.0f} records/s, peak RSS "
+        f"{outcome.peak_rss_mb or 0:,.0f} MB)"
+    )
     if outcome.checkpoint_size:
-        lines.append(f"  checkpoint    size {outcome.checkpoint_size:,}, operator signature and "
-                     "root checked")
+        lines.append(f"  checkpoint    size {outcome.checkpoint_size:,}, operator signature and root checked")
     if outcome.witnesses_required or outcome.witnessed_size:
         by = ", ".join(outcome.witnessed_by) or "none"
-        lines.append(f"  witnesses     {outcome.witnessed_size or 0:,} records cosigned by {by} "
-                     f"(required: {outcome.witnesses_required})")
+        lines.append(
+            f"  witnesses     {outcome.witnessed_size or 0:,} records cosigned by {by} "
+            f"(required: {outcome.witnesses_required})"
+        )
     if outcome.state_digest:
         lines.append(f"  state digest  {outcome.state_digest}  (server: {outcome.server_digest})")
     if outcome.difference:
@@ -97,17 +100,22 @@ def witnesses_from(args: argparse.Namespace) -> tuple[CosignerVerifier, ...]:
     return tuple(CosignerVerifier.from_string(read_key(w)) for w in args.witness or ())
 
 
-async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = None
-                     ) -> AuditOutcome:
+async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = None) -> AuditOutcome:
     """Run ``verify`` as the command line asked; ``http`` replaces the client (tests)."""
     operator = NoteVerifier.from_string(read_key(args.operator_key))
     witnesses = witnesses_from(args)
     since = open_checkpoint(Path(args.since).read_text(), operator) if args.since else None
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     pool = audit_pool(args.workers) if args.workers != 0 else None
-    auditor = Auditor(operator, pool=pool, progress=bar, witnesses=witnesses,
-                      min_witnesses=args.min_witnesses, expect=since,
-                      workers=args.workers or os.cpu_count() or 2)
+    auditor = Auditor(
+        operator,
+        pool=pool,
+        progress=bar,
+        witnesses=witnesses,
+        min_witnesses=args.min_witnesses,
+        expect=since,
+        workers=args.workers or os.cpu_count() or 2,
+    )
     # With the state a --save left, only what was added since is checked; without it, the
     # whole log is, and it must still pass through the saved checkpoint.
     if since is not None and load_state(Path(args.since), since, auditor.log, auditor.replay):
@@ -139,8 +147,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (MalformedError, IntegrityError, OSError) as e:
         print(f"rural-ledger verify: unusable input: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
-    print(json.dumps(outcome.as_json(), ensure_ascii=False, indent=2) if args.json
-          else render(outcome))
+    print(json.dumps(outcome.as_json(), ensure_ascii=False, indent=2) if args.json else render(outcome))
     return outcome.exit_code
 
 
@@ -156,8 +163,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
         rate = written.size / written.seconds if written.seconds else 0.0
-        print(f"exported {written.size:,} records of {written.origin} to {written.folder} "
-              f"({written.bytes / 1e6:,.1f} MB in {written.seconds:.1f} s, {rate:,.0f} records/s)")
+        print(
+            f"exported {written.size:,} records of {written.origin} to {written.folder} "
+            f"({written.bytes / 1e6:,.1f} MB in {written.seconds:.1f} s, {rate:,.0f} records/s)"
+        )
         return 0
 
     try:
@@ -169,23 +178,48 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def add_verify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = sub.add_parser("verify", help="verify a bundle or a live server, offline from the server")
-    v.add_argument("source", metavar="BUNDLE_OR_URL",
-                   help="a bundle folder (or its ledger.jsonl), or the server's base URL")
-    v.add_argument("--operator-key", required=True,
-                   help="the operator's verifier key, or a file holding it (operator.pub)")
+    v.add_argument(
+        "source",
+        metavar="BUNDLE_OR_URL",
+        help="a bundle folder (or its ledger.jsonl), or the server's base URL",
+    )
+    v.add_argument(
+        "--operator-key",
+        required=True,
+        help="the operator's verifier key, or a file holding it (operator.pub)",
+    )
     v.add_argument("--json", action="store_true", help="print the report as JSON")
-    v.add_argument("--save", metavar="FILE",
-                   help="when intact, write the latest checkpoint (signed note) to FILE and "
-                        "the audit's state to FILE.state, for a later --since FILE")
-    v.add_argument("--since", metavar="CHECKPOINT_FILE",
-                   help="a checkpoint saved earlier by --save: check only what was added since "
-                        "(with FILE.state), and that the log still passes through it")
-    v.add_argument("--witness", action="append", metavar="VKEY",
-                   help="a known witness's verifier key (or file); repeat for each")
-    v.add_argument("--min-witnesses", type=int, default=0, metavar="N",
-                   help="require a checkpoint cosigned by N of the known witnesses")
-    v.add_argument("--workers", type=int, default=None,
-                   help="signature-checking processes (default: one per core; 0: none)")
+    v.add_argument(
+        "--save",
+        metavar="FILE",
+        help="when intact, write the latest checkpoint (signed note) to FILE and "
+        "the audit's state to FILE.state, for a later --since FILE",
+    )
+    v.add_argument(
+        "--since",
+        metavar="CHECKPOINT_FILE",
+        help="a checkpoint saved earlier by --save: check only what was added since "
+        "(with FILE.state), and that the log still passes through it",
+    )
+    v.add_argument(
+        "--witness",
+        action="append",
+        metavar="VKEY",
+        help="a known witness's verifier key (or file); repeat for each",
+    )
+    v.add_argument(
+        "--min-witnesses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="require a checkpoint cosigned by N of the known witnesses",
+    )
+    v.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="signature-checking processes (default: one per core; 0: none)",
+    )
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(fn=cmd_verify)
 

@@ -74,8 +74,13 @@ async def _get(http: httpx.AsyncClient, path: str, **params: Any) -> httpx.Respo
     return r
 
 
-async def witness_once(http: httpx.AsyncClient, operator: NoteVerifier, signer: CosignerSigner,
-                       state: Path, now: int | None = None) -> WitnessOutcome:
+async def witness_once(
+    http: httpx.AsyncClient,
+    operator: NoteVerifier,
+    signer: CosignerSigner,
+    state: Path,
+    now: int | None = None,
+) -> WitnessOutcome:
     """One witnessing round against the server behind ``http``; see the module docstring."""
     try:
         offered_note = (await _get(http, "/v1/checkpoint")).text
@@ -89,29 +94,42 @@ async def witness_once(http: httpx.AsyncClient, operator: NoteVerifier, signer: 
             seen = open_checkpoint(seen_note, operator, origin=offered.origin)
         proof: list[bytes] = []
         if seen is not None and seen.size <= offered.size:
-            doc = (await _get(http, "/v1/proofs/consistency", **{"from": seen.size,
-                                                                   "to": offered.size})).json()
+            doc = (
+                await _get(http, "/v1/proofs/consistency", **{"from": seen.size, "to": offered.size})
+            ).json()
             proof = [bytes.fromhex(h) for h in doc["proof"]]
         advance(seen, seen_note, offered, offered_note, proof)
     except SplitView as e:
         evidence = state.with_name(state.name + f".split-view-{int(time.time())}.json")
-        evidence.write_text(json.dumps({"reason": str(e), "cosigned": e.seen, "offered": e.offered,
-                                        "proof": [h.hex() for h in e.proof]}, indent=2,
-                                       ensure_ascii=False))
+        evidence.write_text(
+            json.dumps(
+                {
+                    "reason": str(e),
+                    "cosigned": e.seen,
+                    "offered": e.offered,
+                    "proof": [h.hex() for h in e.proof],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return WitnessOutcome("split_view", str(e), evidence=str(evidence))
     except (MalformedError, IntegrityError, httpx.HTTPError, KeyError, ValueError) as e:
         return WitnessOutcome("unusable", str(e))
     body = offered_note[: offered_note.index("\n\n") + 1]
     cosignature = signer.cosign(body, int(time.time()) if now is None else now)
     _replace(state, offered_note)  # remember before telling anyone (see the crash states)
-    r = await http.post("/v1/witness/cosignatures", json={
-        "size": offered.size, "witness_key": str(signer.verifier()),
-        "cosignature": cosignature.line()})
+    r = await http.post(
+        "/v1/witness/cosignatures",
+        json={"size": offered.size, "witness_key": str(signer.verifier()), "cosignature": cosignature.line()},
+    )
     if r.status_code != 201:
-        return WitnessOutcome("unusable", f"the server refused the cosignature: {r.text[:300]}",
-                              size=offered.size)
-    return WitnessOutcome("cosigned", f"cosigned checkpoint of size {offered.size}",
-                          size=offered.size, details=r.json())
+        return WitnessOutcome(
+            "unusable", f"the server refused the cosignature: {r.text[:300]}", size=offered.size
+        )
+    return WitnessOutcome(
+        "cosigned", f"cosigned checkpoint of size {offered.size}", size=offered.size, details=r.json()
+    )
 
 
 def cmd_witness(args: argparse.Namespace) -> int:
@@ -129,9 +147,18 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
     outcome = asyncio.run(run())
     if args.json:
-        print(json.dumps({"status": outcome.status, "message": outcome.message,
-                          "size": outcome.size, "evidence": outcome.evidence,
-                          "witness_key": str(signer.verifier())}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "status": outcome.status,
+                    "message": outcome.message,
+                    "size": outcome.size,
+                    "evidence": outcome.evidence,
+                    "witness_key": str(signer.verifier()),
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(f"rural-ledger witness: {outcome.status}: {outcome.message}")
         print(f"  witness key  {signer.verifier()}")
@@ -146,7 +173,10 @@ def add_witness_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     w.add_argument("--operator-key", required=True, help="the operator's verifier key (or file)")
     w.add_argument("--key", required=True, metavar="FILE", help="the witness's key file")
     w.add_argument("--name", help="create the key file with this witness name if it is missing")
-    w.add_argument("--state", metavar="FILE",
-                   help="the last cosigned checkpoint (default: the key file with .checkpoint)")
+    w.add_argument(
+        "--state",
+        metavar="FILE",
+        help="the last cosigned checkpoint (default: the key file with .checkpoint)",
+    )
     w.add_argument("--json", action="store_true")
     w.set_defaults(fn=cmd_witness)

@@ -22,9 +22,24 @@ from contracts.state import Change, Put, State, make
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
 # What an asset is, from a closed list (农村集体资产清产核资 classes): never a free-text label.
 Category = Literal[
-    "factory_rental", "market", "cold_store", "berth", "shop", "livestock_farm", "enterprise_equity",
-    "collective_forest", "barren_hills", "farmland", "water_area", "village_office", "school",
-    "clinic", "road", "irrigation", "other"]
+    "factory_rental",
+    "market",
+    "cold_store",
+    "berth",
+    "shop",
+    "livestock_farm",
+    "enterprise_equity",
+    "collective_forest",
+    "barren_hills",
+    "farmland",
+    "water_area",
+    "village_office",
+    "school",
+    "clinic",
+    "road",
+    "irrigation",
+    "other",
+]
 
 
 class AssetVerification(SQLModel, table=True):
@@ -68,30 +83,45 @@ class AssetsVerified(Payload, frozen=True):
 
 
 def current_verification(state: State, collective_id: str) -> AssetVerification | None:
-    rows = [v for v in state.find(AssetVerification, collective_id=collective_id)
-            if v.superseded_by is None]
+    rows = [v for v in state.find(AssetVerification, collective_id=collective_id) if v.superseded_by is None]
     return rows[0] if rows else None
 
 
-@rule("assets.verified", AssetsVerified, prefetch=lambda p, rec: [
-    (AssetVerification, (p.verification,))])
+@rule("assets.verified", AssetsVerified, prefetch=lambda p, rec: [(AssetVerification, (p.verification,))])
 def verify_assets(state: State, rec: RecordContext, p: AssetsVerified) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(AssetVerification, p.verification) is not None:
         raise RuleViolation("assets.exists", f"verification {p.verification} exists")
     previous = current_verification(state, rec.actor)
     if previous is not None and p.as_of < previous.as_of:
-        raise RuleViolation("assets.older_than_current",
-                            f"the current verification is as of {previous.as_of}")
+        raise RuleViolation(
+            "assets.older_than_current", f"the current verification is as of {previous.as_of}"
+        )
     operating = sum(a.value_fen for a in p.operating_assets)
-    details = msgspec.to_builtins({"operating_assets": p.operating_assets,
-                                   "resource_assets": p.resource_assets,
-                                   "non_operating_assets": p.non_operating_assets})
-    changes: list[Change] = [Put(make(
-        AssetVerification, id=p.verification, collective_id=rec.actor, as_of=p.as_of,
-        operating_fen=operating, liabilities_fen=p.liabilities_fen,
-        net_operating_fen=operating - p.liabilities_fen, details=details,
-        audit_statement=p.audit_statement, verified_seq=rec.seq, superseded_by=None))]
+    details = msgspec.to_builtins(
+        {
+            "operating_assets": p.operating_assets,
+            "resource_assets": p.resource_assets,
+            "non_operating_assets": p.non_operating_assets,
+        }
+    )
+    changes: list[Change] = [
+        Put(
+            make(
+                AssetVerification,
+                id=p.verification,
+                collective_id=rec.actor,
+                as_of=p.as_of,
+                operating_fen=operating,
+                liabilities_fen=p.liabilities_fen,
+                net_operating_fen=operating - p.liabilities_fen,
+                details=details,
+                audit_statement=p.audit_statement,
+                verified_seq=rec.seq,
+                superseded_by=None,
+            )
+        )
+    ]
     if previous is not None:
         changes.append(Put(previous.model_copy(update={"superseded_by": p.verification})))
     return changes

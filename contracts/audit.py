@@ -59,15 +59,16 @@ class AuditReplay:
     def apply(self, record: VerifiedRecord) -> None:
         """Admit ``record`` as the service would have; ``AuditFailure`` with the rule's code."""
         if record.seq != self.size:
-            raise AuditFailure("record.out_of_place",
-                               f"replay expected seq {self.size}, found {record.seq}",
-                               seq=record.seq)
+            raise AuditFailure(
+                "record.out_of_place", f"replay expected seq {self.size}, found {record.seq}", seq=record.seq
+            )
         staged = StagedState(self.memory)
         try:
             admit(staged, record.signed, record.seq, record.recorded_at)
         except RuleViolation as v:
-            raise AuditFailure(v.code, f"the service should have refused this record: {v.message}",
-                               seq=record.seq) from v
+            raise AuditFailure(
+                v.code, f"the service should have refused this record: {v.message}", seq=record.seq
+            ) from v
         self.memory.apply(staged.drain())
         self.size += 1
 

@@ -81,28 +81,32 @@ class TransferFilingCertificateIssued(Payload, frozen=True):
 
 def household_reads(household_id: str) -> list[Where]:
     """The finds a certificate makes: the household's members, contracts and homesteads."""
-    return [Where(HouseholdMember, "household_id", household_id),
-            Where(LandContract, "household_id", household_id),
-            Where(Homestead, "household_id", household_id)]
+    return [
+        Where(HouseholdMember, "household_id", household_id),
+        Where(LandContract, "household_id", household_id),
+        Where(Homestead, "household_id", household_id),
+    ]
 
 
 def rights_held(state: State, household_id: str) -> dict[str, list[str]]:
     """The household's active land contracts and held homesteads, sorted."""
     return {
-        "land_contracts": sorted(c.id for c in state.find(LandContract, household_id=household_id)
-                                 if c.status == "active"),
-        "homesteads": sorted(h.id for h in state.find(Homestead, household_id=household_id)
-                             if h.status == "held"),
+        "land_contracts": sorted(
+            c.id for c in state.find(LandContract, household_id=household_id) if c.status == "active"
+        ),
+        "homesteads": sorted(
+            h.id for h in state.find(Homestead, household_id=household_id) if h.status == "held"
+        ),
     }
 
 
 def check_rights(state: State, household_id: str, claimed: Rights) -> dict[str, list[str]]:
     held = rights_held(state, household_id)
-    listed = {"land_contracts": sorted(claimed.land_contracts),
-              "homesteads": sorted(claimed.homesteads)}
+    listed = {"land_contracts": sorted(claimed.land_contracts), "homesteads": sorted(claimed.homesteads)}
     if listed != held:
-        raise RuleViolation("certificate.rights_mismatch",
-                            f"the certificate lists {listed}; the household holds {held}")
+        raise RuleViolation(
+            "certificate.rights_mismatch", f"the certificate lists {listed}; the household holds {held}"
+        )
     return held
 
 
@@ -112,16 +116,25 @@ def _check_persons_in_household(state: State, household_id: str, persons: list[s
         raise RuleViolation("certificate.duplicate_person", "a person is listed twice")
     strangers = set(persons) - members
     if strangers:
-        raise RuleViolation("household.not_a_member",
-                            f"{sorted(strangers)} are not in household {household_id}")
+        raise RuleViolation(
+            "household.not_a_member", f"{sorted(strangers)} are not in household {household_id}"
+        )
     return members
 
 
-@rule("certificate.membership_issued", MembershipCertificateIssued, prefetch=lambda p, rec: [
-    (Certificate, (p.certificate,)), (Household, (p.household,)),
-    *((Membership, (x,)) for x in p.persons), *household_reads(p.household)])
-def issue_membership_certificate(state: State, rec: RecordContext,
-                                 p: MembershipCertificateIssued) -> list[Change]:
+@rule(
+    "certificate.membership_issued",
+    MembershipCertificateIssued,
+    prefetch=lambda p, rec: [
+        (Certificate, (p.certificate,)),
+        (Household, (p.household,)),
+        *((Membership, (x,)) for x in p.persons),
+        *household_reads(p.household),
+    ],
+)
+def issue_membership_certificate(
+    state: State, rec: RecordContext, p: MembershipCertificateIssued
+) -> list[Change]:
     require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
     if state.get(Certificate, p.certificate) is not None:
@@ -130,67 +143,111 @@ def issue_membership_certificate(state: State, rec: RecordContext,
     for person in p.persons:
         m = membership_at(state, person, rec.actor)
         if m.status not in ("active", "settled_in_town"):
-            raise RuleViolation("certificate.not_a_member",
-                                f"party {person} is not a confirmed member ({m.status})")
+            raise RuleViolation(
+                "certificate.not_a_member", f"party {person} is not a confirmed member ({m.status})"
+            )
     rights = check_rights(state, p.household, p.rights)
     days = policy_for(state, rec.actor).membership_certificate_valid_days
     scope = "household" if set(p.persons) == members else "individual"
-    return [Put(make(Certificate, id=p.certificate, kind="membership", issuer_id=rec.actor,
-                     collective_id=rec.actor, household_id=p.household, scope=scope,
-                     persons=sorted(p.persons), rights=rights, issued_seq=rec.seq,
-                     valid_until=rec.local_date + timedelta(days=days),
-                     membership_certificate=None))]
+    return [
+        Put(
+            make(
+                Certificate,
+                id=p.certificate,
+                kind="membership",
+                issuer_id=rec.actor,
+                collective_id=rec.actor,
+                household_id=p.household,
+                scope=scope,
+                persons=sorted(p.persons),
+                rights=rights,
+                issued_seq=rec.seq,
+                valid_until=rec.local_date + timedelta(days=days),
+                membership_certificate=None,
+            )
+        )
+    ]
 
 
-@rule("certificate.transfer_filed", TransferFilingCertificateIssued, prefetch=lambda p, rec: [
-    (Certificate, (p.certificate,)), (Certificate, (p.membership_certificate,)),
-    (Org, (p.village,)), (Household, (p.household,)), *((Membership, (x,)) for x in p.persons),
-    *household_reads(p.household)])
-def file_transfer(state: State, rec: RecordContext,
-                  p: TransferFilingCertificateIssued) -> list[Change]:
+@rule(
+    "certificate.transfer_filed",
+    TransferFilingCertificateIssued,
+    prefetch=lambda p, rec: [
+        (Certificate, (p.certificate,)),
+        (Certificate, (p.membership_certificate,)),
+        (Org, (p.village,)),
+        (Household, (p.household,)),
+        *((Membership, (x,)) for x in p.persons),
+        *household_reads(p.household),
+    ],
+)
+def file_transfer(state: State, rec: RecordContext, p: TransferFilingCertificateIssued) -> list[Change]:
     township = state.get(Org, rec.actor)
     if township is None or township.type != "township":
-        raise RuleViolation("certificate.not_a_township",
-                            "a transfer filing certificate is issued by a township", status=403)
+        raise RuleViolation(
+            "certificate.not_a_township", "a transfer filing certificate is issued by a township", status=403
+        )
     village = state.get(Org, p.village)
     if village is None or village.type != "village_collective" or village.parent_id != rec.actor:
-        raise RuleViolation("certificate.outside_jurisdiction",
-                            f"village {p.village} is not under township {rec.actor}", status=403)
+        raise RuleViolation(
+            "certificate.outside_jurisdiction",
+            f"village {p.village} is not under township {rec.actor}",
+            status=403,
+        )
     if state.get(Certificate, p.certificate) is not None:
         raise RuleViolation("certificate.exists", f"certificate {p.certificate} exists")
     household_of(state, p.household, p.village)
     members = _check_persons_in_household(state, p.household, p.persons)
     if p.scope == "household" and set(p.persons) != members:
-        raise RuleViolation("certificate.household_incomplete",
-                            f"a whole-household certificate lists every member; missing "
-                            f"{sorted(members - set(p.persons))}")
+        raise RuleViolation(
+            "certificate.household_incomplete",
+            f"a whole-household certificate lists every member; missing {sorted(members - set(p.persons))}",
+        )
     if p.scope == "individual" and len(p.persons) != 1:
-        raise RuleViolation("certificate.individual_is_one_person",
-                            "an individual certificate lists one person")
+        raise RuleViolation(
+            "certificate.individual_is_one_person", "an individual certificate lists one person"
+        )
     basis = state.get(Certificate, p.membership_certificate)
     if basis is None or basis.kind != "membership" or basis.collective_id != p.village:
-        raise RuleViolation("certificate.no_membership_certificate",
-                            f"{p.membership_certificate} is not a membership certificate of {p.village}")
+        raise RuleViolation(
+            "certificate.no_membership_certificate",
+            f"{p.membership_certificate} is not a membership certificate of {p.village}",
+        )
     if basis.valid_until is not None and rec.local_date > basis.valid_until:
-        raise RuleViolation("certificate.membership_certificate_expired",
-                            f"membership certificate {basis.id} expired on {basis.valid_until}")
+        raise RuleViolation(
+            "certificate.membership_certificate_expired",
+            f"membership certificate {basis.id} expired on {basis.valid_until}",
+        )
     if not set(p.persons) <= set(basis.persons):
-        raise RuleViolation("certificate.persons_not_certified",
-                            f"{sorted(set(p.persons) - set(basis.persons))} are not on {basis.id}")
+        raise RuleViolation(
+            "certificate.persons_not_certified",
+            f"{sorted(set(p.persons) - set(basis.persons))} are not on {basis.id}",
+        )
     rights = check_rights(state, p.household, p.rights)
     changes: list[Change] = []
     for person in p.persons:
         m: Membership = membership_at(state, person, p.village)
         if m.status != "active":
-            raise RuleViolation("certificate.not_a_member",
-                                f"party {person} is not an active member ({m.status})")
-        changes.append(Put(m.model_copy(update={"status": "settled_in_town",
-                                                "status_seq": rec.seq})))
-    changes.append(Put(make(Certificate, id=p.certificate, kind="transfer_filing",
-                            issuer_id=rec.actor, collective_id=p.village,
-                            household_id=p.household, scope=p.scope, persons=sorted(p.persons),
-                            rights=rights, issued_seq=rec.seq, valid_until=None,
-                            membership_certificate=basis.id)))
+            raise RuleViolation(
+                "certificate.not_a_member", f"party {person} is not an active member ({m.status})"
+            )
+        changes.append(Put(m.model_copy(update={"status": "settled_in_town", "status_seq": rec.seq})))
+    changes.append(
+        Put(
+            make(
+                Certificate,
+                id=p.certificate,
+                kind="transfer_filing",
+                issuer_id=rec.actor,
+                collective_id=p.village,
+                household_id=p.household,
+                scope=p.scope,
+                persons=sorted(p.persons),
+                rights=rights,
+                issued_seq=rec.seq,
+                valid_until=None,
+                membership_certificate=basis.id,
+            )
+        )
+    )
     return changes
-
-

@@ -119,8 +119,10 @@ class StateDigest:
     tables: dict[str, TableDigest]
 
     def as_json(self) -> dict[str, Any]:
-        return {"digest": self.digest.hex(),
-                "tables": {name: t.as_json() for name, t in sorted(self.tables.items())}}
+        return {
+            "digest": self.digest.hex(),
+            "tables": {name: t.as_json() for name, t in sorted(self.tables.items())},
+        }
 
 
 @dataclass
@@ -169,8 +171,9 @@ class RowDigest:
         return {"key": self.key, "hash": self.hash.hex(), "row": self.values}
 
 
-def bucket_rows(model: type[SQLModel], rows: Iterable[Mapping[str, Any] | SQLModel],
-                bucket: int) -> list[RowDigest]:
+def bucket_rows(
+    model: type[SQLModel], rows: Iterable[Mapping[str, Any] | SQLModel], bucket: int
+) -> list[RowDigest]:
     """The rows of ``model`` that fall in ``bucket``, sorted by their canonical key."""
     normaliser = RowNormaliser(model)
     found = []
@@ -209,24 +212,31 @@ def first_bucket_difference(mine: TableDigest, their_buckets: Sequence[str]) -> 
     return None if len(their_buckets) == BUCKETS else 0
 
 
-def first_row_difference(table: str, mine: Sequence[RowDigest],
-                         theirs: Sequence[Mapping[str, Any]]) -> StateDifference | None:
+def first_row_difference(
+    table: str, mine: Sequence[RowDigest], theirs: Sequence[Mapping[str, Any]]
+) -> StateDifference | None:
     """Compare the rows of one bucket: replayed (``mine``) against the server's (JSON)."""
     own = {canonical_bytes(r.key): r for r in mine}
     other = {canonical_bytes(r["key"]): r for r in theirs}
     for k in sorted(own.keys() | other.keys()):
         a, b = own.get(k), other.get(k)
         if a is None:
-            return StateDifference(table, b["key"] if b else None,
-                                   "the server holds this row; replaying the log does not make it")
+            return StateDifference(
+                table,
+                b["key"] if b else None,
+                "the server holds this row; replaying the log does not make it",
+            )
         if b is None:
-            return StateDifference(table, a.key,
-                                   "replaying the log makes this row; the server does not hold it")
+            return StateDifference(
+                table, a.key, "replaying the log makes this row; the server does not hold it"
+            )
         if a.hash.hex() != b.get("hash"):
             server_row: Mapping[str, Any] = b.get("row") or {}
             cols = [c for c in a.values if a.values.get(c) != server_row.get(c)]
-            detail = ", ".join(f"{c}: server {server_row.get(c)!r}, log {a.values.get(c)!r}"
-                               for c in cols) or "the row hashes differ"
+            detail = (
+                ", ".join(f"{c}: server {server_row.get(c)!r}, log {a.values.get(c)!r}" for c in cols)
+                or "the row hashes differ"
+            )
             return StateDifference(table, a.key, detail)
     return None
 

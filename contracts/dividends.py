@@ -63,20 +63,34 @@ def payouts(amount: int, holdings: dict[str, int]) -> dict[str, int]:
     return base
 
 
-@rule("dividend.declared", DividendDeclared, prefetch=lambda p, rec: [
-    (Dividend, (p.dividend,)), Where(ShareHolding, "collective_id", rec.actor)])
+@rule(
+    "dividend.declared",
+    DividendDeclared,
+    prefetch=lambda p, rec: [(Dividend, (p.dividend,)), Where(ShareHolding, "collective_id", rec.actor)],
+)
 def declare_dividend(state: State, rec: RecordContext, p: DividendDeclared) -> list[Change]:
     require_collective(state, rec.actor)
     scheme_of(state, rec.actor)
     if state.get(Dividend, p.dividend) is not None:
         raise RuleViolation("dividend.exists", f"dividend {p.dividend} exists")
     if p.amount_fen > p.distributable_fen:
-        raise RuleViolation("dividend.over_distributable",
-                            f"{p.amount_fen} fen declared out of {p.distributable_fen} distributable")
-    holdings = {h.holder: h.units for h in state.find(ShareHolding, collective_id=rec.actor)
-                if h.units > 0}
+        raise RuleViolation(
+            "dividend.over_distributable",
+            f"{p.amount_fen} fen declared out of {p.distributable_fen} distributable",
+        )
+    holdings = {h.holder: h.units for h in state.find(ShareHolding, collective_id=rec.actor) if h.units > 0}
     split = payouts(p.amount_fen, holdings)
-    return [Put(make(
-        Dividend, id=p.dividend, collective_id=rec.actor, distributable_fen=p.distributable_fen,
-        amount_fen=p.amount_fen, units=sum(holdings.values()), declared_seq=rec.seq,
-        payouts={h: [holdings[h], fen] for h, fen in sorted(split.items())}))]
+    return [
+        Put(
+            make(
+                Dividend,
+                id=p.dividend,
+                collective_id=rec.actor,
+                distributable_fen=p.distributable_fen,
+                amount_fen=p.amount_fen,
+                units=sum(holdings.values()),
+                declared_seq=rec.seq,
+                payouts={h: [holdings[h], fen] for h, fen in sorted(split.items())},
+            )
+        )
+    ]

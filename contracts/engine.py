@@ -27,8 +27,19 @@ from ledger.entry import SignedEntry
 from ledger.signing import entry_message, key_id_of, verify_signature
 
 # Rule modules register their kinds on import; the list is the catalogue of entry kinds.
-RULE_MODULES = (orgs, policy, parties, households, membership, land, homesteads, certificates,
-                assets, shares, dividends)
+RULE_MODULES = (
+    orgs,
+    policy,
+    parties,
+    households,
+    membership,
+    land,
+    homesteads,
+    certificates,
+    assets,
+    shares,
+    dividends,
+)
 PROJECTION_MODELS = tuple(model for module in RULE_MODULES for model in module.TABLES)
 
 
@@ -40,12 +51,15 @@ def signing_key(state: State, signed: SignedEntry, seq: int) -> bytes:
             return _genesis_key(signed)
         raise RuleViolation("signature.unknown_key", f"key {signed.key_id} is not registered")
     if key.revoked_seq is not None:
-        raise RuleViolation("signature.revoked_key",
-                            f"key {signed.key_id} was revoked at seq {key.revoked_seq}", status=403)
+        raise RuleViolation(
+            "signature.revoked_key", f"key {signed.key_id} was revoked at seq {key.revoked_seq}", status=403
+        )
     if key.org_id != signed.actor:
-        raise RuleViolation("signature.key_not_actors",
-                            f"key {signed.key_id} belongs to {key.org_id}, not {signed.actor}",
-                            status=403)
+        raise RuleViolation(
+            "signature.key_not_actors",
+            f"key {signed.key_id} belongs to {key.org_id}, not {signed.actor}",
+            status=403,
+        )
     return orgs.public_key_bytes(key.public_key)
 
 
@@ -104,9 +118,11 @@ def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -
         raise RuleViolation("entry.unknown_kind", f"no rule handles entry kind {signed.kind!r}")
     public_key = signing_key(state, signed, seq)
     if signed.verified_with != public_key and not verify_signature(
-            public_key, signed.signature, entry_message(signed.entry_bytes)):
-        raise RuleViolation("signature.invalid",
-                            f"signature does not verify with key {signed.key_id}", status=422)
+        public_key, signed.signature, entry_message(signed.entry_bytes)
+    ):
+        raise RuleViolation(
+            "signature.invalid", f"signature does not verify with key {signed.key_id}", status=422
+        )
     payload = decoded_payload(rule, signed)
     ctx = RecordContext(seq, recorded_at, signed.id, signed.kind, signed.actor, signed.key_id)
     changes = list(rule.apply(state, ctx, payload))

@@ -78,18 +78,25 @@ def homestead_of(state: State, homestead_id: str, collective_id: str) -> Homeste
 
 def _no_homestead_yet(state: State, household: Household) -> None:
     if household.house_given_up:
-        raise RuleViolation("homestead.house_given_up",
-                            "a household that sold, rented out or gave away its house gets no new "
-                            "homestead")
+        raise RuleViolation(
+            "homestead.house_given_up",
+            "a household that sold, rented out or gave away its house gets no new homestead",
+        )
     held = held_homestead(state, household.id)
     if held is not None:
-        raise RuleViolation("homestead.already_has_one",
-                            f"one household, one homestead: it holds {held.id}")
+        raise RuleViolation("homestead.already_has_one", f"one household, one homestead: it holds {held.id}")
 
 
-@rule("homestead.granted", HomesteadGranted, prefetch=lambda p, rec: [
-    (Homestead, (p.homestead,)), (Household, (p.household,)),
-    Where(Homestead, "household_id", p.household), Where(Homestead, "plot_code", p.plot_code)])
+@rule(
+    "homestead.granted",
+    HomesteadGranted,
+    prefetch=lambda p, rec: [
+        (Homestead, (p.homestead,)),
+        (Household, (p.household,)),
+        Where(Homestead, "household_id", p.household),
+        Where(Homestead, "plot_code", p.plot_code),
+    ],
+)
 def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household = household_of(state, p.household, rec.actor)
@@ -103,37 +110,68 @@ def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> li
         raise RuleViolation("homestead.plot_taken", f"plot {p.plot_code} is already granted")
     cap = policy_for(state, rec.actor).homestead_cap_m2.get(p.zone)
     if cap is None or p.area_m2 > cap:
-        raise RuleViolation("homestead.over_cap",
-                            f"{p.area_m2} m² exceeds the {p.zone} cap of {cap} m²")
+        raise RuleViolation("homestead.over_cap", f"{p.area_m2} m² exceeds the {p.zone} cap of {cap} m²")
     _no_homestead_yet(state, household)
-    return [Put(make(Homestead, id=p.homestead, collective_id=rec.actor, household_id=p.household,
-                     plot_code=p.plot_code, area_m2=p.area_m2, zone=p.zone,
-                     certificate_no=p.certificate_no, status="held", granted_seq=rec.seq,
-                     withdrawn_seq=None, compensation=None, compensation_fen=None,
-                     for_reclamation=False))]
+    return [
+        Put(
+            make(
+                Homestead,
+                id=p.homestead,
+                collective_id=rec.actor,
+                household_id=p.household,
+                plot_code=p.plot_code,
+                area_m2=p.area_m2,
+                zone=p.zone,
+                certificate_no=p.certificate_no,
+                status="held",
+                granted_seq=rec.seq,
+                withdrawn_seq=None,
+                compensation=None,
+                compensation_fen=None,
+                for_reclamation=False,
+            )
+        )
+    ]
 
 
 @rule("homestead.transferred", HomesteadTransferred)
 def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
     h = homestead_of(state, p.homestead, rec.actor)
-    target = member_household(state, p.to_household, rec.actor, RuleViolation(
-        "homestead.transferee_not_member",
-        "a homestead passes only to a member household of the same collective; urban residents "
-        "may not buy"))
+    target = member_household(
+        state,
+        p.to_household,
+        rec.actor,
+        RuleViolation(
+            "homestead.transferee_not_member",
+            "a homestead passes only to a member household of the same collective; urban residents "
+            "may not buy",
+        ),
+    )
     if target.id == h.household_id:
         raise RuleViolation("homestead.same_household", "the household already holds it")
     _no_homestead_yet(state, target)
     seller = household_of(state, h.household_id, rec.actor)
-    return [Put(h.model_copy(update={"household_id": target.id})),
-            Put(seller.model_copy(update={"house_given_up": True}))]
+    return [
+        Put(h.model_copy(update={"household_id": target.id})),
+        Put(seller.model_copy(update={"house_given_up": True})),
+    ]
 
 
-@rule("homestead.withdrawn", HomesteadWithdrawn, prefetch=lambda p, rec: [
-    (Homestead, (p.homestead,))])
+@rule("homestead.withdrawn", HomesteadWithdrawn, prefetch=lambda p, rec: [(Homestead, (p.homestead,))])
 def withdraw_homestead(state: State, rec: RecordContext, p: HomesteadWithdrawn) -> list[Change]:
     h = homestead_of(state, p.homestead, rec.actor)
     household = household_of(state, h.household_id, rec.actor)
-    return [Put(h.model_copy(update={
-                "status": "withdrawn", "withdrawn_seq": rec.seq, "compensation": p.compensation,
-                "compensation_fen": p.compensation_fen, "for_reclamation": True})),
-            Put(household.model_copy(update={"house_given_up": True}))]
+    return [
+        Put(
+            h.model_copy(
+                update={
+                    "status": "withdrawn",
+                    "withdrawn_seq": rec.seq,
+                    "compensation": p.compensation,
+                    "compensation_fen": p.compensation_fen,
+                    "for_reclamation": True,
+                }
+            )
+        ),
+        Put(household.model_copy(update={"house_given_up": True})),
+    ]

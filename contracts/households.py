@@ -19,8 +19,7 @@ from contracts.parties import Uuid, require_party
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Delete, Put, State, Where, make
 
-Relation = Literal["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling",
-                   "other"]
+Relation = Literal["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"]
 
 
 class Household(SQLModel, table=True):
@@ -83,8 +82,7 @@ class HouseholdSplit(Payload, frozen=True):
 def require_collective(state: State, actor: str) -> Org:
     org = state.get(Org, actor)
     if org is None or org.type != "village_collective":
-        raise RuleViolation("org.not_a_collective", f"{actor} is not a village collective",
-                            status=403)
+        raise RuleViolation("org.not_a_collective", f"{actor} is not a village collective", status=403)
     return org
 
 
@@ -94,9 +92,11 @@ def household_of(state: State, household_id: str, collective_id: str) -> Househo
     if household is None or household.status != "active":
         raise RuleViolation("household.unknown", f"household {household_id} is not registered")
     if household.collective_id != collective_id:
-        raise RuleViolation("household.other_collective",
-                            f"household {household_id} belongs to {household.collective_id}",
-                            status=403)
+        raise RuleViolation(
+            "household.other_collective",
+            f"household {household_id} belongs to {household.collective_id}",
+            status=403,
+        )
     return household
 
 
@@ -112,37 +112,69 @@ def _join(state: State, household_id: str, specs: list[MemberSpec], seq: int) ->
         require_party(state, m.party)
         current = state.get(HouseholdMember, m.party)
         if current is not None:
-            raise RuleViolation("household.member_elsewhere",
-                                f"party {m.party} is in household {current.household_id}")
-        changes.append(Put(make(HouseholdMember, party_id=m.party, household_id=household_id,
-                                relation=m.relation, joined_seq=seq)))
+            raise RuleViolation(
+                "household.member_elsewhere", f"party {m.party} is in household {current.household_id}"
+            )
+        changes.append(
+            Put(
+                make(
+                    HouseholdMember,
+                    party_id=m.party,
+                    household_id=household_id,
+                    relation=m.relation,
+                    joined_seq=seq,
+                )
+            )
+        )
     return changes
 
 
-@rule("household.registered", HouseholdRegistered, prefetch=lambda p, rec: [
-    (Org, (rec.actor,)), (Household, (p.household,)),
-    *((HouseholdMember, (m.party,)) for m in p.members)])
+@rule(
+    "household.registered",
+    HouseholdRegistered,
+    prefetch=lambda p, rec: [
+        (Org, (rec.actor,)),
+        (Household, (p.household,)),
+        *((HouseholdMember, (m.party,)) for m in p.members),
+    ],
+)
 def register_household(state: State, rec: RecordContext, p: HouseholdRegistered) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(Household, p.household) is not None:
         raise RuleViolation("household.already_registered", f"household {p.household} exists")
     if p.head not in {m.party for m in p.members}:
         raise RuleViolation("household.head_not_member", "the head must be one of the members")
-    household = make(Household, id=p.household, collective_id=rec.actor, head_party=p.head,
-                     status="active", house_given_up=False, registered_seq=rec.seq)
+    household = make(
+        Household,
+        id=p.household,
+        collective_id=rec.actor,
+        head_party=p.head,
+        status="active",
+        house_given_up=False,
+        registered_seq=rec.seq,
+    )
     return [Put(household), *_join(state, p.household, p.members, rec.seq)]
 
 
-@rule("household.member_added", HouseholdMemberAdded, prefetch=lambda p, rec: [
-    (Household, (p.household,)), (HouseholdMember, (p.party,))])
+@rule(
+    "household.member_added",
+    HouseholdMemberAdded,
+    prefetch=lambda p, rec: [(Household, (p.household,)), (HouseholdMember, (p.party,))],
+)
 def add_member(state: State, rec: RecordContext, p: HouseholdMemberAdded) -> list[Change]:
     household_of(state, p.household, rec.actor)
     return _join(state, p.household, [MemberSpec(p.party, p.relation)], rec.seq)
 
 
-@rule("household.member_removed", HouseholdMemberRemoved, prefetch=lambda p, rec: [
-    (Household, (p.household,)), (HouseholdMember, (p.party,)),
-    Where(HouseholdMember, "household_id", p.household)])
+@rule(
+    "household.member_removed",
+    HouseholdMemberRemoved,
+    prefetch=lambda p, rec: [
+        (Household, (p.household,)),
+        (HouseholdMember, (p.party,)),
+        Where(HouseholdMember, "household_id", p.household),
+    ],
+)
 def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     member = state.get(HouseholdMember, p.party)
@@ -152,18 +184,33 @@ def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -
     remaining = [m for m in members_of(state, p.household) if m.party_id != p.party]
     if household.head_party == p.party:
         if remaining and (p.new_head is None or p.new_head not in {m.party_id for m in remaining}):
-            raise RuleViolation("household.head_not_member",
-                                "removing the head needs a new head among the remaining members")
-        changes.append(Put(household.model_copy(update={
-            "head_party": p.new_head or p.party, "status": "active" if remaining else "dissolved"})))
+            raise RuleViolation(
+                "household.head_not_member", "removing the head needs a new head among the remaining members"
+            )
+        changes.append(
+            Put(
+                household.model_copy(
+                    update={
+                        "head_party": p.new_head or p.party,
+                        "status": "active" if remaining else "dissolved",
+                    }
+                )
+            )
+        )
     elif not remaining:
         changes.append(Put(household.model_copy(update={"status": "dissolved"})))
     return changes
 
 
-@rule("household.split", HouseholdSplit, prefetch=lambda p, rec: [
-    (Household, (p.household,)), (Household, (p.new_household,)),
-    Where(HouseholdMember, "household_id", p.household)])
+@rule(
+    "household.split",
+    HouseholdSplit,
+    prefetch=lambda p, rec: [
+        (Household, (p.household,)),
+        (Household, (p.new_household,)),
+        Where(HouseholdMember, "household_id", p.household),
+    ],
+)
 def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list[Change]:
     household = household_of(state, p.household, rec.actor)
     if state.get(Household, p.new_household) is not None:
@@ -171,8 +218,9 @@ def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list
     current = {m.party_id: m for m in members_of(state, p.household)}
     moving = [m.party for m in p.members]
     if not set(moving) <= current.keys():
-        raise RuleViolation("household.not_a_member",
-                            f"{sorted(set(moving) - current.keys())} are not in this household")
+        raise RuleViolation(
+            "household.not_a_member", f"{sorted(set(moving) - current.keys())} are not in this household"
+        )
     if p.head not in moving:
         raise RuleViolation("household.head_not_member", "the new head must be one who moves")
     staying = [pid for pid in current if pid not in moving]
@@ -181,13 +229,30 @@ def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list
     old_head = household.head_party
     if old_head in moving:
         if p.remaining_head not in staying:
-            raise RuleViolation("household.head_not_member",
-                                "the old head moves: name a remaining head among those who stay")
+            raise RuleViolation(
+                "household.head_not_member", "the old head moves: name a remaining head among those who stay"
+            )
         old_head = p.remaining_head
-    new = make(Household, id=p.new_household, collective_id=rec.actor, head_party=p.head,
-               status="active", house_given_up=False, registered_seq=rec.seq)
+    new = make(
+        Household,
+        id=p.new_household,
+        collective_id=rec.actor,
+        head_party=p.head,
+        status="active",
+        house_given_up=False,
+        registered_seq=rec.seq,
+    )
     changes: list[Change] = [Put(new), Put(household.model_copy(update={"head_party": old_head}))]
     for m in p.members:
-        changes.append(Put(make(HouseholdMember, party_id=m.party, household_id=p.new_household,
-                                relation=m.relation, joined_seq=rec.seq)))
+        changes.append(
+            Put(
+                make(
+                    HouseholdMember,
+                    party_id=m.party,
+                    household_id=p.new_household,
+                    relation=m.relation,
+                    joined_seq=rec.seq,
+                )
+            )
+        )
     return changes

@@ -56,16 +56,17 @@ def validate_resident_id(text: str, today: date) -> tuple[date, str]:
 
 
 def credit_code_check_char(first17: str) -> str:
-    total = sum(CREDIT_CODE_ALPHABET.index(c) * w
-                for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
 def validate_credit_code(text: str) -> str:
     """Check an 18-character unified social credit code; returns it."""
     if not CREDIT_CODE_SHAPE.match(text):
-        raise InvalidIdentifier("a unified social credit code is 18 characters of "
-                                f"{CREDIT_CODE_ALPHABET} with a 6-digit area code at 3-8")
+        raise InvalidIdentifier(
+            "a unified social credit code is 18 characters of "
+            f"{CREDIT_CODE_ALPHABET} with a 6-digit area code at 3-8"
+        )
     expected = credit_code_check_char(text[:17])
     if text[17] != expected:
         raise InvalidIdentifier(f"check character is {text[17]}, expected {expected}")

@@ -31,9 +31,13 @@ Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
 ContractId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 # A certificate number is a code: ASCII letters, digits and separators, or the real-estate register's
 # form 鲁(2020)文登区不动产权第0001234号 (province, year, county-level area, serial); never free text.
-CertificateNo = Annotated[str, msgspec.Meta(
-    pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}"
-            r"|[\u4e00-\u9fff]\([0-9]{4}\)[\u4e00-\u9fff]{1,12}[区县市]不动产权第[0-9]{7,10}号)$")]
+CertificateNo = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}"
+        r"|[\u4e00-\u9fff]\([0-9]{4}\)[\u4e00-\u9fff]{1,12}[区县市]不动产权第[0-9]{7,10}号)$"
+    ),
+]
 # A side of a parcel's 四至: the neighbouring parcel's 19-digit code or a feature, never free text
 # (a written 四至 often names the neighbour, and the log cannot be erased).
 BOUNDARY_FEATURES = ("road", "ditch", "river", "hill", "collective_land", "village_border", "other")
@@ -172,8 +176,7 @@ def add_months(d: date, months: int) -> date:
 def contract_of(state: State, contract_id: str, collective_id: str) -> LandContract:
     c = state.get(LandContract, contract_id)
     if c is None or c.collective_id != collective_id:
-        raise RuleViolation("land.unknown_contract",
-                            f"no contract {contract_id} issued by {collective_id}")
+        raise RuleViolation("land.unknown_contract", f"no contract {contract_id} issued by {collective_id}")
     if c.status != "active":
         raise RuleViolation("land.contract_not_active", f"contract {contract_id} is {c.status}")
     return c
@@ -191,12 +194,16 @@ def is_member_household(state: State, household_id: str) -> bool:
     return False
 
 
-def member_household(state: State, household_id: str, collective_id: str,
-                     refusal: RuleViolation) -> Household:
+def member_household(
+    state: State, household_id: str, collective_id: str, refusal: RuleViolation
+) -> Household:
     """The household, if it is a member household of ``collective_id``; else ``refusal``."""
     household = state.get(Household, household_id)
-    if (household is None or household.collective_id != collective_id
-            or not is_member_household(state, household_id)):
+    if (
+        household is None
+        or household.collective_id != collective_id
+        or not is_member_household(state, household_id)
+    ):
         raise refusal
     return household
 
@@ -206,15 +213,23 @@ def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]
     for code in codes:
         parcel = state.get(Parcel, code)
         if parcel is None or parcel.contract_id != contract_id:
-            raise RuleViolation("land.parcel_not_in_contract",
-                                f"parcel {code} is not in contract {contract_id}")
+            raise RuleViolation(
+                "land.parcel_not_in_contract", f"parcel {code} is not in contract {contract_id}"
+            )
         found.append(parcel)
     return found
 
 
-@rule("land.contract_issued", ContractIssued, prefetch=lambda p, rec: [
-    (LandContract, (p.contract,)), (Household, (p.household,)),
-    Where(LandContract, "household_id", p.household), *((Parcel, (x.code,)) for x in p.parcels)])
+@rule(
+    "land.contract_issued",
+    ContractIssued,
+    prefetch=lambda p, rec: [
+        (LandContract, (p.contract,)),
+        (Household, (p.household,)),
+        Where(LandContract, "household_id", p.household),
+        *((Parcel, (x.code,)) for x in p.parcels),
+    ],
+)
 def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
     collective = require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
@@ -225,16 +240,31 @@ def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[
         raise RuleViolation("land.bad_term", "a term ends after it starts")
     arable = any(x.land_class == "arable" for x in p.parcels)
     if arable and p.term_end > add_years(p.term_start, policy.arable_contract_years):
-        raise RuleViolation("land.term_too_long",
-                            f"arable land is contracted for {policy.arable_contract_years} years")
+        raise RuleViolation(
+            "land.term_too_long", f"arable land is contracted for {policy.arable_contract_years} years"
+        )
     for old in state.find(LandContract, household_id=p.household):
         if old.status == "returned" and old.term_end > rec.local_date:
-            raise RuleViolation("land.returned_no_new_land",
-                                f"the household returned {old.id}; no new land before {old.term_end}")
-    changes: list[Change] = [Put(make(
-        LandContract, id=p.contract, collective_id=rec.actor, household_id=p.household,
-        certificate_no=p.certificate_no, term_start=p.term_start, term_end=p.term_end,
-        status="active", issued_seq=rec.seq, returned_on=None))]
+            raise RuleViolation(
+                "land.returned_no_new_land",
+                f"the household returned {old.id}; no new land before {old.term_end}",
+            )
+    changes: list[Change] = [
+        Put(
+            make(
+                LandContract,
+                id=p.contract,
+                collective_id=rec.actor,
+                household_id=p.household,
+                certificate_no=p.certificate_no,
+                term_start=p.term_start,
+                term_end=p.term_end,
+                status="active",
+                issued_seq=rec.seq,
+                returned_on=None,
+            )
+        )
+    ]
     for spec in p.parcels:
         try:
             validate_parcel_code(spec.code, collective.area_code or "")
@@ -242,55 +272,87 @@ def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[
             raise RuleViolation("land.invalid_parcel_code", str(e)) from e
         held = state.get(Parcel, spec.code)
         if held is not None:
-            raise RuleViolation("land.parcel_taken",
-                                f"parcel {spec.code} is under contract {held.contract_id}")
-        changes.append(Put(make(Parcel, code=spec.code, contract_id=p.contract,
-                                area_m2=spec.area_m2, land_class=spec.land_class,
-                                boundaries=msgspec.to_builtins(spec.boundaries))))
+            raise RuleViolation(
+                "land.parcel_taken", f"parcel {spec.code} is under contract {held.contract_id}"
+            )
+        changes.append(
+            Put(
+                make(
+                    Parcel,
+                    code=spec.code,
+                    contract_id=p.contract,
+                    area_m2=spec.area_m2,
+                    land_class=spec.land_class,
+                    boundaries=msgspec.to_builtins(spec.boundaries),
+                )
+            )
+        )
     if len({x.code for x in p.parcels}) != len(p.parcels):
         raise RuleViolation("land.parcel_taken", "a parcel is listed twice")
     return changes
 
 
-@rule("land.contract_extended", ContractExtended, prefetch=lambda p, rec: [
-    (LandContract, (p.contract,))])
+@rule("land.contract_extended", ContractExtended, prefetch=lambda p, rec: [(LandContract, (p.contract,))])
 def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
     years = policy_for(state, rec.actor).contract_extension_years
     if not c.term_end < p.term_end <= add_years(c.term_end, years):
-        raise RuleViolation("land.bad_extension",
-                            f"an extension runs past {c.term_end} by at most {years} years")
+        raise RuleViolation(
+            "land.bad_extension", f"an extension runs past {c.term_end} by at most {years} years"
+        )
     return [Put(c.model_copy(update={"term_end": p.term_end}))]
 
 
-@rule("land.management_transferred", ManagementTransferred, prefetch=lambda p, rec: [
-    (LandContract, (p.contract,)), (ManagementTransfer, (p.transfer,)),
-    Where(ManagementTransfer, "contract_id", p.contract), *((Parcel, (code,)) for code in p.parcels)])
+@rule(
+    "land.management_transferred",
+    ManagementTransferred,
+    prefetch=lambda p, rec: [
+        (LandContract, (p.contract,)),
+        (ManagementTransfer, (p.transfer,)),
+        Where(ManagementTransfer, "contract_id", p.contract),
+        *((Parcel, (code,)) for code in p.parcels),
+    ],
+)
 def transfer_management(state: State, rec: RecordContext, p: ManagementTransferred) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
     if state.get(ManagementTransfer, p.transfer) is not None:
         raise RuleViolation("land.transfer_exists", f"transfer {p.transfer} exists")
     if not p.agricultural_use:
-        raise RuleViolation("land.use_change_forbidden",
-                            "a management-right transfer keeps the land in agricultural use")
+        raise RuleViolation(
+            "land.use_change_forbidden", "a management-right transfer keeps the land in agricultural use"
+        )
     if not p.term_start < p.term_end:
         raise RuleViolation("land.bad_term", "a term ends after it starts")
     if p.term_end > c.term_end:
-        raise RuleViolation("land.term_exceeds_contract",
-                            f"the transfer ends {p.term_end}, after the contract term "
-                            f"({c.term_end})")
+        raise RuleViolation(
+            "land.term_exceeds_contract",
+            f"the transfer ends {p.term_end}, after the contract term ({c.term_end})",
+        )
     parcels_of(state, p.contract, p.parcels)
     transferee, transferee_name = _transferee(state, p.transferee)
     for other in state.find(ManagementTransfer, contract_id=p.contract):
         overlap = set(other.parcels) & set(p.parcels)
         if overlap and other.term_start < p.term_end and p.term_start < other.term_end:
-            raise RuleViolation("land.parcel_already_transferred",
-                                f"{sorted(overlap)} are under transfer {other.id} until "
-                                f"{other.term_end}")
-    return [Put(make(ManagementTransfer, id=p.transfer, contract_id=p.contract, mode=p.mode,
-                     transferee=transferee, transferee_name=transferee_name,
-                     parcels=list(p.parcels), term_start=p.term_start, term_end=p.term_end,
-                     filed_seq=rec.seq))]
+            raise RuleViolation(
+                "land.parcel_already_transferred",
+                f"{sorted(overlap)} are under transfer {other.id} until {other.term_end}",
+            )
+    return [
+        Put(
+            make(
+                ManagementTransfer,
+                id=p.transfer,
+                contract_id=p.contract,
+                mode=p.mode,
+                transferee=transferee,
+                transferee_name=transferee_name,
+                parcels=list(p.parcels),
+                term_start=p.term_start,
+                term_end=p.term_end,
+                filed_seq=rec.seq,
+            )
+        )
+    ]
 
 
 def _transferee(state: State, t: PartyTransferee | EntityTransferee) -> tuple[str, str | None]:
@@ -305,31 +367,42 @@ def _transferee(state: State, t: PartyTransferee | EntityTransferee) -> tuple[st
 
 
 @rule("land.contracting_right_transferred", ContractingRightTransferred)
-def transfer_contracting_right(state: State, rec: RecordContext,
-                               p: ContractingRightTransferred) -> list[Change]:
+def transfer_contracting_right(
+    state: State, rec: RecordContext, p: ContractingRightTransferred
+) -> list[Change]:
     c = contract_of(state, p.contract, rec.actor)
-    target = member_household(state, p.to_household, rec.actor, RuleViolation(
-        "land.transferee_not_member",
-        "the contracting right passes only to a member household of the same collective"))
+    target = member_household(
+        state,
+        p.to_household,
+        rec.actor,
+        RuleViolation(
+            "land.transferee_not_member",
+            "the contracting right passes only to a member household of the same collective",
+        ),
+    )
     if target.id == c.household_id:
         raise RuleViolation("land.same_household", "the household already holds this contract")
     return [Put(c.model_copy(update={"household_id": p.to_household}))]
 
 
-@rule("land.contracts_exchanged", ContractsExchanged, prefetch=lambda p, rec: [
-    (LandContract, (p.contract,)), (LandContract, (p.other_contract,)),
-    *((Parcel, (code,)) for code in [*p.parcels, *p.other_parcels])])
+@rule(
+    "land.contracts_exchanged",
+    ContractsExchanged,
+    prefetch=lambda p, rec: [
+        (LandContract, (p.contract,)),
+        (LandContract, (p.other_contract,)),
+        *((Parcel, (code,)) for code in [*p.parcels, *p.other_parcels]),
+    ],
+)
 def exchange_contracts(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
     a = contract_of(state, p.contract, rec.actor)
     b = contract_of(state, p.other_contract, rec.actor)
     if a.household_id == b.household_id:
         raise RuleViolation("land.same_household", "an exchange is between two households")
-    if not (is_member_household(state, a.household_id)
-            and is_member_household(state, b.household_id)):
+    if not (is_member_household(state, a.household_id) and is_member_household(state, b.household_id)):
         raise RuleViolation("land.transferee_not_member", "both households must be members")
     moved = [x.model_copy(update={"contract_id": b.id}) for x in parcels_of(state, a.id, p.parcels)]
-    moved += [x.model_copy(update={"contract_id": a.id})
-              for x in parcels_of(state, b.id, p.other_parcels)]
+    moved += [x.model_copy(update={"contract_id": a.id}) for x in parcels_of(state, b.id, p.other_parcels)]
     return [Put(x) for x in moved]
 
 
@@ -338,8 +411,9 @@ def return_land(state: State, rec: RecordContext, p: LandReturned) -> list[Chang
     c = contract_of(state, p.contract, rec.actor)
     months = policy_for(state, rec.actor).land_return_notice_months
     if p.effective_date < add_months(p.notice_date, months):
-        raise RuleViolation("land.return_notice_too_short",
-                            f"a return takes effect {months} months after written notice")
+        raise RuleViolation(
+            "land.return_notice_too_short", f"a return takes effect {months} months after written notice"
+        )
     if p.notice_date > rec.local_date:
         raise RuleViolation("land.bad_notice_date", "the notice cannot be dated in the future")
     return [Put(c.model_copy(update={"status": "returned", "returned_on": p.effective_date}))]

@@ -27,8 +27,7 @@ from contracts.state import Change, Put, State, make
 # Statuses in which a person counts as a member (or about to be) of the collective.
 HOLDING = frozenset({"in_notice", "suspended", "active", "settled_in_town"})
 ENDING_REASONS = ("death", "voluntary_exit", "joined_other_collective", "public_employment")
-NOT_A_LOSS = ("hukou_moved_to_town", "study", "military_service", "work_elsewhere", "divorce",
-              "prison")
+NOT_A_LOSS = ("hukou_moved_to_town", "study", "military_service", "work_elsewhere", "divorce", "prison")
 
 
 class Membership(SQLModel, table=True):
@@ -68,8 +67,9 @@ class Decision(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class MemberAdmitted(Payload, frozen=True):
     party: Uuid
-    basis: Literal["hukou", "land_contract", "contribution", "birth", "marriage", "adoption",
-                   "policy_migration"]
+    basis: Literal[
+        "hukou", "land_contract", "contribution", "birth", "marriage", "adoption", "policy_migration"
+    ]
     decision: Decision
     household: Uuid | None = None
 
@@ -98,54 +98,77 @@ class MembershipChanged(Payload, frozen=True):
 
 def check_decision(d: Decision, notice_days: int) -> None:
     if d.attendance > d.eligible or d.votes_for > d.attendance:
-        raise RuleViolation("membership.bad_vote_count",
-                            "votes for <= attendance <= eligible members must hold")
+        raise RuleViolation(
+            "membership.bad_vote_count", "votes for <= attendance <= eligible members must hold"
+        )
     if d.meeting == "representatives_meeting" and d.attendance * 3 < d.eligible * 2:
-        raise RuleViolation("membership.quorum_not_met",
-                            f"a representatives' meeting needs 2/3 attending: "
-                            f"{d.attendance} of {d.eligible}")
+        raise RuleViolation(
+            "membership.quorum_not_met",
+            f"a representatives' meeting needs 2/3 attending: {d.attendance} of {d.eligible}",
+        )
     needed = "2/3" if d.contested else "a majority"
     enough = d.votes_for * 3 >= d.attendance * 2 if d.contested else d.votes_for * 2 > d.attendance
     if not enough:
-        raise RuleViolation("membership.votes_insufficient",
-                            f"a {'contested' if d.contested else 'plain'} case needs {needed} "
-                            f"of those present: {d.votes_for} of {d.attendance}")
+        raise RuleViolation(
+            "membership.votes_insufficient",
+            f"a {'contested' if d.contested else 'plain'} case needs {needed} "
+            f"of those present: {d.votes_for} of {d.attendance}",
+        )
     if (d.notice_end - d.notice_start).days < notice_days:
-        raise RuleViolation("membership.notice_too_short",
-                            f"notice must run at least {notice_days} days, "
-                            f"{d.notice_start} to {d.notice_end} is "
-                            f"{(d.notice_end - d.notice_start).days}")
+        raise RuleViolation(
+            "membership.notice_too_short",
+            f"notice must run at least {notice_days} days, "
+            f"{d.notice_start} to {d.notice_end} is "
+            f"{(d.notice_end - d.notice_start).days}",
+        )
 
 
 def membership_at(state: State, party_id: str, collective_id: str) -> Membership:
     m = state.get(Membership, party_id)
     if m is None or m.collective_id != collective_id or m.status not in HOLDING:
-        raise RuleViolation("membership.not_a_member",
-                            f"party {party_id} is not a member of {collective_id}")
+        raise RuleViolation("membership.not_a_member", f"party {party_id} is not a member of {collective_id}")
     return m
 
 
-@rule("member.admitted", MemberAdmitted, prefetch=lambda p, rec: [
-    (Membership, (p.party,)), (Org, (rec.actor,))])
+@rule(
+    "member.admitted", MemberAdmitted, prefetch=lambda p, rec: [(Membership, (p.party,)), (Org, (rec.actor,))]
+)
 def admit_member(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Change]:
     require_collective(state, rec.actor)
     require_party(state, p.party)
     current = state.get(Membership, p.party)
     if current is not None and current.status in HOLDING:
-        raise RuleViolation("membership.already_member",
-                            f"party {p.party} is already a member of {current.collective_id} "
-                            f"({current.status}); one person, one collective", status=409)
+        raise RuleViolation(
+            "membership.already_member",
+            f"party {p.party} is already a member of {current.collective_id} "
+            f"({current.status}); one person, one collective",
+            status=409,
+        )
     if p.household is not None:
         household_of(state, p.household, rec.actor)
         hm = state.get(HouseholdMember, p.party)
         if hm is None or hm.household_id != p.household:
-            raise RuleViolation("household.not_a_member",
-                                f"party {p.party} is not in household {p.household}")
+            raise RuleViolation(
+                "household.not_a_member", f"party {p.party} is not in household {p.household}"
+            )
     check_decision(p.decision, policy_for(state, rec.actor).membership_notice_days)
-    return [Put(make(Membership, party_id=p.party, collective_id=rec.actor,
-                     household_id=p.household, status="in_notice", basis=p.basis,
-                     notice_end=p.decision.notice_end, admitted_seq=rec.seq, status_seq=rec.seq,
-                     ended_reason=None, rights_retained_until=None))]
+    return [
+        Put(
+            make(
+                Membership,
+                party_id=p.party,
+                collective_id=rec.actor,
+                household_id=p.household,
+                status="in_notice",
+                basis=p.basis,
+                notice_end=p.decision.notice_end,
+                admitted_seq=rec.seq,
+                status_seq=rec.seq,
+                ended_reason=None,
+                rights_retained_until=None,
+            )
+        )
+    ]
 
 
 def _with_status(m: Membership, status: str, seq: int, **more: object) -> Put:
@@ -156,8 +179,7 @@ def _with_status(m: Membership, status: str, seq: int, **more: object) -> Put:
 def file_objection(state: State, rec: RecordContext, p: ObjectionFiled) -> list[Change]:
     m = membership_at(state, p.party, rec.actor)
     if m.status != "in_notice" or rec.local_date > m.notice_end:
-        raise RuleViolation("membership.not_in_notice",
-                            "objections are filed during the notice period")
+        raise RuleViolation("membership.not_in_notice", "objections are filed during the notice period")
     return [_with_status(m, "suspended", rec.seq)]
 
 
@@ -177,25 +199,29 @@ def confirm_member(state: State, rec: RecordContext, p: MemberConfirmed) -> list
     if m.status != "in_notice":
         raise RuleViolation("membership.not_in_notice", f"membership is {m.status}")
     if rec.local_date <= m.notice_end:
-        raise RuleViolation("membership.notice_not_over",
-                            f"the notice runs until {m.notice_end}")
+        raise RuleViolation("membership.notice_not_over", f"the notice runs until {m.notice_end}")
     return [_with_status(m, "active", rec.seq)]
 
 
-@rule("member.status_changed", MembershipChanged, prefetch=lambda p, rec: [
-    (Membership, (p.party,))])
+@rule("member.status_changed", MembershipChanged, prefetch=lambda p, rec: [(Membership, (p.party,))])
 def change_membership(state: State, rec: RecordContext, p: MembershipChanged) -> list[Change]:
     if p.reason in NOT_A_LOSS:
-        raise RuleViolation("membership.not_a_loss_reason",
-                            f"membership is not lost by {p.reason.replace('_', ' ')}; "
-                            f"it ends only on {', '.join(ENDING_REASONS)}")
+        raise RuleViolation(
+            "membership.not_a_loss_reason",
+            f"membership is not lost by {p.reason.replace('_', ' ')}; "
+            f"it ends only on {', '.join(ENDING_REASONS)}",
+        )
     if p.reason not in ENDING_REASONS:
         raise RuleViolation("payload.invalid", f"reason must be one of {ENDING_REASONS}")
     m = membership_at(state, p.party, rec.actor)
     if m.status not in ("active", "settled_in_town"):
         raise RuleViolation("membership.not_active", f"membership is {m.status}")
     if p.rights_retained_until is not None and p.reason != "voluntary_exit":
-        raise RuleViolation("membership.retention_only_on_exit",
-                            "rights are kept for a period only after a voluntary exit")
-    return [_with_status(m, "ended", rec.seq, ended_reason=p.reason,
-                         rights_retained_until=p.rights_retained_until)]
+        raise RuleViolation(
+            "membership.retention_only_on_exit", "rights are kept for a period only after a voluntary exit"
+        )
+    return [
+        _with_status(
+            m, "ended", rec.seq, ended_reason=p.reason, rights_retained_until=p.rights_retained_until
+        )
+    ]

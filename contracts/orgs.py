@@ -26,8 +26,7 @@ from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Key, Put, State, make
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
 
-ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer",
-             "housing_authority")
+ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer", "housing_authority")
 ROOT_TYPES = frozenset({"county"})
 CHILD_TYPES: dict[str, frozenset[str]] = {
     "county": frozenset({"township", "exchange_center", "developer", "housing_authority"}),
@@ -120,8 +119,7 @@ def new_keys(state: State, org_id: str, texts: list[str], seq: int) -> list[Chan
         if kid in seen or state.get(OrgKey, kid) is not None:
             raise RuleViolation("key.already_registered", f"key {kid} is already registered")
         seen.add(kid)
-        changes.append(Put(make(OrgKey, key_id=kid, org_id=org_id, public_key=text,
-                                added_seq=seq)))
+        changes.append(Put(make(OrgKey, key_id=kid, org_id=org_id, public_key=text, added_seq=seq)))
     return changes
 
 
@@ -165,10 +163,10 @@ def check_codes(state: State, p: OrgRegistered, parent: Org | None) -> None:
                 raise InvalidIdentifier(f"a {p.type} needs its unified social credit code")
         else:
             validate_credit_code(p.credit_code)
-            if p.type == "village_collective" and not p.credit_code.startswith(
-                    VILLAGE_COLLECTIVE_PREFIX):
+            if p.type == "village_collective" and not p.credit_code.startswith(VILLAGE_COLLECTIVE_PREFIX):
                 raise InvalidIdentifier(
-                    f"a village collective's credit code starts {VILLAGE_COLLECTIVE_PREFIX}")
+                    f"a village collective's credit code starts {VILLAGE_COLLECTIVE_PREFIX}"
+                )
     except InvalidIdentifier as e:
         raise RuleViolation("org.invalid_code", str(e)) from e
     if p.area_code is not None and state.find(Org, area_code=p.area_code):
@@ -193,15 +191,26 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
         if parent is None:
             raise RuleViolation("org.unknown_parent", f"parent {p.parent} is not registered")
         if rec.actor != p.parent:
-            raise RuleViolation("org.not_authorised",
-                                f"{p.type} {p.id} is registered by its parent {p.parent}, not {rec.actor}")
+            raise RuleViolation(
+                "org.not_authorised",
+                f"{p.type} {p.id} is registered by its parent {p.parent}, not {rec.actor}",
+            )
         if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
-            raise RuleViolation("org.type_not_allowed",
-                                f"a {parent.type} cannot register a {p.type}", status=422)
+            raise RuleViolation(
+                "org.type_not_allowed", f"a {parent.type} cannot register a {p.type}", status=422
+            )
     parent_org = state.get(Org, p.parent) if p.parent else None
     check_codes(state, p, parent_org)
-    org = make(Org, id=p.id, name=p.name, type=p.type, parent_id=p.parent,
-               registered_seq=rec.seq, area_code=p.area_code, credit_code=p.credit_code)
+    org = make(
+        Org,
+        id=p.id,
+        name=p.name,
+        type=p.type,
+        parent_id=p.parent,
+        registered_seq=rec.seq,
+        area_code=p.area_code,
+        credit_code=p.credit_code,
+    )
     return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
 
 
@@ -210,8 +219,9 @@ def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
     if state.get(Org, p.org) is None:
         raise RuleViolation("org.unknown", f"organisation {p.org} is not registered")
     if not is_self_or_ancestor(state, rec.actor, p.org):
-        raise RuleViolation("org.not_authorised",
-                            f"{rec.actor} may not manage the keys of {p.org}", status=403)
+        raise RuleViolation(
+            "org.not_authorised", f"{rec.actor} may not manage the keys of {p.org}", status=403
+        )
     return new_keys(state, p.org, [p.public_key], rec.seq)
 
 
@@ -223,7 +233,8 @@ def revoke_key(state: State, rec: RecordContext, p: KeyRevoked) -> list[Change]:
     if key.revoked_seq is not None:
         raise RuleViolation("key.already_revoked", f"key {p.key_id} was revoked at seq {key.revoked_seq}")
     if not is_self_or_ancestor(state, rec.actor, key.org_id):
-        raise RuleViolation("org.not_authorised",
-                            f"{rec.actor} may not revoke keys of {key.org_id}", status=403)
+        raise RuleViolation(
+            "org.not_authorised", f"{rec.actor} may not revoke keys of {key.org_id}", status=403
+        )
     revoked = key.model_copy(update={"revoked_seq": rec.seq, "revoked_reason": p.reason or None})
     return [Put(revoked)]

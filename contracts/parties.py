@@ -25,8 +25,7 @@ from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
 from ledger.canonical import canonical_bytes
 
-Uuid = Annotated[str, msgspec.Meta(
-    pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Uuid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 PERSONAL_FIELDS = ("name", "id_number", "sex", "birth_date", "phone")
 
@@ -78,20 +77,28 @@ class DuplicatePerson(RuleViolation):
     governs that person."""
 
     def __init__(self, existing_party: str) -> None:
-        super().__init__("party.duplicate_person",
-                         "this resident ID number is already registered as another party",
-                         status=409)
+        super().__init__(
+            "party.duplicate_person",
+            "this resident ID number is already registered as another party",
+            status=409,
+        )
         self.existing_party = existing_party
 
 
-@rule("party.registered", PartyRegistered, prefetch=lambda p, rec: [
-    (Party, (p.party,)), (PartyIdentity, (p.blind_index,)), (Org, (rec.actor,))])
+@rule(
+    "party.registered",
+    PartyRegistered,
+    prefetch=lambda p, rec: [(Party, (p.party,)), (PartyIdentity, (p.blind_index,)), (Org, (rec.actor,))],
+)
 def register_party(state: State, rec: RecordContext, p: PartyRegistered) -> list[Change]:
     if state.get(Party, p.party) is not None:
         raise RuleViolation("party.already_registered", f"party {p.party} is already registered")
     same = state.get(PartyIdentity, p.blind_index)
     if same is not None:
         raise DuplicatePerson(same.party_id)
-    return [Put(make(Party, id=p.party, commitment=p.commitment, registered_by=rec.actor,
-                     registered_seq=rec.seq)),
-            Put(make(PartyIdentity, blind_index=p.blind_index, party_id=p.party))]
+    return [
+        Put(
+            make(Party, id=p.party, commitment=p.commitment, registered_by=rec.actor, registered_seq=rec.seq)
+        ),
+        Put(make(PartyIdentity, blind_index=p.blind_index, party_id=p.party)),
+    ]

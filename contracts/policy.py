@@ -31,8 +31,15 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A county's policy numbers. Defaults: Shandong rules and the Weihai practice."""
 
     membership_notice_days: Count = 7
-    homestead_cap_m2: dict[str, Count] = msgspec.field(default_factory=lambda: {
-        "suburb": 166, "plain": 200, "plain_saline": 264, "hilly_flat": 132, "hilly_slope": 264})
+    homestead_cap_m2: dict[str, Count] = msgspec.field(
+        default_factory=lambda: {
+            "suburb": 166,
+            "plain": 200,
+            "plain_saline": 264,
+            "hilly_flat": 132,
+            "hilly_slope": 264,
+        }
+    )
     arable_contract_years: Count = 30
     contract_extension_years: Count = 30
     land_return_notice_months: Count = 6
@@ -44,8 +51,13 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     listing_max_days: Count = 183
     bid_increment_fen: Count = 100_00
     exchange_fee_tiers: tuple[FeeTier, ...] = (
-        FeeTier(500_000_00, 130), FeeTier(1_000_000_00, 120), FeeTier(5_000_000_00, 100),
-        FeeTier(10_000_000_00, 80), FeeTier(20_000_000_00, 50), FeeTier(None, 30))
+        FeeTier(500_000_00, 130),
+        FeeTier(1_000_000_00, 120),
+        FeeTier(5_000_000_00, 100),
+        FeeTier(10_000_000_00, 80),
+        FeeTier(20_000_000_00, 50),
+        FeeTier(None, 30),
+    )
     exchange_fee_min_fen: Count = 200_00
     voucher_validity_months: Count = 24
     voucher_bonus_bp_by_month: tuple[tuple[Count, BasisPoints], ...] = ((12, 500), (24, 200))

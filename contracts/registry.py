@@ -73,9 +73,11 @@ UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
     if isinstance(value, str):
         if UNSAFE_TEXT.search(value):
-            raise RuleViolation("payload.invalid",
-                                f"{kind} payload: {path} holds a control character, a lone "
-                                "surrogate or a noncharacter", status=422)
+            raise RuleViolation(
+                "payload.invalid",
+                f"{kind} payload: {path} holds a control character, a lone surrogate or a noncharacter",
+                status=422,
+            )
     elif isinstance(value, dict):
         for k, v in value.items():
             refuse_unsafe_text(kind, k, f"{path} key")
@@ -85,7 +87,9 @@ def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
             refuse_unsafe_text(kind, v, f"{path}[{i}]")
 
 
-def rule(kind: str, payload_type: type[P], prefetch: Prefetch | None = None) -> Callable[
+def rule(
+    kind: str, payload_type: type[P], prefetch: Prefetch | None = None
+) -> Callable[
     [Callable[[State, RecordContext, P], Iterable[Change]]],
     Callable[[State, RecordContext, P], Iterable[Change]],
 ]:

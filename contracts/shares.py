@@ -162,28 +162,40 @@ def take_units(h: ShareHolding, units: int) -> ShareHolding:
     if units > h.units:
         raise RuleViolation("shares.insufficient_units", f"{h.holder} holds {h.units} units")
     if units > h.units - h.pledged_units:
-        raise RuleViolation("shares.units_pledged",
-                            f"{h.pledged_units} of {h.holder}'s {h.units} units are pledged; "
-                            "pledged units cannot move until released")
+        raise RuleViolation(
+            "shares.units_pledged",
+            f"{h.pledged_units} of {h.holder}'s {h.units} units are pledged; "
+            "pledged units cannot move until released",
+        )
     return h.model_copy(update={"units": h.units - units})
 
 
-def give_units(state: State, scheme: ShareScheme, policy: Policy, to: str, units: int,
-               *, income_only: bool) -> ShareHolding:
+def give_units(
+    state: State, scheme: ShareScheme, policy: Policy, to: str, units: int, *, income_only: bool
+) -> ShareHolding:
     """The receiving holding, within the per-holder cap."""
     current = state.get(ShareHolding, scheme.collective_id, to)
     held = current.units if current else 0
     if (held + units) * 10_000 > policy.holder_share_cap_bp * scheme.total_units:
-        raise RuleViolation("shares.over_holder_cap",
-                            f"{to} would hold {held + units} of {scheme.total_units} units, over "
-                            f"the {policy.holder_share_cap_bp / 100:g}% cap")
+        raise RuleViolation(
+            "shares.over_holder_cap",
+            f"{to} would hold {held + units} of {scheme.total_units} units, over "
+            f"the {policy.holder_share_cap_bp / 100:g}% cap",
+        )
     household = state.get(HouseholdMember, to)
     if current is None:
-        return make(ShareHolding, collective_id=scheme.collective_id, holder=to,
-                    household_id=household.household_id if household else None, units=units,
-                    pledged_units=0, income_only=income_only)
-    return current.model_copy(update={"units": held + units,
-                                      "income_only": current.income_only and income_only})
+        return make(
+            ShareHolding,
+            collective_id=scheme.collective_id,
+            holder=to,
+            household_id=household.household_id if household else None,
+            units=units,
+            pledged_units=0,
+            income_only=income_only,
+        )
+    return current.model_copy(
+        update={"units": held + units, "income_only": current.income_only and income_only}
+    )
 
 
 def _check_allocation(state: State, p: SharesQuantified, collective_id: str) -> None:
@@ -193,31 +205,47 @@ def _check_allocation(state: State, p: SharesQuantified, collective_id: str) -> 
             raise RuleViolation("shares.duplicate_holder", f"{a.party} is allocated twice")
         seen.add(a.party)
         m = state.get(Membership, a.party)
-        if (m is None or m.collective_id != collective_id or m.status not in MEMBER_STATUSES
-                or m.notice_end > p.scheme_date):
-            raise RuleViolation("shares.not_a_member",
-                                f"{a.party} was not a member of {collective_id} on {p.scheme_date}")
+        if (
+            m is None
+            or m.collective_id != collective_id
+            or m.status not in MEMBER_STATUSES
+            or m.notice_end > p.scheme_date
+        ):
+            raise RuleViolation(
+                "shares.not_a_member", f"{a.party} was not a member of {collective_id} on {p.scheme_date}"
+            )
         hm = state.get(HouseholdMember, a.party)
         if hm is None or hm.household_id != a.household:
             raise RuleViolation("household.not_a_member", f"{a.party} is not in {a.household}")
         if a.basic_units != p.basic_units_per_member:
-            raise RuleViolation("shares.basic_units_unequal",
-                                f"every member's basic share is {p.basic_units_per_member} units")
+            raise RuleViolation(
+                "shares.basic_units_unequal",
+                f"every member's basic share is {p.basic_units_per_member} units",
+            )
         if a.labour_units != a.labour_years * p.labour_units_per_year:
-            raise RuleViolation("shares.labour_rule_mismatch",
-                                f"{a.labour_years} labour years give "
-                                f"{a.labour_years * p.labour_units_per_year} units, not {a.labour_units}")
+            raise RuleViolation(
+                "shares.labour_rule_mismatch",
+                f"{a.labour_years} labour years give "
+                f"{a.labour_years * p.labour_units_per_year} units, not {a.labour_units}",
+            )
     allocated = sum(a.basic_units + a.labour_units for a in p.allocations) + p.collective_units
     if allocated != p.total_units:
-        raise RuleViolation("shares.allocation_mismatch",
-                            f"allocations and the collective share sum to {allocated}, "
-                            f"not the {p.total_units} issued")
+        raise RuleViolation(
+            "shares.allocation_mismatch",
+            f"allocations and the collective share sum to {allocated}, not the {p.total_units} issued",
+        )
 
 
-@rule("shares.quantified", SharesQuantified, prefetch=lambda p, rec: [
-    (ShareScheme, (rec.actor,)), (AssetVerification, (p.verification,)),
-    *((Membership, (a.party,)) for a in p.allocations),
-    *((HouseholdMember, (a.party,)) for a in p.allocations)])
+@rule(
+    "shares.quantified",
+    SharesQuantified,
+    prefetch=lambda p, rec: [
+        (ShareScheme, (rec.actor,)),
+        (AssetVerification, (p.verification,)),
+        *((Membership, (a.party,)) for a in p.allocations),
+        *((HouseholdMember, (a.party,)) for a in p.allocations),
+    ],
+)
 def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Change]:
     require_collective(state, rec.actor)
     if state.get(ShareScheme, rec.actor) is not None:
@@ -226,54 +254,100 @@ def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Chan
     if verification is None or verification.collective_id != rec.actor:
         raise RuleViolation("assets.unknown", f"no asset verification {p.verification}")
     if verification.superseded_by is not None:
-        raise RuleViolation("shares.verification_superseded",
-                            f"{p.verification} was superseded by {verification.superseded_by}")
+        raise RuleViolation(
+            "shares.verification_superseded",
+            f"{p.verification} was superseded by {verification.superseded_by}",
+        )
     if verification.net_operating_fen <= 0:
         raise RuleViolation("shares.no_operating_assets", "no net operating assets to quantify")
     if p.scheme_date > rec.local_date:
         raise RuleViolation("shares.future_scheme_date", "the scheme date is in the future")
     policy = policy_for(state, rec.actor)
     if p.collective_units * 10_000 > policy.collective_share_cap_bp * p.total_units:
-        raise RuleViolation("shares.collective_share_over_cap",
-                            f"the collective share may be at most "
-                            f"{policy.collective_share_cap_bp / 100:g}% of the total")
+        raise RuleViolation(
+            "shares.collective_share_over_cap",
+            f"the collective share may be at most {policy.collective_share_cap_bp / 100:g}% of the total",
+        )
     _check_allocation(state, p, rec.actor)
-    changes: list[Change] = [Put(make(
-        ShareScheme, collective_id=rec.actor, id=p.scheme, verification_id=p.verification,
-        scheme_date=p.scheme_date, management=p.management, issued_units=p.total_units,
-        total_units=p.total_units, collective_units=p.collective_units,
-        basic_units_per_member=p.basic_units_per_member,
-        labour_units_per_year=p.labour_units_per_year, quantified_seq=rec.seq))]
+    changes: list[Change] = [
+        Put(
+            make(
+                ShareScheme,
+                collective_id=rec.actor,
+                id=p.scheme,
+                verification_id=p.verification,
+                scheme_date=p.scheme_date,
+                management=p.management,
+                issued_units=p.total_units,
+                total_units=p.total_units,
+                collective_units=p.collective_units,
+                basic_units_per_member=p.basic_units_per_member,
+                labour_units_per_year=p.labour_units_per_year,
+                quantified_seq=rec.seq,
+            )
+        )
+    ]
     if p.collective_units:
-        changes.append(Put(make(ShareHolding, collective_id=rec.actor, holder=COLLECTIVE_HOLDER,
-                                household_id=None, units=p.collective_units, pledged_units=0,
-                                income_only=False)))
+        changes.append(
+            Put(
+                make(
+                    ShareHolding,
+                    collective_id=rec.actor,
+                    holder=COLLECTIVE_HOLDER,
+                    household_id=None,
+                    units=p.collective_units,
+                    pledged_units=0,
+                    income_only=False,
+                )
+            )
+        )
     for a in p.allocations:
-        changes.append(Put(make(ShareHolding, collective_id=rec.actor, holder=a.party,
-                                household_id=a.household, units=a.basic_units + a.labour_units,
-                                pledged_units=0, income_only=False)))
+        changes.append(
+            Put(
+                make(
+                    ShareHolding,
+                    collective_id=rec.actor,
+                    holder=a.party,
+                    household_id=a.household,
+                    units=a.basic_units + a.labour_units,
+                    pledged_units=0,
+                    income_only=False,
+                )
+            )
+        )
     return changes
 
 
-@rule("shares.transferred", SharesTransferred, prefetch=lambda p, rec: [
-    (ShareScheme, (rec.actor,)), (Membership, (p.to,)), (HouseholdMember, (p.to,)),
-    (ShareHolding, (rec.actor, p.holder)), (ShareHolding, (rec.actor, p.to))])
+@rule(
+    "shares.transferred",
+    SharesTransferred,
+    prefetch=lambda p, rec: [
+        (ShareScheme, (rec.actor,)),
+        (Membership, (p.to,)),
+        (HouseholdMember, (p.to,)),
+        (ShareHolding, (rec.actor, p.holder)),
+        (ShareHolding, (rec.actor, p.to)),
+    ],
+)
 def transfer_shares(state: State, rec: RecordContext, p: SharesTransferred) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
     if p.holder == p.to:
         raise RuleViolation("shares.same_holder", "a transfer is between two holders")
     if not is_member(state, p.to, rec.actor):
-        raise RuleViolation("shares.transferee_not_member",
-                            "shares are transferred only to members of the same collective")
+        raise RuleViolation(
+            "shares.transferee_not_member", "shares are transferred only to members of the same collective"
+        )
     source = take_units(holding_of(state, rec.actor, p.holder), p.units)
-    target = give_units(state, scheme, policy_for(state, rec.actor), p.to, p.units,
-                        income_only=False)
+    target = give_units(state, scheme, policy_for(state, rec.actor), p.to, p.units, income_only=False)
     return [Put(source), Put(target)]
 
 
-@rule("shares.bought_back", SharesBoughtBack, prefetch=lambda p, rec: [
-    (ShareScheme, (rec.actor,)), (ShareHolding, (rec.actor, p.holder))])
+@rule(
+    "shares.bought_back",
+    SharesBoughtBack,
+    prefetch=lambda p, rec: [(ShareScheme, (rec.actor,)), (ShareHolding, (rec.actor, p.holder))],
+)
 def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
@@ -283,33 +357,52 @@ def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Chan
     bought = (so_far.units if so_far else 0) + p.units
     cap_bp = policy_for(state, rec.actor).buyback_cap_bp_per_year
     if bought * 10_000 > cap_bp * scheme.issued_units:
-        raise RuleViolation("shares.buyback_over_annual_cap",
-                            f"buy-backs in {year} would reach {bought} units, over "
-                            f"{cap_bp / 100:g}% of the {scheme.issued_units} issued")
-    return [Put(source),
-            Put(scheme.model_copy(update={"total_units": scheme.total_units - p.units})),
-            Put(make(ShareBuyback, collective_id=rec.actor, year=year, units=bought))]
+        raise RuleViolation(
+            "shares.buyback_over_annual_cap",
+            f"buy-backs in {year} would reach {bought} units, over "
+            f"{cap_bp / 100:g}% of the {scheme.issued_units} issued",
+        )
+    return [
+        Put(source),
+        Put(scheme.model_copy(update={"total_units": scheme.total_units - p.units})),
+        Put(make(ShareBuyback, collective_id=rec.actor, year=year, units=bought)),
+    ]
 
 
-@rule("shares.inherited", SharesInherited, prefetch=lambda p, rec: [
-    (Membership, (p.deceased,)), (ShareHolding, (rec.actor, p.deceased)),
-    (ShareHolding, (rec.actor, p.heir)), (HouseholdMember, (p.heir,))])
+@rule(
+    "shares.inherited",
+    SharesInherited,
+    prefetch=lambda p, rec: [
+        (Membership, (p.deceased,)),
+        (ShareHolding, (rec.actor, p.deceased)),
+        (ShareHolding, (rec.actor, p.heir)),
+        (HouseholdMember, (p.heir,)),
+    ],
+)
 def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list[Change]:
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
     m = state.get(Membership, p.deceased)
     if m is None or m.ended_reason != "death":
-        raise RuleViolation("shares.holder_not_deceased",
-                            f"{p.deceased}'s membership did not end by death")
+        raise RuleViolation("shares.holder_not_deceased", f"{p.deceased}'s membership did not end by death")
     require_party(state, p.heir)
     source = take_units(holding_of(state, rec.actor, p.deceased), p.units)
-    target = give_units(state, scheme, policy_for(state, rec.actor), p.heir, p.units,
-                        income_only=not is_member(state, p.heir, rec.actor))
+    target = give_units(
+        state,
+        scheme,
+        policy_for(state, rec.actor),
+        p.heir,
+        p.units,
+        income_only=not is_member(state, p.heir, rec.actor),
+    )
     return [Put(source), Put(target)]
 
 
-@rule("shares.pledged", SharesPledged, prefetch=lambda p, rec: [
-    (SharePledge, (p.pledge,)), (ShareHolding, (rec.actor, p.holder))])
+@rule(
+    "shares.pledged",
+    SharesPledged,
+    prefetch=lambda p, rec: [(SharePledge, (p.pledge,)), (ShareHolding, (rec.actor, p.holder))],
+)
 def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
     require_collective(state, rec.actor)
     try:
@@ -320,20 +413,33 @@ def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Ch
         raise RuleViolation("shares.pledge_exists", f"pledge {p.pledge} exists")
     h = holding_of(state, rec.actor, p.holder)
     take_units(h, p.units)  # the units must be free
-    return [Put(h.model_copy(update={"pledged_units": h.pledged_units + p.units})),
-            Put(make(SharePledge, id=p.pledge, collective_id=rec.actor, holder=p.holder,
-                     units=p.units, pledgee=p.pledgee, status="pledged", pledged_seq=rec.seq))]
+    return [
+        Put(h.model_copy(update={"pledged_units": h.pledged_units + p.units})),
+        Put(
+            make(
+                SharePledge,
+                id=p.pledge,
+                collective_id=rec.actor,
+                holder=p.holder,
+                units=p.units,
+                pledgee=p.pledgee,
+                status="pledged",
+                pledged_seq=rec.seq,
+            )
+        ),
+    ]
 
 
-@rule("shares.pledge_released", PledgeReleased, prefetch=lambda p, rec: [
-    (SharePledge, (p.pledge,))])
+@rule("shares.pledge_released", PledgeReleased, prefetch=lambda p, rec: [(SharePledge, (p.pledge,))])
 def release_pledge(state: State, rec: RecordContext, p: PledgeReleased) -> list[Change]:
     pledge = state.get(SharePledge, p.pledge)
     if pledge is None or pledge.collective_id != rec.actor or pledge.status != "pledged":
         raise RuleViolation("shares.no_pledge", f"no open pledge {p.pledge}")
     h = holding_of(state, rec.actor, pledge.holder)
-    return [Put(h.model_copy(update={"pledged_units": h.pledged_units - pledge.units})),
-            Put(pledge.model_copy(update={"status": "released"}))]
+    return [
+        Put(h.model_copy(update={"pledged_units": h.pledged_units - pledge.units})),
+        Put(pledge.model_copy(update={"status": "released"})),
+    ]
 
 
 class ShareCertificateIssued(Payload, frozen=True):
@@ -343,25 +449,49 @@ class ShareCertificateIssued(Payload, frozen=True):
 
 
 def household_holdings(state: State, collective_id: str, household_id: str) -> dict[str, int]:
-    return {h.holder: h.units for h in state.find(ShareHolding, household_id=household_id)
-            if h.collective_id == collective_id and h.units > 0}
+    return {
+        h.holder: h.units
+        for h in state.find(ShareHolding, household_id=household_id)
+        if h.collective_id == collective_id and h.units > 0
+    }
 
 
-@rule("shares.certificate_issued", ShareCertificateIssued, prefetch=lambda p, rec: [
-    (Certificate, (p.certificate,)), (Household, (p.household,)),
-    Where(ShareHolding, "household_id", p.household)])
-def issue_share_certificate(state: State, rec: RecordContext,
-                            p: ShareCertificateIssued) -> list[Change]:
+@rule(
+    "shares.certificate_issued",
+    ShareCertificateIssued,
+    prefetch=lambda p, rec: [
+        (Certificate, (p.certificate,)),
+        (Household, (p.household,)),
+        Where(ShareHolding, "household_id", p.household),
+    ],
+)
+def issue_share_certificate(state: State, rec: RecordContext, p: ShareCertificateIssued) -> list[Change]:
     """A household's share certificate: the holdings it lists must be what the ledger holds."""
     require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
     held = household_holdings(state, rec.actor, p.household)
     if dict(p.holdings) != held:
-        raise RuleViolation("shares.certificate_mismatch",
-                            f"the certificate lists {dict(p.holdings)}; the ledger holds {held}")
+        raise RuleViolation(
+            "shares.certificate_mismatch",
+            f"the certificate lists {dict(p.holdings)}; the ledger holds {held}",
+        )
     if state.get(Certificate, p.certificate) is not None:
         raise RuleViolation("certificate.exists", f"certificate {p.certificate} exists")
-    return [Put(make(Certificate, id=p.certificate, kind="shares", issuer_id=rec.actor,
-                     collective_id=rec.actor, household_id=p.household, scope="household",
-                     persons=sorted(held), rights={"shares": held}, issued_seq=rec.seq,
-                     valid_until=None, membership_certificate=None))]
+    return [
+        Put(
+            make(
+                Certificate,
+                id=p.certificate,
+                kind="shares",
+                issuer_id=rec.actor,
+                collective_id=rec.actor,
+                household_id=p.household,
+                scope="household",
+                persons=sorted(held),
+                rights={"shares": held},
+                issued_seq=rec.seq,
+                valid_until=None,
+                membership_certificate=None,
+            )
+        )
+    ]

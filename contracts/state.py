@@ -40,8 +40,10 @@ def make(model: type[R], **fields: Any) -> R:
     build them from payloads the schemas already checked)."""
     known, required = _FIELDS.get(model) or _fields_of(model)
     if not required <= fields.keys() <= known:
-        raise TypeError(f"{model.__name__}: missing {sorted(required - fields.keys())}, "
-                        f"unknown {sorted(fields.keys() - known)}")
+        raise TypeError(
+            f"{model.__name__}: missing {sorted(required - fields.keys())}, "
+            f"unknown {sorted(fields.keys() - known)}"
+        )
     return model.model_construct(**fields)
 
 

@@ -92,8 +92,12 @@ class Receipt:
     def as_json(self) -> dict[str, Any]:
         if self.inclusion_proof is None:
             return {"seq": self.seq, "leaf_hash": self.leaf_hash.hex()}
-        return {"seq": self.seq, "leaf_hash": self.leaf_hash.hex(), "checkpoint": self.checkpoint,
-                "inclusion_proof": [h.hex() for h in self.inclusion_proof]}
+        return {
+            "seq": self.seq,
+            "leaf_hash": self.leaf_hash.hex(),
+            "checkpoint": self.checkpoint,
+            "inclusion_proof": [h.hex() for h in self.inclusion_proof],
+        }
 
 
 AppendResult = Receipt | Rejection
@@ -110,8 +114,14 @@ class Committed:
 
 
 class Appender:
-    def __init__(self, engine: AsyncEngine, origin: str, signer: NoteSigner,
-                 rules: RulesBackend, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        origin: str,
+        signer: NoteSigner,
+        rules: RulesBackend,
+        clock: Clock = system_clock,
+    ) -> None:
         self.engine = engine
         self.origin = origin
         self.signer = signer
@@ -135,8 +145,11 @@ class Appender:
         except Exception as error:
             if len(batch) == 1:
                 return _refused_alone(batch[0], error, logged)
-            log.warning("a batch of %d entries failed (%s); isolating the entries at fault",
-                        len(batch), error.__class__.__name__)
+            log.warning(
+                "a batch of %d entries failed (%s); isolating the entries at fault",
+                len(batch),
+                error.__class__.__name__,
+            )
         parts: list[Committed] = []
         try:
             await self._isolate(batch, parts, logged)
@@ -146,8 +159,7 @@ class Appender:
             raise
         return _joined(parts)
 
-    async def _isolate(self, batch: Sequence[SignedEntry], parts: list[Committed],
-                       logged: set[str]) -> None:
+    async def _isolate(self, batch: Sequence[SignedEntry], parts: list[Committed], logged: set[str]) -> None:
         """``batch`` failed as a whole: commit each half that succeeds, split each that fails,
         until the entries at fault stand alone and are answered with their refusal. Halves
         are committed in order, so an entry still sees every earlier entry of its batch."""
@@ -173,31 +185,39 @@ class Appender:
             self._head = None
             self.rules.aborted()
             if isinstance(error, Exception) and database_unreachable(error):
-                raise Unavailable(f"the database is unreachable ({error.__class__.__name__})",
-                                  maybe_stored=committing) from error
+                raise Unavailable(
+                    f"the database is unreachable ({error.__class__.__name__})", maybe_stored=committing
+                ) from error
             raise
         self._head = head
         self.rules.committed(rules)
         return committed
 
-    async def receipts(self, committed: Committed, proved: Sequence[bool] | None = None
-                       ) -> list[AppendResult]:
+    async def receipts(
+        self, committed: Committed, proved: Sequence[bool] | None = None
+    ) -> list[AppendResult]:
         """Receipts for a committed batch: with an inclusion proof where ``proved`` (one flag
         per result; default all), minimal elsewhere. Merkle nodes never change once committed,
         so the proofs can be computed after COMMIT, outside the writer lock."""
-        seqs = [r for i, r in enumerate(committed.results)
-                if isinstance(r, int) and (proved is None or proved[i])]
+        seqs = [
+            r for i, r in enumerate(committed.results) if isinstance(r, int) and (proved is None or proved[i])
+        ]
         proofs: dict[int, list[bytes]] = {}
         if seqs:
             try:
                 async with self.engine.connect() as conn:
-                    proofs = await conn.run_sync(_inclusion_proofs, seqs,
-                                                 committed.checkpoint.size, committed.new_nodes)
+                    proofs = await conn.run_sync(
+                        _inclusion_proofs, seqs, committed.checkpoint.size, committed.new_nodes
+                    )
             except Exception as error:  # the batch is stored whatever went wrong here
                 log.warning("receipts of a stored batch could not be read: %r", error)
                 raise ReceiptsUnavailable(committed.results) from error
-        return [Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs.get(r))
-                if isinstance(r, int) else r for r in committed.results]
+        return [
+            Receipt(r, committed.leaves[r], committed.checkpoint.note, proofs.get(r))
+            if isinstance(r, int)
+            else r
+            for r in committed.results
+        ]
 
     def _load_head(self, conn: Connection) -> tuple[CompactRange, bool]:
         latest = store.latest_checkpoint(conn)
@@ -208,12 +228,15 @@ class Appender:
         nodes = store.read_nodes(conn, ids)
         head = CompactRange(size, [nodes[i] for i in ids])
         if latest and head.root() != latest.root_hash:
-            raise IntegrityError(f"stored nodes give root {head.root().hex()} at size {size}, "
-                                 f"the checkpoint says {latest.root_hash.hex()}")
+            raise IntegrityError(
+                f"stored nodes give root {head.root().hex()} at size {size}, "
+                f"the checkpoint says {latest.root_hash.hex()}"
+            )
         return head, True
 
-    def _append(self, conn: Connection, batch: Sequence[SignedEntry], logged: set[str]
-                ) -> tuple[Committed, CompactRange, BatchRules]:
+    def _append(
+        self, conn: Connection, batch: Sequence[SignedEntry], logged: set[str]
+    ) -> tuple[Committed, CompactRange, BatchRules]:
         store.lock_writer(conn)
         head, moved = self._load_head(conn)
         head = CompactRange(head.size, head.hashes)  # a copy: ours changes only on commit
@@ -261,9 +284,15 @@ class Appender:
         checkpoint = self._write(conn, head, new_records, new_nodes, rules, now)
         return Committed(results, leaves, checkpoint, new_nodes), head, rules
 
-    def _write(self, conn: Connection, head: CompactRange, new_records: list[Record],
-               new_nodes: dict[NodeID, bytes], rules: BatchRules, now: datetime
-               ) -> store.StoredCheckpoint:
+    def _write(
+        self,
+        conn: Connection,
+        head: CompactRange,
+        new_records: list[Record],
+        new_nodes: dict[NodeID, bytes],
+        rules: BatchRules,
+        now: datetime,
+    ) -> store.StoredCheckpoint:
         if not new_records:
             latest = store.latest_checkpoint(conn)
             if latest is None:
@@ -285,8 +314,11 @@ def _rule_failed(signed: SignedEntry, error: Exception, logged: set[str]) -> Rej
     if signed.id not in logged:
         logged.add(signed.id)
         log.error("the rule for %s failed on entry %s", signed.kind, signed.id, exc_info=error)
-    return Rejection("server.rule_failed", f"the rule for {signed.kind} failed on this entry; "
-                     "it was not stored (the rest of its batch was)", status=500)
+    return Rejection(
+        "server.rule_failed",
+        f"the rule for {signed.kind} failed on this entry; it was not stored (the rest of its batch was)",
+        status=500,
+    )
 
 
 def _refused_alone(signed: SignedEntry, error: Exception, logged: set[str]) -> Committed:
@@ -295,8 +327,9 @@ def _refused_alone(signed: SignedEntry, error: Exception, logged: set[str]) -> C
     if database_refused(error):
         detail = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
         log.info("entry %s refused by the database: %s", signed.id, detail)
-        refusal: Rejection = Unstorable(f"the database cannot store a value of this {signed.kind} "
-                                        f"entry ({detail}); nothing was stored")
+        refusal: Rejection = Unstorable(
+            f"the database cannot store a value of this {signed.kind} entry ({detail}); nothing was stored"
+        )
     else:
         refusal = _rule_failed(signed, error, logged)
     return Committed([refusal], {}, store.StoredCheckpoint(0, b"", ""), {})
@@ -307,9 +340,12 @@ def _joined(parts: list[Committed]) -> Committed:
     the last checkpoint, which covers every part."""
     checkpoints = [p.checkpoint for p in parts if p.checkpoint.note]
     last = max(checkpoints, key=lambda c: c.size) if checkpoints else parts[-1].checkpoint
-    return Committed([r for p in parts for r in p.results],
-                     {s: h for p in parts for s, h in p.leaves.items()}, last,
-                     {n: h for p in parts for n, h in p.new_nodes.items()})
+    return Committed(
+        [r for p in parts for r in p.results],
+        {s: h for p in parts for s, h in p.leaves.items()},
+        last,
+        {n: h for p in parts for n, h in p.new_nodes.items()},
+    )
 
 
 def _resubmitted(stored: store.StoredRecord, signed: SignedEntry) -> int | Rejection:
@@ -321,13 +357,16 @@ def _resubmitted(stored: store.StoredRecord, signed: SignedEntry) -> int | Rejec
 
 
 def _id_conflict(entry_id: str, seq: int) -> Rejection:
-    return Rejection("entry.id_conflict",
-                     f"entry id {entry_id} is already used by a different entry at seq {seq}",
-                     status=409)
+    return Rejection(
+        "entry.id_conflict",
+        f"entry id {entry_id} is already used by a different entry at seq {seq}",
+        status=409,
+    )
 
 
-def _inclusion_proofs(conn: Connection, seqs: list[int], size: int,
-                      new_nodes: dict[NodeID, bytes]) -> dict[int, list[bytes]]:
+def _inclusion_proofs(
+    conn: Connection, seqs: list[int], size: int, new_nodes: dict[NodeID, bytes]
+) -> dict[int, list[bytes]]:
     """Inclusion proofs of ``seqs`` in the tree of ``size``, with one read of stored nodes."""
 
     def fetch(ids: set[NodeID]) -> dict[NodeID, bytes]:

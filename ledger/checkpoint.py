@@ -62,8 +62,9 @@ def parse_key(text: str, what: str, algorithm: int = ALG_ED25519) -> tuple[str, 
         raise MalformedError(f"{what} hash {hash16!r} is not 8 hex digits")
     raw = decode_b64_lax(key64, what=what)
     if len(raw) != 33 or raw[0] != algorithm:
-        raise MalformedError(f"{what} must be 0x{algorithm:02x} (Ed25519) and 32 bytes, "
-                             f"found {len(raw)} bytes")
+        raise MalformedError(
+            f"{what} must be 0x{algorithm:02x} (Ed25519) and 32 bytes, found {len(raw)} bytes"
+        )
     require_canonical_b64(key64, raw, what=what)
     return name, bytes.fromhex(hash16), raw[1:]
 
@@ -273,9 +274,7 @@ def open_note(note_text: str | bytes, verifier: NoteVerifier) -> Note:
     return note
 
 
-def open_checkpoint(
-    note_text: str | bytes, verifier: NoteVerifier, origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(note_text: str | bytes, verifier: NoteVerifier, origin: str | None = None) -> Checkpoint:
     """The checkpoint in a note signed by ``verifier``, checked to be for ``origin`` if given."""
     checkpoint = Checkpoint.from_body(open_note(note_text, verifier).body)
     if origin is not None and checkpoint.origin != origin:

@@ -99,8 +99,7 @@ def parse_submission(item: Any, origin: str) -> SignedEntry:
         raise _malformed('"entry" must be an object')
     _check_entry_shape(entry)
     if entry["ledger"] != origin:
-        raise Rejection("entry.wrong_ledger",
-                        f"entry is for ledger {entry['ledger']!r}, this is {origin!r}")
+        raise Rejection("entry.wrong_ledger", f"entry is for ledger {entry['ledger']!r}, this is {origin!r}")
     if not isinstance(sig, str):
         raise Rejection("signature.malformed", '"sig" must be a base64 string', status=400)
     try:
@@ -119,12 +118,20 @@ def _check_entry_shape(entry: dict[str, Any]) -> None:
     if missing or extra:
         raise _malformed(f"entry fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
     if entry["v"] != ENTRY_VERSION or isinstance(entry["v"], bool):
-        raise Rejection("entry.unsupported_version",
-                        f"entry version must be {ENTRY_VERSION}, found {entry['v']!r}", status=400)
+        raise Rejection(
+            "entry.unsupported_version",
+            f"entry version must be {ENTRY_VERSION}, found {entry['v']!r}",
+            status=400,
+        )
     if not isinstance(entry["ledger"], str) or not entry["ledger"]:
         raise _malformed('"ledger" must be a non-empty string')
-    for field, pattern in (("id", UUID_PATTERN), ("kind", KIND_PATTERN), ("actor", ACTOR_PATTERN),
-                           ("key", KEY_ID_PATTERN), ("signed_at", RFC3339_UTC)):
+    for field, pattern in (
+        ("id", UUID_PATTERN),
+        ("kind", KIND_PATTERN),
+        ("actor", ACTOR_PATTERN),
+        ("key", KEY_ID_PATTERN),
+        ("signed_at", RFC3339_UTC),
+    ):
         if not isinstance(entry[field], str) or not pattern.match(entry[field]):
             raise _malformed(f'"{field}" does not match {pattern.pattern}: {entry[field]!r}')
     if not isinstance(entry["payload"], dict):
@@ -154,19 +161,43 @@ class Record:
         byte-identical to encoding the whole record and saves encoding the entry again."""
         if not RFC3339_UTC.match(recorded_at) or not SIG_CHARS.match(signed.sig):
             raise MalformedError("recorded_at or sig has characters that need escaping")
-        body = b"".join((b'{"entry":', signed.entry_bytes, b',"recorded_at":"',
-                         recorded_at.encode(), b'","seq":', str(seq).encode(), b',"sig":"',
-                         signed.sig.encode(), b'"}'))
+        body = b"".join(
+            (
+                b'{"entry":',
+                signed.entry_bytes,
+                b',"recorded_at":"',
+                recorded_at.encode(),
+                b'","seq":',
+                str(seq).encode(),
+                b',"sig":"',
+                signed.sig.encode(),
+                b'"}',
+            )
+        )
         return cls(seq, recorded_at, signed.entry, signed.sig, body, leaf_hash(body))
 
     def as_json(self) -> dict[str, Any]:
         """The HTTP shape: the four hashed fields plus ``leaf_hash`` for convenience."""
-        return {"seq": self.seq, "recorded_at": self.recorded_at, "entry": self.entry,
-                "sig": self.sig, "leaf_hash": self.leaf.hex()}
+        return {
+            "seq": self.seq,
+            "recorded_at": self.recorded_at,
+            "entry": self.entry,
+            "sig": self.sig,
+            "leaf_hash": self.leaf.hex(),
+        }
 
 
-def build_entry(*, origin: str, actor: str, key_id: str, kind: str, payload: dict[str, Any],
-                entry_id: str, signed_at: str) -> dict[str, Any]:
+def build_entry(
+    *, origin: str, actor: str, key_id: str, kind: str, payload: dict[str, Any], entry_id: str, signed_at: str
+) -> dict[str, Any]:
     """An unsigned entry object in the ledger's format."""
-    return {"v": ENTRY_VERSION, "ledger": origin, "id": entry_id, "kind": kind, "actor": actor,
-            "key": key_id, "signed_at": signed_at, "payload": payload}
+    return {
+        "v": ENTRY_VERSION,
+        "ledger": origin,
+        "id": entry_id,
+        "kind": kind,
+        "actor": actor,
+        "key": key_id,
+        "signed_at": signed_at,
+        "payload": payload,
+    }

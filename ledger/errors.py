@@ -49,8 +49,7 @@ class ProofError(IntegrityError):
 
     def __init__(self, *, size: int, computed: bytes, expected: bytes, what: str = "root") -> None:
         super().__init__(
-            f"{what} mismatch for tree size {size}: "
-            f"computed {computed.hex()}, expected {expected.hex()}"
+            f"{what} mismatch for tree size {size}: computed {computed.hex()}, expected {expected.hex()}"
         )
         self.size = size
         self.computed = computed
@@ -103,12 +102,17 @@ def database_unreachable(error: BaseException) -> bool:
     for e in _chain(error):
         if isinstance(e, exc.DBAPIError) and e.connection_invalidated:
             return True
-        if isinstance(e, exc.TimeoutError | exc.DisconnectionError | exc.InterfaceError
-                      | exc.OperationalError):
+        if isinstance(
+            e, exc.TimeoutError | exc.DisconnectionError | exc.InterfaceError | exc.OperationalError
+        ):
             return True  # pool TimeoutError, a connection the pool gave up on, a closed one
-        if isinstance(e, OSError | asyncpg.exceptions.PostgresConnectionError
-                      | asyncpg.exceptions.OperatorInterventionError
-                      | asyncpg.exceptions.InterfaceError):
+        if isinstance(
+            e,
+            OSError
+            | asyncpg.exceptions.PostgresConnectionError
+            | asyncpg.exceptions.OperatorInterventionError
+            | asyncpg.exceptions.InterfaceError,
+        ):
             return True
     return False
 
@@ -130,7 +134,8 @@ def database_refused(error: BaseException) -> bool:
     from sqlalchemy import exc
 
     return not database_unreachable(error) and any(
-        isinstance(e, exc.DataError | asyncpg.exceptions.DataError) for e in _chain(error))
+        isinstance(e, exc.DataError | asyncpg.exceptions.DataError) for e in _chain(error)
+    )
 
 
 def from_database(error: BaseException) -> bool:
@@ -139,5 +144,13 @@ def from_database(error: BaseException) -> bool:
     import asyncpg
     from sqlalchemy import exc
 
-    return any(isinstance(e, exc.SQLAlchemyError | asyncpg.exceptions.PostgresError
-                          | asyncpg.exceptions.InterfaceError | OSError) for e in _chain(error))
+    return any(
+        isinstance(
+            e,
+            exc.SQLAlchemyError
+            | asyncpg.exceptions.PostgresError
+            | asyncpg.exceptions.InterfaceError
+            | OSError,
+        )
+        for e in _chain(error)
+    )

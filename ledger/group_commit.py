@@ -36,8 +36,7 @@ class GroupCommitter:
                 await self._worker
             self._worker = None
 
-    async def submit(self, items: Sequence[SignedEntry], proofs: bool = True
-                     ) -> list[AppendResult]:
+    async def submit(self, items: Sequence[SignedEntry], proofs: bool = True) -> list[AppendResult]:
         """Append ``items`` (in order, possibly with other submissions); one result each, a
         receipt with its inclusion proof, or without one unless ``proofs``."""
         if not items:
@@ -46,7 +45,7 @@ class GroupCommitter:
         results: list[AppendResult] = []
         for start in range(0, len(items), self.max_batch):
             future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-            self._queue.append((items[start:start + self.max_batch], future, proofs))
+            self._queue.append((items[start : start + self.max_batch], future, proofs))
             self._wake.set()
             try:
                 results.extend(await future)
@@ -93,13 +92,13 @@ class GroupCommitter:
             at = 0
             for items, future, _ in taken:
                 if not future.done():
-                    future.set_exception(ReceiptsUnavailable(e.results[at:at + len(items)]))
+                    future.set_exception(ReceiptsUnavailable(e.results[at : at + len(items)]))
                 at += len(items)
             return
         at = 0
         for items, future, _ in taken:
             if not future.done():
-                future.set_result(results[at:at + len(items)])
+                future.set_result(results[at : at + len(items)])
             at += len(items)
 
 

@@ -53,9 +53,6 @@ class NodeID(NamedTuple):
         return NodeID(self.level + 1, self.index >> 1)
 
 
-
-
-
 OnNode = Callable[[int, int, bytes], None]
 """Called as ``on_node(level, index, hash)`` for each complete subtree that comes into being."""
 
@@ -116,8 +113,7 @@ class CompactRange:
             raise MalformedError(f"tree size must be >= 0, found {size}")
         if len(hashes) != size.bit_count():
             raise MalformedError(
-                f"a compact range of size {size} needs {size.bit_count()} hashes, "
-                f"found {len(hashes)}"
+                f"a compact range of size {size} needs {size.bit_count()} hashes, found {len(hashes)}"
             )
         for h in hashes:
             if len(h) != HASH_SIZE:

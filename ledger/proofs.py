@@ -103,9 +103,7 @@ def _plan(index: int, level: int, size: int, *, skip_first: bool) -> ProofPlan:
     return ProofPlan(tuple(ids), begin, end)
 
 
-def root_from_inclusion_proof(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """The root of the tree of ``size`` leaves implied by ``proof`` for leaf ``index``.
 
     Preconditions (else ``MalformedError``): ``0 <= index < size``; 32-byte hashes; the
@@ -125,9 +123,7 @@ def root_from_inclusion_proof(
     return _chain_border_right(h, proof[inner:])
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     """Raise unless ``proof`` shows leaf ``index`` with ``leaf_hash`` is in the tree ``root``."""
     _check_hashes(root)
     computed = root_from_inclusion_proof(leaf_hash, index, size, proof)
@@ -135,9 +131,7 @@ def verify_inclusion(
         raise ProofError(size=size, computed=computed, expected=root)
 
 
-def root_from_consistency_proof(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes
-) -> bytes:
+def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], root1: bytes) -> bytes:
     """The root of the tree of ``size2`` leaves implied by ``proof`` and the old ``root1``.
 
     Also checks that ``proof`` recomputes ``root1`` (``ProofError`` naming ``size1`` if not).
@@ -152,8 +146,7 @@ def root_from_consistency_proof(
     if size1 in (0, size2):
         if proof:
             raise MalformedError(
-                f"consistency proof from size {size1} to {size2} must be empty, "
-                f"found {len(proof)} hashes"
+                f"consistency proof from size {size1} to {size2} must be empty, found {len(proof)} hashes"
             )
         if size1 == 0 and root1 != EMPTY_ROOT:
             raise ProofError(size=0, computed=root1, expected=EMPTY_ROOT, what="empty tree root")
@@ -179,9 +172,7 @@ def root_from_consistency_proof(
     return _chain_border_right(_chain_inner(seed, path[:inner], mask), path[inner:])
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Raise unless ``proof`` shows tree ``root2`` of ``size2`` extends ``root1`` of ``size1``."""
     _check_hashes(root2)
     computed = root_from_consistency_proof(size1, size2, proof, root1)
@@ -223,8 +214,9 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
     return seed
 
 
-def inclusion_proofs(indexes: Iterable[int], size: int,
-                     fetch: Callable[[set[NodeID]], Mapping[NodeID, bytes]]) -> dict[int, list[bytes]]:
+def inclusion_proofs(
+    indexes: Iterable[int], size: int, fetch: Callable[[set[NodeID]], Mapping[NodeID, bytes]]
+) -> dict[int, list[bytes]]:
     """Inclusion proofs of many leaves in the tree of ``size``, with one ``fetch`` of stored
     subtree hashes. Same result as ``inclusion_nodes(i, size).rehash(...)`` for each leaf, but
     the part of a proof above the fork with the right edge depends only on the fork, and a

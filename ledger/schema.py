@@ -19,7 +19,8 @@ from sqlalchemy import (
 metadata = MetaData()
 
 ledger_meta = Table(
-    "ledger_meta", metadata,
+    "ledger_meta",
+    metadata,
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("origin", Text, nullable=False),
     Column("operator_key", Text, nullable=False),  # the note verifier key string
@@ -28,7 +29,8 @@ ledger_meta = Table(
 )
 
 records = Table(
-    "records", metadata,
+    "records",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("entry_id", Uuid, nullable=False, unique=True),
     Column("kind", Text, nullable=False, index=True),
@@ -39,14 +41,16 @@ records = Table(
 )
 
 merkle_nodes = Table(
-    "merkle_nodes", metadata,
+    "merkle_nodes",
+    metadata,
     Column("level", SmallInteger, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary, nullable=False),
 )
 
 checkpoints = Table(
-    "checkpoints", metadata,
+    "checkpoints",
+    metadata,
     Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("root_hash", LargeBinary, nullable=False),
     Column("note", Text, nullable=False),

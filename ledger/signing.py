@@ -99,9 +99,7 @@ class SigningKey:
     @classmethod
     def from_seed(cls, seed: bytes) -> SigningKey:
         private = Ed25519PrivateKey.from_private_bytes(seed)
-        public = private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return cls(private, public, key_id_of(public))
 
     @property
@@ -125,8 +123,12 @@ class KeyFile:
 
     def write(self, path: Path) -> None:
         """Write the key file with mode 0600; never overwrites an existing file."""
-        doc = {"org": self.org, "key_id": self.key.key_id, "private_key": b64(self.key.seed),
-               "public_key": b64(self.key.public_key)}
+        doc = {
+            "org": self.org,
+            "key_id": self.key.key_id,
+            "private_key": b64(self.key.seed),
+            "public_key": b64(self.key.public_key),
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

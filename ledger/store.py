@@ -57,19 +57,26 @@ def read_meta(conn: Connection) -> LedgerMeta | None:
 
 
 def write_meta(conn: Connection, meta: LedgerMeta, at: datetime) -> None:
-    conn.execute(insert(ledger_meta).values(id=1, origin=meta.origin,
-                                            operator_key=meta.operator_key, created_at=at))
+    conn.execute(
+        insert(ledger_meta).values(id=1, origin=meta.origin, operator_key=meta.operator_key, created_at=at)
+    )
 
 
 def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
-    row = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-                       .order_by(checkpoints.c.size.desc()).limit(1)).first()
+    row = conn.execute(
+        select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+        .order_by(checkpoints.c.size.desc())
+        .limit(1)
+    ).first()
     return StoredCheckpoint(row.size, row.root_hash, row.note) if row else None
 
 
 def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
-    row = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-                       .where(checkpoints.c.size == size)).first()
+    row = conn.execute(
+        select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note).where(
+            checkpoints.c.size == size
+        )
+    ).first()
     return StoredCheckpoint(row.size, row.root_hash, row.note) if row else None
 
 
@@ -91,8 +98,7 @@ def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str,
     if not entry_ids:
         return {}
     rows = conn.execute(
-        text("SELECT entry_id, seq, body, leaf_hash FROM records "
-             "WHERE entry_id = ANY(CAST(:ids AS uuid[]))"),
+        text("SELECT entry_id, seq, body, leaf_hash FROM records WHERE entry_id = ANY(CAST(:ids AS uuid[]))"),
         {"ids": [uuid.UUID(i) for i in entry_ids]},
     ).all()
     return {str(r.entry_id): StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
@@ -100,13 +106,18 @@ def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str,
 
 def read_records(conn: Connection, after: int, limit: int) -> list[StoredRecord]:
     """Records with seq > ``after`` in order, at most ``limit`` of them."""
-    rows = conn.execute(select(records.c.seq, records.c.body, records.c.leaf_hash)
-                        .where(records.c.seq > after).order_by(records.c.seq).limit(limit)).all()
+    rows = conn.execute(
+        select(records.c.seq, records.c.body, records.c.leaf_hash)
+        .where(records.c.seq > after)
+        .order_by(records.c.seq)
+        .limit(limit)
+    ).all()
     return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
 
 
-def copy_rows(conn: Connection, table: str, columns: Sequence[str],
-              rows: Sequence[tuple[object, ...]]) -> None:
+def copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
     """COPY ``rows`` into ``table`` inside ``conn``'s transaction.
 
     Precondition: a statement already went through ``conn`` in this transaction (the writer
@@ -121,31 +132,42 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str],
 
 def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetime) -> None:
     """Write a batch's records; they all carry ``recorded_at``, the batch's one clock reading."""
-    copy_rows(conn, "records", ["seq", "entry_id", "kind", "actor", "recorded_at", "body",
-                                "leaf_hash"],
-              [(r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body,
-                r.leaf) for r in batch])
+    copy_rows(
+        conn,
+        "records",
+        ["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"],
+        [
+            (r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body, r.leaf)
+            for r in batch
+        ],
+    )
 
 
 def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
-    copy_rows(conn, "merkle_nodes", ["level", "idx", "hash"],
-              [(n.level, n.index, h) for n, h in nodes.items()])
+    copy_rows(
+        conn, "merkle_nodes", ["level", "idx", "hash"], [(n.level, n.index, h) for n, h in nodes.items()]
+    )
 
 
 def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> None:
-    conn.execute(insert(checkpoints).values(size=cp.size, root_hash=cp.root_hash, note=cp.note,
-                                            created_at=at))
+    conn.execute(
+        insert(checkpoints).values(size=cp.size, root_hash=cp.root_hash, note=cp.note, created_at=at)
+    )
 
 
 def read_checkpoints(conn: Connection, after: int, limit: int) -> list[StoredCheckpoint]:
     """Checkpoints with size > ``after``, smallest first."""
-    rows = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-                        .where(checkpoints.c.size > after).order_by(checkpoints.c.size)
-                        .limit(limit)).all()
+    rows = conn.execute(
+        select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+        .where(checkpoints.c.size > after)
+        .order_by(checkpoints.c.size)
+        .limit(limit)
+    ).all()
     return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]
 
 
 # Reads for exports and witnesses.
+
 
 def find_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
     """Hashes of those of ``ids`` that are stored; unlike ``read_nodes`` a missing node is
@@ -154,9 +176,11 @@ def find_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
     if not wanted:
         return {}
     rows = conn.execute(
-        text("SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
-             "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
-             "ON n.level = w.level AND n.idx = w.idx"),
+        text(
+            "SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
+            "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
+            "ON n.level = w.level AND n.idx = w.idx"
+        ),
         {"levels": [i.level for i in wanted], "idxs": [i.index for i in wanted]},
     ).all()
     return {NodeID(r.level, r.idx): bytes(r.hash) for r in rows}
@@ -164,17 +188,21 @@ def find_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
 
 def read_record_range(conn: Connection, after: int, last: int) -> list[StoredRecord]:
     """Records with ``after < seq <= last``, in order."""
-    rows = conn.execute(select(records.c.seq, records.c.body, records.c.leaf_hash)
-                        .where(records.c.seq > after, records.c.seq <= last)
-                        .order_by(records.c.seq)).all()
+    rows = conn.execute(
+        select(records.c.seq, records.c.body, records.c.leaf_hash)
+        .where(records.c.seq > after, records.c.seq <= last)
+        .order_by(records.c.seq)
+    ).all()
     return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
 
 
 def read_checkpoint_range(conn: Connection, after: int, last: int) -> list[StoredCheckpoint]:
     """Checkpoints with ``after < size <= last``, smallest first."""
-    rows = conn.execute(select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-                        .where(checkpoints.c.size > after, checkpoints.c.size <= last)
-                        .order_by(checkpoints.c.size)).all()
+    rows = conn.execute(
+        select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+        .where(checkpoints.c.size > after, checkpoints.c.size <= last)
+        .order_by(checkpoints.c.size)
+    ).all()
     return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]
 
 
@@ -190,23 +218,47 @@ def cosignatures_for(conn: Connection, sizes: Sequence[int]) -> dict[int, list[S
     if not sizes:
         return {}
     rows = conn.execute(
-        text("SELECT size, witness_key, line FROM witness_cosignatures "
-             "WHERE size = ANY(CAST(:sizes AS bigint[])) ORDER BY size, created_at, witness_key"),
-        {"sizes": list(sizes)}).all()
+        text(
+            "SELECT size, witness_key, line FROM witness_cosignatures "
+            "WHERE size = ANY(CAST(:sizes AS bigint[])) ORDER BY size, created_at, witness_key"
+        ),
+        {"sizes": list(sizes)},
+    ).all()
     found: dict[int, list[StoredCosignature]] = {}
     for r in rows:
         found.setdefault(r.size, []).append(StoredCosignature(r.size, r.witness_key, r.line))
     return found
 
 
-def write_cosignature(conn: Connection, *, size: int, witness_key: str, name: str, key_hash: bytes,
-                      timestamp: int, signature: bytes, line: str, at: datetime) -> bool:
+def write_cosignature(
+    conn: Connection,
+    *,
+    size: int,
+    witness_key: str,
+    name: str,
+    key_hash: bytes,
+    timestamp: int,
+    signature: bytes,
+    line: str,
+    at: datetime,
+) -> bool:
     """Keep a witness's cosignature of checkpoint ``size``; False if that witness already
     cosigned that size (the first one stays: the table is append-only)."""
     result = conn.execute(
-        text("INSERT INTO witness_cosignatures (size, witness_key, name, key_hash, timestamp, "
-             "signature, line, created_at) VALUES (:size, :witness_key, :name, :key_hash, "
-             ":timestamp, :signature, :line, :at) ON CONFLICT (size, witness_key) DO NOTHING"),
-        {"size": size, "witness_key": witness_key, "name": name, "key_hash": key_hash,
-         "timestamp": timestamp, "signature": signature, "line": line, "at": at})
+        text(
+            "INSERT INTO witness_cosignatures (size, witness_key, name, key_hash, timestamp, "
+            "signature, line, created_at) VALUES (:size, :witness_key, :name, :key_hash, "
+            ":timestamp, :signature, :line, :at) ON CONFLICT (size, witness_key) DO NOTHING"
+        ),
+        {
+            "size": size,
+            "witness_key": witness_key,
+            "name": name,
+            "key_hash": key_hash,
+            "timestamp": timestamp,
+            "signature": signature,
+            "line": line,
+            "at": at,
+        },
+    )
     return bool(result.rowcount)

@@ -65,9 +65,19 @@ Line = Header | RecordLine | NodeLine | CheckpointLine | End
 
 
 def header_line(header: Header) -> bytes:
-    return _ENCODER.encode({"rural_ledger_export": FORMAT_VERSION, "origin": header.origin,
-                            "operator_key": header.operator_key, "after": header.after,
-                            "size": header.size, "nodes": header.nodes}) + b"\n"
+    return (
+        _ENCODER.encode(
+            {
+                "rural_ledger_export": FORMAT_VERSION,
+                "origin": header.origin,
+                "operator_key": header.operator_key,
+                "after": header.after,
+                "size": header.size,
+                "nodes": header.nodes,
+            }
+        )
+        + b"\n"
+    )
 
 
 def record_line(body: bytes) -> bytes:
@@ -115,11 +125,15 @@ def parse_line(raw: bytes) -> Line:
         if "rural_ledger_export" in doc:
             if doc["rural_ledger_export"] != FORMAT_VERSION:
                 raise ValueError(f"unsupported export format {doc['rural_ledger_export']!r}")
-            header = Header(doc["origin"], doc["operator_key"], doc["after"], doc["size"],
-                            doc["nodes"])
-            if not (isinstance(header.origin, str) and isinstance(header.operator_key, str)
-                    and type(header.after) is int and header.after >= -1 and _nat(header.size)
-                    and isinstance(header.nodes, bool)):
+            header = Header(doc["origin"], doc["operator_key"], doc["after"], doc["size"], doc["nodes"])
+            if not (
+                isinstance(header.origin, str)
+                and isinstance(header.operator_key, str)
+                and type(header.after) is int
+                and header.after >= -1
+                and _nat(header.size)
+                and isinstance(header.nodes, bool)
+            ):
                 raise ValueError("header fields have the wrong types")
             return header
     except (KeyError, ValueError, TypeError) as e:

@@ -39,8 +39,9 @@ class AuditFailure(IntegrityError):
     """The first thing found wrong: a stable ``code``, the ``seq`` it names (None when it
     concerns no record) and, for a checkpoint, the range of records its root covers."""
 
-    def __init__(self, code: str, message: str, *, seq: int | None = None,
-                 first_seq: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, seq: int | None = None, first_seq: int | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}", seq=seq)
         self.code = code
         self.reason = message
@@ -135,8 +136,7 @@ class LogVerifier:
     def finish(self) -> None:
         """The stream is over: it must have ended with its trailer."""
         if not self.ended:
-            raise UnusableInput(f"the export stops after {self.size} records without its end "
-                                "line (cut off?)")
+            raise UnusableInput(f"the export stops after {self.size} records without its end line (cut off?)")
 
     def _check_header(self, header: Header) -> None:
         if self.header is not None:
@@ -146,8 +146,9 @@ class LogVerifier:
         if header.origin != self.origin:
             raise UnusableInput(f"the export is of ledger {header.origin!r}, not {self.origin!r}")
         if header.after + 1 != self.tree.size:
-            raise UnusableInput(f"the export starts at record {header.after + 1}, "
-                                f"the verifier is at {self.tree.size}")
+            raise UnusableInput(
+                f"the export starts at record {header.after + 1}, the verifier is at {self.tree.size}"
+            )
         self.header = header
 
     def _record(self, body: bytes) -> VerifiedRecord:
@@ -157,32 +158,37 @@ class LogVerifier:
         except msgspec.DecodeError as e:
             raise AuditFailure("record.malformed", f"record is not JSON: {e}", seq=seq) from e
         if not isinstance(doc, dict) or set(doc) != {"entry", "recorded_at", "seq", "sig"}:
-            raise AuditFailure("record.malformed",
-                               "a record has exactly entry, recorded_at, seq and sig", seq=seq)
+            raise AuditFailure(
+                "record.malformed", "a record has exactly entry, recorded_at, seq and sig", seq=seq
+            )
         if doc["seq"] != seq or type(doc["seq"]) is not int:
-            raise AuditFailure("record.out_of_place",
-                               f"expected the record of seq {seq}, found seq {doc['seq']!r} "
-                               "(a record missing, moved or swapped)", seq=seq)
+            raise AuditFailure(
+                "record.out_of_place",
+                f"expected the record of seq {seq}, found seq {doc['seq']!r} "
+                "(a record missing, moved or swapped)",
+                seq=seq,
+            )
         recorded_at = doc["recorded_at"]
         if not isinstance(recorded_at, str) or not RFC3339_UTC.match(recorded_at):
-            raise AuditFailure("record.malformed", f"recorded_at {recorded_at!r} is not RFC 3339",
-                               seq=seq)
+            raise AuditFailure("record.malformed", f"recorded_at {recorded_at!r} is not RFC 3339", seq=seq)
         try:
-            signed = parse_submission({"entry": doc["entry"], "sig": doc["sig"]},
-                                      self.header.origin if self.header else "")
+            signed = parse_submission(
+                {"entry": doc["entry"], "sig": doc["sig"]}, self.header.origin if self.header else ""
+            )
             record = Record.from_signed(seq, recorded_at, signed)
         except Rejection as r:
             raise AuditFailure(r.code, r.message, seq=seq) from r
         except MalformedError as e:
             raise AuditFailure("record.malformed", str(e), seq=seq) from e
         if record.body != body:
-            raise AuditFailure("record.not_canonical",
-                               "the record's bytes are not its RFC 8785 canonical form", seq=seq)
+            raise AuditFailure(
+                "record.not_canonical", "the record's bytes are not its RFC 8785 canonical form", seq=seq
+            )
         entry_id = int(signed.id.replace("-", ""), 16)
         if entry_id in self.entry_ids:
-            raise AuditFailure("entry.duplicate_id",
-                               f"entry id {signed.id} was already used by an earlier record",
-                               seq=seq)
+            raise AuditFailure(
+                "entry.duplicate_id", f"entry id {signed.id} was already used by an earlier record", seq=seq
+            )
         self.entry_ids.add(entry_id)
         self.tree.append(record.leaf, self._keep_fresh)
         if self.expect is not None and self.tree.size == self.expect.size:
@@ -193,10 +199,13 @@ class LogVerifier:
         assert self.expect is not None
         root = self.tree.root()
         if root != self.expect.root_hash:
-            raise AuditFailure("log.split_view",
-                               f"the checkpoint saved earlier has root {self.expect.root_hash.hex()} "
-                               f"at size {self.expect.size}, these records give {root.hex()}: the "
-                               "log has been rewritten since", seq=self.expect.size - 1)
+            raise AuditFailure(
+                "log.split_view",
+                f"the checkpoint saved earlier has root {self.expect.root_hash.hex()} "
+                f"at size {self.expect.size}, these records give {root.hex()}: the "
+                "log has been rewritten since",
+                seq=self.expect.size - 1,
+            )
 
     def _keep_fresh(self, level: int, index: int, h: bytes) -> None:
         if self.header is not None and self.header.nodes:
@@ -206,22 +215,29 @@ class LogVerifier:
         node = NodeID(line.level, line.index)
         expected = self._fresh.pop(node, None)
         if expected is None:
-            raise AuditFailure("node.unexpected",
-                               f"stored Merkle node {tuple(node)} is not one the last record "
-                               "completes", seq=max(self.size - 1, 0))
+            raise AuditFailure(
+                "node.unexpected",
+                f"stored Merkle node {tuple(node)} is not one the last record completes",
+                seq=max(self.size - 1, 0),
+            )
         if expected != line.hash:
-            raise AuditFailure("node.mismatch",
-                               f"stored Merkle node {tuple(node)} over records "
-                               f"[{node.begin}, {node.end}) is {line.hash.hex()}, the records "
-                               f"give {expected.hex()}", seq=node.begin)
+            raise AuditFailure(
+                "node.mismatch",
+                f"stored Merkle node {tuple(node)} over records "
+                f"[{node.begin}, {node.end}) is {line.hash.hex()}, the records "
+                f"give {expected.hex()}",
+                seq=node.begin,
+            )
 
     def _check_nodes_complete(self) -> None:
         if self._fresh:
             node = min(self._fresh)
             self._fresh.clear()
-            raise AuditFailure("node.missing",
-                               f"stored Merkle node {tuple(node)} over records "
-                               f"[{node.begin}, {node.end}) is missing", seq=node.begin)
+            raise AuditFailure(
+                "node.missing",
+                f"stored Merkle node {tuple(node)} over records [{node.begin}, {node.end}) is missing",
+                seq=node.begin,
+            )
 
     def _checkpoint(self, line: CheckpointLine) -> None:
         size = line.size
@@ -229,27 +245,39 @@ class LogVerifier:
         try:
             checkpoint = open_checkpoint(line.note, self.operator, origin=self.origin)
         except (IntegrityError, MalformedError) as e:
-            raise AuditFailure("checkpoint.signature",
-                               f"checkpoint of size {size} does not verify with the operator "
-                               f"key: {e}", seq=max(size - 1, 0), first_seq=first) from e
+            raise AuditFailure(
+                "checkpoint.signature",
+                f"checkpoint of size {size} does not verify with the operator key: {e}",
+                seq=max(size - 1, 0),
+                first_seq=first,
+            ) from e
         if checkpoint.size != size:
-            raise AuditFailure("checkpoint.malformed",
-                               f"checkpoint line says size {size}, its note {checkpoint.size}",
-                               seq=max(size - 1, 0))
+            raise AuditFailure(
+                "checkpoint.malformed",
+                f"checkpoint line says size {size}, its note {checkpoint.size}",
+                seq=max(size - 1, 0),
+            )
         if size != self.tree.size:
-            raise AuditFailure("checkpoint.out_of_place",
-                               f"checkpoint of size {size} comes after {self.tree.size} records "
-                               "(records missing or added)", seq=min(size, self.tree.size))
+            raise AuditFailure(
+                "checkpoint.out_of_place",
+                f"checkpoint of size {size} comes after {self.tree.size} records (records missing or added)",
+                seq=min(size, self.tree.size),
+            )
         if self.checkpoint is not None and size <= self.checkpoint.size:
-            raise AuditFailure("checkpoint.out_of_order",
-                               f"checkpoint of size {size} after one of size {self.checkpoint.size}",
-                               seq=max(size - 1, 0))
+            raise AuditFailure(
+                "checkpoint.out_of_order",
+                f"checkpoint of size {size} after one of size {self.checkpoint.size}",
+                seq=max(size - 1, 0),
+            )
         root = self.tree.root()
         if root != checkpoint.root_hash:
-            raise AuditFailure("checkpoint.root_mismatch",
-                               f"the operator signed root {checkpoint.root_hash.hex()} for size "
-                               f"{size}, records [{first}, {size}) give {root.hex()}",
-                               seq=first, first_seq=first)
+            raise AuditFailure(
+                "checkpoint.root_mismatch",
+                f"the operator signed root {checkpoint.root_hash.hex()} for size "
+                f"{size}, records [{first}, {size}) give {root.hex()}",
+                seq=first,
+                first_seq=first,
+            )
         self._witnessed(line.note, size)
         self.checkpoint, self.checkpoint_note = checkpoint, line.note
 
@@ -264,25 +292,31 @@ class LogVerifier:
     def _end(self, line: End) -> None:
         assert self.header is not None
         if line.size != self.tree.size:
-            raise AuditFailure("log.truncated",
-                               f"the export promised records up to size {line.size}, "
-                               f"it holds {self.tree.size}", seq=self.tree.size)
+            raise AuditFailure(
+                "log.truncated",
+                f"the export promised records up to size {line.size}, it holds {self.tree.size}",
+                seq=self.tree.size,
+            )
         if self.expect is not None and self.tree.size < self.expect.size:
-            raise AuditFailure("log.split_view",
-                               f"the log has {self.tree.size} records, fewer than the "
-                               f"{self.expect.size} of the checkpoint saved earlier: it has been "
-                               "truncated", seq=self.tree.size)
+            raise AuditFailure(
+                "log.split_view",
+                f"the log has {self.tree.size} records, fewer than the "
+                f"{self.expect.size} of the checkpoint saved earlier: it has been "
+                "truncated",
+                seq=self.tree.size,
+            )
         if self.header.size != line.size:
             raise UnusableInput(f"header says size {self.header.size}, end line {line.size}")
         if self.tree.size and (self.checkpoint is None or self.checkpoint.size != self.tree.size):
-            raise AuditFailure("checkpoint.missing",
-                               f"no signed checkpoint covers records up to {self.tree.size}",
-                               seq=self.checkpoint.size if self.checkpoint else 0)
+            raise AuditFailure(
+                "checkpoint.missing",
+                f"no signed checkpoint covers records up to {self.tree.size}",
+                seq=self.checkpoint.size if self.checkpoint else 0,
+            )
         self.ended = True
 
 
 def verify_batch(work: Iterable[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """Ed25519 checks of (public key, signature, message) triples: run in worker processes,
     so it lives here, in a module whose import is cheap."""
-    return [verify_signature(public_key, signature, message)
-            for public_key, signature, message in work]
+    return [verify_signature(public_key, signature, message) for public_key, signature, message in work]

@@ -95,17 +95,19 @@ class CosignerVerifier:
         if not self.made(signature):
             raise IntegrityError(f"signature line is not by witness {self.name}")
         if len(signature.signature) != 8 + 64:
-            raise IntegrityError(f"cosignature by {self.name} must be 72 bytes after the key id, "
-                                 f"found {len(signature.signature)}")
+            raise IntegrityError(
+                f"cosignature by {self.name} must be 72 bytes after the key id, "
+                f"found {len(signature.signature)}"
+            )
         (timestamp,) = struct.unpack(">Q", signature.signature[:8])
         message = cosigned_message(body, timestamp) if timestamp <= MAX_TIMESTAMP else b""
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature.signature[8:],
-                                                                       message)
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature.signature[8:], message)
         except (InvalidSignature, ValueError) as e:
             raise IntegrityError(f"invalid cosignature by witness {self.name}") from e
-        return Cosignature(str(self), self.name, timestamp, signature.signature[8:],
-                           Checkpoint.from_body(body))
+        return Cosignature(
+            str(self), self.name, timestamp, signature.signature[8:], Checkpoint.from_body(body)
+        )
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,8 @@ class CosignerSigner:
 
     def cosign(self, body: str, timestamp: int) -> Cosignature:
         """Cosign checkpoint ``body``. Only after ``advance`` accepted it: see the module."""
-        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(
-            cosigned_message(body, timestamp))
-        return Cosignature(str(self.verifier()), self.name, timestamp, signature,
-                           Checkpoint.from_body(body))
+        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(cosigned_message(body, timestamp))
+        return Cosignature(str(self.verifier()), self.name, timestamp, signature, Checkpoint.from_body(body))
 
 
 def generate_cosigner(name: str) -> tuple[str, str]:
@@ -178,8 +178,9 @@ class SplitView(IntegrityError):
         self.proof = list(proof)
 
 
-def advance(seen: Checkpoint | None, seen_note: str, offered: Checkpoint, offered_note: str,
-            proof: Sequence[bytes]) -> None:
+def advance(
+    seen: Checkpoint | None, seen_note: str, offered: Checkpoint, offered_note: str, proof: Sequence[bytes]
+) -> None:
     """Decide whether a witness that last cosigned ``seen`` may cosign ``offered``.
 
     Preconditions: both notes' operator signatures were checked by the caller, and both are
@@ -189,14 +190,21 @@ def advance(seen: Checkpoint | None, seen_note: str, offered: Checkpoint, offere
     if seen is None:
         return
     if offered.origin != seen.origin:
-        raise MalformedError(f"checkpoint is for {offered.origin!r}, the witness follows "
-                             f"{seen.origin!r}")
+        raise MalformedError(f"checkpoint is for {offered.origin!r}, the witness follows {seen.origin!r}")
     if offered.size < seen.size:
-        raise SplitView(f"offered size {offered.size} is smaller than the cosigned {seen.size}",
-                        seen=seen_note, offered=offered_note, proof=proof)
+        raise SplitView(
+            f"offered size {offered.size} is smaller than the cosigned {seen.size}",
+            seen=seen_note,
+            offered=offered_note,
+            proof=proof,
+        )
     try:
         verify_consistency(seen.size, offered.size, proof, seen.root_hash, offered.root_hash)
     except (ProofError, MalformedError) as e:
-        raise SplitView(f"checkpoint of size {offered.size} is not consistent with the "
-                        f"cosigned checkpoint of size {seen.size}: {e}",
-                        seen=seen_note, offered=offered_note, proof=proof) from e
+        raise SplitView(
+            f"checkpoint of size {offered.size} is not consistent with the "
+            f"cosigned checkpoint of size {seen.size}: {e}",
+            seen=seen_note,
+            offered=offered_note,
+            proof=proof,
+        ) from e

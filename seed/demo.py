@@ -41,15 +41,17 @@ def prepare(home: Home, url: str, villages: int) -> dict[str, Any]:
     """The demo ledger's seed state, seeding it first unless an earlier run did."""
     state = read_state(home)
     if state and state.get("status") == "done":
-        print(f"Reusing the demo ledger in {home.root} ({state['records']:,} seeded records, "
-              f"seed {state['seed']})", flush=True)
+        print(
+            f"Reusing the demo ledger in {home.root} ({state['records']:,} seeded records, "
+            f"seed {state['seed']})",
+            flush=True,
+        )
         return state
     if not home.operator_key_file.exists():
         asyncio.run(init_for_story(home, url, DEMO_ORIGIN, DEFAULT_START))
     progress = progress_for(sys.stderr)
     try:
-        result = asyncio.run(seed_ledger(home, url, SeedOptions(villages=villages,
-                                                                seed=DEMO_SEED), progress))
+        result = asyncio.run(seed_ledger(home, url, SeedOptions(villages=villages, seed=DEMO_SEED), progress))
     finally:
         if progress is not None:
             progress.close()
@@ -60,32 +62,59 @@ def prepare(home: Home, url: str, villages: int) -> dict[str, Any]:
 def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, str]]:
     """What to look at first, for the routes this build of the service has."""
     show: dict[str, str] = state.get("showcase") or {}
-    out = [("API docs (OpenAPI)", f"{base}/schema"),
-           ("latest checkpoint", f"{base}/v1/checkpoint"),
-           ("records", f"{base}/v1/entries?limit=20"),
-           ("townships", f"{base}/v1/orgs?type=township")]
-    records = (("transfer filing (whole household)", "transfer_filing_household"),
-               ("transfer filing (one person)", "transfer_filing_individual"),
-               ("household split on marriage", "household_split"),
-               ("a death", "death"), ("objection heard, not upheld", "objection_resolved"),
-               ("homestead paid withdrawal", "homestead_withdrawn"),
-               ("land lease", "land_lease"), ("share buy-back", "share_buyback"),
-               ("share sale to a fellow member", "share_transfer"),
-               ("shares pledged for a loan", "share_pledge"))
+    out = [
+        ("API docs (OpenAPI)", f"{base}/schema"),
+        ("latest checkpoint", f"{base}/v1/checkpoint"),
+        ("records", f"{base}/v1/entries?limit=20"),
+        ("townships", f"{base}/v1/orgs?type=township"),
+    ]
+    records = (
+        ("transfer filing (whole household)", "transfer_filing_household"),
+        ("transfer filing (one person)", "transfer_filing_individual"),
+        ("household split on marriage", "household_split"),
+        ("a death", "death"),
+        ("objection heard, not upheld", "objection_resolved"),
+        ("homestead paid withdrawal", "homestead_withdrawn"),
+        ("land lease", "land_lease"),
+        ("share buy-back", "share_buyback"),
+        ("share sale to a fellow member", "share_transfer"),
+        ("shares pledged for a loan", "share_pledge"),
+    )
     for label, key in records:
         if key in show:
             out.append((label, f"{base}/v1/entries/by-id/{show[key]}"))
     optional = (
-        ("retained rights of a settled person", "/v1/parties/{party_id:str}/rights",
-         "settled_person", "/v1/parties/{}/rights"),
-        ("retained rights of their household", "/v1/households/{household_id:str}/rights",
-         "settled_household", "/v1/households/{}/rights"),
-        ("the transfer filing certificate", "/v1/certificates/{certificate_id:str}/print",
-         "transfer_certificate", "/v1/certificates/{}/print"),
-        ("a collective's cap table", "/v1/shares/collectives/{collective:str}", "village",
-         "/v1/shares/collectives/{}"),
-        ("a dividend's payouts", "/v1/shares/dividends/{dividend:str}", "dividend_id",
-         "/v1/shares/dividends/{}"))
+        (
+            "retained rights of a settled person",
+            "/v1/parties/{party_id:str}/rights",
+            "settled_person",
+            "/v1/parties/{}/rights",
+        ),
+        (
+            "retained rights of their household",
+            "/v1/households/{household_id:str}/rights",
+            "settled_household",
+            "/v1/households/{}/rights",
+        ),
+        (
+            "the transfer filing certificate",
+            "/v1/certificates/{certificate_id:str}/print",
+            "transfer_certificate",
+            "/v1/certificates/{}/print",
+        ),
+        (
+            "a collective's cap table",
+            "/v1/shares/collectives/{collective:str}",
+            "village",
+            "/v1/shares/collectives/{}",
+        ),
+        (
+            "a dividend's payouts",
+            "/v1/shares/dividends/{dividend:str}",
+            "dividend_id",
+            "/v1/shares/dividends/{}",
+        ),
+    )
     for label, template, key, path in optional:
         if key in show and template in paths:
             out.append((label, base + path.format(show[key])))
@@ -101,8 +130,9 @@ def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: fl
 
     paths = {r.path for r in create_app(Settings(home=home)).routes}
     base = f"http://{args.host}:{args.port}"
-    config = uvicorn.Config("api.app:create_app", factory=True, host=args.host, port=args.port,
-                            log_level=args.log_level)
+    config = uvicorn.Config(
+        "api.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level
+    )
     server = uvicorn.Server(config)
 
     async def run() -> None:
@@ -110,13 +140,13 @@ def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: fl
         while not server.started and not task.done():
             await asyncio.sleep(0.05)
         if server.started:
-            lines = [f"Rural Ledger demo: {state.get('origin', '')} on {base} "
-                     f"(ready in {time.perf_counter() - began:.1f} s)"]
+            lines = [
+                f"Rural Ledger demo: {state.get('origin', '')} on {base} "
+                f"(ready in {time.perf_counter() - began:.1f} s)"
+            ]
             lines += [f"  {label:<38} {url}" for label, url in urls(base, state, paths)]
-            lines.append(f"  {'operator verifier key':<38} "
-                         f"{home.operator_pub_file.read_text().strip()}")
-            lines.append(f"  verify it: rural-ledger verify {base} --operator-key "
-                         f"{home.operator_pub_file}")
+            lines.append(f"  {'operator verifier key':<38} {home.operator_pub_file.read_text().strip()}")
+            lines.append(f"  verify it: rural-ledger verify {base} --operator-key {home.operator_pub_file}")
             print("\n".join(lines), flush=True)
         await task
 
@@ -147,7 +177,11 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d = sub.add_parser("demo", help="seed a demo county on first use, then run the service")
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--port", type=int, default=8000)
-    d.add_argument("--villages", type=int, default=DEMO_VILLAGES,
-                   help="village collectives in the demo county (first run only)")
+    d.add_argument(
+        "--villages",
+        type=int,
+        default=DEMO_VILLAGES,
+        help="village collectives in the demo county (first run only)",
+    )
     d.add_argument("--log-level", default="info")
     d.set_defaults(fn=cmd_demo)

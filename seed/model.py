@@ -61,9 +61,10 @@ class Household:
     dissolved: bool = False
 
     def rights(self) -> dict[str, list[str]]:
-        return {"land_contracts": [self.contract.id] if self.contract else [],
-                "homesteads": [self.homestead.id] if self.homestead and self.homestead.held
-                else []}
+        return {
+            "land_contracts": [self.contract.id] if self.contract else [],
+            "homesteads": [self.homestead.id] if self.homestead and self.homestead.held else [],
+        }
 
 
 @dataclass

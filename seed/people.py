@@ -15,8 +15,18 @@ from api.client import Person
 from contracts.identifiers import resident_id_check_char
 
 # Where spouses who marry in from outside the county were born (Shandong county codes).
-ELSEWHERE = ("370102", "370203", "370212", "370602", "370613", "370687", "370785", "371102",
-             "371311", "370883")
+ELSEWHERE = (
+    "370102",
+    "370203",
+    "370212",
+    "370602",
+    "370613",
+    "370687",
+    "370785",
+    "371102",
+    "371311",
+    "370883",
+)
 
 
 def new_uuid(rng: random.Random) -> str:
@@ -55,19 +65,33 @@ class PersonMaker:
                 return number
         raise RuntimeError(f"no free resident ID number left for {area} {born}")
 
-    def person(self, rng: random.Random, area: str, born: date, sex: str, *,
-               surname: str | None = None, phone: str | None = None) -> Person:
+    def person(
+        self,
+        rng: random.Random,
+        area: str,
+        born: date,
+        sex: str,
+        *,
+        surname: str | None = None,
+        phone: str | None = None,
+    ) -> Person:
         fake = self.fake
         given = fake.first_name_male() if sex == "M" else fake.first_name_female()
-        return Person(party=new_uuid(rng), name=(surname or self.last_name()) + given,
-                      id_number=self.resident_id(rng, area, born, sex), sex=sex,
-                      birth_date=born.isoformat(), phone=phone or fake.phone_number())
+        return Person(
+            party=new_uuid(rng),
+            name=(surname or self.last_name()) + given,
+            id_number=self.resident_id(rng, area, born, sex),
+            sex=sex,
+            birth_date=born.isoformat(),
+            phone=phone or fake.phone_number(),
+        )
 
 
 def birth_date(rng: random.Random, age: int, on: date) -> date:
     """A birth date making someone ``age`` full years old on ``on``."""
-    latest = on.replace(year=on.year - age) if not (on.month == 2 and on.day == 29) else \
-        date(on.year - age, 2, 28)
+    latest = (
+        on.replace(year=on.year - age) if not (on.month == 2 and on.day == 29) else date(on.year - age, 2, 28)
+    )
     return latest - timedelta(days=rng.randrange(365))
 
 
@@ -77,6 +101,20 @@ def age_on(born: date, on: date) -> int:
 
 def surname_of(person: Person) -> str:
     """Zh_CN Faker surnames are one character, except a few two-character ones."""
-    two = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-           "宇文", "司徒", "令狐", "夏侯")
+    two = (
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "令狐",
+        "夏侯",
+    )
     return person.name[:2] if person.name[:2] in two else person.name[:1]

@@ -46,12 +46,23 @@ CITY_CODE = "371000"
 
 INVENTED_SYLLABLES = "海山泉石港岭河桥崖峰湾泊松柳杏槐枣"
 VILLAGE_SURNAMES = "王李张刘于孙丛林谷毕曲宋姜鞠初慕战邹汤夏隋徐"
-VILLAGE_SUFFIXES = ("家庄", "家疃", "格庄", "家泊", "家夼", "家岭", "家洼", "家沟", "家村",
-                    "家埠", "家寨", "家屯")
+VILLAGE_SUFFIXES = (
+    "家庄",
+    "家疃",
+    "格庄",
+    "家泊",
+    "家夼",
+    "家岭",
+    "家洼",
+    "家沟",
+    "家村",
+    "家埠",
+    "家寨",
+    "家屯",
+)
 VILLAGE_PREFIXES = ("", "", "", "", "东", "西", "南", "北", "前", "后", "上", "下", "大", "小")
 # Homestead zones (DOMAIN.md caps) and how often a village lies in each.
-ZONES = (("plain", 40), ("hilly_flat", 35), ("suburb", 15), ("plain_saline", 5),
-         ("hilly_slope", 5))
+ZONES = (("plain", 40), ("hilly_flat", 35), ("suburb", 15), ("plain_saline", 5), ("hilly_slope", 5))
 
 
 @dataclass(frozen=True)
@@ -88,12 +99,10 @@ def township_count(villages: int) -> int:
     return max(min(villages, 5), math.ceil(villages / 20))
 
 
-def plan_townships(rng: random.Random, root_code: str, root_name: str, count: int
-                   ) -> list[Township]:
+def plan_townships(rng: random.Random, root_code: str, root_name: str, count: int) -> list[Township]:
     areas, prefixed = areas_for(root_code, root_name)
     # The areas in turn, each with the towns the policy names first.
-    queues = [[(a, t) for t in sorted(a.towns, key=lambda t: t not in POLICY_TOWNS)]
-              for a in areas]
+    queues = [[(a, t) for t in sorted(a.towns, key=lambda t: t not in POLICY_TOWNS)] for a in areas]
     named: list[tuple[Area, str]] = []
     while any(queues):
         for queue in queues:
@@ -110,30 +119,33 @@ def plan_townships(rng: random.Random, root_code: str, root_name: str, count: in
     townships = []
     for i, (area, town) in enumerate(named[:count]):
         code = f"{root_code}{101 + i:03d}"
-        townships.append(Township(f"town-{code}", f"{area.name}{town}" if prefixed else town,
-                                  code, area))
+        townships.append(Township(f"town-{code}", f"{area.name}{town}" if prefixed else town, code, area))
     return townships
 
 
-def plan_villages(rng: random.Random, townships: list[Township], count: int
-                  ) -> list[VillagePlace]:
+def plan_villages(rng: random.Random, townships: list[Township], count: int) -> list[VillagePlace]:
     """``count`` villages spread over the townships, each with a unique name in its township."""
-    per = [count // len(townships) + (1 if i < count % len(townships) else 0)
-           for i in range(len(townships))]
+    per = [count // len(townships) + (1 if i < count % len(townships) else 0) for i in range(len(townships))]
     zones, weights = zip(*ZONES, strict=True)
     villages = []
     for township, n in zip(townships, per, strict=True):
         names: set[str] = set()
         for j in range(n):
             while True:
-                name = (rng.choice(VILLAGE_PREFIXES) + rng.choice(VILLAGE_SURNAMES)
-                        + rng.choice(VILLAGE_SUFFIXES) + "村")
+                name = (
+                    rng.choice(VILLAGE_PREFIXES)
+                    + rng.choice(VILLAGE_SURNAMES)
+                    + rng.choice(VILLAGE_SUFFIXES)
+                    + "村"
+                )
                 if name not in names:
                     names.add(name)
                     break
             code = f"{township.code}{201 + j:03d}"  # about twenty a township: never past 999
             zone = rng.choices(zones, weights)[0]
-            villages.append(VillagePlace(f"vil-{code}", name,
-                                         f"{township.name}{name}股份经济合作社", code, township,
-                                         zone))
+            villages.append(
+                VillagePlace(
+                    f"vil-{code}", name, f"{township.name}{name}股份经济合作社", code, township, zone
+                )
+            )
     return villages

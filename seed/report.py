@@ -26,16 +26,23 @@ class BarProgress:
     def __init__(self, console: Console) -> None:
         self.started = time.perf_counter()
         self.done = 0
-        self.bars = Progress(TextColumn("{task.description:<34}"), BarColumn(),
-                             MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                             TimeElapsedColumn(), console=console, transient=False)
+        self.bars = Progress(
+            TextColumn("{task.description:<34}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
         self.story: TaskID = self.bars.add_task("story", total=None, rate="")
         self.entries: TaskID = self.bars.add_task("entries", total=None, rate="")
         self.bars.start()
 
     def tick(self, label: str, entries: int, index: int, ticks: int) -> None:
-        self.bars.update(self.story, description=f"story {label}", completed=index,
-                         total=max(ticks, index + 1))
+        self.bars.update(
+            self.story, description=f"story {label}", completed=index, total=max(ticks, index + 1)
+        )
         self.bars.reset(self.entries, total=entries, description="  entries of this tick")
 
     def advance(self, entries: int) -> None:
@@ -71,8 +78,11 @@ class LineProgress:
         self.shown = time.perf_counter()
         elapsed = self.shown - self.started
         rate = self.done / elapsed if elapsed else 0.0
-        print(f"seed: {what} ({self.done:,} records so far, {rate:,.0f}/s, {elapsed:,.0f} s)",
-              file=self.out, flush=True)
+        print(
+            f"seed: {what} ({self.done:,} records so far, {rate:,.0f}/s, {elapsed:,.0f} s)",
+            file=self.out,
+            flush=True,
+        )
 
     def close(self) -> None:
         self.line("done")
@@ -91,14 +101,23 @@ def summary_table(result: SeedResult) -> Table:
     table = Table()
     table.add_column("what")
     table.add_column("count", justify="right")
-    rows = [("townships", c.townships), ("villages (collectives)", c.villages),
-            ("households", c.households), ("persons", c.persons),
-            ("member admissions", c.members), ("land parcels", c.parcels),
-            ("homesteads", c.homesteads), ("certificates", c.certificates),
-            ("settled in town, rights retained", c.settled_persons), ("births", c.births),
-            ("deaths", c.deaths), ("marriages", c.marriages),
-            ("share transfers", c.share_transfers), ("share pledges", c.share_pledges),
-            ("records", result.records)]
+    rows = [
+        ("townships", c.townships),
+        ("villages (collectives)", c.villages),
+        ("households", c.households),
+        ("persons", c.persons),
+        ("member admissions", c.members),
+        ("land parcels", c.parcels),
+        ("homesteads", c.homesteads),
+        ("certificates", c.certificates),
+        ("settled in town, rights retained", c.settled_persons),
+        ("births", c.births),
+        ("deaths", c.deaths),
+        ("marriages", c.marriages),
+        ("share transfers", c.share_transfers),
+        ("share pledges", c.share_pledges),
+        ("records", result.records),
+    ]
     for name, value in rows:
         table.add_row(name, f"{value:,}")
     table.add_row("time", f"{result.seconds:,.1f} s")

@@ -107,8 +107,14 @@ class SimulatedClock:
 
 
 class Seeder:
-    def __init__(self, client: LedgerClient, home: Home, options: SeedOptions,
-                 clock: SimulatedClock, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        client: LedgerClient,
+        home: Home,
+        options: SeedOptions,
+        clock: SimulatedClock,
+        progress: Progress | None = None,
+    ) -> None:
         self.client, self.home, self.options = client, home, options
         self.clock, self.progress = clock, progress
         self.keys: dict[str, KeyFile] = {}
@@ -126,8 +132,9 @@ class Seeder:
         # The plan only (places, organisation ids: 0.08 s at 500 villages), for the key files
         # and the already-seeded check; the ticks are told by the Storyteller from an identical
         # instance in its own process.
-        story = CountyStory(self.options.seed, self.options.villages, root, start,
-                            self.options.years, self.options.households)
+        story = CountyStory(
+            self.options.seed, self.options.villages, root, start, self.options.years, self.options.households
+        )
         await self.check_not_seeded(story)
         self.keys = {root.id: self.home.org_key(root.id)}
         for org in story.org_ids:
@@ -138,10 +145,12 @@ class Seeder:
         self.write_state(start, "seeding")
         began, records, first_seq, last_seq = time.perf_counter(), 0, -1, -1
         ticks = 5 + 4 * self.options.years  # about: confirmations follow rounds with admissions
-        self.signer = SigningPool(self.home.root, self.options.seed, self.origin,
-                                  local_blind_index=self.secret is not None)
-        teller = Storyteller(self.options.seed, self.options.villages, root, start,
-                             self.options.years, self.options.households)
+        self.signer = SigningPool(
+            self.home.root, self.options.seed, self.origin, local_blind_index=self.secret is not None
+        )
+        teller = Storyteller(
+            self.options.seed, self.options.villages, root, start, self.options.years, self.options.households
+        )
         try:
             upcoming = asyncio.ensure_future(teller.next_tick())
             index = 0
@@ -164,8 +173,7 @@ class Seeder:
         showcase: dict[str, str] = {"county": root.id}
         for k, value in shown.items():
             showcase.setdefault(k, value)
-        result = SeedResult(self.origin, start, counts, records, seconds, first_seq,
-                            last_seq, showcase)
+        result = SeedResult(self.origin, start, counts, records, seconds, first_seq, last_seq, showcase)
         self.write_state(start, "done", result)
         return result
 
@@ -179,8 +187,10 @@ class Seeder:
         earliest = head_day + timedelta(days=1)
         if self.options.start is not None:
             if self.options.start < earliest:
-                raise SeedError(f"--start {self.options.start} is before the ledger's last "
-                                f"record ({head_day}); records are never dated back")
+                raise SeedError(
+                    f"--start {self.options.start} is before the ledger's last "
+                    f"record ({head_day}); records are never dated back"
+                )
             return self.options.start
         return max(DEFAULT_START, earliest)
 
@@ -190,13 +200,18 @@ class Seeder:
             return  # resuming: resubmitted entries are answered with their first receipts
         r = await self.client.http.get(f"/v1/orgs/{story.townships[0].id}")
         if r.status_code == 200:
-            raise SeedError(f"this ledger already holds a seeded county ({story.townships[0].id} "
-                            "is registered); seed a fresh ledger")
+            raise SeedError(
+                f"this ledger already holds a seeded county ({story.townships[0].id} "
+                "is registered); seed a fresh ledger"
+            )
 
     def same_run(self, saved: dict[str, Any]) -> bool:
-        return (saved.get("seed"), saved.get("villages"), saved.get("years"),
-                saved.get("origin")) == (self.options.seed, self.options.villages,
-                                         self.options.years, self.origin)
+        return (saved.get("seed"), saved.get("villages"), saved.get("years"), saved.get("origin")) == (
+            self.options.seed,
+            self.options.villages,
+            self.options.years,
+            self.origin,
+        )
 
     @property
     def state_file(self) -> Path:
@@ -209,13 +224,23 @@ class Seeder:
             return None
 
     def write_state(self, start: date, status: str, result: SeedResult | None = None) -> None:
-        doc: dict[str, Any] = {"origin": self.origin, "seed": self.options.seed,
-                               "villages": self.options.villages, "start": start.isoformat(),
-                               "years": self.options.years, "status": status}
+        doc: dict[str, Any] = {
+            "origin": self.origin,
+            "seed": self.options.seed,
+            "villages": self.options.villages,
+            "start": start.isoformat(),
+            "years": self.options.years,
+            "status": status,
+        }
         if result is not None:
-            doc.update(records=result.records, seconds=round(result.seconds, 1),
-                       first_seq=result.first_seq, last_seq=result.last_seq,
-                       counts=asdict(result.counts), showcase=result.showcase)
+            doc.update(
+                records=result.records,
+                seconds=round(result.seconds, 1),
+                first_seq=result.first_seq,
+                last_seq=result.last_seq,
+                counts=asdict(result.counts),
+                showcase=result.showcase,
+            )
         self.home.root.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
@@ -233,15 +258,16 @@ class Seeder:
                 seqs += await self.submit_stream(tick, section, request_size(1))
                 continue
             streams = split_lanes(section, self.options.streams)
-            done = await asyncio.gather(*(self.submit_stream(tick, s, request_size(len(streams)))
-                                          for s in streams))
+            done = await asyncio.gather(
+                *(self.submit_stream(tick, s, request_size(len(streams))) for s in streams)
+            )
             seqs += sorted(seq for stream in done for seq in stream)
         return seqs
 
     async def submit_stream(self, tick: Tick, intents: list[Intent], size: int) -> list[int]:
         """Submit ``intents`` in requests of ``size``, in order; the next request is signed
         while the service admits this one."""
-        chunks = [intents[start:start + size] for start in range(0, len(intents), size)]
+        chunks = [intents[start : start + size] for start in range(0, len(intents), size)]
         seqs: list[int] = []
         next_body = asyncio.ensure_future(self.body(chunks[0], tick.at)) if chunks else None
         for index, chunk in enumerate(chunks):
@@ -253,9 +279,11 @@ class Seeder:
             for intent, result in zip(chunk, results, strict=True):
                 if "error" in result:
                     problem = result["error"]
-                    raise SeedError(f"{tick.label}: {intent.kind} by {intent.actor} refused: "
-                                    f"{problem.get('code')}: {problem.get('detail')}\n"
-                                    f"payload: {json.dumps(intent.payload, ensure_ascii=False)}")
+                    raise SeedError(
+                        f"{tick.label}: {intent.kind} by {intent.actor} refused: "
+                        f"{problem.get('code')}: {problem.get('detail')}\n"
+                        f"payload: {json.dumps(intent.payload, ensure_ascii=False)}"
+                    )
                 seqs.append(int(result["seq"]))
             if self.progress:
                 self.progress.advance(len(chunk))
@@ -264,8 +292,9 @@ class Seeder:
     async def post(self, body: bytes) -> list[dict[str, Any]]:
         """``LedgerClient.submit_many(minimal=True)`` with a body the signing pool encoded: a
         bulk load keeps seqs, and any record's proof can be asked for later."""
-        r = await self.client.http.post("/v1/entries", content=body,
-                                        headers={"content-type": "application/json", **MINIMAL})
+        r = await self.client.http.post(
+            "/v1/entries", content=body, headers={"content-type": "application/json", **MINIMAL}
+        )
         if r.status_code >= 400:
             raise SubmitError(r.json())
         return msgspec.json.decode(r.content)["results"]  # type: ignore[no-any-return]
@@ -274,11 +303,19 @@ class Seeder:
         """The request body for ``intents``, signed in the signing pool. Blind indexes the
         service computes (``--blind-index remote``) are asked for first, over signed requests."""
         assert self.signer is not None
-        jobs = [(i.id, i.kind, i.actor, i.payload, i.person,
-                 None if i.person is None or self.secret is not None
-                 else await self.client.blind_index(self.keys[i.actor], i.person.id_number,
-                                                    clock=self.clock))
-                for i in intents]
+        jobs = [
+            (
+                i.id,
+                i.kind,
+                i.actor,
+                i.payload,
+                i.person,
+                None
+                if i.person is None or self.secret is not None
+                else await self.client.blind_index(self.keys[i.actor], i.person.id_number, clock=self.clock),
+            )
+            for i in intents
+        ]
         return await self.signer.body(jobs, at)
 
 
@@ -308,9 +345,13 @@ def split_lanes(intents: list[Intent], streams: int) -> list[list[Intent]]:
     return [s for s in out if s]
 
 
-async def seed_ledger(home: Home, url: str, options: SeedOptions,
-                      progress: Progress | None = None,
-                      on_ready: Callable[[LedgerClient], Any] | None = None) -> SeedResult:
+async def seed_ledger(
+    home: Home,
+    url: str,
+    options: SeedOptions,
+    progress: Progress | None = None,
+    on_ready: Callable[[LedgerClient], Any] | None = None,
+) -> SeedResult:
     """Run the service in-process on a simulated clock and seed its ledger."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     clock = SimulatedClock(datetime.now(UTC))
@@ -334,14 +375,20 @@ def quiet_garbage_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def _seed_ledger(home: Home, url: str, options: SeedOptions, clock: SimulatedClock,
-                       progress: Progress | None,
-                       on_ready: Callable[[LedgerClient], Any] | None) -> SeedResult:
+async def _seed_ledger(
+    home: Home,
+    url: str,
+    options: SeedOptions,
+    clock: SimulatedClock,
+    progress: Progress | None,
+    on_ready: Callable[[LedgerClient], Any] | None,
+) -> SeedResult:
     app = create_app(Settings(home=home, database_url=url, clock=clock, max_batch=MAX_BATCH))
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
-        async with LedgerClient(http=httpx.AsyncClient(transport=transport, base_url="http://seed",
-                                                        timeout=600)) as client:
+        async with LedgerClient(
+            http=httpx.AsyncClient(transport=transport, base_url="http://seed", timeout=600)
+        ) as client:
             result = await Seeder(client, home, options, clock, progress).run()
             if on_ready is not None:
                 await on_ready(client)

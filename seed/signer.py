@@ -61,11 +61,13 @@ class _Signer:
             if index is None:
                 assert self.secret is not None, "a blind index or the secret to compute it"
                 index = blind_index(self.secret, person.id_number)
-            payload = {"party": person.party, "commitment": personal_commitment(fields, salt),
-                       "blind_index": index}
+            payload = {
+                "party": person.party,
+                "commitment": personal_commitment(fields, salt),
+                "blind_index": index,
+            }
             personal = {**fields, "salt": salt.hex()}
-        item = signed_entry(self.key(actor), self.origin, kind, payload, entry_id=entry_id,
-                            signed_at=at)
+        item = signed_entry(self.key(actor), self.origin, kind, payload, entry_id=entry_id, signed_at=at)
         if personal is not None:
             item["personal"] = personal
         return item
@@ -89,9 +91,12 @@ class SigningPool:
     ``at`` in the pool's process."""
 
     def __init__(self, home: Path, seed: int, origin: str, local_blind_index: bool) -> None:
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start,
-                                        initargs=(home, seed, origin, local_blind_index))
+        self.pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(home, seed, origin, local_blind_index),
+        )
 
     async def body(self, jobs: list[Job], at: datetime) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(self.pool, _sign, jobs, at)

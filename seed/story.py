@@ -46,8 +46,15 @@ EXTENDED_END = date(2057, 12, 31)
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 BOUNDARIES = ("road", "ditch", "river", "hill", "collective_land", "village_border", "other")
 TRANSFEREE_WORDS = ("丰收", "绿源", "海润", "金果", "沃土", "鑫农", "福山", "甜园")
-TRANSFEREE_KINDS = ("果蔬专业合作社", "家庭农场", "农业发展有限公司", "苹果种植专业合作社",
-                    "花生种植专业合作社")
+TRANSFEREE_KINDS = (
+    "果蔬专业合作社",
+    "家庭农场",
+    "农业发展有限公司",
+    "苹果种植专业合作社",
+    "花生种植专业合作社",
+)
+
+
 def entity_credit_code(name: str, county_code: str) -> str:
     """A transferee entity's unified social credit code, the same for the same name: 93 for a
     farmers' cooperative, 92 for a family farm, 91 for a company."""
@@ -111,18 +118,25 @@ def add_years(d: date, years: int) -> date:
 
 
 class CountyStory:
-    def __init__(self, seed: int, villages: int, root: Root, start: date, years: int = 8,
-                 households: tuple[int, int] = (75, 150)) -> None:
+    def __init__(
+        self,
+        seed: int,
+        villages: int,
+        root: Root,
+        start: date,
+        years: int = 8,
+        households: tuple[int, int] = (75, 150),
+    ) -> None:
         self.seed, self.root, self.start, self.years = seed, root, start, years
         self.rng = random.Random(f"{seed}/county")
         self.ids = random.Random(f"{seed}/county/ids")
         self.maker = PersonMaker(seed)
         self.households_range = households
-        self.townships = plan_townships(self.rng, root.area_code, root.name,
-                                        township_count(villages))
-        self.villages = [Village(p, random.Random(f"{seed}/{p.id}"),
-                                 random.Random(f"{seed}/{p.id}/ids"))
-                         for p in plan_villages(self.rng, self.townships, villages)]
+        self.townships = plan_townships(self.rng, root.area_code, root.name, township_count(villages))
+        self.villages = [
+            Village(p, random.Random(f"{seed}/{p.id}"), random.Random(f"{seed}/{p.id}/ids"))
+            for p in plan_villages(self.rng, self.townships, villages)
+        ]
         self.credit_codes: set[str] = set()
         self.tick: Tick | None = None
         self.lane: str | None = None
@@ -134,8 +148,7 @@ class CountyStory:
     @property
     def org_ids(self) -> list[str]:
         """Every organisation the story registers (the runner derives their keys)."""
-        return (["exchange-center"] + [t.id for t in self.townships]
-                + [v.id for v in self.villages])
+        return ["exchange-center"] + [t.id for t in self.townships] + [v.id for v in self.villages]
 
     def counts(self) -> Counts:
         total = Counts(townships=len(self.townships), villages=len(self.villages))
@@ -143,8 +156,9 @@ class CountyStory:
             total.add(v.counts)
         return total
 
-    def emit(self, actor: str, kind: str, payload: dict[str, Any], rng: random.Random,
-             person: Person | None = None) -> Intent:
+    def emit(
+        self, actor: str, kind: str, payload: dict[str, Any], rng: random.Random, person: Person | None = None
+    ) -> Intent:
         assert self.tick is not None
         intent = Intent(actor, kind, payload, new_uuid(rng), person, self.lane)
         self.tick.intents.append(intent)
@@ -167,11 +181,11 @@ class CountyStory:
                     continue
                 extend = not extended and year >= self.start.year + 6
                 extended = extended or extend
-                yield self._tick(when, f"{year}-{month:02d} round",
-                                 lambda d, e=extend: self.round(d, e))
+                yield self._tick(when, f"{year}-{month:02d} round", lambda d, e=extend: self.round(d, e))
                 if any(v.pending for v in self.villages):
-                    yield self._tick(when + timedelta(days=8), f"{year}-{month:02d} confirmations",
-                                     self.confirmations)
+                    yield self._tick(
+                        when + timedelta(days=8), f"{year}-{month:02d} confirmations", self.confirmations
+                    )
 
     def _tick(self, day: date, label: str, build: Any) -> Tick:
         self.tick = Tick(ledger_time(day), f"{day.isoformat()} {label}")
@@ -186,26 +200,61 @@ class CountyStory:
         from seed.orgkeys import public_key_of
 
         root = self.root.id
-        self.emit(root, "policy.set", {"numbers": {
-            "membership_notice_days": NOTICE_DAYS,
-            "homestead_cap_m2": dict(DEFAULT_POLICY.homestead_cap_m2),
-            "membership_certificate_valid_days": DEFAULT_POLICY.membership_certificate_valid_days,
-            "collective_share_cap_bp": DEFAULT_POLICY.collective_share_cap_bp,
-            "holder_share_cap_bp": DEFAULT_POLICY.holder_share_cap_bp}}, self.ids)
-        self.emit(root, "org.registered", {
-            "id": "exchange-center", "name": f"{self.root.name}农村产权交易中心",
-            "type": "exchange_center", "parent": root,
-            "public_keys": [public_key_of(self.seed, "exchange-center")]}, self.ids)
+        self.emit(
+            root,
+            "policy.set",
+            {
+                "numbers": {
+                    "membership_notice_days": NOTICE_DAYS,
+                    "homestead_cap_m2": dict(DEFAULT_POLICY.homestead_cap_m2),
+                    "membership_certificate_valid_days": DEFAULT_POLICY.membership_certificate_valid_days,
+                    "collective_share_cap_bp": DEFAULT_POLICY.collective_share_cap_bp,
+                    "holder_share_cap_bp": DEFAULT_POLICY.holder_share_cap_bp,
+                }
+            },
+            self.ids,
+        )
+        self.emit(
+            root,
+            "org.registered",
+            {
+                "id": "exchange-center",
+                "name": f"{self.root.name}农村产权交易中心",
+                "type": "exchange_center",
+                "parent": root,
+                "public_keys": [public_key_of(self.seed, "exchange-center")],
+            },
+            self.ids,
+        )
         for t in self.townships:
-            self.emit(root, "org.registered", {
-                "id": t.id, "name": f"{t.name}人民政府", "type": "township", "parent": root,
-                "public_keys": [public_key_of(self.seed, t.id)], "area_code": t.code}, self.ids)
+            self.emit(
+                root,
+                "org.registered",
+                {
+                    "id": t.id,
+                    "name": f"{t.name}人民政府",
+                    "type": "township",
+                    "parent": root,
+                    "public_keys": [public_key_of(self.seed, t.id)],
+                    "area_code": t.code,
+                },
+                self.ids,
+            )
         for v in self.villages:
-            self.emit(v.place.township.id, "org.registered", {
-                "id": v.id, "name": v.place.org_name, "type": "village_collective",
-                "parent": v.place.township.id, "public_keys": [public_key_of(self.seed, v.id)],
-                "area_code": v.code, "credit_code": self.credit_code(v.place.township)},
-                self.ids)
+            self.emit(
+                v.place.township.id,
+                "org.registered",
+                {
+                    "id": v.id,
+                    "name": v.place.org_name,
+                    "type": "village_collective",
+                    "parent": v.place.township.id,
+                    "public_keys": [public_key_of(self.seed, v.id)],
+                    "area_code": v.code,
+                    "credit_code": self.credit_code(v.place.township),
+                },
+                self.ids,
+            )
 
     def credit_code(self, township: Township) -> str:
         """A village collective's unified social credit code: N2, the registering county's
@@ -220,12 +269,20 @@ class CountyStory:
 
     # -- people and households --------------------------------------------------------------
 
-    def resident(self, v: Village, day: date, age: int, sex: str, *, surname: str | None = None,
-                 area: str | None = None, born: date | None = None,
-                 phone: str | None = None) -> Resident:
+    def resident(
+        self,
+        v: Village,
+        day: date,
+        age: int,
+        sex: str,
+        *,
+        surname: str | None = None,
+        area: str | None = None,
+        born: date | None = None,
+        phone: str | None = None,
+    ) -> Resident:
         born = born or birth_date(v.rng, age, day)
-        person = self.maker.person(v.rng, area or v.person_area, born, sex, surname=surname,
-                                   phone=phone)
+        person = self.maker.person(v.rng, area or v.person_area, born, sex, surname=surname, phone=phone)
         r = Resident(person, born, sex, v)
         v.residents.append(r)
         v.counts.persons += 1
@@ -238,16 +295,13 @@ class CountyStory:
         husband.spouse, wife.spouse = wife, husband
         return husband, wife
 
-    def children(self, v: Village, day: date, mother: Resident, father: Resident, n: int
-                 ) -> list[Resident]:
+    def children(self, v: Village, day: date, mother: Resident, father: Resident, n: int) -> list[Resident]:
         kids = []
         for _ in range(n):
-            born = mother.born + timedelta(days=365 * v.rng.randrange(21, 39)
-                                           + v.rng.randrange(365))
+            born = mother.born + timedelta(days=365 * v.rng.randrange(21, 39) + v.rng.randrange(365))
             if born >= day - timedelta(days=30):
                 continue
-            kid = self.resident(v, day, 0, v.rng.choice("MF"), surname=surname_of(father.person),
-                                born=born)
+            kid = self.resident(v, day, 0, v.rng.choice("MF"), surname=surname_of(father.person), born=born)
             mother.children += 1
             father.children += 1
             kids.append(kid)
@@ -256,8 +310,9 @@ class CountyStory:
     def first_household(self, v: Village, day: date) -> list[tuple[Resident, str]]:
         """The people of one household at registration, head first, with their relation."""
         rng = v.rng
-        shape = rng.choices(("elder_single", "elder_couple", "family", "three_generations",
-                             "single"), (8, 17, 45, 22, 8))[0]
+        shape = rng.choices(
+            ("elder_single", "elder_couple", "family", "three_generations", "single"), (8, 17, 45, 22, 8)
+        )[0]
         if shape == "elder_single":
             return [(self.resident(v, day, rng.randrange(65, 93), rng.choice("MF")), "head")]
         if shape == "single":
@@ -265,16 +320,19 @@ class CountyStory:
         if shape == "elder_couple":
             h, w = self.couple(v, day, rng.randrange(60, 89))
             return [(h, "head"), (w, "spouse")]
-        h, w = self.couple(v, day, rng.randrange(28, 60) if shape == "family"
-                           else rng.randrange(30, 56))
+        h, w = self.couple(v, day, rng.randrange(28, 60) if shape == "family" else rng.randrange(30, 56))
         people = [(h, "head"), (w, "spouse")]
         if shape == "three_generations":
-            grandfather = self.resident(v, day, min(95, age_on(h.born, day) + rng.randrange(24, 34)),
-                                        "M", surname=surname_of(h.person))
+            grandfather = self.resident(
+                v,
+                day,
+                min(95, age_on(h.born, day) + rng.randrange(24, 34)),
+                "M",
+                surname=surname_of(h.person),
+            )
             people.append((grandfather, "parent"))
             if rng.random() < 0.6:
-                grandmother = self.resident(v, day, age_on(grandfather.born, day) - rng.randrange(0, 4),
-                                            "F")
+                grandmother = self.resident(v, day, age_on(grandfather.born, day) - rng.randrange(0, 4), "F")
                 grandfather.spouse, grandmother.spouse = grandmother, grandfather
                 people.append((grandmother, "parent"))
         kids = self.children(v, day, w, h, rng.choices((0, 1, 2, 3), (15, 45, 35, 5))[0])
@@ -283,38 +341,55 @@ class CountyStory:
     def register_household(self, v: Village, day: date) -> Household:
         people = self.first_household(v, day)
         head = people[0][0]
-        hh = Household(new_uuid(v.ids), v, head, [p for p, _ in people],
-                       {p.party: rel for p, rel in people})
+        hh = Household(new_uuid(v.ids), v, head, [p for p, _ in people], {p.party: rel for p, rel in people})
         for p in hh.members:
             p.household = hh
         v.households.append(hh)
         v.counts.households += 1
-        self.emit(v.id, "household.registered", {
-            "household": hh.id, "head": head.party,
-            "members": [{"party": p.party, "relation": rel} for p, rel in people]}, v.ids)
+        self.emit(
+            v.id,
+            "household.registered",
+            {
+                "household": hh.id,
+                "head": head.party,
+                "members": [{"party": p.party, "relation": rel} for p, rel in people],
+            },
+            v.ids,
+        )
         return hh
 
     def decision(self, v: Village, day: date, *, contested: bool = False) -> dict[str, Any]:
         rng = v.rng
-        adults = sum(1 for r in v.residents if r.alive and r.status in ("active", "settled", "none")
-                     and age_on(r.born, day) >= 18)
+        adults = sum(
+            1
+            for r in v.residents
+            if r.alive and r.status in ("active", "settled", "none") and age_on(r.born, day) >= 18
+        )
         representatives = adults > 60 and rng.random() < 0.3
         eligible = rng.randrange(21, 46) if representatives else max(1, adults)
         floor = -(-2 * eligible // 3) if representatives else max(1, eligible // 2 + 1)
         attendance = min(eligible, max(floor, round(eligible * rng.uniform(0.7, 0.97))))
         need = -(-2 * attendance // 3) if contested else attendance // 2 + 1
         votes = min(attendance, max(need, round(attendance * rng.uniform(0.72, 0.99))))
-        return {"meeting": "representatives_meeting" if representatives else "members_assembly",
-                "eligible": eligible, "attendance": attendance, "votes_for": votes,
-                "contested": contested, "notice_start": day.isoformat(),
-                "notice_end": (day + timedelta(days=NOTICE_DAYS)).isoformat(),
-                "evidence": [digest(v.id, "minutes", day)]}
+        return {
+            "meeting": "representatives_meeting" if representatives else "members_assembly",
+            "eligible": eligible,
+            "attendance": attendance,
+            "votes_for": votes,
+            "contested": contested,
+            "notice_start": day.isoformat(),
+            "notice_end": (day + timedelta(days=NOTICE_DAYS)).isoformat(),
+            "evidence": [digest(v.id, "minutes", day)],
+        }
 
     def admit(self, v: Village, r: Resident, basis: str, decision: dict[str, Any]) -> None:
         assert r.household is not None
-        self.emit(v.id, "member.admitted", {"party": r.party, "basis": basis,
-                                            "household": r.household.id, "decision": decision},
-                  v.ids)
+        self.emit(
+            v.id,
+            "member.admitted",
+            {"party": r.party, "basis": basis, "household": r.household.id, "decision": decision},
+            v.ids,
+        )
         r.status = "notice"
         v.pending.append(r)
         v.counts.members += 1
@@ -333,17 +408,31 @@ class CountyStory:
             code = f"{v.code}{rng.randrange(1, 9):02d}{v.next('parcel'):05d}"
             area = max(80, total // count + rng.randrange(-60, 61))
             land_class = "arable" if i == 0 else rng.choices(classes, weights)[0]
-            parcels.append({"code": code, "area_m2": area, "land_class": land_class,
-                            "boundaries": {side: self.boundary(v) for side in
-                                           ("east", "south", "west", "north")}})
+            parcels.append(
+                {
+                    "code": code,
+                    "area_m2": area,
+                    "land_class": land_class,
+                    "boundaries": {side: self.boundary(v) for side in ("east", "south", "west", "north")},
+                }
+            )
             v.last_parcel = code
         cid = f"HT{v.code}{n:04d}"
         hh.contract = Contract(cid, {p["code"]: p["area_m2"] for p in parcels}, CONTRACT_END)
         v.counts.parcels += len(parcels)
-        self.emit(v.id, "land.contract_issued", {
-            "contract": cid, "household": hh.id, "certificate_no": f"{v.code}{n:04d}J",
-            "term_start": CONTRACT_START.isoformat(), "term_end": CONTRACT_END.isoformat(),
-            "parcels": parcels}, v.ids)
+        self.emit(
+            v.id,
+            "land.contract_issued",
+            {
+                "contract": cid,
+                "household": hh.id,
+                "certificate_no": f"{v.code}{n:04d}J",
+                "term_start": CONTRACT_START.isoformat(),
+                "term_end": CONTRACT_END.isoformat(),
+                "parcels": parcels,
+            },
+            v.ids,
+        )
 
     def boundary(self, v: Village) -> str:
         """A neighbouring parcel's code or a feature: never a neighbour's name."""
@@ -358,11 +447,20 @@ class CountyStory:
         hid = f"ZJ{v.code}{n:04d}"
         hh.homestead = Homestead(hid, area)
         v.counts.homesteads += 1
-        self.emit(v.id, "homestead.granted", {
-            "homestead": hid, "household": hh.id, "plot_code": f"{v.code}00{n:05d}",
-            "area_m2": area, "zone": v.place.zone,
-            "certificate_no": f"鲁({day.year}){v.place.township.area.name}不动产权第"
-                              f"{int(v.code[-6:]) * 100 + n:07d}号"}, v.ids)
+        self.emit(
+            v.id,
+            "homestead.granted",
+            {
+                "homestead": hid,
+                "household": hh.id,
+                "plot_code": f"{v.code}00{n:05d}",
+                "area_m2": area,
+                "zone": v.place.zone,
+                "certificate_no": f"鲁({day.year}){v.place.township.area.name}不动产权第"
+                f"{int(v.code[-6:]) * 100 + n:07d}号",
+            },
+            v.ids,
+        )
 
     # -- the big days -----------------------------------------------------------------------
 
@@ -396,35 +494,63 @@ class CountyStory:
         for v in self.villages:
             self.lane = v.id
             rng = v.rng
-            operating = [{"category": c, "value_fen": rng.randrange(20, 800) * 10_000_00}
-                         for c in rng.sample(OPERATING_ASSETS, rng.randrange(1, 4))]
+            operating = [
+                {"category": c, "value_fen": rng.randrange(20, 800) * 10_000_00}
+                for c in rng.sample(OPERATING_ASSETS, rng.randrange(1, 4))
+            ]
             worth = sum(a["value_fen"] for a in operating)
-            self.emit(v.id, "assets.verified", {
-                "verification": f"QC{v.code}{day.year}", "as_of": day.isoformat(),
-                "operating_assets": operating,
-                "liabilities_fen": worth * rng.randrange(0, 30) // 100,
-                "resource_assets": [{"category": "collective_forest", "area_m2": rng.randrange(5, 300) * 667},
-                                    {"category": "barren_hills", "area_m2": rng.randrange(1, 100) * 667}],
-                "non_operating_assets": [{"category": "village_office",
-                                          "value_fen": rng.randrange(20, 200) * 10_000_00}],
-                "audit_statement": digest(v.id, "audit", day)}, v.ids)
+            self.emit(
+                v.id,
+                "assets.verified",
+                {
+                    "verification": f"QC{v.code}{day.year}",
+                    "as_of": day.isoformat(),
+                    "operating_assets": operating,
+                    "liabilities_fen": worth * rng.randrange(0, 30) // 100,
+                    "resource_assets": [
+                        {"category": "collective_forest", "area_m2": rng.randrange(5, 300) * 667},
+                        {"category": "barren_hills", "area_m2": rng.randrange(1, 100) * 667},
+                    ],
+                    "non_operating_assets": [
+                        {"category": "village_office", "value_fen": rng.randrange(20, 200) * 10_000_00}
+                    ],
+                    "audit_statement": digest(v.id, "audit", day),
+                },
+                v.ids,
+            )
             allocations = []
             for hh in v.active_households():
                 for r in hh.members:
                     if r.status in ("active", "settled"):
                         years = min(40, max(0, age_on(r.born, day) - 18))
-                        allocations.append({"party": r.party, "household": hh.id,
-                                            "basic_units": 100, "labour_years": years,
-                                            "labour_units": 2 * years})
+                        allocations.append(
+                            {
+                                "party": r.party,
+                                "household": hh.id,
+                                "basic_units": 100,
+                                "labour_years": years,
+                                "labour_units": 2 * years,
+                            }
+                        )
                         v.holdings[r.party] = [100 + 2 * years, hh.id]
             members = sum(a["basic_units"] + a["labour_units"] for a in allocations)
             collective = members // 4  # a fifth of the total
             v.issued_units = v.total_units = members + collective
-            self.emit(v.id, "shares.quantified", {
-                "scheme": f"GF{v.code}", "verification": f"QC{v.code}{day.year}",
-                "scheme_date": day.isoformat(), "basic_units_per_member": 100,
-                "labour_units_per_year": 2, "collective_units": collective,
-                "total_units": v.issued_units, "allocations": allocations}, v.ids)
+            self.emit(
+                v.id,
+                "shares.quantified",
+                {
+                    "scheme": f"GF{v.code}",
+                    "verification": f"QC{v.code}{day.year}",
+                    "scheme_date": day.isoformat(),
+                    "basic_units_per_member": 100,
+                    "labour_units_per_year": 2,
+                    "collective_units": collective,
+                    "total_units": v.issued_units,
+                    "allocations": allocations,
+                },
+                v.ids,
+            )
         self.quantified = True
 
     def share_certificates(self, day: date) -> None:
@@ -440,9 +566,16 @@ class CountyStory:
             for hh in v.active_households():
                 if hh.id in by_household:
                     v.counts.certificates += 1
-                    self.emit(v.id, "shares.certificate_issued", {
-                        "certificate": f"GQ{v.code}{v.next('share-cert'):04d}",
-                        "household": hh.id, "holdings": by_household[hh.id]}, v.ids)
+                    self.emit(
+                        v.id,
+                        "shares.certificate_issued",
+                        {
+                            "certificate": f"GQ{v.code}{v.next('share-cert'):04d}",
+                            "household": hh.id,
+                            "holdings": by_household[hh.id],
+                        },
+                        v.ids,
+                    )
 
     # -- a half-year round ------------------------------------------------------------------
 
@@ -476,8 +609,7 @@ class CountyStory:
 # share dealings a tenth of the ledger, more than villages see.
 SHARE_SALE, SHARE_PLEDGE = 0.002, 0.002
 
-MORTALITY = ((1, 0.006), (40, 0.001), (60, 0.004), (70, 0.012), (80, 0.035), (90, 0.10),
-             (200, 0.25))
+MORTALITY = ((1, 0.006), (40, 0.001), (60, 0.004), (70, 0.012), (80, 0.035), (90, 0.10), (200, 0.25))
 
 
 def yearly_mortality(age: int) -> float:
@@ -491,8 +623,9 @@ class Round:
         self.story, self.v, self.day, self.rng = story, v, day, v.rng
         self._decision: dict[bool, dict[str, Any]] = {}
 
-    def emit(self, kind: str, payload: dict[str, Any], actor: str | None = None,
-             person: Person | None = None) -> Intent:
+    def emit(
+        self, kind: str, payload: dict[str, Any], actor: str | None = None, person: Person | None = None
+    ) -> Intent:
         return self.story.emit(actor or self.v.id, kind, payload, self.v.ids, person)
 
     def decision(self, contested: bool = False) -> dict[str, Any]:
@@ -507,15 +640,16 @@ class Round:
 
     def deaths(self) -> None:
         for r in self.v.living():
-            if r.status in ("active", "settled") and \
-                    self.rng.random() < yearly_mortality(self.age(r)) / 2:
+            if r.status in ("active", "settled") and self.rng.random() < yearly_mortality(self.age(r)) / 2:
                 self.die(r)
 
     def die(self, r: Resident) -> None:
         v, hh = self.v, r.household
         assert hh is not None
-        intent = self.emit("member.status_changed", {
-            "party": r.party, "reason": "death", "evidence": [digest(r.party, "death", self.day)]})
+        intent = self.emit(
+            "member.status_changed",
+            {"party": r.party, "reason": "death", "evidence": [digest(r.party, "death", self.day)]},
+        )
         v.showcase.setdefault("death", intent.id)
         v.counts.deaths += 1
         r.alive, r.status = False, "ended"
@@ -546,8 +680,15 @@ class Round:
         mine = v.holdings.get(heir.party, [0, heir.household.id if heir.household else None])
         if (mine[0] + held[0]) * 10_000 > DEFAULT_POLICY.holder_share_cap_bp * v.total_units:
             return
-        self.emit("shares.inherited", {"deceased": r.party, "heir": heir.party, "units": held[0],
-                                       "evidence": digest(r.party, "will", self.day)})
+        self.emit(
+            "shares.inherited",
+            {
+                "deceased": r.party,
+                "heir": heir.party,
+                "units": held[0],
+                "evidence": digest(r.party, "will", self.day),
+            },
+        )
         v.holdings[heir.party] = [mine[0] + held[0], mine[1]]
         held[0] = 0
 
@@ -571,13 +712,23 @@ class Round:
         rights = hh.rights()
         mc = f"MC{v.code}{v.next('membership-cert'):04d}"
         tf = f"TF{v.code}{v.next('transfer-cert'):04d}"
-        self.emit("certificate.membership_issued", {
-            "certificate": mc, "household": hh.id, "persons": [p.party for p in persons],
-            "rights": rights})
-        intent = self.emit("certificate.transfer_filed", {
-            "certificate": tf, "village": v.id,
-            "scope": scope, "household": hh.id, "persons": [p.party for p in persons],
-            "membership_certificate": mc, "rights": rights}, actor=v.place.township.id)
+        self.emit(
+            "certificate.membership_issued",
+            {"certificate": mc, "household": hh.id, "persons": [p.party for p in persons], "rights": rights},
+        )
+        intent = self.emit(
+            "certificate.transfer_filed",
+            {
+                "certificate": tf,
+                "village": v.id,
+                "scope": scope,
+                "household": hh.id,
+                "persons": [p.party for p in persons],
+                "membership_certificate": mc,
+                "rights": rights,
+            },
+            actor=v.place.township.id,
+        )
         if scope == "household" and rights["land_contracts"] and rights["homesteads"]:
             v.showcase.setdefault("transfer_filing_household", intent.id)
             v.showcase.setdefault("transfer_certificate", tf)
@@ -596,9 +747,14 @@ class Round:
         v = self.v
         for mother in v.living():
             father = mother.spouse
-            if (mother.sex != "F" or father is None or father.household is not mother.household
-                    or mother.status != "active" or not 22 <= self.age(mother) <= 40
-                    or mother.children >= 3):
+            if (
+                mother.sex != "F"
+                or father is None
+                or father.household is not mother.household
+                or mother.status != "active"
+                or not 22 <= self.age(mother) <= 40
+                or mother.children >= 3
+            ):
                 continue
             if self.rng.random() < (0.07, 0.045, 0.008)[mother.children]:
                 self.birth(mother, father)
@@ -607,11 +763,18 @@ class Round:
         v, hh = self.v, mother.household
         assert hh is not None
         born = self.day - timedelta(days=self.rng.randrange(10, 180))
-        baby = self.story.resident(v, self.day, 0, self.rng.choice("MF"),
-                                   surname=surname_of(father.person), born=born,
-                                   phone=father.person.phone)
+        baby = self.story.resident(
+            v,
+            self.day,
+            0,
+            self.rng.choice("MF"),
+            surname=surname_of(father.person),
+            born=born,
+            phone=father.person.phone,
+        )
         relation = {"head": "child", "spouse": "child", "child": "grandchild"}.get(
-            hh.relation.get(father.party, "other"), "other")
+            hh.relation.get(father.party, "other"), "other"
+        )
         self.join(hh, baby, relation)
         self.story.admit(v, baby, "birth", self.decision())
         mother.children += 1
@@ -619,8 +782,7 @@ class Round:
         v.counts.births += 1
 
     def join(self, hh: Household, r: Resident, relation: str) -> None:
-        self.emit("household.member_added", {"household": hh.id, "party": r.party,
-                                             "relation": relation})
+        self.emit("household.member_added", {"household": hh.id, "party": r.party, "relation": relation})
         hh.members.append(r)
         hh.relation[r.party] = relation
         r.household = hh
@@ -632,8 +794,13 @@ class Round:
         returned, to be married once every village has had its own events."""
         across = []
         for groom in self.v.living():
-            if (groom.sex != "M" or groom.spouse is not None or groom.status != "active"
-                    or not 23 <= self.age(groom) <= 36 or self.rng.random() >= 0.09):
+            if (
+                groom.sex != "M"
+                or groom.spouse is not None
+                or groom.status != "active"
+                or not 23 <= self.age(groom) <= 36
+                or self.rng.random() >= 0.09
+            ):
                 continue
             where = self.rng.random()
             if where < 0.2 and len(self.story.villages) > 1:
@@ -644,9 +811,17 @@ class Round:
 
     def eligible_bride(self, r: Resident, groom: Resident) -> bool:
         hh = r.household
-        return (r.sex == "F" and r.alive and r.spouse is None and r.status == "active"
-                and hh is not None and hh is not groom.household and hh.head is not r
-                and len(hh.members) > 1 and 20 <= self.age(r) <= 35)
+        return (
+            r.sex == "F"
+            and r.alive
+            and r.spouse is None
+            and r.status == "active"
+            and hh is not None
+            and hh is not groom.household
+            and hh.head is not r
+            and len(hh.members) > 1
+            and 20 <= self.age(r) <= 35
+        )
 
     def local_bride(self, groom: Resident) -> Resident | None:
         brides = [r for r in self.v.living() if self.eligible_bride(r, groom)]
@@ -659,9 +834,16 @@ class Round:
         if hh.head is groom:
             return hh
         new = Household(new_uuid(v.ids), v, groom, [groom], {groom.party: "head"})
-        intent = self.emit("household.split", {
-            "household": hh.id, "new_household": new.id, "head": groom.party,
-            "members": [{"party": groom.party, "relation": "head"}], "reason": "marriage"})
+        intent = self.emit(
+            "household.split",
+            {
+                "household": hh.id,
+                "new_household": new.id,
+                "head": groom.party,
+                "members": [{"party": groom.party, "relation": "head"}],
+                "reason": "marriage",
+            },
+        )
         v.showcase.setdefault("household_split", intent.id)
         hh.members.remove(groom)
         groom.household = new
@@ -669,25 +851,35 @@ class Round:
         v.counts.households += 1
         return new
 
-    def marry(self, groom: Resident, bride: Resident | None,
-              from_village: Village | None = None) -> None:
+    def marry(self, groom: Resident, bride: Resident | None, from_village: Village | None = None) -> None:
         """``bride`` None: from outside the county; with ``from_village``: from another
         collective of the county; else from this village."""
         v = self.v
         home = self.groom_household(groom)
         if bride is None:  # from outside the county: registered and admitted by marriage
             area = self.rng.choice(ELSEWHERE)
-            bride = self.story.resident(v, self.day, min(self.age(groom), self.rng.randrange(21, 34)),
-                                        "F", area=area)
+            bride = self.story.resident(
+                v, self.day, min(self.age(groom), self.rng.randrange(21, 34)), "F", area=area
+            )
         elif from_village is not None:  # from another collective: her membership moves
             old = bride.household
             assert old is not None
-            self.story.emit(from_village.id, "member.status_changed", {
-                "party": bride.party, "reason": "joined_other_collective",
-                "evidence": [digest(bride.party, "marriage", self.day)]}, from_village.ids)
-            self.story.emit(from_village.id, "household.member_removed", {
-                "household": old.id, "party": bride.party, "reason": "marriage_out"},
-                from_village.ids)
+            self.story.emit(
+                from_village.id,
+                "member.status_changed",
+                {
+                    "party": bride.party,
+                    "reason": "joined_other_collective",
+                    "evidence": [digest(bride.party, "marriage", self.day)],
+                },
+                from_village.ids,
+            )
+            self.story.emit(
+                from_village.id,
+                "household.member_removed",
+                {"household": old.id, "party": bride.party, "reason": "marriage_out"},
+                from_village.ids,
+            )
             old.members.remove(bride)
             from_village.residents.remove(bride)
             v.residents.append(bride)
@@ -695,8 +887,10 @@ class Round:
         else:  # from the same village: she moves households, her membership stays
             old = bride.household
             assert old is not None
-            self.emit("household.member_removed", {"household": old.id, "party": bride.party,
-                                                    "reason": "marriage_out"})
+            self.emit(
+                "household.member_removed",
+                {"household": old.id, "party": bride.party, "reason": "marriage_out"},
+            )
             old.members.remove(bride)
         self.join(home, bride, "spouse")
         groom.spouse, bride.spouse = bride, groom
@@ -705,11 +899,18 @@ class Round:
             contested = self.rng.random() < 0.1
             self.story.admit(v, bride, "marriage", self.decision(contested))
             if contested:  # an objection during the notice, heard and not upheld
-                self.emit("member.objection_filed", {"party": bride.party,
-                                                     "objection": digest(bride.party, "objection")})
-                intent = self.emit("member.objection_resolved", {
-                    "party": bride.party, "upheld": False,
-                    "decision": digest(bride.party, "objection decision")})
+                self.emit(
+                    "member.objection_filed",
+                    {"party": bride.party, "objection": digest(bride.party, "objection")},
+                )
+                intent = self.emit(
+                    "member.objection_resolved",
+                    {
+                        "party": bride.party,
+                        "upheld": False,
+                        "decision": digest(bride.party, "objection decision"),
+                    },
+                )
                 v.showcase.setdefault("objection_resolved", intent.id)
 
     def marry_across(self, groom: Resident, villages: list[Village]) -> None:
@@ -731,18 +932,24 @@ class Round:
             held = hh.homestead is not None and hh.homestead.held
             if hh.settled and held and self.rng.random() < 0.06:
                 self.withdraw(hh)
-            elif (not held and not hh.settled and not hh.house_given_up
-                  and self.rng.random() < 0.15):
+            elif not held and not hh.settled and not hh.house_given_up and self.rng.random() < 0.15:
                 self.story.grant_homestead(v, hh, self.day)
 
     def withdraw(self, hh: Household) -> None:
         assert hh.homestead is not None
         voucher = self.rng.random() < 0.6
-        fen = hh.homestead.area_m2 * self.rng.randrange(800, 2000) * 100 \
-            + self.rng.randrange(50, 300) * 1000_00
-        intent = self.emit("homestead.withdrawn", {
-            "homestead": hh.homestead.id, "compensation": "voucher" if voucher else "cash",
-            "compensation_fen": fen, "agreement": digest(hh.id, "withdrawal", self.day)})
+        fen = (
+            hh.homestead.area_m2 * self.rng.randrange(800, 2000) * 100 + self.rng.randrange(50, 300) * 1000_00
+        )
+        intent = self.emit(
+            "homestead.withdrawn",
+            {
+                "homestead": hh.homestead.id,
+                "compensation": "voucher" if voucher else "cash",
+                "compensation_fen": fen,
+                "agreement": digest(hh.id, "withdrawal", self.day),
+            },
+        )
         self.v.showcase.setdefault("homestead_withdrawn", intent.id)
         hh.homestead.held = False
         hh.house_given_up = True
@@ -764,14 +971,26 @@ class Round:
         mode = rng.choices(("lease", "subcontract", "shares"), (70, 15, 15))[0]
         town = v.place.township.name
         name = f"{town}{rng.choice(TRANSFEREE_WORDS)}{rng.choice(TRANSFEREE_KINDS)}"
-        transferee = {"type": "entity", "name": name,
-                      "credit_code": entity_credit_code(name, v.place.township.area.county_code)}
-        intent = self.emit("land.management_transferred", {
-            "transfer": f"LZ{v.code}{v.next('transfer'):04d}", "contract": c.id, "mode": mode,
-            "transferee": transferee, "parcels": parcels, "term_start": self.day.isoformat(),
-            "term_end": end.isoformat(), "agricultural_use": True,
-            "written_contract": digest(c.id, "lease", self.day),
-            "household_consent": digest(c.id, "consent", self.day)})
+        transferee = {
+            "type": "entity",
+            "name": name,
+            "credit_code": entity_credit_code(name, v.place.township.area.county_code),
+        }
+        intent = self.emit(
+            "land.management_transferred",
+            {
+                "transfer": f"LZ{v.code}{v.next('transfer'):04d}",
+                "contract": c.id,
+                "mode": mode,
+                "transferee": transferee,
+                "parcels": parcels,
+                "term_start": self.day.isoformat(),
+                "term_end": end.isoformat(),
+                "agricultural_use": True,
+                "written_contract": digest(c.id, "lease", self.day),
+                "household_consent": digest(c.id, "consent", self.day),
+            },
+        )
         v.showcase.setdefault("land_lease", intent.id)
         for p in parcels:
             c.leased_until[p] = end
@@ -780,18 +999,30 @@ class Round:
         """Now and then two households swap a parcel each (互换), to farm them together."""
         if self.rng.random() >= 0.3:
             return
-        candidates = [hh for hh in self.v.active_households()
-                      if not hh.settled and hh.contract and len(hh.contract.parcels) >= 2
-                      and self.free_parcel(hh.contract)]
+        candidates = [
+            hh
+            for hh in self.v.active_households()
+            if not hh.settled
+            and hh.contract
+            and len(hh.contract.parcels) >= 2
+            and self.free_parcel(hh.contract)
+        ]
         if len(candidates) < 2:
             return
         a, b = self.rng.sample(candidates, 2)
         assert a.contract and b.contract
         pa, pb = self.free_parcel(a.contract), self.free_parcel(b.contract)
         assert pa and pb
-        intent = self.emit("land.contracts_exchanged", {
-            "contract": a.contract.id, "parcels": [pa], "other_contract": b.contract.id,
-            "other_parcels": [pb], "consent": digest(a.id, b.id, "exchange", self.day)})
+        intent = self.emit(
+            "land.contracts_exchanged",
+            {
+                "contract": a.contract.id,
+                "parcels": [pa],
+                "other_contract": b.contract.id,
+                "other_parcels": [pb],
+                "consent": digest(a.id, b.id, "exchange", self.day),
+            },
+        )
         self.v.showcase.setdefault("land_exchange", intent.id)
         b.contract.parcels[pa] = a.contract.parcels.pop(pa)
         a.contract.parcels[pb] = b.contract.parcels.pop(pb)
@@ -814,10 +1045,15 @@ class Round:
             so_far = v.bought_back.get(self.day.year, 0)
             if (so_far + held[0]) * 10_000 > cap:
                 continue
-            intent = self.emit("shares.bought_back", {
-                "holder": r.party, "units": held[0],
-                "price_fen": held[0] * self.rng.randrange(40, 120) * 100,
-                "agreement": digest(r.party, "buy-back", self.day)})
+            intent = self.emit(
+                "shares.bought_back",
+                {
+                    "holder": r.party,
+                    "units": held[0],
+                    "price_fen": held[0] * self.rng.randrange(40, 120) * 100,
+                    "agreement": digest(r.party, "buy-back", self.day),
+                },
+            )
             v.showcase.setdefault("share_buyback", intent.id)
             v.bought_back[self.day.year] = so_far + held[0]
             v.total_units -= held[0]
@@ -845,21 +1081,32 @@ class Round:
                 mine = v.holdings.get(buyer.party, [0, buyer.household.id])
                 if buyer is r or (mine[0] + units) * 10_000 > cap:
                     continue
-                intent = self.emit("shares.transferred", {
-                    "holder": r.party, "to": buyer.party, "units": units,
-                    "price_fen": units * self.rng.randrange(60, 150) * 100,
-                    "agreement": digest(r.party, buyer.party, "share-sale", self.day)})
+                intent = self.emit(
+                    "shares.transferred",
+                    {
+                        "holder": r.party,
+                        "to": buyer.party,
+                        "units": units,
+                        "price_fen": units * self.rng.randrange(60, 150) * 100,
+                        "agreement": digest(r.party, buyer.party, "share-sale", self.day),
+                    },
+                )
                 v.showcase.setdefault("share_transfer", intent.id)
                 v.counts.share_transfers += 1
                 v.holdings[buyer.party] = [mine[0] + units, mine[1]]
                 held[0] -= units
             elif roll < SHARE_SALE + SHARE_PLEDGE and r.status == "active":
                 pledge = f"ZY{v.code}{v.next('pledge'):05d}"
-                intent = self.emit("shares.pledged", {
-                    "pledge": pledge, "holder": r.party, "units": units,
-                    "pledgee": entity_credit_code(f"{v.place.township.name}农村商业银行",
-                                                  v.person_area),
-                    "contract": digest(r.party, "pledge", self.day)})
+                intent = self.emit(
+                    "shares.pledged",
+                    {
+                        "pledge": pledge,
+                        "holder": r.party,
+                        "units": units,
+                        "pledgee": entity_credit_code(f"{v.place.township.name}农村商业银行", v.person_area),
+                        "contract": digest(r.party, "pledge", self.day),
+                    },
+                )
                 v.showcase.setdefault("share_pledge", intent.id)
                 v.counts.share_pledges += 1
                 v.pledges.append(pledge)
@@ -873,10 +1120,15 @@ class Round:
     def dividend(self) -> None:
         v = self.v
         distributable = self.rng.randrange(20, 200) * 10_000_00
-        intent = self.emit("dividend.declared", {
-            "dividend": f"FH{v.code}{self.day.year}", "distributable_fen": distributable,
-            "amount_fen": distributable * self.rng.randrange(40, 71) // 100,
-            "resolution": digest(v.id, "dividend", self.day)})
+        intent = self.emit(
+            "dividend.declared",
+            {
+                "dividend": f"FH{v.code}{self.day.year}",
+                "distributable_fen": distributable,
+                "amount_fen": distributable * self.rng.randrange(40, 71) // 100,
+                "resolution": digest(v.id, "dividend", self.day),
+            },
+        )
         v.showcase.setdefault("dividend", intent.id)
         v.showcase.setdefault("dividend_id", f"FH{v.code}{self.day.year}")
         v.showcase.setdefault("village", v.id)
@@ -886,6 +1138,5 @@ class Round:
         for hh in self.v.households:
             c = hh.contract
             if c is not None and c.term_end == CONTRACT_END:
-                self.emit("land.contract_extended", {"contract": c.id,
-                                                     "term_end": EXTENDED_END.isoformat()})
+                self.emit("land.contract_extended", {"contract": c.id, "term_end": EXTENDED_END.isoformat()})
                 c.term_end = EXTENDED_END

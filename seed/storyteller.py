@@ -22,8 +22,9 @@ _story: CountyStory | None = None
 _ticks: Iterator[Tick] | None = None
 
 
-def _start(seed: int, villages: int, root: Root, start: date, years: int,
-           households: tuple[int, int]) -> None:
+def _start(
+    seed: int, villages: int, root: Root, start: date, years: int, households: tuple[int, int]
+) -> None:
     global _story, _ticks
     _story = CountyStory(seed, villages, root, start, years, households)
     _ticks = _story.ticks()
@@ -47,11 +48,15 @@ class Storyteller:
     """``await teller.next_tick()`` until ``None``; then ``await teller.outcome()``: what the
     story made and a showcase of interesting entries."""
 
-    def __init__(self, seed: int, villages: int, root: Root, start: date, years: int,
-                 households: tuple[int, int]) -> None:
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start,
-                                        initargs=(seed, villages, root, start, years, households))
+    def __init__(
+        self, seed: int, villages: int, root: Root, start: date, years: int, households: tuple[int, int]
+    ) -> None:
+        self.pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(seed, villages, root, start, years, households),
+        )
 
     async def next_tick(self) -> Tick | None:
         return await asyncio.get_running_loop().run_in_executor(self.pool, _next)

@@ -84,8 +84,9 @@ def clock() -> FakeClock:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def ledger(database_factory: object, tmp_path_factory: pytest.TempPathFactory
-                 ) -> AsyncIterator[LedgerFixture]:
+async def ledger(
+    database_factory: object, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LedgerFixture]:
     """A fresh ledger (database, home, genesis) served by the real app, shared by a module."""
     url = await database_factory()  # type: ignore[operator]
     async with open_ledger(url, Path(tmp_path_factory.mktemp("home")), FakeClock()) as fx:

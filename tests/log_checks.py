@@ -21,18 +21,19 @@ def iter_pages(http: httpx.Client, path: str, after: int) -> Iterator[dict[str, 
         after = page["next"]
 
 
-def check_checkpoints_consistent(http: httpx.Client, verifier: NoteVerifier, origin: str
-                                 ) -> tuple[int, int]:
+def check_checkpoints_consistent(http: httpx.Client, verifier: NoteVerifier, origin: str) -> tuple[int, int]:
     """Every stored checkpoint is signed by the operator and consistent with the one before it;
     returns the latest size and how many checkpoints there are."""
     previous, count = None, 0
     for item in iter_pages(http, "/v1/checkpoints", 0):
         cp = open_checkpoint(item["note"], verifier, origin=origin)
         if previous is not None:
-            proof = http.get("/v1/proofs/consistency",
-                             params={"from": previous.size, "to": cp.size}).json()["proof"]
-            verify_consistency(previous.size, cp.size, [bytes.fromhex(h) for h in proof],
-                               previous.root_hash, cp.root_hash)
+            proof = http.get("/v1/proofs/consistency", params={"from": previous.size, "to": cp.size}).json()[
+                "proof"
+            ]
+            verify_consistency(
+                previous.size, cp.size, [bytes.fromhex(h) for h in proof], previous.root_hash, cp.root_hash
+            )
         previous, count = cp, count + 1
     assert previous is not None, "no checkpoint"
     return previous.size, count

@@ -23,9 +23,14 @@ def new_person(rng: random.Random, born: date | None = None, sex: str | None = N
     serial = rng.randrange(0, 499) * 2 + (1 if sex == "M" else 0)
     first17 = f"371003{born:%Y%m%d}{serial:03d}"
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-    return Person(str(uuid.UUID(int=rng.getrandbits(128), version=4)), name,
-                  first17 + resident_id_check_char(first17), sex, born.isoformat(),
-                  f"13{rng.randrange(10**9):09d}")
+    return Person(
+        str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        name,
+        first17 + resident_id_check_char(first17),
+        sex,
+        born.isoformat(),
+        f"13{rng.randrange(10**9):09d}",
+    )
 
 
 def hexdigest(label: str) -> str:
@@ -69,25 +74,45 @@ class Village:
         people = [await self.person() for _ in range(size)]
         household = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         relations = (["head", "spouse"] + ["child"] * max(size - 2, 0))[:size]
-        await self.append("household.registered", {
-            "household": household, "head": people[0].party,
-            "members": [{"party": p.party, "relation": r} for p, r in zip(people, relations, strict=True)]})
+        await self.append(
+            "household.registered",
+            {
+                "household": household,
+                "head": people[0].party,
+                "members": [
+                    {"party": p.party, "relation": r} for p, r in zip(people, relations, strict=True)
+                ],
+            },
+        )
         return household, people
 
-    def decision(self, *, contested: bool = False, votes_for: int = 40, attendance: int = 50,
-                 eligible: int = 60, meeting: str = "members_assembly",
-                 notice_days: int = 7) -> dict[str, Any]:
+    def decision(
+        self,
+        *,
+        contested: bool = False,
+        votes_for: int = 40,
+        attendance: int = 50,
+        eligible: int = 60,
+        meeting: str = "members_assembly",
+        notice_days: int = 7,
+    ) -> dict[str, Any]:
         start = self.fx.clock().date()
-        return {"meeting": meeting, "eligible": eligible, "attendance": attendance,
-                "votes_for": votes_for, "contested": contested,
-                "notice_start": start.isoformat(),
-                "notice_end": (start + timedelta(days=notice_days)).isoformat(),
-                "evidence": [hexdigest("minutes")]}
+        return {
+            "meeting": meeting,
+            "eligible": eligible,
+            "attendance": attendance,
+            "votes_for": votes_for,
+            "contested": contested,
+            "notice_start": start.isoformat(),
+            "notice_end": (start + timedelta(days=notice_days)).isoformat(),
+            "evidence": [hexdigest("minutes")],
+        }
 
     async def admit(self, party: str, household: str | None = None, **decision: Any) -> Any:
-        return await self.append("member.admitted", {
-            "party": party, "basis": "hukou", "household": household,
-            "decision": self.decision(**decision)})
+        return await self.append(
+            "member.admitted",
+            {"party": party, "basis": "hukou", "household": household, "decision": self.decision(**decision)},
+        )
 
     async def members(self, size: int = 3) -> tuple[str, list[Person]]:
         """A household whose people are admitted and confirmed members."""

@@ -21,15 +21,19 @@ async def assert_replay_matches_projections(url: str, origin: str) -> set[str]:
         for model in PROJECTION_MODELS:
             table = model.__table__.name  # type: ignore[attr-defined]
             pk = primary_key_columns(model)
-            json_columns = {c.name for c in model.__table__.columns  # type: ignore[attr-defined]
-                            if c.type.__class__.__name__ in ("JSON", "JSONB")}
-            in_db = [dict(r) for r in await conn.fetch(
-                f"SELECT * FROM {table} ORDER BY {', '.join(pk)}")]
+            json_columns = {
+                c.name
+                for c in model.__table__.columns  # type: ignore[attr-defined]
+                if c.type.__class__.__name__ in ("JSON", "JSONB")
+            }
+            in_db = [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} ORDER BY {', '.join(pk)}")]
             for row in in_db:  # asyncpg gives JSONB as text
                 for column in json_columns:
                     row[column] = msgspec.json.decode(row[column])
-            in_memory = sorted((r.model_dump() for r in replay.memory.tables.get(model, {}).values()),
-                               key=lambda d: tuple(d[c] for c in pk))
+            in_memory = sorted(
+                (r.model_dump() for r in replay.memory.tables.get(model, {}).values()),
+                key=lambda d: tuple(d[c] for c in pk),
+            )
             assert in_memory == in_db, f"{table} differs between replay and projection"
             if in_db:
                 filled.add(table)

@@ -53,12 +53,18 @@ class LedgerFixture:
     async def size(self) -> int:
         return int((await self.client.get("/healthz"))["size"])
 
-    def org_payload(self, parent: str, org_id: str, org_type: str, name: str | None = None,
-                    key: KeyFile | None = None) -> dict[str, Any]:
+    def org_payload(
+        self, parent: str, org_id: str, org_type: str, name: str | None = None, key: KeyFile | None = None
+    ) -> dict[str, Any]:
         """An ``org.registered`` payload with valid codes under ``parent`` (remembered)."""
         key = key or KeyFile(org_id, SigningKey.generate())
-        payload: dict[str, Any] = {"id": org_id, "name": name or org_id, "type": org_type,
-                                   "parent": parent, "public_keys": [b64(key.key.public_key)]}
+        payload: dict[str, Any] = {
+            "id": org_id,
+            "name": name or org_id,
+            "type": org_type,
+            "parent": parent,
+            "public_keys": [b64(key.key.public_key)],
+        }
         parent_code = self.codes.get(parent, "371003")
         if org_type in ("township", "village_collective"):
             self.serial += 1
@@ -69,8 +75,7 @@ class LedgerFixture:
             payload["credit_code"] = credit_code(prefix, parent_code[:6], self.serial)
         return payload
 
-    async def register(self, parent: str, org_id: str, org_type: str, name: str | None = None
-                       ) -> KeyFile:
+    async def register(self, parent: str, org_id: str, org_type: str, name: str | None = None) -> KeyFile:
         """Register an organisation under ``parent`` with a fresh key; returns its key file."""
         key = KeyFile(org_id, SigningKey.generate())
         payload = self.org_payload(parent, org_id, org_type, name, key)
@@ -85,8 +90,14 @@ def township_payload(org_id: str, name: str, serial: int) -> dict[str, Any]:
     """An ``org.registered`` payload for a township under the county, with a fresh key and the
     9-digit area code ``371003`` + ``serial``."""
     key = KeyFile(org_id, SigningKey.generate())
-    return {"id": org_id, "name": name, "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{serial:03d}"}
+    return {
+        "id": org_id,
+        "name": name,
+        "type": "township",
+        "parent": "county",
+        "public_keys": [b64(key.key.public_key)],
+        "area_code": f"371003{serial:03d}",
+    }
 
 
 def credit_code(prefix: str, area: str, serial: int) -> str:
@@ -98,8 +109,9 @@ def credit_code(prefix: str, area: str, serial: int) -> str:
 
 
 @asynccontextmanager
-async def open_ledger(url: str, home_dir: Path, clock: Callable[[], datetime],
-                      origin: str = "test.rural-ledger/weihai") -> AsyncIterator[LedgerFixture]:
+async def open_ledger(
+    url: str, home_dir: Path, clock: Callable[[], datetime], origin: str = "test.rural-ledger/weihai"
+) -> AsyncIterator[LedgerFixture]:
     home = Home(home_dir)
     genesis = await init_ledger(asyncpg_url(url), home, origin, "county", "威海市文登区", clock)
     app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock))

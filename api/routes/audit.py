@@ -53,9 +53,11 @@ def _model(name: str) -> type:
     for model in PROJECTION_MODELS:
         if table_name(model) == name:
             return model
-    raise ApiProblem(404, "state.unknown_table",
-                     f"no projection table {name!r}; known: "
-                     f"{sorted(table_name(m) for m in PROJECTION_MODELS)}")
+    raise ApiProblem(
+        404,
+        "state.unknown_table",
+        f"no projection table {name!r}; known: {sorted(table_name(m) for m in PROJECTION_MODELS)}",
+    )
 
 
 async def _snapshot(service: Service, fn: Any, *args: Any) -> Any:
@@ -74,23 +76,36 @@ class AuditController(Controller):
     path = "/v1"
     tags = ["audit"]
 
-    @get("/export", operation_id="exportLedger", media_type="application/x-ndjson",
-         summary="The ledger as JSON lines: records' canonical bytes, Merkle nodes, checkpoints")
+    @get(
+        "/export",
+        operation_id="exportLedger",
+        media_type="application/x-ndjson",
+        summary="The ledger as JSON lines: records' canonical bytes, Merkle nodes, checkpoints",
+    )
     async def export(
-        self, service: Service, after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
+        self,
+        service: Service,
+        after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         nodes: Annotated[bool, QueryParameter()] = True,
     ) -> Stream:
         size = await service.read(_size)
         if after > max(size - 1, -1):
-            raise ApiProblem(400, "export.after_out_of_range",
-                             f"after must be in [-1, {size - 1}], found {after}")
-        return Stream(export_stream(service.engine, after, nodes=nodes, upto=size),
-                      media_type="application/x-ndjson")
+            raise ApiProblem(
+                400, "export.after_out_of_range", f"after must be in [-1, {size - 1}], found {after}"
+            )
+        return Stream(
+            export_stream(service.engine, after, nodes=nodes, upto=size), media_type="application/x-ndjson"
+        )
 
-    @get("/state-digest", operation_id="getStateDigest",
-         summary="Order-independent digest of the projection tables; drill down by table, bucket")
+    @get(
+        "/state-digest",
+        operation_id="getStateDigest",
+        summary="Order-independent digest of the projection tables; drill down by table, bucket",
+    )
     async def digest(
-        self, service: Service, table: Annotated[str | None, QueryParameter()] = None,
+        self,
+        service: Service,
+        table: Annotated[str | None, QueryParameter()] = None,
         bucket: Annotated[int | None, QueryParameter(ge=0, lt=BUCKETS)] = None,
     ) -> dict[str, Any]:
         if table is None:
@@ -101,20 +116,21 @@ class AuditController(Controller):
         model = _model(table)
         if bucket is None:
             size, digest = await _snapshot(service, state_digest)
-            return {"size": size, "table": table,
-                    **digest.tables[table].as_json(buckets=True)}
+            return {"size": size, "table": table, **digest.tables[table].as_json(buckets=True)}
 
         def rows(conn: Connection) -> tuple[int, list[Any]]:
             return _size(conn), bucket_rows(model, _table_rows(conn, model), bucket)
 
         size, found = await _snapshot(service, rows)
-        return {"size": size, "table": table, "bucket": bucket,
-                "rows": [r.as_json() for r in found]}
+        return {"size": size, "table": table, "bucket": bucket, "rows": [r.as_json() for r in found]}
 
-    @post("/witness/cosignatures", operation_id="postCosignature", status_code=201,
-          summary="Keep a witness's cosignature (C2SP tlog-cosignature) of a stored checkpoint")
-    async def post_cosignature(self, request: Request[Any, Any, Any],
-                               service: Service) -> dict[str, Any]:
+    @post(
+        "/witness/cosignatures",
+        operation_id="postCosignature",
+        status_code=201,
+        summary="Keep a witness's cosignature (C2SP tlog-cosignature) of a stored checkpoint",
+    )
+    async def post_cosignature(self, request: Request[Any, Any, Any], service: Service) -> dict[str, Any]:
         raw = await request.body()
         if len(raw) > MAX_COSIGNATURE_BODY:
             raise ApiProblem(413, "request.too_large", "a cosignature is a few hundred bytes")
@@ -122,8 +138,9 @@ class AuditController(Controller):
         try:
             sub = decode_json(raw, CosignatureSubmission)
         except msgspec.ValidationError as e:
-            raise ApiProblem(400, "witness.malformed",
-                             f'expected {{"size", "witness_key", "cosignature"}}: {e}') from e
+            raise ApiProblem(
+                400, "witness.malformed", f'expected {{"size", "witness_key", "cosignature"}}: {e}'
+            ) from e
         try:
             witness = CosignerVerifier.from_string(sub.witness_key)
         except MalformedError as e:
@@ -135,33 +152,57 @@ class AuditController(Controller):
             line = parse_note(checkpoint.note + sub.cosignature.rstrip("\n") + "\n").signatures[-1]
             cosignature = witness.check(parse_note(checkpoint.note).body, line)
         except (MalformedError, IntegrityError) as e:
-            raise ApiProblem(422, "witness.bad_cosignature",
-                             f"not a valid cosignature of checkpoint {sub.size} by this key: {e}"
-                             ) from e
+            raise ApiProblem(
+                422,
+                "witness.bad_cosignature",
+                f"not a valid cosignature of checkpoint {sub.size} by this key: {e}",
+            ) from e
         async with service.engine.begin() as conn:
-            stored = await conn.run_sync(lambda c: store.write_cosignature(
-                c, size=sub.size, witness_key=str(witness), name=witness.name,
-                key_hash=witness.key_hash, timestamp=cosignature.timestamp,
-                signature=cosignature.signature, line=cosignature.line(),
-                at=datetime.now(UTC)))
+            stored = await conn.run_sync(
+                lambda c: store.write_cosignature(
+                    c,
+                    size=sub.size,
+                    witness_key=str(witness),
+                    name=witness.name,
+                    key_hash=witness.key_hash,
+                    timestamp=cosignature.timestamp,
+                    signature=cosignature.signature,
+                    line=cosignature.line(),
+                    at=datetime.now(UTC),
+                )
+            )
         return {"size": sub.size, "witness": witness.name, "stored": stored}
 
-    @get("/witness/cosignatures", operation_id="listCosignatures",
-         summary="Witness cosignatures held for a checkpoint")
+    @get(
+        "/witness/cosignatures",
+        operation_id="listCosignatures",
+        summary="Witness cosignatures held for a checkpoint",
+    )
     async def list_cosignatures(
-        self, service: Service, size: Annotated[int, QueryParameter(ge=1, le=MAX_SEQ)],
+        self,
+        service: Service,
+        size: Annotated[int, QueryParameter(ge=1, le=MAX_SEQ)],
     ) -> dict[str, Any]:
         found = await service.read(store.cosignatures_for, [size])
-        return {"size": size, "items": [{"witness_key": c.witness_key, "line": c.line}
-                                        for c in found.get(size, [])]}
+        return {
+            "size": size,
+            "items": [{"witness_key": c.witness_key, "line": c.line} for c in found.get(size, [])],
+        }
 
-    @get("/checkpoint/cosigned", operation_id="getCosignedCheckpoint", media_type="text/plain",
-         summary="A checkpoint with every witness cosignature held for it (signed note)")
+    @get(
+        "/checkpoint/cosigned",
+        operation_id="getCosignedCheckpoint",
+        media_type="text/plain",
+        summary="A checkpoint with every witness cosignature held for it (signed note)",
+    )
     async def cosigned(
-        self, service: Service, size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+        self,
+        service: Service,
+        size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
-        cp = await service.read(store.latest_checkpoint if size is None
-                                else lambda c: store.checkpoint_at(c, size))
+        cp = await service.read(
+            store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
+        )
         if cp is None:
             raise ApiProblem(404, "checkpoint.not_found", "no such checkpoint")
         found = await service.read(store.cosignatures_for, [cp.size])

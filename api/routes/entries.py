@@ -37,14 +37,17 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
         if not isinstance(items, list) or not items:
             raise ApiProblem(400, "request.malformed", '"entries" must be a non-empty list')
         if len(items) > MAX_ENTRIES_PER_REQUEST:
-            raise ApiProblem(413, "request.too_many_entries",
-                             f"at most {MAX_ENTRIES_PER_REQUEST} entries per request, "
-                             f"found {len(items)}")
+            raise ApiProblem(
+                413,
+                "request.too_many_entries",
+                f"at most {MAX_ENTRIES_PER_REQUEST} entries per request, found {len(items)}",
+            )
         return items, False
     if isinstance(doc, dict) and "entry" in doc:
         return [doc], True
-    raise ApiProblem(400, "request.malformed",
-                     'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}')
+    raise ApiProblem(
+        400, "request.malformed", 'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}'
+    )
 
 
 async def answer(service: LedgerService, item: Any, result: Any) -> Any:
@@ -65,20 +68,25 @@ def wants_minimal(prefer: str | None) -> bool:
     ``return=minimal``."""
     if not prefer:
         return False
-    return any(p.split(";")[0].strip().lower().replace(" ", "") == "return=minimal"
-               for p in prefer.split(","))
+    return any(
+        p.split(";")[0].strip().lower().replace(" ", "") == "return=minimal" for p in prefer.split(",")
+    )
 
 
 class EntryController(Controller):
     path = "/v1/entries"
     tags = ["records"]
 
-    @post("/", operation_id="submitEntries", status_code=200,
-          summary="Submit one signed entry or a list; each gets a receipt or a problem",
-          description="A receipt holds the record's seq and leaf hash, the signed checkpoint "
-                      "and an inclusion proof in it. With the header `Prefer: return=minimal` "
-                      "(RFC 7240) receipts hold the seq and leaf hash only, for bulk loads; "
-                      "`GET /v1/proofs/inclusion` gives any record's proof later.")
+    @post(
+        "/",
+        operation_id="submitEntries",
+        status_code=200,
+        summary="Submit one signed entry or a list; each gets a receipt or a problem",
+        description="A receipt holds the record's seq and leaf hash, the signed checkpoint "
+        "and an inclusion proof in it. With the header `Prefer: return=minimal` "
+        "(RFC 7240) receipts hold the seq and leaf hash only, for bulk loads; "
+        "`GET /v1/proofs/inclusion` gives any record's proof later.",
+    )
     async def submit(self, request: Request[Any, Any, Any], service: Service) -> Any:
         require_json(request.headers.get("content-type"))
         items, single = parse_body(await request.body())
@@ -88,35 +96,44 @@ class EntryController(Controller):
         headers = {"Preference-Applied": "return=minimal"} if minimal else {}
         if single:
             if isinstance(results[0], Rejection):
-                return Response(answers[0], status_code=results[0].status,
-                                media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+                return Response(
+                    answers[0], status_code=results[0].status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+                )
             return Response(answers[0], headers=headers)
-        return Response({"results": [{"error": a} if isinstance(r, Rejection) else a
-                                     for a, r in zip(answers, results, strict=True)]},
-                        headers=headers)
+        return Response(
+            {
+                "results": [
+                    {"error": a} if isinstance(r, Rejection) else a
+                    for a, r in zip(answers, results, strict=True)
+                ]
+            },
+            headers=headers,
+        )
 
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(
-        self, service: Service,
+        self,
+        service: Service,
         after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
         rows = await service.read(store.read_records, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        return {"items": [record_json(r) for r in rows],
-                "next": rows[-1].seq if more else None}
+        return {"items": [record_json(r) for r in rows], "next": rows[-1].seq if more else None}
 
     @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
-    async def get_record(self, service: Service, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
-                         ) -> dict[str, Any]:
+    async def get_record(
+        self, service: Service, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
         rows = await service.read(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:
             raise ApiProblem(404, "record.not_found", f"no record at seq {seq}")
         return record_json(rows[0])
 
-    @get("/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId",
-         summary="The record holding an entry id")
+    @get(
+        "/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId", summary="The record holding an entry id"
+    )
     async def by_id(self, service: Service, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         found = await service.read(store.records_by_entry_id, [str(entry_id)])
         if not found:

@@ -19,8 +19,10 @@ from contracts.households import HouseholdMember
 from contracts.membership import Membership
 from contracts.parties import Party
 
-MembershipStatus = Annotated[Literal["in_notice", "suspended", "active", "settled_in_town",
-                                     "ended", "rejected"] | None, QueryParameter()]
+MembershipStatus = Annotated[
+    Literal["in_notice", "suspended", "active", "settled_in_town", "ended", "rejected"] | None,
+    QueryParameter(),
+]
 
 
 async def member_json(service: LedgerService, party_id: str) -> dict[str, Any]:
@@ -29,47 +31,66 @@ async def member_json(service: LedgerService, party_id: str) -> dict[str, Any]:
         if membership is None:
             raise ApiProblem(404, "member.not_found", f"party {party_id} has no membership")
         in_household = await session.get(HouseholdMember, party_id)
-    return {**row_json(membership),
-            "household_member": None if in_household is None else row_json(in_household)}
+    return {
+        **row_json(membership),
+        "household_member": None if in_household is None else row_json(in_household),
+    }
 
 
 def person_refs(party_id: str) -> list[Reference]:
     """The person's own rows, and the certificates that list the person."""
-    return [ByKey(Party, (party_id,)), ByKey(Membership, (party_id,)),
-            ByKey(HouseholdMember, (party_id,)), ByMember(Certificate, "persons", party_id)]
+    return [
+        ByKey(Party, (party_id,)),
+        ByKey(Membership, (party_id,)),
+        ByKey(HouseholdMember, (party_id,)),
+        ByMember(Certificate, "persons", party_id),
+    ]
 
 
-async def member_history(service: LedgerService, party_id: str, after: int, limit: int
-                         ) -> dict[str, Any]:
+async def member_history(service: LedgerService, party_id: str, after: int, limit: int) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         if await session.get(Party, party_id) is None:
             raise ApiProblem(404, "party.not_found", f"no party {party_id}")
     async with service.engine.connect() as conn:
-        return await entity_history(conn, {"party": party_id}, person_refs(party_id), after,
-                                    limit)
+        return await entity_history(conn, {"party": party_id}, person_refs(party_id), after, limit)
 
 
 class MemberController(Controller):
     path = "/v1/members"
     tags = ["registry"]
 
-    @get("/", operation_id="listMembers",
-         summary="Memberships, by collective, household or status (party ids only)")
-    async def list_members(self, service: Service, collective: IdFilter = None,
-                           household: IdFilter = None,
-                           status: MembershipStatus = None, after: After = None,
-                           limit: Limit = 100) -> dict[str, Any]:
-        query = where_given(select(Membership), (Membership.collective_id, collective),
-                            (Membership.household_id, household), (Membership.status, status))
-        return await keyset_page(service.engine, query, Membership.party_id, after, limit,
-                                 row_json)
+    @get(
+        "/",
+        operation_id="listMembers",
+        summary="Memberships, by collective, household or status (party ids only)",
+    )
+    async def list_members(
+        self,
+        service: Service,
+        collective: IdFilter = None,
+        household: IdFilter = None,
+        status: MembershipStatus = None,
+        after: After = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = where_given(
+            select(Membership),
+            (Membership.collective_id, collective),
+            (Membership.household_id, household),
+            (Membership.status, status),
+        )
+        return await keyset_page(service.engine, query, Membership.party_id, after, limit, row_json)
 
     @get("/{party_id:str}", operation_id="getMember", summary="One person's membership")
     async def get_member(self, service: Service, party_id: Id) -> dict[str, Any]:
         return await member_json(service, party_id)
 
-    @get("/{party_id:str}/history", operation_id="getMemberHistory",
-         summary="Every record that touched the person, with inclusion proofs")
-    async def history(self, service: Service, party_id: Id, after: AfterSeq = -1,
-                      limit: Limit = 100) -> dict[str, Any]:
+    @get(
+        "/{party_id:str}/history",
+        operation_id="getMemberHistory",
+        summary="Every record that touched the person, with inclusion proofs",
+    )
+    async def history(
+        self, service: Service, party_id: Id, after: AfterSeq = -1, limit: Limit = 100
+    ) -> dict[str, Any]:
         return await member_history(service, party_id, after, limit)

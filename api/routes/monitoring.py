@@ -11,17 +11,20 @@ from api.monitoring import monitoring_counts
 from api.routes.paging import ID_PATTERN, AsOf
 from api.service import Service
 
-OrgParam = Annotated[str, QueryParameter(pattern=ID_PATTERN,
-                                         description="a county, township or village collective")]
+OrgParam = Annotated[
+    str, QueryParameter(pattern=ID_PATTERN, description="a county, township or village collective")
+]
 
 
 class MonitoringController(Controller):
     path = "/v1/monitoring"
     tags = ["monitoring"]
 
-    @get("/", operation_id="getMonitoringCounts",
-         summary="Counts for a county, township or village as of a seq, per child organisation")
-    async def counts(self, service: Service, org: OrgParam, as_of: AsOf = None
-                     ) -> dict[str, Any]:
+    @get(
+        "/",
+        operation_id="getMonitoringCounts",
+        summary="Counts for a county, township or village as of a seq, per child organisation",
+    )
+    async def counts(self, service: Service, org: OrgParam, as_of: AsOf = None) -> dict[str, Any]:
         async with service.engine.connect() as conn:
             return await monitoring_counts(conn, org, as_of)

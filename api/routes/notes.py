@@ -23,8 +23,9 @@ async def governed_note(session: AsyncSession, caller: Caller, entry_id: str) ->
     if note is None:
         raise ApiProblem(404, "note.not_found", f"entry {entry_id} has no note")
     if not caller.governs(note.actor, await org_chain(session, note.actor)):
-        raise ApiProblem(403, "note.forbidden",
-                         f"{caller.org.id} does not govern the actor of entry {entry_id}")
+        raise ApiProblem(
+            403, "note.forbidden", f"{caller.org.id} does not govern the actor of entry {entry_id}"
+        )
     return note
 
 
@@ -32,21 +33,33 @@ class NoteController(Controller):
     path = "/v1/entries/by-id/{entry_id:uuid}/note"
     tags = ["records"]
 
-    @get("/", operation_id="getEntryNote",
-         summary="An entry's free-text note (signed request by the actor or an organisation "
-                 "above it)")
-    async def get_note(self, request: Request[Any, Any, Any], service: Service,
-                       entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    @get(
+        "/",
+        operation_id="getEntryNote",
+        summary="An entry's free-text note (signed request by the actor or an organisation above it)",
+    )
+    async def get_note(
+        self, request: Request[Any, Any, Any], service: Service, entry_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
             note = await governed_note(session, caller, str(entry_id))
-        return {"entry": note.entry_id, "actor": note.actor, "note": note.text,
-                "created_at": format_time(note.created_at)}
+        return {
+            "entry": note.entry_id,
+            "actor": note.actor,
+            "note": note.text,
+            "created_at": format_time(note.created_at),
+        }
 
-    @delete("/", operation_id="eraseEntryNote", status_code=200,
-            summary="Erase an entry's free-text note; the ledger stays verifiable")
-    async def erase_note(self, request: Request[Any, Any, Any], service: Service,
-                         entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    @delete(
+        "/",
+        operation_id="eraseEntryNote",
+        status_code=200,
+        summary="Erase an entry's free-text note; the ledger stays verifiable",
+    )
+    async def erase_note(
+        self, request: Request[Any, Any, Any], service: Service, entry_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
             note = await governed_note(session, caller, str(entry_id))

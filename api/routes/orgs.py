@@ -15,10 +15,23 @@ from contracts.orgs import Org, OrgKey
 
 
 def org_json(org: Org, keys: list[OrgKey]) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "type": org.type, "parent": org.parent_id,
-            "registered_seq": org.registered_seq,
-            "keys": [{"key_id": k.key_id, "public_key": k.public_key, "added_seq": k.added_seq,
-                      "revoked_seq": k.revoked_seq} for k in keys if k.org_id == org.id]}
+    return {
+        "id": org.id,
+        "name": org.name,
+        "type": org.type,
+        "parent": org.parent_id,
+        "registered_seq": org.registered_seq,
+        "keys": [
+            {
+                "key_id": k.key_id,
+                "public_key": k.public_key,
+                "added_seq": k.added_seq,
+                "revoked_seq": k.revoked_seq,
+            }
+            for k in keys
+            if k.org_id == org.id
+        ],
+    }
 
 
 class OrgController(Controller):
@@ -27,8 +40,12 @@ class OrgController(Controller):
 
     @get("/", operation_id="listOrgs", summary="Registered organisations, filtered by type or parent")
     async def list_orgs(
-        self, service: Service, type: IdFilter = None,
-        parent: IdFilter = None, after: IdFilter = None, limit: Limit = 100,
+        self,
+        service: Service,
+        type: IdFilter = None,
+        parent: IdFilter = None,
+        after: IdFilter = None,
+        limit: Limit = 100,
     ) -> dict[str, Any]:
         query = select(Org).order_by(col(Org.id)).limit(limit + 1)
         if type is not None:
@@ -41,9 +58,15 @@ class OrgController(Controller):
             orgs = list((await session.exec(query)).all())
             more = len(orgs) > limit
             orgs = orgs[:limit]
-            keys = list((await session.exec(
-                select(OrgKey).where(col(OrgKey.org_id).in_([o.id for o in orgs]))
-                .order_by(col(OrgKey.added_seq)))).all())
+            keys = list(
+                (
+                    await session.exec(
+                        select(OrgKey)
+                        .where(col(OrgKey.org_id).in_([o.id for o in orgs]))
+                        .order_by(col(OrgKey.added_seq))
+                    )
+                ).all()
+            )
         return {"items": [org_json(o, keys) for o in orgs], "next": orgs[-1].id if more else None}
 
     @get("/{org_id:str}", operation_id="getOrg", summary="One organisation with its key history")
@@ -52,6 +75,11 @@ class OrgController(Controller):
             org = await session.get(Org, org_id)
             if org is None:
                 raise ApiProblem(404, "org.not_found", f"no organisation {org_id}")
-            keys = list((await session.exec(select(OrgKey).where(OrgKey.org_id == org_id)
-                                            .order_by(col(OrgKey.added_seq)))).all())
+            keys = list(
+                (
+                    await session.exec(
+                        select(OrgKey).where(OrgKey.org_id == org_id).order_by(col(OrgKey.added_seq))
+                    )
+                ).all()
+            )
         return org_json(org, keys)

@@ -21,12 +21,14 @@ Id = Annotated[str, PathParameter(pattern=ID_PATTERN)]
 IdFilter = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")]
-After = Annotated[str | None, QueryParameter(
-    pattern=ID_PATTERN, description="the `next` of the previous page")]
-AfterSeq = Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ,
-                                         description="the `next` of the previous page")]
-AsOf = Annotated[int | None, QueryParameter(
-    ge=0, le=MAX_SEQ, description="the seq to state things as of (default: the last record)")]
+After = Annotated[
+    str | None, QueryParameter(pattern=ID_PATTERN, description="the `next` of the previous page")
+]
+AfterSeq = Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ, description="the `next` of the previous page")]
+AsOf = Annotated[
+    int | None,
+    QueryParameter(ge=0, le=MAX_SEQ, description="the seq to state things as of (default: the last record)"),
+]
 
 
 def where_given(query: SelectOfScalar[Any], *tests: tuple[Any, Any]) -> SelectOfScalar[Any]:
@@ -37,18 +39,22 @@ def where_given(query: SelectOfScalar[Any], *tests: tuple[Any, Any]) -> SelectOf
     return query
 
 
-async def keyset_page(engine: AsyncEngine, query: SelectOfScalar[Any], key: Any, after: str | None,
-                      limit: int, to_json: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+async def keyset_page(
+    engine: AsyncEngine,
+    query: SelectOfScalar[Any],
+    key: Any,
+    after: str | None,
+    limit: int,
+    to_json: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
     """``{"items", "next"}``: rows of ``query`` in ``key`` order after ``after``."""
     if after is not None:
         query = query.where(col(key) > after)
     async with AsyncSession(engine) as session:
-        rows: list[SQLModel] = list((await session.exec(
-            query.order_by(col(key)).limit(limit + 1))).all())
+        rows: list[SQLModel] = list((await session.exec(query.order_by(col(key)).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [to_json(r) for r in rows],
-            "next": getattr(rows[-1], key.key) if more else None}
+    return {"items": [to_json(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None}
 
 
 def row_json(row: SQLModel) -> dict[str, Any]:

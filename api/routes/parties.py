@@ -22,12 +22,17 @@ from contracts.parties import Party, blind_index
 from contracts.registry import CHINA_STANDARD_TIME
 
 
-async def caller_of(request: Request[Any, Any, Any], service: LedgerService,
-                    session: AsyncSession) -> Caller:
+async def caller_of(request: Request[Any, Any, Any], service: LedgerService, session: AsyncSession) -> Caller:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return await authenticate(session, service.origin, request.headers.get("authorization"),
-                              request.method, target, await request.body(),
-                              service.appender.clock())
+    return await authenticate(
+        session,
+        service.origin,
+        request.headers.get("authorization"),
+        request.method,
+        target,
+        await request.body(),
+        service.appender.clock(),
+    )
 
 
 async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
@@ -38,8 +43,7 @@ async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
     membership = await session.get(Membership, party.id)
     if membership is None:
         return False
-    return caller.governs(membership.collective_id,
-                          await org_chain(session, membership.collective_id))
+    return caller.governs(membership.collective_id, await org_chain(session, membership.collective_id))
 
 
 async def existing_party_shown(service: LedgerService, actor: object, party_id: str) -> bool:
@@ -71,10 +75,13 @@ class PartyController(Controller):
     path = "/v1/parties"
     tags = ["parties"]
 
-    @post("/blind-index", operation_id="blindIndex", status_code=200,
-          summary="This ledger's blind index of a resident ID number (signed request)")
-    async def blind_index(self, request: Request[Any, Any, Any], service: Service
-                          ) -> dict[str, Any]:
+    @post(
+        "/blind-index",
+        operation_id="blindIndex",
+        status_code=200,
+        summary="This ledger's blind index of a resident ID number (signed request)",
+    )
+    async def blind_index(self, request: Request[Any, Any, Any], service: Service) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             await caller_of(request, service, session)
         try:
@@ -88,45 +95,66 @@ class PartyController(Controller):
             raise ApiProblem(422, "personal.invalid_id_number", str(e)) from e
         return {"blind_index": blind_index(service.blind_secret, body.id_number)}
 
-    @get("/{party_id:str}", operation_id="getParty", summary="A party as the ledger knows it "
-         "(no personal data)")
+    @get(
+        "/{party_id:str}",
+        operation_id="getParty",
+        summary="A party as the ledger knows it (no personal data)",
+    )
     async def get_party(self, service: Service, party_id: Id) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             party = await party_or_404(session, party_id)
             membership = await session.get(Membership, party_id)
-        return {"id": party.id, "commitment": party.commitment,
-                "registered_by": party.registered_by, "registered_seq": party.registered_seq,
-                "membership": None if membership is None else {
-                    "collective": membership.collective_id, "status": membership.status}}
+        return {
+            "id": party.id,
+            "commitment": party.commitment,
+            "registered_by": party.registered_by,
+            "registered_seq": party.registered_seq,
+            "membership": None
+            if membership is None
+            else {"collective": membership.collective_id, "status": membership.status},
+        }
 
-    @get("/{party_id:str}/personal", operation_id="getPersonalData",
-         summary="A person's personal fields (signed request by a governing organisation)")
-    async def get_personal(self, request: Request[Any, Any, Any], service: Service,
-                           party_id: Id) -> dict[str, Any]:
+    @get(
+        "/{party_id:str}/personal",
+        operation_id="getPersonalData",
+        summary="A person's personal fields (signed request by a governing organisation)",
+    )
+    async def get_personal(
+        self, request: Request[Any, Any, Any], service: Service, party_id: Id
+    ) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
             party = await party_or_404(session, party_id)
             if not await may_see(session, caller, party):
-                raise ApiProblem(403, "auth.forbidden",
-                                 f"{caller.org.id} does not govern party {party_id}")
+                raise ApiProblem(403, "auth.forbidden", f"{caller.org.id} does not govern party {party_id}")
             row = await session.get(PersonalData, party_id)
         if row is None:
             raise ApiProblem(404, "personal.erased", f"party {party_id}'s personal data is erased")
-        return {"party": party_id, "name": row.name, "id_number": row.id_number, "sex": row.sex,
-                "birth_date": row.birth_date.isoformat(), "phone": row.phone, "salt": row.salt,
-                "commitment": party.commitment}
+        return {
+            "party": party_id,
+            "name": row.name,
+            "id_number": row.id_number,
+            "sex": row.sex,
+            "birth_date": row.birth_date.isoformat(),
+            "phone": row.phone,
+            "salt": row.salt,
+            "commitment": party.commitment,
+        }
 
-    @delete("/{party_id:str}/personal", operation_id="erasePersonalData", status_code=200,
-            summary="Erase a person's personal fields; the ledger stays verifiable")
-    async def erase_personal(self, request: Request[Any, Any, Any], service: Service,
-                             party_id: Id) -> dict[str, Any]:
+    @delete(
+        "/{party_id:str}/personal",
+        operation_id="erasePersonalData",
+        status_code=200,
+        summary="Erase a person's personal fields; the ledger stays verifiable",
+    )
+    async def erase_personal(
+        self, request: Request[Any, Any, Any], service: Service, party_id: Id
+    ) -> dict[str, Any]:
         async with AsyncSession(service.engine) as session:
             caller = await caller_of(request, service, session)
             party = await party_or_404(session, party_id)
-            if not caller.governs(party.registered_by,
-                                  await org_chain(session, party.registered_by)):
-                raise ApiProblem(403, "auth.forbidden",
-                                 f"{caller.org.id} did not register party {party_id}")
+            if not caller.governs(party.registered_by, await org_chain(session, party.registered_by)):
+                raise ApiProblem(403, "auth.forbidden", f"{caller.org.id} did not register party {party_id}")
             row = await session.get(PersonalData, party_id)
             if row is not None:
                 await session.delete(row)

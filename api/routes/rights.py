@@ -15,16 +15,22 @@ class RightsController(Controller):
     path = "/v1"
     tags = ["registry"]
 
-    @get("/parties/{party_id:str}/rights", operation_id="getPartyRights",
-         summary="What a person holds as of a seq, each item with its record's inclusion proof")
-    async def party_rights(self, service: Service, party_id: Id, as_of: AsOf = None
-                           ) -> dict[str, Any]:
+    @get(
+        "/parties/{party_id:str}/rights",
+        operation_id="getPartyRights",
+        summary="What a person holds as of a seq, each item with its record's inclusion proof",
+    )
+    async def party_rights(self, service: Service, party_id: Id, as_of: AsOf = None) -> dict[str, Any]:
         async with service.engine.connect() as conn:
             return await party_statement(conn, party_id, as_of)
 
-    @get("/households/{household_id:str}/rights", operation_id="getHouseholdRights",
-         summary="What a household holds as of a seq, each item with its record's inclusion proof")
-    async def household_rights(self, service: Service, household_id: Id,
-                               as_of: AsOf = None) -> dict[str, Any]:
+    @get(
+        "/households/{household_id:str}/rights",
+        operation_id="getHouseholdRights",
+        summary="What a household holds as of a seq, each item with its record's inclusion proof",
+    )
+    async def household_rights(
+        self, service: Service, household_id: Id, as_of: AsOf = None
+    ) -> dict[str, Any]:
         async with service.engine.connect() as conn:
             return await household_statement(conn, household_id, as_of)

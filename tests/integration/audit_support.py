@@ -22,8 +22,7 @@ async def populate(fx: LedgerFixture) -> None:
     v = await village(fx, "town-a", "village-a")
     await v.members(3)
     spare = await fx.register("county", "spare-dev", "developer")
-    await fx.client.append(fx.keys["county"], "key.revoked",
-                           {"key_id": spare.key.key_id, "reason": "lost"})
+    await fx.client.append(fx.keys["county"], "key.revoked", {"key_id": spare.key.key_id, "reason": "lost"})
 
 
 async def bundle(fx: LedgerFixture, folder: Path, *, nodes: bool = True) -> Path:
@@ -35,12 +34,22 @@ async def bundle(fx: LedgerFixture, folder: Path, *, nodes: bool = True) -> Path
     return folder
 
 
-async def verify(fx: LedgerFixture, source: str | Path | None = None, *extra: str,
-                 workers: int = 0) -> AuditOutcome:
+async def verify(
+    fx: LedgerFixture, source: str | Path | None = None, *extra: str, workers: int = 0
+) -> AuditOutcome:
     """``rural-ledger verify`` on a bundle, or on the live server when ``source`` is None."""
-    args = parser().parse_args(["verify", str(source or "http://testserver"), "--operator-key",
-                                fx.genesis.operator_key, "--workers", str(workers), "--quiet",
-                                *extra])
+    args = parser().parse_args(
+        [
+            "verify",
+            str(source or "http://testserver"),
+            "--operator-key",
+            fx.genesis.operator_key,
+            "--workers",
+            str(workers),
+            "--quiet",
+            *extra,
+        ]
+    )
     return await run_verify(args, http=fx.client.http if source is None else None)
 
 

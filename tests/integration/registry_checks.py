@@ -8,8 +8,9 @@ from ledger.signing import KeyFile
 from tests.registry_support import Village
 
 
-async def refused(v: Village, kind: str, payload: dict[str, Any], code: str,
-                  key: KeyFile | None = None) -> dict[str, Any]:
+async def refused(
+    v: Village, kind: str, payload: dict[str, Any], code: str, key: KeyFile | None = None
+) -> dict[str, Any]:
     before = await v.fx.size()
     r = await v.submit(kind, payload, key=key)
     assert 400 <= r.status_code < 500, r.text

@@ -34,8 +34,9 @@ async def fresh(database_factory: object, tmp_path: Path) -> AsyncIterator[Ledge
 
 async def seq_of(conn: asyncpg.Connection, kind: str, *, last: bool = False) -> int:
     order = "DESC" if last else "ASC"
-    return int(await conn.fetchval(f"SELECT seq FROM records WHERE kind = $1 ORDER BY seq {order} "
-                                   "LIMIT 1", kind))
+    return int(
+        await conn.fetchval(f"SELECT seq FROM records WHERE kind = $1 ORDER BY seq {order} LIMIT 1", kind)
+    )
 
 
 async def body_of(conn: asyncpg.Connection, seq: int) -> dict:  # type: ignore[type-arg]
@@ -52,14 +53,17 @@ async def reseal(conn: asyncpg.Connection, signer: NoteSigner) -> None:
         roots[tree.size] = tree.root()
     for seq, body in enumerate(bodies):
         await conn.execute("UPDATE records SET leaf_hash = $2 WHERE seq = $1", seq, leaf_hash(body))
-    await conn.executemany("UPDATE merkle_nodes SET hash = $3 WHERE level = $1 AND idx = $2",
-                           [(level, index, h) for (level, index), h in nodes.items()])
+    await conn.executemany(
+        "UPDATE merkle_nodes SET hash = $3 WHERE level = $1 AND idx = $2",
+        [(level, index, h) for (level, index), h in nodes.items()],
+    )
     origin = signer.name
     for row in await conn.fetch("SELECT size FROM checkpoints"):
         size = row["size"]
         note = sign_checkpoint(Checkpoint(origin, size, roots[size]), signer)
-        await conn.execute("UPDATE checkpoints SET root_hash = $2, note = $3 WHERE size = $1",
-                           size, roots[size], note)
+        await conn.execute(
+            "UPDATE checkpoints SET root_hash = $2, note = $3 WHERE size = $1", size, roots[size], note
+        )
 
 
 def rebody(doc: dict, **changes: object) -> bytes:  # type: ignore[type-arg]
@@ -67,8 +71,7 @@ def rebody(doc: dict, **changes: object) -> bytes:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("where", ["bundle", "server"])
-async def test_a_changed_payload_is_caught(fresh: LedgerFixture, tmp_path: Path,
-                                           where: str) -> None:
+async def test_a_changed_payload_is_caught(fresh: LedgerFixture, tmp_path: Path, where: str) -> None:
     conn = await owner(fresh)
     seq = await seq_of(conn, "org.registered", last=True)
     doc = await body_of(conn, seq)
@@ -91,19 +94,18 @@ async def test_a_deleted_record_is_caught(fresh: LedgerFixture, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("nodes", [True, False])
-async def test_two_swapped_records_are_caught(fresh: LedgerFixture, tmp_path: Path,
-                                              nodes: bool) -> None:
+async def test_two_swapped_records_are_caught(fresh: LedgerFixture, tmp_path: Path, nodes: bool) -> None:
     """The bodies trade places and their seq fields are rewritten to fit: each record is
     canonical and validly signed, and the rules accept the order; only the tree tells."""
     county = fresh.keys["county"]
     for _ in range(2):
-        await fresh.client.append(county, "key.added", {
-            "org": "county", "public_key": b64(SigningKey.generate().public_key)})
+        await fresh.client.append(
+            county, "key.added", {"org": "county", "public_key": b64(SigningKey.generate().public_key)}
+        )
     conn = await owner(fresh)
     last = await seq_of(conn, "key.added", last=True)
     a, b = await body_of(conn, last - 1), await body_of(conn, last)
-    await conn.execute("UPDATE records SET body = $2 WHERE seq = $1", last - 1,
-                       rebody(b, seq=last - 1))
+    await conn.execute("UPDATE records SET body = $2 WHERE seq = $1", last - 1, rebody(b, seq=last - 1))
     await conn.execute("UPDATE records SET body = $2 WHERE seq = $1", last, rebody(a, seq=last))
     await conn.close()
     f = failure(await verify(fresh, await bundle(fresh, tmp_path / "b", nodes=nodes)))
@@ -113,68 +115,80 @@ async def test_two_swapped_records_are_caught(fresh: LedgerFixture, tmp_path: Pa
 
 async def test_a_changed_merkle_node_is_caught(fresh: LedgerFixture, tmp_path: Path) -> None:
     conn = await owner(fresh)
-    await conn.execute("UPDATE merkle_nodes SET hash = $1 WHERE level = 2 AND idx = 1",
-                       b"\x07" * 32)
+    await conn.execute("UPDATE merkle_nodes SET hash = $1 WHERE level = 2 AND idx = 1", b"\x07" * 32)
     await conn.close()
     f = failure(await verify(fresh, await bundle(fresh, tmp_path / "b")))
     assert (f["seq"], f["code"]) == (4, "node.mismatch"), f
     assert "(2, 1) over records [4, 8)" in f["reason"]
 
 
-async def test_a_changed_merkle_node_makes_the_service_refuse_writes(fresh: LedgerFixture,
-                                                                      tmp_path: Path) -> None:
+async def test_a_changed_merkle_node_makes_the_service_refuse_writes(
+    fresh: LedgerFixture, tmp_path: Path
+) -> None:
     size = await fresh.size()
     top = CompactRange.decomposition(size)[0]
     conn = await owner(fresh)
-    await conn.execute("UPDATE merkle_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
-                       b"\x07" * 32, top.level, top.index)
+    await conn.execute(
+        "UPDATE merkle_nodes SET hash = $1 WHERE level = $2 AND idx = $3", b"\x07" * 32, top.level, top.index
+    )
     await conn.close()
     from litestar.testing import AsyncTestClient
 
-    app = create_app(Settings(home=fresh.home, database_url=asyncpg_url(fresh.url),
-                              clock=fresh.clock))
+    app = create_app(Settings(home=fresh.home, database_url=asyncpg_url(fresh.url), clock=fresh.clock))
     async with AsyncTestClient(app=app, timeout=60) as http:
         health = (await http.get("/healthz")).json()
         assert health["status"] == "read-only"
         assert "stored nodes give root" in health["self_check"]
-        r = await http.post("/v1/entries", json=fresh.sign(fresh.keys["county"], "key.added", {
-            "org": "county", "public_key": b64(SigningKey.generate().public_key)}))
+        r = await http.post(
+            "/v1/entries",
+            json=fresh.sign(
+                fresh.keys["county"],
+                "key.added",
+                {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+            ),
+        )
         assert r.status_code == 503 and r.json()["code"] == "ledger.read_only"
         assert (await http.get("/healthz")).json()["size"] == size  # nothing was written
 
 
-async def test_a_checkpoint_signed_with_another_key_is_caught(fresh: LedgerFixture,
-                                                               tmp_path: Path) -> None:
+async def test_a_checkpoint_signed_with_another_key_is_caught(fresh: LedgerFixture, tmp_path: Path) -> None:
     impostor = NoteSigner.from_string(generate_signer(fresh.origin)[0])
     conn = await owner(fresh)
     size = 5
     root = await conn.fetchval("SELECT root_hash FROM checkpoints WHERE size = $1", size)
-    await conn.execute("UPDATE checkpoints SET note = $2 WHERE size = $1", size,
-                       sign_checkpoint(Checkpoint(fresh.origin, size, root), impostor))
+    await conn.execute(
+        "UPDATE checkpoints SET note = $2 WHERE size = $1",
+        size,
+        sign_checkpoint(Checkpoint(fresh.origin, size, root), impostor),
+    )
     await conn.close()
     f = failure(await verify(fresh, await bundle(fresh, tmp_path / "b")))
     assert (f["seq"], f["code"]) == (size - 1, "checkpoint.signature"), f
     assert "no signature by key" in f["reason"]
 
 
-async def test_an_entry_resigned_with_a_revoked_key_is_caught(fresh: LedgerFixture,
-                                                               tmp_path: Path) -> None:
+async def test_an_entry_resigned_with_a_revoked_key_is_caught(fresh: LedgerFixture, tmp_path: Path) -> None:
     """A developer's second key is revoked; its last entry, signed with its first key, is
     re-signed with the revoked one and the whole tree and every checkpoint are resealed with
     the operator key: hashes and signatures all check, only the key history refuses it."""
     county, dev = fresh.keys["county"], await fresh.register("county", "dev-r", "developer")
     revoked = KeyFile("dev-r", SigningKey.generate())
-    await fresh.client.append(county, "key.added", {"org": "dev-r",
-                                                    "public_key": b64(revoked.key.public_key)})
+    await fresh.client.append(
+        county, "key.added", {"org": "dev-r", "public_key": b64(revoked.key.public_key)}
+    )
     await fresh.client.append(county, "key.revoked", {"key_id": revoked.key.key_id})
-    await fresh.client.append(dev, "key.added", {"org": "dev-r",
-                                                 "public_key": b64(SigningKey.generate().public_key)})
+    await fresh.client.append(
+        dev, "key.added", {"org": "dev-r", "public_key": b64(SigningKey.generate().public_key)}
+    )
     conn = await owner(fresh)
     seq = await seq_of(conn, "key.added", last=True)
     doc = await body_of(conn, seq)
     entry = {**doc["entry"], "key": revoked.key.key_id}
-    await conn.execute("UPDATE records SET body = $2 WHERE seq = $1", seq,
-                       rebody(doc, entry=entry, sig=revoked.key.sign_entry(entry)))
+    await conn.execute(
+        "UPDATE records SET body = $2 WHERE seq = $1",
+        seq,
+        rebody(doc, entry=entry, sig=revoked.key.sign_entry(entry)),
+    )
     await reseal(conn, fresh.home.operator_signer())
     await conn.close()
     f = failure(await verify(fresh, await bundle(fresh, tmp_path / "b")))
@@ -182,13 +196,17 @@ async def test_an_entry_resigned_with_a_revoked_key_is_caught(fresh: LedgerFixtu
     assert f"was revoked at seq {seq - 1}" in f["reason"]
 
 
-@pytest.mark.parametrize(("table", "column", "value"), [
-    ("memberships", "status", "ended"),
-    ("org_keys", "revoked_seq", None),
-    ("orgs", "name", "another name"),
-])
-async def test_a_changed_projection_row_is_caught(fresh: LedgerFixture, table: str, column: str,
-                                                  value: object) -> None:
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("memberships", "status", "ended"),
+        ("org_keys", "revoked_seq", None),
+        ("orgs", "name", "another name"),
+    ],
+)
+async def test_a_changed_projection_row_is_caught(
+    fresh: LedgerFixture, table: str, column: str, value: object
+) -> None:
     conn = await owner(fresh)
     pk = "key_id" if table == "org_keys" else "party_id" if table == "memberships" else "id"
     where = "revoked_seq IS NOT NULL" if table == "org_keys" else "true"
@@ -206,9 +224,11 @@ async def test_a_changed_projection_row_is_caught(fresh: LedgerFixture, table: s
 
 async def test_a_projection_row_added_is_caught(fresh: LedgerFixture) -> None:
     conn = await owner(fresh)
-    await conn.execute("INSERT INTO orgs (id, name, type, parent_id, registered_seq, area_code, "
-                       "credit_code) SELECT 'ghost', name, type, parent_id, registered_seq, "
-                       "area_code, credit_code FROM orgs WHERE id = 'exchange'")
+    await conn.execute(
+        "INSERT INTO orgs (id, name, type, parent_id, registered_seq, area_code, "
+        "credit_code) SELECT 'ghost', name, type, parent_id, registered_seq, "
+        "area_code, credit_code FROM orgs WHERE id = 'exchange'"
+    )
     await conn.close()
     d = (await verify(fresh)).difference
     assert d is not None and (d.table, d.key) == ("orgs", ["ghost"])
@@ -223,14 +243,18 @@ async def truncate_and_regrow(fx: LedgerFixture, keep: int, regrow: int) -> None
     await conn.execute("DELETE FROM checkpoints WHERE size > $1", keep)
     await conn.close()
     for _ in range(regrow):
-        await fx.client.append(fx.keys["county"], "key.added", {
-            "org": "county", "public_key": b64(SigningKey.generate().public_key)})
+        await fx.client.append(
+            fx.keys["county"],
+            "key.added",
+            {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+        )
 
 
 @pytest.mark.parametrize("regrow", [3, 40])
 @pytest.mark.parametrize("mode", ["bundle", "bundle-full", "server"])
-async def test_a_truncated_and_regrown_log_is_a_split_view(fresh: LedgerFixture, tmp_path: Path,
-                                                           regrow: int, mode: str) -> None:
+async def test_a_truncated_and_regrown_log_is_a_split_view(
+    fresh: LedgerFixture, tmp_path: Path, regrow: int, mode: str
+) -> None:
     """The auditor saved a checkpoint; the log is cut back 5 records and regrown, with every
     checkpoint signed by the operator: incremental (from the saved state), full (the saved
     checkpoint alone) and against the server (its consistency proof), all see the split."""
@@ -259,8 +283,11 @@ async def test_a_reused_entry_id_is_caught(fresh: LedgerFixture, tmp_path: Path)
     doc = await body_of(conn, last)
     entry = {**doc["entry"], "id": used}
     county = fresh.keys["county"]
-    await conn.execute("UPDATE records SET body = $2 WHERE seq = $1", last,
-                       rebody(doc, entry=entry, sig=county.key.sign_entry(entry)))
+    await conn.execute(
+        "UPDATE records SET body = $2 WHERE seq = $1",
+        last,
+        rebody(doc, entry=entry, sig=county.key.sign_entry(entry)),
+    )
     await reseal(conn, fresh.home.operator_signer())
     await conn.close()
     assert uuid.UUID(used)

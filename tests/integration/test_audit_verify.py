@@ -17,8 +17,9 @@ async def populated(ledger: LedgerFixture) -> None:
     await populate(ledger)
 
 
-async def test_bundle_holds_records_checkpoints_and_operator_key(ledger: LedgerFixture,
-                                                                 tmp_path: Path) -> None:
+async def test_bundle_holds_records_checkpoints_and_operator_key(
+    ledger: LedgerFixture, tmp_path: Path
+) -> None:
     folder = await bundle(ledger, tmp_path / "b")
     size = await ledger.size()
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -59,8 +60,7 @@ async def test_verify_without_stored_nodes(ledger: LedgerFixture, tmp_path: Path
     assert outcome.status == "intact", outcome.as_json()
 
 
-async def test_verify_save_writes_the_latest_checkpoint(ledger: LedgerFixture,
-                                                        tmp_path: Path) -> None:
+async def test_verify_save_writes_the_latest_checkpoint(ledger: LedgerFixture, tmp_path: Path) -> None:
     saved = tmp_path / "checkpoint"
     outcome = await verify(ledger, None, "--save", str(saved))
     assert saved.read_text() == await ledger.client.get("/v1/checkpoint")
@@ -68,16 +68,20 @@ async def test_verify_save_writes_the_latest_checkpoint(ledger: LedgerFixture,
 
 
 @pytest.mark.parametrize("where", ["bundle", "server"])
-async def test_verify_since_checks_only_what_was_added(ledger: LedgerFixture, tmp_path: Path,
-                                                       where: str) -> None:
+async def test_verify_since_checks_only_what_was_added(
+    ledger: LedgerFixture, tmp_path: Path, where: str
+) -> None:
     from ledger.signing import SigningKey, b64
 
     saved = tmp_path / "audited.checkpoint"
     first = await verify(ledger, None, "--save", str(saved))
     assert first.status == "intact" and (tmp_path / "audited.checkpoint.state").exists()
     for _ in range(3):
-        await ledger.client.append(ledger.keys["county"], "key.added", {
-            "org": "county", "public_key": b64(SigningKey.generate().public_key)})
+        await ledger.client.append(
+            ledger.keys["county"],
+            "key.added",
+            {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+        )
     source = await bundle(ledger, tmp_path / "b") if where == "bundle" else None
     outcome = await verify(ledger, source, "--since", str(saved), "--save", str(saved))
     assert outcome.status == "intact", (outcome.unusable, outcome.failure)
@@ -103,8 +107,7 @@ async def test_verify_cut_off_bundle_is_unusable(ledger: LedgerFixture, tmp_path
     assert outcome.status == "unusable" and "end line" in (outcome.unusable or "")
 
 
-async def test_verify_with_another_operator_key_is_tampered(ledger: LedgerFixture,
-                                                            tmp_path: Path) -> None:
+async def test_verify_with_another_operator_key_is_tampered(ledger: LedgerFixture, tmp_path: Path) -> None:
     from ledger.checkpoint import generate_signer
 
     folder = await bundle(ledger, tmp_path / "b")
@@ -114,8 +117,7 @@ async def test_verify_with_another_operator_key_is_tampered(ledger: LedgerFixtur
     from api.cli import parser
     from api.verify_cli import run_verify
 
-    args = parser().parse_args(["verify", str(folder), "--operator-key", other, "--workers", "0",
-                                "--quiet"])
+    args = parser().parse_args(["verify", str(folder), "--operator-key", other, "--workers", "0", "--quiet"])
     outcome = await run_verify(args)
     assert outcome.failure is not None and outcome.failure.code == "checkpoint.signature"
     assert outcome.failure.seq == 0
@@ -131,27 +133,34 @@ async def test_export_route_streams_json_lines(ledger: LedgerFixture) -> None:
     assert json.loads(lines[1])["seq"] == 2
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"after": -2}, 400, "request.invalid_parameters"),
-    ({"after": 10**9}, 400, "export.after_out_of_range"),
-    ({"after": "x"}, 400, "request.invalid_parameters"),
-])
-async def test_export_route_refuses_bad_after(ledger: LedgerFixture, params: dict[str, object],
-                                              status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"after": -2}, 400, "request.invalid_parameters"),
+        ({"after": 10**9}, 400, "export.after_out_of_range"),
+        ({"after": "x"}, 400, "request.invalid_parameters"),
+    ],
+)
+async def test_export_route_refuses_bad_after(
+    ledger: LedgerFixture, params: dict[str, object], status: int, code: str
+) -> None:
     r = await ledger.client.http.get("/v1/export", params=params)
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == code
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"table": "no_such_table"}, 404, "state.unknown_table"),
-    ({"bucket": 3}, 400, "state.bucket_without_table"),
-    ({"table": "orgs", "bucket": 256}, 400, "request.invalid_parameters"),
-])
-async def test_state_digest_route_refuses_bad_input(ledger: LedgerFixture,
-                                                    params: dict[str, object], status: int,
-                                                    code: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"table": "no_such_table"}, 404, "state.unknown_table"),
+        ({"bucket": 3}, 400, "state.bucket_without_table"),
+        ({"table": "orgs", "bucket": 256}, 400, "request.invalid_parameters"),
+    ],
+)
+async def test_state_digest_route_refuses_bad_input(
+    ledger: LedgerFixture, params: dict[str, object], status: int, code: str
+) -> None:
     r = await ledger.client.http.get("/v1/state-digest", params=params)
     assert (r.status_code, r.json()["code"]) == (status, code)
 
@@ -159,7 +168,10 @@ async def test_state_digest_route_refuses_bad_input(ledger: LedgerFixture,
 async def test_state_digest_drills_down_to_rows(ledger: LedgerFixture) -> None:
     table = await ledger.client.get("/v1/state-digest", table="orgs")
     assert len(table["buckets"]) == 256
-    bucket = next(i for i, b in enumerate(table["buckets"])
-                  if b != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    bucket = next(
+        i
+        for i, b in enumerate(table["buckets"])
+        if b != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
     rows = await ledger.client.get("/v1/state-digest", table="orgs", bucket=bucket)
     assert rows["rows"] and all(len(r["hash"]) == 64 for r in rows["rows"])

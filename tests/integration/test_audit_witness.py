@@ -29,8 +29,7 @@ def witness(name: str) -> CosignerSigner:
     return CosignerSigner.from_string(generate_cosigner(name)[0])
 
 
-async def test_witnesses_cosign_and_verify_requires_them(fresh: LedgerFixture,
-                                                         tmp_path: Path) -> None:
+async def test_witnesses_cosign_and_verify_requires_them(fresh: LedgerFixture, tmp_path: Path) -> None:
     w1, w2 = witness("w1.example/witness"), witness("w2.example/witness")
     for w in (w1, w2):
         outcome = await witness_once(fresh.client.http, fresh.verifier, w, tmp_path / w.name[:2])
@@ -82,19 +81,26 @@ async def test_witness_key_file_is_created_once(tmp_path: Path) -> None:
     created = load_or_create_key(path, "w.example/one")
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_or_create_key(path, None).verifier() == created.verifier()
-    assert CosignerVerifier.from_string((path.parent / "witness.key.pub").read_text().strip()) \
+    assert (
+        CosignerVerifier.from_string((path.parent / "witness.key.pub").read_text().strip())
         == created.verifier()
+    )
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (b"not json", 400, "request.malformed_json"),
-    (b'{"size": 1}', 400, "witness.malformed"),
-    (b'{"size": 1, "witness_key": "nope", "cosignature": "x"}', 400, "witness.bad_key"),
-])
-async def test_cosignature_route_refuses_malformed_bodies(fresh: LedgerFixture, body: bytes,
-                                                          status: int, code: str) -> None:
-    r = await fresh.client.http.post("/v1/witness/cosignatures", content=body,
-                                     headers={"content-type": "application/json"})
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"not json", 400, "request.malformed_json"),
+        (b'{"size": 1}', 400, "witness.malformed"),
+        (b'{"size": 1, "witness_key": "nope", "cosignature": "x"}', 400, "witness.bad_key"),
+    ],
+)
+async def test_cosignature_route_refuses_malformed_bodies(
+    fresh: LedgerFixture, body: bytes, status: int, code: str
+) -> None:
+    r = await fresh.client.http.post(
+        "/v1/witness/cosignatures", content=body, headers={"content-type": "application/json"}
+    )
     assert (r.status_code, r.json()["code"]) == (status, code)
 
 
@@ -104,9 +110,12 @@ async def test_cosignature_route_refuses_a_wrong_signature(fresh: LedgerFixture)
     other = await fresh.client.get("/v1/checkpoint", size=1)
     size = int(note.split("\n")[1])
     line = w.cosign(parse_note(other).body, 1_700_000_000).line()  # cosigns another checkpoint
-    r = await fresh.client.http.post("/v1/witness/cosignatures", json={
-        "size": size, "witness_key": str(w.verifier()), "cosignature": line})
+    r = await fresh.client.http.post(
+        "/v1/witness/cosignatures", json={"size": size, "witness_key": str(w.verifier()), "cosignature": line}
+    )
     assert (r.status_code, r.json()["code"]) == (422, "witness.bad_cosignature")
-    r = await fresh.client.http.post("/v1/witness/cosignatures", json={
-        "size": 10**9, "witness_key": str(w.verifier()), "cosignature": line})
+    r = await fresh.client.http.post(
+        "/v1/witness/cosignatures",
+        json={"size": 10**9, "witness_key": str(w.verifier()), "cosignature": line},
+    )
     assert (r.status_code, r.json()["code"]) == (404, "checkpoint.not_found")

@@ -30,8 +30,7 @@ class Marker(Payload):
 
 
 def _unstorable(_state: State, rec: RecordContext, p: Marker) -> list[Change]:
-    return [Put(Org(id=p.org, name="a name PostgreSQL refuses\x00", type="test",
-                    registered_seq=rec.seq))]
+    return [Put(Org(id=p.org, name="a name PostgreSQL refuses\x00", type="test", registered_seq=rec.seq))]
 
 
 def _rule_bug(_state: State, _rec: RecordContext, _p: Marker) -> list[Change]:
@@ -73,9 +72,9 @@ async def assert_stored_at(ledger: LedgerFixture, item: dict[str, Any], seq: int
 
 
 async def test_poisoned_entries_in_a_list_are_answered_alone(
-        ledger: LedgerFixture, faulty_rules: None) -> None:
-    items = [valid(ledger), poisoned(ledger, UNSTORABLE), poisoned(ledger, RULE_BUG),
-             valid(ledger)]
+    ledger: LedgerFixture, faulty_rules: None
+) -> None:
+    items = [valid(ledger), poisoned(ledger, UNSTORABLE), poisoned(ledger, RULE_BUG), valid(ledger)]
     size = await ledger.size()
     first, unstorable, bug, last = await submit_list(ledger, items)
     assert unstorable["error"]["code"] == "entry.unstorable"
@@ -88,8 +87,7 @@ async def test_poisoned_entries_in_a_list_are_answered_alone(
     assert [first["seq"], last["seq"]] == [size, size + 1]
 
 
-async def test_a_lone_poisoned_entry_gets_its_problem(
-        ledger: LedgerFixture, faulty_rules: None) -> None:
+async def test_a_lone_poisoned_entry_gets_its_problem(ledger: LedgerFixture, faulty_rules: None) -> None:
     size = await ledger.size()
     r = await ledger.client.http.post("/v1/entries", json=poisoned(ledger, UNSTORABLE))
     assert r.status_code == 422 and r.json()["code"] == "entry.unstorable"
@@ -104,8 +102,7 @@ async def test_a_lone_poisoned_entry_gets_its_problem(
 CLIENTS, ROUNDS, PER_ROUND = 8, 4, 10
 
 
-async def test_eight_clients_while_one_poisons(ledger: LedgerFixture, faulty_rules: None
-                                               ) -> None:
+async def test_eight_clients_while_one_poisons(ledger: LedgerFixture, faulty_rules: None) -> None:
     """Eight clients submit lists at once; one of them puts a poisoned entry in every other
     place of its lists. Only the poisoned entries are refused."""
     size = await ledger.size()
@@ -114,8 +111,12 @@ async def test_eight_clients_while_one_poisons(ledger: LedgerFixture, faulty_rul
 
     async def client(n: int) -> None:
         for _ in range(ROUNDS):
-            items = [(poisoned(ledger, (UNSTORABLE, RULE_BUG)[i % 4 // 2]), True)
-                     if n == 0 and i % 2 else (valid(ledger), False) for i in range(PER_ROUND)]
+            items = [
+                (poisoned(ledger, (UNSTORABLE, RULE_BUG)[i % 4 // 2]), True)
+                if n == 0 and i % 2
+                else (valid(ledger), False)
+                for i in range(PER_ROUND)
+            ]
             results = await submit_list(ledger, [item for item, _ in items])
             sent.extend(items)
             answers.extend(results)
@@ -131,5 +132,7 @@ async def test_eight_clients_while_one_poisons(ledger: LedgerFixture, faulty_rul
     assert await ledger.size() == size + len(acks)
     for item, a in acks:
         await assert_stored_at(ledger, item, a["seq"])
-    print(f"\n{len(sent)} sent by {CLIENTS} clients, {poisoned_sent} poisoned, "
-          f"{len(refused)} refused, {len(acks)} acknowledged and found at their seq")
+    print(
+        f"\n{len(sent)} sent by {CLIENTS} clients, {poisoned_sent} poisoned, "
+        f"{len(refused)} refused, {len(acks)} acknowledged and found at their seq"
+    )

@@ -35,17 +35,33 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-async def two_servers(database_factory: Any, tmp_path_factory: pytest.TempPathFactory
-                      ) -> AsyncIterator[tuple[list[str], Home, NoteVerifier, str]]:
+async def two_servers(
+    database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[list[str], Home, NoteVerifier, str]]:
     url = await database_factory()
     home = Home(Path(tmp_path_factory.mktemp("home")))
-    genesis = await init_ledger(asyncpg_url(url), home, "test.rural-ledger/concurrency",
-                                "county", "荣成市")
+    genesis = await init_ledger(asyncpg_url(url), home, "test.rural-ledger/concurrency", "county", "荣成市")
     env = {**os.environ, "DATABASE_URL": url, "RURAL_LEDGER_HOME": str(home.root)}
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                               "--host", "127.0.0.1", "--port", str(p), "--log-level", "warning"],
-                              env=env) for p in ports]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(p),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        for p in ports
+    ]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
     try:
         async with httpx.AsyncClient() as http:
@@ -84,13 +100,18 @@ async def send_all(bases: list[str], items: list[dict[str, Any]]) -> list[dict[s
     return results  # type: ignore[return-value]
 
 
-async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, NoteVerifier, str]
-                                         ) -> None:
+async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, NoteVerifier, str]) -> None:
     bases, home, verifier, origin = two_servers
     county = home.org_key("county")
-    items = [signed_entry(county, origin, "key.added",
-                          {"org": "county", "public_key": b64(SigningKey.generate().public_key)})
-             for _ in range(ENTRIES)]
+    items = [
+        signed_entry(
+            county,
+            origin,
+            "key.added",
+            {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+        )
+        for _ in range(ENTRIES)
+    ]
 
     receipts = await send_all(bases, items)
     errors = [r for r in receipts if "error" in r]
@@ -109,10 +130,12 @@ async def test_two_servers_eight_clients(two_servers: tuple[list[str], Home, Not
         for receipt in receipts:
             cp = check_receipt(receipt, verifier, origin)
             if cp.size not in checked:
-                proof = http.get("/v1/proofs/consistency",
-                                 params={"from": cp.size, "to": final.size}).json()["proof"]
-                verify_consistency(cp.size, final.size, [bytes.fromhex(h) for h in proof],
-                                   cp.root_hash, final.root_hash)
+                proof = http.get("/v1/proofs/consistency", params={"from": cp.size, "to": final.size}).json()[
+                    "proof"
+                ]
+                verify_consistency(
+                    cp.size, final.size, [bytes.fromhex(h) for h in proof], cp.root_hash, final.root_hash
+                )
                 checked[cp.size] = True
 
         # Every stored checkpoint is signed and consistent with the one before it.

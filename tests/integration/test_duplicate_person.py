@@ -17,12 +17,15 @@ from tests.support import LedgerFixture
 
 @pytest.fixture(scope="module")
 async def villages(ledger: LedgerFixture) -> tuple[Village, Village]:
-    return (await village(ledger, "dupzhen", "dupzhen-dongcun"),
-            await village(ledger, "otherzhen", "otherzhen-xicun"))
+    return (
+        await village(ledger, "dupzhen", "dupzhen-dongcun"),
+        await village(ledger, "otherzhen", "otherzhen-xicun"),
+    )
 
 
-async def register_twin(fx: LedgerFixture, key: KeyFile, person: Person, *, batch: bool = False
-                        ) -> tuple[int, dict[str, Any]]:
+async def register_twin(
+    fx: LedgerFixture, key: KeyFile, person: Person, *, batch: bool = False
+) -> tuple[int, dict[str, Any]]:
     twin = dataclasses.replace(person, party=new_person(random.Random()).party)
     item = await fx.client.person_entry(key, twin, clock=fx.clock)
     before = await fx.size()
@@ -36,8 +39,9 @@ async def register_twin(fx: LedgerFixture, key: KeyFile, person: Person, *, batc
 
 
 @pytest.mark.parametrize("batch", [False, True])
-async def test_registering_collective_is_told_the_party(villages: tuple[Village, Village],
-                                                        batch: bool) -> None:
+async def test_registering_collective_is_told_the_party(
+    villages: tuple[Village, Village], batch: bool
+) -> None:
     home, _ = villages
     person = await home.person()
     status, problem = await register_twin(home.fx, home.key, person, batch=batch)
@@ -53,8 +57,7 @@ async def test_county_above_is_told_the_party(villages: tuple[Village, Village])
 
 
 @pytest.mark.parametrize("batch", [False, True])
-async def test_other_village_is_not_told_the_party(villages: tuple[Village, Village],
-                                                   batch: bool) -> None:
+async def test_other_village_is_not_told_the_party(villages: tuple[Village, Village], batch: bool) -> None:
     home, other = villages
     person = await home.person()
     status, problem = await register_twin(other.fx, other.key, person, batch=batch)

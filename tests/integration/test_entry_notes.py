@@ -26,8 +26,7 @@ def note_text() -> str:
     return f"东至张三地\n西至沟\t南至路 {uuid.uuid4().hex}"
 
 
-async def person_with_note(v: Village, note: Any, person: Person | None = None
-                           ) -> dict[str, Any]:
+async def person_with_note(v: Village, note: Any, person: Person | None = None) -> dict[str, Any]:
     item = await v.fx.client.person_entry(v.key, person or new_person(v.rng), clock=v.fx.clock)
     item["note"] = note
     return item
@@ -38,8 +37,9 @@ def note_path(entry_id: str) -> str:
 
 
 async def read_note(fx: LedgerFixture, entry_id: str, org: str) -> Any:
-    return await fx.client.http.get(note_path(entry_id),
-                                    auth=fx.client.signed_by(fx.keys[org], clock=fx.clock))
+    return await fx.client.http.get(
+        note_path(entry_id), auth=fx.client.signed_by(fx.keys[org], clock=fx.clock)
+    )
 
 
 async def ledger_text(fx: LedgerFixture) -> str:
@@ -58,8 +58,7 @@ async def ledger_text(fx: LedgerFixture) -> str:
     return "\n".join(texts)
 
 
-async def test_note_kept_apart_and_shown_to_governing_orgs(v: Village, ledger: LedgerFixture
-                                                           ) -> None:
+async def test_note_kept_apart_and_shown_to_governing_orgs(v: Village, ledger: LedgerFixture) -> None:
     text = note_text()
     item = await person_with_note(v, text)
     entry_id = item["entry"]["id"]
@@ -97,16 +96,31 @@ async def test_refused_entry_leaves_no_note(v: Village, ledger: LedgerFixture) -
 
 async def post(fx: LedgerFixture, doc: Any) -> Any:
     """POST as JSON with ASCII escapes, so that a lone surrogate can be sent."""
-    return await fx.client.http.post("/v1/entries", content=json.dumps(doc),
-                                     headers={"Content-Type": "application/json"})
+    return await fx.client.http.post(
+        "/v1/entries", content=json.dumps(doc), headers={"Content-Type": "application/json"}
+    )
 
 
-@pytest.mark.parametrize("bad", ["", "x" * 2001, "东至\x00西至", "a\rb", "a\x1fb", "a\x7fb",
-                                 "a\ufffeb", "a\uffffb",
-                                 42, None, True, ["东至路"], {"text": "东至路"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "x" * 2001,
+        "东至\x00西至",
+        "a\rb",
+        "a\x1fb",
+        "a\x7fb",
+        "a\ufffeb",
+        "a\uffffb",
+        42,
+        None,
+        True,
+        ["东至路"],
+        {"text": "东至路"},
+    ],
+)
 async def test_bad_note_refused_alone(v: Village, ledger: LedgerFixture, bad: Any) -> None:
-    good1, guilty, good2 = [await person_with_note(v, n) for n in
-                            (note_text(), bad, note_text())]
+    good1, guilty, good2 = [await person_with_note(v, n) for n in (note_text(), bad, note_text())]
     before = await ledger.size()
     r = await post(ledger, {"entries": [good1, guilty, good2]})
     assert r.status_code == 200, r.text
@@ -160,20 +174,21 @@ async def test_erasure_by_governing_orgs_only(v: Village, ledger: LedgerFixture)
         r = await ledger.client.http.delete(path)
         assert r.status_code == 401
         for org in (other.township, other.village):
-            r = await ledger.client.http.delete(path, auth=ledger.client.signed_by(
-                ledger.keys[org], clock=ledger.clock))
+            r = await ledger.client.http.delete(
+                path, auth=ledger.client.signed_by(ledger.keys[org], clock=ledger.clock)
+            )
             assert r.status_code == 403 and r.json()["code"] == "note.forbidden", r.text
         assert (await read_note(ledger, entry_id, v.village)).status_code == 200
-        r = await ledger.client.http.delete(path, auth=ledger.client.signed_by(
-            ledger.keys[eraser], clock=ledger.clock))
+        r = await ledger.client.http.delete(
+            path, auth=ledger.client.signed_by(ledger.keys[eraser], clock=ledger.clock)
+        )
         assert r.status_code == 200 and r.json()["erased"] is True, r.text
         for org in (v.village, v.township):
             r = await read_note(ledger, entry_id, org)
             assert r.status_code == 404 and r.json()["code"] == "note.not_found"
-        r = await ledger.client.http.delete(path, auth=ledger.client.signed_by(
-            ledger.keys[eraser], clock=ledger.clock))
+        r = await ledger.client.http.delete(
+            path, auth=ledger.client.signed_by(ledger.keys[eraser], clock=ledger.clock)
+        )
         assert r.status_code == 404 and r.json()["code"] == "note.not_found"
         after = (await ledger.client.http.get(f"/v1/entries/by-id/{entry_id}")).json()
         assert after == record
-
-

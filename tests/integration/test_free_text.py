@@ -24,8 +24,9 @@ async def size_unchanged(ledger: LedgerFixture):  # type: ignore[no-untyped-def]
 
 
 def township(ledger: LedgerFixture, org_id: str, name: str | None = None) -> dict[str, Any]:
-    return ledger.sign(ledger.keys["county"], "org.registered",
-                       ledger.org_payload("county", org_id, "township", name))
+    return ledger.sign(
+        ledger.keys["county"], "org.registered", ledger.org_payload("county", org_id, "township", name)
+    )
 
 
 def assert_refused(r: Any, field: str) -> None:
@@ -44,8 +45,9 @@ async def test_nul_in_org_name_refused(ledger: LedgerFixture) -> None:
 async def test_nul_in_revocation_reason_refused(ledger: LedgerFixture) -> None:
     spare = await ledger.register("county", "t-spare", "township")
     before = await ledger.size()
-    r = await ledger.submit(ledger.keys["county"], "key.revoked",
-                            {"key_id": spare.key.key_id, "reason": "lost\x00"})
+    r = await ledger.submit(
+        ledger.keys["county"], "key.revoked", {"key_id": spare.key.key_id, "reason": "lost\x00"}
+    )
     assert_refused(r, "reason")
     assert await ledger.size() == before
 
@@ -76,9 +78,13 @@ async def test_signed_control_text_refused(ledger: LedgerFixture, char: str) -> 
 
 async def test_batch_with_nul_commits_its_neighbours(ledger: LedgerFixture) -> None:
     before = await ledger.size()
-    results = await ledger.client.submit_many([
-        township(ledger, "t-batch-1"), township(ledger, "t-batch-2", "镇\x00"),
-        township(ledger, "t-batch-3")])
+    results = await ledger.client.submit_many(
+        [
+            township(ledger, "t-batch-1"),
+            township(ledger, "t-batch-2", "镇\x00"),
+            township(ledger, "t-batch-3"),
+        ]
+    )
     assert "seq" in results[0] and "seq" in results[2], results
     assert results[1]["error"]["code"] == "payload.invalid"
     assert results[1]["error"]["status"] == 422
@@ -92,12 +98,25 @@ async def test_boundary_free_text_refused(ledger: LedgerFixture, side: str) -> N
     key = ledger.keys["v-land"]
     code = ledger.codes["v-land"] + "0100001"
     before = await ledger.size()
-    r = await ledger.submit(key, "land.contract_issued", {
-        "contract": "C-FREE", "household": "00000000-0000-4000-8000-000000000000",
-        "certificate_no": "CERT-1", "term_start": "2018-01-01", "term_end": "2047-12-31",
-        "parcels": [{"code": code, "area_m2": 100, "land_class": "arable",
-                     "boundaries": {"east": side, "south": "road", "west": "ditch",
-                                    "north": "river"}}]})
+    r = await ledger.submit(
+        key,
+        "land.contract_issued",
+        {
+            "contract": "C-FREE",
+            "household": "00000000-0000-4000-8000-000000000000",
+            "certificate_no": "CERT-1",
+            "term_start": "2018-01-01",
+            "term_end": "2047-12-31",
+            "parcels": [
+                {
+                    "code": code,
+                    "area_m2": 100,
+                    "land_class": "arable",
+                    "boundaries": {"east": side, "south": "road", "west": "ditch", "north": "river"},
+                }
+            ],
+        },
+    )
     assert_refused(r, "east")
     assert await ledger.size() == before
 
@@ -106,6 +125,7 @@ async def test_boundary_free_text_refused(ledger: LedgerFixture, side: str) -> N
 @pytest.mark.parametrize("reason", ["张三丢了", "x", ""])
 async def test_revocation_reason_is_enumerated(ledger: LedgerFixture, reason: str) -> None:
     spare = KeyFile("x", SigningKey.generate())
-    r = await ledger.submit(ledger.keys["county"], "key.revoked",
-                            {"key_id": spare.key.key_id, "reason": reason})
+    r = await ledger.submit(
+        ledger.keys["county"], "key.revoked", {"key_id": spare.key.key_id, "reason": reason}
+    )
     assert_refused(r, "reason")

@@ -9,8 +9,14 @@ from tests.support import LedgerFixture
 
 
 def org(org_id: str, org_type: str, parent: str | None, **codes: str) -> dict[str, object]:
-    return {"id": org_id, "name": org_id, "type": org_type, "parent": parent,
-            "public_keys": [b64(SigningKey.generate().public_key)], **codes}
+    return {
+        "id": org_id,
+        "name": org_id,
+        "type": org_type,
+        "parent": parent,
+        "public_keys": [b64(SigningKey.generate().public_key)],
+        **codes,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +26,9 @@ async def tree(ledger: LedgerFixture) -> LedgerFixture:
     return ledger
 
 
-async def refused(ledger: LedgerFixture, key: KeyFile, kind: str, payload: dict, code: str,
-                  **kw: object) -> None:
+async def refused(
+    ledger: LedgerFixture, key: KeyFile, kind: str, payload: dict, code: str, **kw: object
+) -> None:
     before = await ledger.size()
     r = await ledger.submit(key, kind, payload, **kw)
     assert 400 <= r.status_code < 500 and r.json()["code"] == code, r.text
@@ -29,44 +36,75 @@ async def refused(ledger: LedgerFixture, key: KeyFile, kind: str, payload: dict,
 
 
 async def test_second_root_refused(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered",
-                  org("county2", "county", None, area_code="371082"), "org.root_exists")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "org.registered",
+        org("county2", "county", None, area_code="371082"),
+        "org.root_exists",
+    )
 
 
 async def test_already_registered(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered",
-                  org("wenden-town", "township", "county", area_code="371003777"),
-                  "org.already_registered")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "org.registered",
+        org("wenden-town", "township", "county", area_code="371003777"),
+        "org.already_registered",
+    )
 
 
 async def test_unknown_type(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered", org("p1", "palace", "county"),
-                  "org.unknown_type")
+    await refused(
+        tree, tree.keys["county"], "org.registered", org("p1", "palace", "county"), "org.unknown_type"
+    )
 
 
 async def test_unknown_parent(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered",
-                  org("p2", "township", "ghost", area_code="371003778"), "org.unknown_parent")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "org.registered",
+        org("p2", "township", "ghost", area_code="371003778"),
+        "org.unknown_parent",
+    )
 
 
 async def test_only_the_parent_registers(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered",
-                  tree.org_payload("wenden-town", "p3", "village_collective"), "org.not_authorised")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "org.registered",
+        tree.org_payload("wenden-town", "p3", "village_collective"),
+        "org.not_authorised",
+    )
 
 
 async def test_type_not_allowed_under_parent(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["wenden-town"], "org.registered",
-                  tree.org_payload("wenden-town", "p4", "developer"), "org.type_not_allowed")
+    await refused(
+        tree,
+        tree.keys["wenden-town"],
+        "org.registered",
+        tree.org_payload("wenden-town", "p4", "developer"),
+        "org.type_not_allowed",
+    )
 
 
 async def test_township_code_must_extend_county_code(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered",
-                  org("p5", "township", "county", area_code="371082101"), "org.invalid_code")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "org.registered",
+        org("p5", "township", "county", area_code="371082101"),
+        "org.invalid_code",
+    )
 
 
 async def test_township_without_code(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "org.registered", org("p6", "township", "county"),
-                  "org.invalid_code")
+    await refused(
+        tree, tree.keys["county"], "org.registered", org("p6", "township", "county"), "org.invalid_code"
+    )
 
 
 async def test_village_credit_code_bad_check_digit(tree: LedgerFixture) -> None:
@@ -92,32 +130,44 @@ async def test_area_code_taken(tree: LedgerFixture) -> None:
 
 async def test_key_registered_twice(tree: LedgerFixture) -> None:
     pub = b64(tree.keys["houjia-village"].key.public_key)
-    await refused(tree, tree.keys["county"], "key.added", {"org": "county", "public_key": pub},
-                  "key.already_registered")
+    await refused(
+        tree, tree.keys["county"], "key.added", {"org": "county", "public_key": pub}, "key.already_registered"
+    )
 
 
 async def test_malformed_public_key(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "key.added",
-                  {"org": "county", "public_key": "!" * 44}, "key.malformed")
+    await refused(
+        tree, tree.keys["county"], "key.added", {"org": "county", "public_key": "!" * 44}, "key.malformed"
+    )
 
 
 async def test_village_cannot_manage_township_keys(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["houjia-village"], "key.added",
-                  {"org": "wenden-town", "public_key": b64(SigningKey.generate().public_key)},
-                  "org.not_authorised")
+    await refused(
+        tree,
+        tree.keys["houjia-village"],
+        "key.added",
+        {"org": "wenden-town", "public_key": b64(SigningKey.generate().public_key)},
+        "org.not_authorised",
+    )
 
 
 async def test_ancestor_manages_keys_and_revocation_is_final(tree: LedgerFixture) -> None:
     new = KeyFile("houjia-village", SigningKey.generate())
-    await tree.client.append(tree.keys["county"], "key.added",
-                             {"org": "houjia-village", "public_key": b64(new.key.public_key)})
+    await tree.client.append(
+        tree.keys["county"], "key.added", {"org": "houjia-village", "public_key": b64(new.key.public_key)}
+    )
     await tree.client.append(new, "key.revoked", {"key_id": new.key.key_id, "reason": "superseded"})
-    await refused(tree, tree.keys["wenden-town"], "key.revoked", {"key_id": new.key.key_id},
-                  "key.already_revoked")
+    await refused(
+        tree, tree.keys["wenden-town"], "key.revoked", {"key_id": new.key.key_id}, "key.already_revoked"
+    )
     await refused(tree, tree.keys["county"], "key.revoked", {"key_id": "0" * 16}, "key.unknown")
 
 
 async def test_key_for_unknown_org(tree: LedgerFixture) -> None:
-    await refused(tree, tree.keys["county"], "key.added",
-                  {"org": "nowhere", "public_key": b64(SigningKey.generate().public_key)},
-                  "org.unknown")
+    await refused(
+        tree,
+        tree.keys["county"],
+        "key.added",
+        {"org": "nowhere", "public_key": b64(SigningKey.generate().public_key)},
+        "org.unknown",
+    )

@@ -40,8 +40,7 @@ def integer_parameters(schema: dict[str, Any]) -> list[tuple[str, str, dict[str,
     return found
 
 
-def request_for(path: str, params: dict[str, Any], target: str, value: str
-                ) -> tuple[str, dict[str, str]]:
+def request_for(path: str, params: dict[str, Any], target: str, value: str) -> tuple[str, dict[str, str]]:
     query: dict[str, str] = {}
     for name, p in params.items():
         v = value if name == target else _plain_value(p)
@@ -61,14 +60,12 @@ async def test_the_schema_lists_the_integer_parameters(ledger: LedgerFixture) ->
 
 
 @pytest.mark.parametrize("value", OUT_OF_RANGE)
-async def test_integers_outside_int64_are_refused_with_a_problem(
-        ledger: LedgerFixture, value: str) -> None:
+async def test_integers_outside_int64_are_refused_with_a_problem(ledger: LedgerFixture, value: str) -> None:
     schema = await ledger.client.get("/schema/openapi.json")
     answers: list[tuple[str, str, str, int, str]] = []
     for method, template, params, name in integer_parameters(schema):
         path, query = request_for(template, params, name, value)
         r = await ledger.client.http.request(method.upper(), path, params=query)
         answers.append((method, template, name, r.status_code, r.headers.get("content-type", "")))
-    wrong = [a for a in answers
-             if not 400 <= a[3] < 500 or not a[4].startswith("application/problem+json")]
+    wrong = [a for a in answers if not 400 <= a[3] < 500 or not a[4].startswith("application/problem+json")]
     assert answers and not wrong, wrong

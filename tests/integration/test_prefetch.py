@@ -36,8 +36,13 @@ async def test_find_many_answers_as_load_where_does(ledger: LedgerFixture) -> No
             assert dumped(hinted) == dumped(queried)
         # Rows staged in the batch are overlaid on the prefetched answer.
         state = StagedState(prefetched)
-        joined = make(HouseholdMember, party_id="11111111-1111-4111-8111-111111111111",
-                      household_id=first, relation="child", joined_seq=10**9)
+        joined = make(
+            HouseholdMember,
+            party_id="11111111-1111-4111-8111-111111111111",
+            household_id=first,
+            relation="child",
+            joined_seq=10**9,
+        )
         state.stage([Put(joined)])
         found = state.find(HouseholdMember, household_id=first)
         assert {m.party_id for m in found} == {p.party for p in people} | {joined.party_id}

@@ -29,14 +29,12 @@ SLOW = 0.001  # tokens a second: nothing refills while a test runs
 
 
 @asynccontextmanager
-async def served(url: str, home_dir: Path, limits: RateLimits
-                 ) -> AsyncIterator[tuple[str, Genesis]]:
+async def served(url: str, home_dir: Path, limits: RateLimits) -> AsyncIterator[tuple[str, Genesis]]:
     """The real app with ``limits``, served on a free loopback port: its base URL and genesis."""
     clock = FakeClock()
     home = Home(home_dir)
     genesis = await init_ledger(asyncpg_url(url), home, ORIGIN, "county", "威海市文登区", clock)
-    app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock,
-                              rate_limits=limits))
+    app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock, rate_limits=limits))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     for _ in range(600):  # at most 30 s
@@ -53,8 +51,9 @@ async def served(url: str, home_dir: Path, limits: RateLimits
 
 
 @asynccontextmanager
-async def ledger_from(served_ledger: tuple[str, Genesis], home_dir: Path, address: str = "127.0.0.1"
-                      ) -> AsyncIterator[LedgerFixture]:
+async def ledger_from(
+    served_ledger: tuple[str, Genesis], home_dir: Path, address: str = "127.0.0.1"
+) -> AsyncIterator[LedgerFixture]:
     """A client of the served ledger whose connections come from loopback ``address``."""
     base, genesis = served_ledger
     transport = httpx.AsyncHTTPTransport(local_address=address)
@@ -69,8 +68,12 @@ async def ledger_from(served_ledger: tuple[str, Genesis], home_dir: Path, addres
 
 
 def key_entries(fx: LedgerFixture, signer: str, n: int) -> list[dict]:
-    return [fx.sign(fx.keys[signer], "key.added", {
-        "org": signer, "public_key": b64(SigningKey.generate().public_key)}) for _ in range(n)]
+    return [
+        fx.sign(
+            fx.keys[signer], "key.added", {"org": signer, "public_key": b64(SigningKey.generate().public_key)}
+        )
+        for _ in range(n)
+    ]
 
 
 def assert_rate_limited(r: httpx.Response) -> None:
@@ -81,11 +84,14 @@ def assert_rate_limited(r: httpx.Response) -> None:
 
 
 async def test_an_address_past_its_limit_is_refused_and_stores_nothing(
-        database_factory: object, tmp_path: Path) -> None:
+    database_factory: object, tmp_path: Path
+) -> None:
     limits = RateLimits(per_address=SLOW, address_burst=6, per_key=0)
-    async with served(await database_factory(), tmp_path, limits) as base, \
-            ledger_from(base, tmp_path, "127.0.0.1") as flood, \
-            ledger_from(base, tmp_path, "127.0.0.2") as other:
+    async with (
+        served(await database_factory(), tmp_path, limits) as base,
+        ledger_from(base, tmp_path, "127.0.0.1") as flood,
+        ledger_from(base, tmp_path, "127.0.0.2") as other,
+    ):
         for _ in range(6):
             assert (await flood.client.http.get("/healthz")).status_code == 200
         assert_rate_limited(await flood.client.http.get("/healthz"))
@@ -98,10 +104,10 @@ async def test_an_address_past_its_limit_is_refused_and_stores_nothing(
 
 
 async def test_a_key_past_its_entry_limit_is_refused_counting_entries_not_requests(
-        database_factory: object, tmp_path: Path) -> None:
+    database_factory: object, tmp_path: Path
+) -> None:
     limits = RateLimits(per_address=0, per_key=SLOW, key_burst=10)
-    async with served(await database_factory(), tmp_path, limits) as base, \
-            ledger_from(base, tmp_path) as fx:
+    async with served(await database_factory(), tmp_path, limits) as base, ledger_from(base, tmp_path) as fx:
         await fx.register("county", "town", "township")  # 1 county entry
         results = await fx.client.submit_many(key_entries(fx, "county", 5))
         assert all("seq" in r for r in results)
@@ -122,18 +128,19 @@ async def test_a_key_past_its_entry_limit_is_refused_counting_entries_not_reques
 
 
 async def test_a_key_past_its_signed_request_limit_is_refused(
-        database_factory: object, tmp_path: Path) -> None:
+    database_factory: object, tmp_path: Path
+) -> None:
     limits = RateLimits(per_address=0, per_key=SLOW, key_burst=3)
-    async with served(await database_factory(), tmp_path, limits) as base, \
-            ledger_from(base, tmp_path) as fx:
+    async with served(await database_factory(), tmp_path, limits) as base, ledger_from(base, tmp_path) as fx:
         town = await fx.register("county", "town", "township")
         path = f"/v1/parties/{uuid.uuid4()}/personal"
         # the county's bucket: 1 token went to the registration, 2 are left
         for _ in range(2):
             r = await fx.client.http.get(path, auth=fx.client.signed_by(fx.keys["county"], fx.clock))
             assert r.status_code != 429, r.text
-        assert_rate_limited(await fx.client.http.get(
-            path, auth=fx.client.signed_by(fx.keys["county"], fx.clock)))
+        assert_rate_limited(
+            await fx.client.http.get(path, auth=fx.client.signed_by(fx.keys["county"], fx.clock))
+        )
         r = await fx.client.http.get(path, auth=fx.client.signed_by(town, fx.clock))
         assert r.status_code != 429, r.text
         assert (await fx.client.http.get("/healthz")).status_code == 200
@@ -161,12 +168,13 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_a_body_past_the_size_limit_is_not_held_for_counting(
-        database_factory: object, tmp_path: Path) -> None:
+    database_factory: object, tmp_path: Path
+) -> None:
     limits = RateLimits(per_address=0, per_key=SLOW, key_burst=10)
-    async with served(await database_factory(), tmp_path, limits) as base, \
-            ledger_from(base, tmp_path) as fx:
+    async with served(await database_factory(), tmp_path, limits) as base, ledger_from(base, tmp_path) as fx:
         body = b'{"entries": [' + b" " * (17 * 1024 * 1024) + b"]}"
-        r = await fx.client.http.post("/v1/entries", content=body,
-                                      headers={"content-type": "application/json"})
+        r = await fx.client.http.post(
+            "/v1/entries", content=body, headers={"content-type": "application/json"}
+        )
         assert r.status_code == 413 and r.json()["code"] == "request.too_large", r.text
         assert await fx.size() == 1

@@ -12,9 +12,13 @@ from tests.support import LedgerFixture
 async def grow(ledger: LedgerFixture, n: int, prefix: str) -> list[dict]:
     county = ledger.keys["county"]
     from ledger.signing import SigningKey, b64
-    items = [ledger.sign(county, "key.added", {"org": "county",
-                                              "public_key": b64(SigningKey.generate().public_key)})
-             for _ in range(n)]
+
+    items = [
+        ledger.sign(
+            county, "key.added", {"org": "county", "public_key": b64(SigningKey.generate().public_key)}
+        )
+        for _ in range(n)
+    ]
     return await ledger.client.submit_many(items)
 
 
@@ -55,12 +59,18 @@ async def test_inclusion_and_consistency_between_checkpoints(ledger: LedgerFixtu
     at_size = await ledger.client.get("/v1/checkpoint", size=old.size)
     assert open_checkpoint(at_size, ledger.verifier) == old
     proof = await ledger.client.get("/v1/proofs/consistency", **{"from": old.size, "to": new.size})
-    verify_consistency(old.size, new.size, [bytes.fromhex(h) for h in proof["proof"]],
-                       old.root_hash, new.root_hash)
+    verify_consistency(
+        old.size, new.size, [bytes.fromhex(h) for h in proof["proof"]], old.root_hash, new.root_hash
+    )
     for seq in (0, first[0]["seq"], new.size - 1):
         p = await ledger.client.get("/v1/proofs/inclusion", seq=seq, size=new.size)
-        verify_inclusion(bytes.fromhex(p["leaf_hash"]), seq, new.size,
-                         [bytes.fromhex(h) for h in p["proof"]], new.root_hash)
+        verify_inclusion(
+            bytes.fromhex(p["leaf_hash"]),
+            seq,
+            new.size,
+            [bytes.fromhex(h) for h in p["proof"]],
+            new.root_hash,
+        )
 
 
 async def test_proof_out_of_range(ledger: LedgerFixture) -> None:
@@ -84,9 +94,13 @@ async def test_orgs_list_and_one(ledger: LedgerFixture) -> None:
 
 
 async def test_nul_and_odd_ids_are_refused_not_500(ledger: LedgerFixture) -> None:
-    for path, params in (("/v1/orgs/%00", None), ("/v1/parties/%00", None),
-                         ("/v1/orgs", {"parent": "\x00"}), ("/v1/orgs", {"after": "a b"}),
-                         ("/v1/parties/%00/personal", None)):
+    for path, params in (
+        ("/v1/orgs/%00", None),
+        ("/v1/parties/%00", None),
+        ("/v1/orgs", {"parent": "\x00"}),
+        ("/v1/orgs", {"after": "a b"}),
+        ("/v1/parties/%00/personal", None),
+    ):
         r = await ledger.client.http.get(path, params=params)
         assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")

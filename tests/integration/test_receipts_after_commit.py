@@ -43,8 +43,7 @@ def valid(ledger: LedgerFixture) -> dict[str, Any]:
 
 def unknown_key(ledger: LedgerFixture) -> dict[str, Any]:
     """Well formed, refused at admission: signed with a key no organisation registered."""
-    return ledger.sign(KeyFile("county", SigningKey.generate()), "org.registered",
-                       township(next(_serial)))
+    return ledger.sign(KeyFile("county", SigningKey.generate()), "org.registered", township(next(_serial)))
 
 
 async def post(ledger: LedgerFixture, body: dict[str, Any]) -> Any:
@@ -69,10 +68,8 @@ async def nodes_unreadable(owner: asyncpg.Connection) -> AsyncIterator[None]:
     """The service role may no longer SELECT the Merkle nodes (it may still INSERT them)."""
     await owner.execute(f"REVOKE SELECT ON {NODES} FROM {SERVICE_ROLE}")
     try:
-        assert not await owner.fetchval("SELECT has_table_privilege($1, $2, 'SELECT')",
-                                        SERVICE_ROLE, NODES)
-        assert await owner.fetchval("SELECT has_table_privilege($1, $2, 'INSERT')",
-                                    SERVICE_ROLE, NODES)
+        assert not await owner.fetchval("SELECT has_table_privilege($1, $2, 'SELECT')", SERVICE_ROLE, NODES)
+        assert await owner.fetchval("SELECT has_table_privilege($1, $2, 'INSERT')", SERVICE_ROLE, NODES)
         yield
     finally:
         await owner.execute(f"GRANT SELECT ON {NODES} TO {SERVICE_ROLE}")
@@ -99,8 +96,9 @@ def assert_receipts_unavailable(r: Any) -> list[dict[str, Any]]:
     return results
 
 
-async def assert_stored_at(ledger: LedgerFixture, owner: asyncpg.Connection,
-                           item: dict[str, Any], seq: int) -> None:
+async def assert_stored_at(
+    ledger: LedgerFixture, owner: asyncpg.Connection, item: dict[str, Any], seq: int
+) -> None:
     entry_id = await owner.fetchval("SELECT entry_id::text FROM records WHERE seq = $1", seq)
     assert entry_id == item["entry"]["id"], (seq, entry_id)
     r = await asyncio.wait_for(ledger.client.http.get(f"/v1/entries/{seq}"), TIMEOUT)
@@ -136,8 +134,7 @@ async def test_a_stored_list_whose_receipts_cannot_be_read(ledger: LedgerFixture
         print(f"resubmitted: 200, seqs {[x['seq'] for x in receipts]}, size {size + 3}")
 
 
-async def test_a_stored_single_entry_whose_receipt_cannot_be_read(ledger: LedgerFixture
-                                                                   ) -> None:
+async def test_a_stored_single_entry_whose_receipt_cannot_be_read(ledger: LedgerFixture) -> None:
     await warm_up(ledger)
     item = valid(ledger)
     async with owner_connection(ledger) as owner:

@@ -79,6 +79,7 @@ async def test_impossible_birth_date(v: Village) -> None:
 async def test_commitment_does_not_match(v: Village) -> None:
     def other_name(item):  # type: ignore[no-untyped-def]
         item["personal"]["name"] = "张冒名"
+
     r, before = await submit_person(v, new_person(random.Random(12)), other_name)
     await expect(v, r, before, "personal.commitment_mismatch")
 
@@ -86,6 +87,7 @@ async def test_commitment_does_not_match(v: Village) -> None:
 async def test_sex_inconsistent_with_id(v: Village) -> None:
     def flip(item):  # type: ignore[no-untyped-def]
         item["personal"]["sex"] = "F" if item["personal"]["sex"] == "M" else "M"
+
     r, before = await submit_person(v, new_person(random.Random(13)), flip)
     await expect(v, r, before, "personal.inconsistent")
 
@@ -99,6 +101,7 @@ async def test_unkeyed_blind_index_refused(v: Village) -> None:
         # the index a client could compute without the operator's key: refused
         digest = hashlib.sha256(person.id_number.encode()).hexdigest()
         item["entry"]["payload"]["blind_index"] = digest
+
     item = await v.fx.client.person_entry(v.key, person, clock=v.fx.clock)
     unkeyed(item)
     from api.client import signed_entry
@@ -113,6 +116,7 @@ async def test_unkeyed_blind_index_refused(v: Village) -> None:
 async def test_personal_fields_missing(v: Village) -> None:
     def drop(item):  # type: ignore[no-untyped-def]
         del item["personal"]
+
     r, before = await submit_person(v, new_person(random.Random(15)), drop)
     await expect(v, r, before, "personal.missing")
 
@@ -131,12 +135,12 @@ async def test_personal_data_needs_a_governing_org(v: Village, ledger: LedgerFix
     anonymous = await ledger.client.http.get(path)
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "auth.required"
     other = await village(ledger, "gushan", "gushan-dongcun")
-    foreign = await ledger.client.http.get(path, auth=ledger.client.signed_by(
-        other.key, clock=ledger.clock))
+    foreign = await ledger.client.http.get(path, auth=ledger.client.signed_by(other.key, clock=ledger.clock))
     assert foreign.status_code == 403 and foreign.json()["code"] == "auth.forbidden"
     for org in (v.village, v.township, "county"):  # the village and everything above it
-        r = await ledger.client.http.get(path, auth=ledger.client.signed_by(
-            ledger.keys[org], clock=ledger.clock))
+        r = await ledger.client.http.get(
+            path, auth=ledger.client.signed_by(ledger.keys[org], clock=ledger.clock)
+        )
         assert r.status_code == 200 and r.json()["id_number"] == person.id_number
 
 
@@ -148,9 +152,13 @@ async def test_stale_or_forged_request_signature(v: Village, ledger: LedgerFixtu
     stale = ledger.client.signed_by(v.key, clock=lambda: ledger.clock() - timedelta(minutes=10))
     r = await ledger.client.http.get(path, auth=stale)
     assert r.status_code == 401 and r.json()["code"] == "auth.stale"
-    r = await ledger.client.http.get(path, headers={
-        "Authorization": f'Signature key="{v.key.key.key_id}",ts="2026-03-01T08:00:00Z",'
-                         f'nonce="{"n" * 16}",sig="{"A" * 86}=="'})
+    r = await ledger.client.http.get(
+        path,
+        headers={
+            "Authorization": f'Signature key="{v.key.key.key_id}",ts="2026-03-01T08:00:00Z",'
+            f'nonce="{"n" * 16}",sig="{"A" * 86}=="'
+        },
+    )
     assert r.status_code == 401 and r.json()["code"] in ("auth.bad_signature", "auth.stale")
 
 
@@ -167,9 +175,14 @@ async def test_erasure_leaves_the_ledger_verifiable(v: Village, ledger: LedgerFi
     # The party's record still proves its inclusion in the signed tree.
     party = await ledger.client.get(f"/v1/parties/{person.party}")
     cp = open_checkpoint(await ledger.client.get("/v1/checkpoint"), ledger.verifier)
-    proof = await ledger.client.get("/v1/proofs/inclusion", seq=party["registered_seq"],
-                                    size=cp.size)
-    check_receipt({"seq": proof["seq"], "leaf_hash": proof["leaf_hash"],
-                   "inclusion_proof": proof["proof"],
-                   "checkpoint": await ledger.client.get("/v1/checkpoint")},
-                  ledger.verifier, ledger.origin)
+    proof = await ledger.client.get("/v1/proofs/inclusion", seq=party["registered_seq"], size=cp.size)
+    check_receipt(
+        {
+            "seq": proof["seq"],
+            "leaf_hash": proof["leaf_hash"],
+            "inclusion_proof": proof["proof"],
+            "checkpoint": await ledger.client.get("/v1/checkpoint"),
+        },
+        ledger.verifier,
+        ledger.origin,
+    )

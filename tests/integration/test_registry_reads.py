@@ -41,6 +41,7 @@ async def problem(s: Story, path: str, status: int, code: str, **params: Any) ->
 
 # Lists and fetches ----------------------------------------------------------------------------
 
+
 async def test_households_listed_by_collective_and_paged(story: Story) -> None:
     first = await get(story, "/v1/households", collective="v1", limit=1)
     second = await get(story, "/v1/households", collective="v1", limit=1, after=first["next"])
@@ -96,29 +97,38 @@ async def test_certificates_listed_by_kind_and_person(story: Story) -> None:
     mine = await get(story, "/v1/certificates", party=story.party("A", 2))
     assert [c["id"] for c in mine["items"]] == ["MC-A", "TF-A"]
     assert (await get(story, "/v1/certificates", party=story.party("B")))["items"] == []
-    assert [c["id"] for c in (await get(story, "/v1/certificates", issuer="t1"))["items"]] == [
-        "TF-A"]
+    assert [c["id"] for c in (await get(story, "/v1/certificates", issuer="t1"))["items"]] == ["TF-A"]
 
 
 # Histories ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "entity"), [
-    ("/v1/households/{A}/history", "household:A"),
-    ("/v1/households/{B}/history", "household:B"),
-    ("/v1/households/{C}/history", "household:C"),
-    ("/v1/members/{a0}/history", "party:{a0}"),
-    ("/v1/members/{b1}/history", "party:{b1}"),
-    ("/v1/land/contracts/CA/history", "contract:CA"),
-    ("/v1/land/contracts/CA2/history", "contract:CA2"),
-    ("/v1/land/parcels/{ca1}/history", "parcel:{ca1}"),
-    ("/v1/homesteads/HC/history", "homestead:HC"),
-    ("/v1/certificates/TF-A/history", "certificate:TF-A"),
-])
-async def test_history_lists_exactly_the_records_that_touched_it(story: Story, path: str,
-                                                                  entity: str) -> None:
-    names = {"A": story.households["A"], "B": story.households["B"],
-             "C": story.households["C"], "a0": story.party("A"), "b1": story.party("B", 1),
-             "ca1": story.parcels["CA"][1]}
+
+@pytest.mark.parametrize(
+    ("path", "entity"),
+    [
+        ("/v1/households/{A}/history", "household:A"),
+        ("/v1/households/{B}/history", "household:B"),
+        ("/v1/households/{C}/history", "household:C"),
+        ("/v1/members/{a0}/history", "party:{a0}"),
+        ("/v1/members/{b1}/history", "party:{b1}"),
+        ("/v1/land/contracts/CA/history", "contract:CA"),
+        ("/v1/land/contracts/CA2/history", "contract:CA2"),
+        ("/v1/land/parcels/{ca1}/history", "parcel:{ca1}"),
+        ("/v1/homesteads/HC/history", "homestead:HC"),
+        ("/v1/certificates/TF-A/history", "certificate:TF-A"),
+    ],
+)
+async def test_history_lists_exactly_the_records_that_touched_it(
+    story: Story, path: str, entity: str
+) -> None:
+    names = {
+        "A": story.households["A"],
+        "B": story.households["B"],
+        "C": story.households["C"],
+        "a0": story.party("A"),
+        "b1": story.party("B", 1),
+        "ca1": story.parcels["CA"][1],
+    }
     doc = await get(story, path.format(**names))
     assert doc["next"] is None
     assert verify_history(story.fx, doc) == sorted(story.touched[entity.format(**names)])
@@ -136,6 +146,7 @@ async def test_history_pages_join_up(story: Story) -> None:
 
 
 # Retained-rights statements ---------------------------------------------------------------
+
 
 async def test_party_rights_now(story: Story) -> None:
     doc = await get(story, f"/v1/parties/{story.party('A')}/rights")
@@ -183,8 +194,7 @@ async def test_party_rights_before_and_after_a_contract_passed_on(story: Story) 
 
 async def test_party_rights_before_anything(story: Story) -> None:
     first = story.touched[f"party:{story.party('C')}"][0]
-    await problem(story, f"/v1/parties/{story.party('C')}/rights", 404, "party.not_found",
-                  as_of=first - 1)
+    await problem(story, f"/v1/parties/{story.party('C')}/rights", 404, "party.not_found", as_of=first - 1)
     doc = await get(story, f"/v1/parties/{story.party('C')}/rights", as_of=first)
     assert (doc["membership"], doc["household"], doc["land_contracts"]) == (None, None, [])
     assert doc["registered"]["evidence"]["seq"] == first
@@ -197,14 +207,16 @@ async def test_household_rights_now_matches_the_projection(story: Story) -> None
     assert {m["membership"]["status"] for m in doc["members"]} == {"active"}
     for contract in doc["land_contracts"]:
         current = await get(story, f"/v1/land/contracts/{contract['id']}")
-        assert {k: v for k, v in contract.items() if k not in ("evidence", "parcels",
-                                                               "management_transfers")} == \
-            {k: v for k, v in current.items() if k not in ("parcels", "management_transfers")}
-        assert [{k: v for k, v in p.items() if k != "evidence"} for p in contract["parcels"]] \
-            == current["parcels"]
+        assert {
+            k: v for k, v in contract.items() if k not in ("evidence", "parcels", "management_transfers")
+        } == {k: v for k, v in current.items() if k not in ("parcels", "management_transfers")}
+        assert [{k: v for k, v in p.items() if k != "evidence"} for p in contract["parcels"]] == current[
+            "parcels"
+        ]
     fetched = await get(story, f"/v1/households/{household}")
-    assert {k: v for k, v in doc["household"].items() if k != "evidence"} == \
-        {k: v for k, v in fetched.items() if k != "members"}
+    assert {k: v for k, v in doc["household"].items() if k != "evidence"} == {
+        k: v for k, v in fetched.items() if k != "members"
+    }
     verify_evidence(story.fx, doc)
 
 
@@ -226,6 +238,7 @@ async def test_statement_evidence_names_records_that_hold_those_rows(story: Stor
 
 # Certificates -------------------------------------------------------------------------------
 
+
 async def test_certificate_json_carries_a_verifiable_proof(story: Story) -> None:
     from ledger.proofs import verify_inclusion
 
@@ -237,8 +250,13 @@ async def test_certificate_json_carries_a_verifiable_proof(story: Story) -> None
     assert doc["record"]["seq"] == story.seqs["settled"]
     assert doc["record"]["entry"]["kind"] == "certificate.transfer_filed"
     cp = signed_checkpoint(story.fx, doc)
-    verify_inclusion(record_leaf(doc["record"]), doc["record"]["seq"], cp.size,
-                     [bytes.fromhex(h) for h in doc["inclusion_proof"]], cp.root_hash)
+    verify_inclusion(
+        record_leaf(doc["record"]),
+        doc["record"]["seq"],
+        cp.size,
+        [bytes.fromhex(h) for h in doc["inclusion_proof"]],
+        cp.root_hash,
+    )
 
 
 async def test_certificate_print_page(story: Story) -> None:
@@ -247,11 +265,21 @@ async def test_certificate_print_page(story: Story) -> None:
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
     doc = await get(story, "/v1/certificates/TF-A")
-    for text in ("转移备案证书", "整户", "进城落户，权益保留", "MC-A", "土地承包经营权",
-                 "宅基地使用权", "验证方法", f"{sum(AREAS['CA']) / 666.67:.2f}",
-                 doc["record"]["leaf_hash"], doc["checkpoint"]["root_hash"],
-                 f"/v1/proofs/inclusion?seq={story.seqs['settled']}",
-                 *(p.party for p in story.people["A"]), *story.parcels["CA"]):
+    for text in (
+        "转移备案证书",
+        "整户",
+        "进城落户，权益保留",
+        "MC-A",
+        "土地承包经营权",
+        "宅基地使用权",
+        "验证方法",
+        f"{sum(AREAS['CA']) / 666.67:.2f}",
+        doc["record"]["leaf_hash"],
+        doc["checkpoint"]["root_hash"],
+        f"/v1/proofs/inclusion?seq={story.seqs['settled']}",
+        *(p.party for p in story.people["A"]),
+        *story.parcels["CA"],
+    ):
         assert text in page, text
     membership = (await story.fx.client.http.get("/v1/certificates/MC-A/print")).text
     assert "集体成员资格证明" in membership and "有效期至" in membership
@@ -264,6 +292,7 @@ async def test_certificate_page_escapes_what_it_shows(story: Story) -> None:
 
 
 # Monitoring ---------------------------------------------------------------------------------
+
 
 async def test_monitoring_for_the_county(story: Story) -> None:
     doc = await get(story, "/v1/monitoring", org="county")
@@ -308,6 +337,7 @@ async def test_monitoring_before_and_after_settling(story: Story) -> None:
 
 # State as of any seq ------------------------------------------------------------------------
 
+
 async def test_state_as_of_every_seq_equals_replay_up_to_it(story: Story) -> None:
     """``api.history`` at seq s gives exactly the rows that replaying records 0..s rebuilds, for
     every seq and every projection table (the latest one: what the projection holds)."""
@@ -331,11 +361,14 @@ async def test_state_as_of_every_seq_equals_replay_up_to_it(story: Story) -> Non
             replay.apply(record)
             async with engine.connect() as conn:
                 for model in PROJECTION_MODELS:
-                    memory = sorted(msgspec.json.encode(r.model_dump(mode="json"), order="sorted")
-                                    for r in replay.memory.tables.get(model, {}).values())
-                    history = sorted(msgspec.json.encode(v.row.model_dump(mode="json"),
-                                                         order="sorted")
-                                     for v in await rows_as_of(conn, model, record["seq"]))
+                    memory = sorted(
+                        msgspec.json.encode(r.model_dump(mode="json"), order="sorted")
+                        for r in replay.memory.tables.get(model, {}).values()
+                    )
+                    history = sorted(
+                        msgspec.json.encode(v.row.model_dump(mode="json"), order="sorted")
+                        for v in await rows_as_of(conn, model, record["seq"])
+                    )
                     assert history == memory, f"{model.__name__} as of seq {record['seq']}"
                     compared += len(memory)
         assert compared > 500

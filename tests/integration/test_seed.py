@@ -30,27 +30,27 @@ OPTIONS = SeedOptions(villages=2, seed=11, years=7, households=(20, 32))
 MakeDatabase = Callable[[], Coroutine[Any, Any, str]]
 
 
-async def seeded(make_database: MakeDatabase, folder: Path, options: SeedOptions
-                 ) -> tuple[str, Home, str, SeedResult]:
+async def seeded(
+    make_database: MakeDatabase, folder: Path, options: SeedOptions
+) -> tuple[str, Home, str, SeedResult]:
     url = await make_database()
     home = Home(folder)
     folder.mkdir(parents=True)
     home.blind_index_file.write_text(SECRET + "\n")
-    operator_key = await init_for_story(home, asyncpg_url(url), "test.rural-ledger/seeded",
-                                        DEFAULT_START)
+    operator_key = await init_for_story(home, asyncpg_url(url), "test.rural-ledger/seeded", DEFAULT_START)
     result = await seed_ledger(home, asyncpg_url(url), options)
     return url, home, operator_key, result
 
 
 @pytest.fixture(scope="module")
-async def pair(database_factory: MakeDatabase, tmp_path_factory: pytest.TempPathFactory
-               ) -> tuple[Any, Any]:
+async def pair(database_factory: MakeDatabase, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """Two ledgers seeded with the same seed: blind indexes computed locally in one and asked
     of the service in the other."""
     root = tmp_path_factory.mktemp("seeded")
     a = await seeded(database_factory, root / "a", OPTIONS)
-    b = await seeded(database_factory, root / "b",
-                     SeedOptions(**{**OPTIONS.__dict__, "blind_index": "remote"}))
+    b = await seeded(
+        database_factory, root / "b", SeedOptions(**{**OPTIONS.__dict__, "blind_index": "remote"})
+    )
     return a, b
 
 
@@ -67,11 +67,23 @@ async def test_seeded_county_has_its_story(pair: tuple[Any, Any]) -> None:
     url, _, _, result = pair[0]
     kinds = {r["entry"]["kind"] for r in await records(url)}
     assert result.records == len(await records(url)) - 1  # all but the genesis
-    for kind in ("org.registered", "party.registered", "household.registered", "member.admitted",
-                 "member.confirmed", "land.contract_issued", "homestead.granted",
-                 "certificate.membership_issued", "certificate.transfer_filed",
-                 "household.member_removed", "member.status_changed", "assets.verified",
-                 "shares.quantified", "shares.certificate_issued", "land.contract_extended"):
+    for kind in (
+        "org.registered",
+        "party.registered",
+        "household.registered",
+        "member.admitted",
+        "member.confirmed",
+        "land.contract_issued",
+        "homestead.granted",
+        "certificate.membership_issued",
+        "certificate.transfer_filed",
+        "household.member_removed",
+        "member.status_changed",
+        "assets.verified",
+        "shares.quantified",
+        "shares.certificate_issued",
+        "land.contract_extended",
+    ):
         assert kind in kinds, kind
     assert result.counts.villages == 2 and result.counts.settled_persons > 0
 
@@ -87,8 +99,9 @@ async def test_verify_finds_nothing(pair: tuple[Any, Any], tmp_path: Path) -> No
         await write_bundle(engine, tmp_path / "bundle")
     finally:
         await engine.dispose()
-    args = parser().parse_args(["verify", str(tmp_path / "bundle"), "--operator-key",
-                                operator_key, "--workers", "0", "--quiet"])
+    args = parser().parse_args(
+        ["verify", str(tmp_path / "bundle"), "--operator-key", operator_key, "--workers", "0", "--quiet"]
+    )
     outcome = await run_verify(args)
     assert outcome.status == "intact", outcome.as_json()
     assert outcome.exit_code == 0
@@ -113,8 +126,7 @@ async def test_same_seed_same_entries(pair: tuple[Any, Any]) -> None:
         return order
 
     assert len(a) == len(b) > 500
-    assert {r["entry"]["id"]: content(r) for r in a[1:]} == {
-        r["entry"]["id"]: content(r) for r in b[1:]}
+    assert {r["entry"]["id"]: content(r) for r in a[1:]} == {r["entry"]["id"]: content(r) for r in b[1:]}
     assert by_actor(a[1:]) == by_actor(b[1:])
 
 
@@ -123,8 +135,9 @@ def test_story_is_deterministic_without_a_ledger() -> None:
 
     def entries(seed: int) -> list[tuple[Any, ...]]:
         story = CountyStory(seed, 3, root, date(2018, 3, 1), years=2, households=(10, 20))
-        return [(t.label, i.id, i.kind, i.actor, i.payload, i.person) for t in story.ticks()
-                for i in t.intents]
+        return [
+            (t.label, i.id, i.kind, i.actor, i.payload, i.person) for t in story.ticks() for i in t.intents
+        ]
 
     assert entries(5) == entries(5)
     assert entries(5) != entries(6)

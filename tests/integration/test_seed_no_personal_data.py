@@ -58,8 +58,9 @@ class Crawl:
         items: list[dict[str, Any]] = []
         after = None
         for _ in range(MAX_PAGES):
-            page = (await self.get(path, **params, limit=100,
-                                   **({} if after is None else {"after": after}))).json()
+            page = (
+                await self.get(path, **params, limit=100, **({} if after is None else {"after": after}))
+            ).json()
             items += page["items"]
             after = page["next"]
             if after is None:
@@ -72,11 +73,11 @@ def offending(texts: dict[str, str], needles: set[str]) -> list[tuple[str, str]]
 
 
 @pytest.fixture(scope="module")
-async def county(database_factory: MakeDatabase, tmp_path_factory: pytest.TempPathFactory
-                 ) -> tuple[str, Any, set[str], float]:
+async def county(
+    database_factory: MakeDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Any, set[str], float]:
     started = time.monotonic()
-    url, home, _, _ = await seeded(database_factory, tmp_path_factory.mktemp("county") / "c",
-                                   OPTIONS)
+    url, home, _, _ = await seeded(database_factory, tmp_path_factory.mktemp("county") / "c", OPTIONS)
     rows = await personal_data(url)
     needles = {r["name"] for r in rows if len(r["name"]) >= 2}
     needles |= {r["id_number"] for r in rows} | {r["phone"] for r in rows}
@@ -98,16 +99,14 @@ async def test_no_personal_data_in_record_bodies(county: tuple[str, Any, set[str
     assert not found, found
 
 
-async def test_no_personal_data_in_export(county: tuple[str, Any, set[str], float],
-                                          tmp_path: Path) -> None:
+async def test_no_personal_data_in_export(county: tuple[str, Any, set[str], float], tmp_path: Path) -> None:
     url, _, needles, _ = county
     engine = make_engine(asyncpg_url(url), pool_size=2)
     try:
         await write_bundle(engine, tmp_path / "bundle")
     finally:
         await engine.dispose()
-    files = {str(p): p.read_text(errors="replace")
-             for p in (tmp_path / "bundle").rglob("*") if p.is_file()}
+    files = {str(p): p.read_text(errors="replace") for p in (tmp_path / "bundle").rglob("*") if p.is_file()}
     assert sum(len(t) for t in files.values()) > 100_000
     found = offending(files, needles)
     assert not found, found
@@ -115,14 +114,12 @@ async def test_no_personal_data_in_export(county: tuple[str, Any, set[str], floa
 
 async def test_no_personal_data_in_public_routes(county: tuple[str, Any, set[str], float]) -> None:
     url, home, needles, _ = county
-    app = create_app(Settings(home=home, database_url=asyncpg_url(url),
-                              clock=lambda: datetime.now(UTC)))
+    app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=lambda: datetime.now(UTC)))
     async with AsyncTestClient(app=app, timeout=120) as http:
         crawl = Crawl(http)
         entries = await crawl.pages("/v1/entries")
         await crawl.get("/v1/export")
-        collectives = [o["id"] for o in await crawl.pages("/v1/orgs")
-                       if o["type"] == "village_collective"]
+        collectives = [o["id"] for o in await crawl.pages("/v1/orgs") if o["type"] == "village_collective"]
         assert collectives
         households = await crawl.pages("/v1/households")
         await crawl.pages("/v1/members")
@@ -130,8 +127,14 @@ async def test_no_personal_data_in_public_routes(county: tuple[str, Any, set[str
         await crawl.pages("/v1/land/transfers")
         await crawl.pages("/v1/homesteads")
         certificates = await crawl.pages("/v1/certificates")
-        parcels = sorted({p["code"] for e in entries if e["entry"]["kind"] == "land.contract_issued"
-                          for p in e["entry"]["payload"]["parcels"]})
+        parcels = sorted(
+            {
+                p["code"]
+                for e in entries
+                if e["entry"]["kind"] == "land.contract_issued"
+                for p in e["entry"]["payload"]["parcels"]
+            }
+        )
         for code in parcels[:60]:
             await crawl.get(f"/v1/land/parcels/{code}")
         for c in contracts[:30]:

@@ -23,14 +23,16 @@ async def v(ledger: LedgerFixture) -> Village:
 
 def signed_header(v: Village, method: str, path: str, body: bytes = b"") -> str:
     auth = v.fx.client.signed_by(v.key, clock=v.fx.clock)
-    request = v.fx.client.http.build_request(method, path, content=body,
-                                             headers={"content-type": "application/json"})
+    request = v.fx.client.http.build_request(
+        method, path, content=body, headers={"content-type": "application/json"}
+    )
     return str(next(auth.auth_flow(request)).headers["Authorization"])
 
 
 async def send(v: Village, method: str, path: str, header: str, body: bytes = b"") -> object:
-    return await v.fx.client.http.request(method, path, content=body, headers={
-        "authorization": header, "content-type": "application/json"})
+    return await v.fx.client.http.request(
+        method, path, content=body, headers={"authorization": header, "content-type": "application/json"}
+    )
 
 
 @pytest.mark.parametrize("route", ["read", "blind-index"])
@@ -80,9 +82,12 @@ async def test_header_without_nonce_refused(v: Village) -> None:
     person = await v.person()
     path = f"/v1/parties/{person.party}/personal"
     ts = format_time(v.fx.clock())
-    message = REQUEST_CONTEXT.replace(b"v2", b"v1") + "\n".join(
-        (v.fx.origin, "GET", path, ts, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    ).encode()
+    message = (
+        REQUEST_CONTEXT.replace(b"v2", b"v1")
+        + "\n".join(
+            (v.fx.origin, "GET", path, ts, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        ).encode()
+    )
     header = f'Signature key="{v.key.key.key_id}",ts="{ts}",sig="{b64(v.key.key.sign(message))}"'
     r = await send(v, "GET", path, header)
     assert r.status_code == 401 and r.json()["code"] == "auth.malformed"  # type: ignore[attr-defined]

@@ -25,15 +25,18 @@ async def owner(ledger: LedgerFixture):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("table", LOG_TABLES)
-@pytest.mark.parametrize("statement", [
-    "UPDATE {t} SET created_at = now()", "DELETE FROM {t}", "TRUNCATE {t} CASCADE"])
-async def test_owner_cannot_change_the_log(ledger: LedgerFixture, owner: asyncpg.Connection,
-                                           table: str, statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {t} SET created_at = now()", "DELETE FROM {t}", "TRUNCATE {t} CASCADE"]
+)
+async def test_owner_cannot_change_the_log(
+    ledger: LedgerFixture, owner: asyncpg.Connection, table: str, statement: str
+) -> None:
     await ledger.register("county", f"t-{abs(hash((table, statement))) % 10**6}", "township")
     sql = statement.format(t=table)
     if table in ("records", "merkle_nodes") and "UPDATE" in sql:
-        sql = f"UPDATE {table} SET hash = hash" if table == "merkle_nodes" else \
-              "UPDATE records SET kind = kind"
+        sql = (
+            f"UPDATE {table} SET hash = hash" if table == "merkle_nodes" else "UPDATE records SET kind = kind"
+        )
     if table == "checkpoints" and "UPDATE" in sql:
         sql = "UPDATE checkpoints SET note = note"
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
@@ -43,13 +46,15 @@ async def test_owner_cannot_change_the_log(ledger: LedgerFixture, owner: asyncpg
 @pytest.mark.parametrize("table", LOG_TABLES)
 async def test_service_role_has_no_update_privilege(owner: asyncpg.Connection, table: str) -> None:
     for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
-        assert not await owner.fetchval("SELECT has_table_privilege($1, $2, $3)",
-                                        SERVICE_ROLE, table, privilege)
+        assert not await owner.fetchval(
+            "SELECT has_table_privilege($1, $2, $3)", SERVICE_ROLE, table, privilege
+        )
     assert await owner.fetchval("SELECT has_table_privilege($1, $2, 'INSERT')", SERVICE_ROLE, table)
 
 
-async def test_replay_rebuilds_the_projection_tables(ledger: LedgerFixture,
-                                                     owner: asyncpg.Connection) -> None:
+async def test_replay_rebuilds_the_projection_tables(
+    ledger: LedgerFixture, owner: asyncpg.Connection
+) -> None:
     county = ledger.keys["county"]
     await ledger.register("county", "rongcheng-jiedao", "township")
     await ledger.register("rongcheng-jiedao", "dongshan-cun", "village_collective")
@@ -65,8 +70,10 @@ async def test_replay_rebuilds_the_projection_tables(ledger: LedgerFixture,
         pk = primary_key_columns(model)
         rows = await owner.fetch(f"SELECT * FROM {table} ORDER BY {', '.join(pk)}")
         in_db = [dict(r) for r in rows]
-        in_memory = sorted((row.model_dump() for row in replay.memory.tables.get(model, {}).values()),
-                           key=lambda d: tuple(d[c] for c in pk))
+        in_memory = sorted(
+            (row.model_dump() for row in replay.memory.tables.get(model, {}).values()),
+            key=lambda d: tuple(d[c] for c in pk),
+        )
         assert in_memory == in_db, f"{table} differs between replay and projection"
         if table in ("orgs", "org_keys"):
             assert in_db, f"{table} is empty: the comparison proves nothing"

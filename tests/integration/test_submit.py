@@ -20,13 +20,20 @@ _serial = iter(range(100, 1000))
 
 def township(org_id: str, key: KeyFile | None = None) -> dict[str, object]:
     key = key or KeyFile(org_id, SigningKey.generate())
-    return {"id": org_id, "name": f"{org_id}镇", "type": "township", "parent": "county",
-            "public_keys": [b64(key.key.public_key)], "area_code": f"371003{next(_serial)}"}
+    return {
+        "id": org_id,
+        "name": f"{org_id}镇",
+        "type": "township",
+        "parent": "county",
+        "public_keys": [b64(key.key.public_key)],
+        "area_code": f"371003{next(_serial)}",
+    }
 
 
 async def test_receipt_verifies_offline(ledger: LedgerFixture) -> None:
     receipt = await ledger.client.submit(
-        ledger.sign(ledger.keys["county"], "org.registered", township("boyu")))
+        ledger.sign(ledger.keys["county"], "org.registered", township("boyu"))
+    )
     cp = check_receipt(receipt, ledger.verifier, ledger.origin)
     assert cp.size == receipt["seq"] + 1
     record = await ledger.client.get(f"/v1/entries/{receipt['seq']}")
@@ -46,11 +53,11 @@ async def test_resubmission_is_idempotent(ledger: LedgerFixture) -> None:
 
 async def test_same_id_different_entry_is_refused(ledger: LedgerFixture) -> None:
     entry_id = str(uuid.uuid4())
-    await ledger.client.submit(ledger.sign(ledger.keys["county"], "org.registered",
-                                           township("zhangcun"), entry_id=entry_id))
+    await ledger.client.submit(
+        ledger.sign(ledger.keys["county"], "org.registered", township("zhangcun"), entry_id=entry_id)
+    )
     size = await ledger.size()
-    r = await ledger.submit(ledger.keys["county"], "org.registered", township("lidao"),
-                            entry_id=entry_id)
+    r = await ledger.submit(ledger.keys["county"], "org.registered", township("lidao"), entry_id=entry_id)
     assert r.status_code == 409 and r.json()["code"] == "entry.id_conflict"
     assert await ledger.size() == size
 
@@ -72,8 +79,9 @@ async def size_unchanged(ledger: LedgerFixture):  # type: ignore[no-untyped-def]
 
 
 async def test_malformed_json(ledger: LedgerFixture, size_unchanged: None) -> None:
-    r = await ledger.client.http.post("/v1/entries", content=b'{"entry": {',
-                                      headers={"content-type": "application/json"})
+    r = await ledger.client.http.post(
+        "/v1/entries", content=b'{"entry": {', headers={"content-type": "application/json"}
+    )
     await expect_problem(ledger, r, 400, "request.malformed_json")
 
 
@@ -89,8 +97,7 @@ async def test_entry_missing_fields(ledger: LedgerFixture, size_unchanged: None)
     await expect_problem(ledger, r, 400, "entry.malformed")
 
 
-async def test_entry_with_float_has_no_canonical_form(ledger: LedgerFixture,
-                                                       size_unchanged: None) -> None:
+async def test_entry_with_float_has_no_canonical_form(ledger: LedgerFixture, size_unchanged: None) -> None:
     item = ledger.sign(ledger.keys["county"], "org.registered", township("x2"))
     item["entry"]["payload"]["area"] = 1.5
     r = await ledger.client.http.post("/v1/entries", json=item)
@@ -105,8 +112,7 @@ async def test_unknown_kind(ledger: LedgerFixture, size_unchanged: None) -> None
 async def test_wrong_ledger_origin(ledger: LedgerFixture, size_unchanged: None) -> None:
     from api.client import signed_entry
 
-    item = signed_entry(ledger.keys["county"], "another.ledger/x", "org.registered",
-                        township("x3"))
+    item = signed_entry(ledger.keys["county"], "another.ledger/x", "org.registered", township("x3"))
     r = await ledger.client.http.post("/v1/entries", json=item)
     await expect_problem(ledger, r, 422, "entry.wrong_ledger")
 
@@ -155,11 +161,13 @@ async def test_key_of_another_org(ledger: LedgerFixture) -> None:
 
 async def test_revoked_key(ledger: LedgerFixture) -> None:
     key = await ledger.register("county", "wendeng-x", "township")
-    await ledger.client.append(ledger.keys["county"], "key.revoked",
-                               {"key_id": key.key.key_id, "reason": "lost"})
+    await ledger.client.append(
+        ledger.keys["county"], "key.revoked", {"key_id": key.key.key_id, "reason": "lost"}
+    )
     before = await ledger.size()
-    r = await ledger.submit(key, "key.added", {"org": "wendeng-x",
-                                               "public_key": b64(SigningKey.generate().public_key)})
+    r = await ledger.submit(
+        key, "key.added", {"org": "wendeng-x", "public_key": b64(SigningKey.generate().public_key)}
+    )
     await expect_problem(ledger, r, 403, "signature.revoked_key")
     assert await ledger.size() == before
 
@@ -179,8 +187,11 @@ async def test_payload_with_unknown_field(ledger: LedgerFixture, size_unchanged:
 
 
 async def test_oversized_body(ledger: LedgerFixture, size_unchanged: None) -> None:
-    r = await ledger.client.http.post("/v1/entries", content=b"[" + b"0," * (9 * 1024 * 1024) + b"0]",
-                                      headers={"content-type": "application/json"})
+    r = await ledger.client.http.post(
+        "/v1/entries",
+        content=b"[" + b"0," * (9 * 1024 * 1024) + b"0]",
+        headers={"content-type": "application/json"},
+    )
     await expect_problem(ledger, r, 413, "request.too_large")
 
 
@@ -206,16 +217,17 @@ async def test_batch_answers_each_entry_and_commits_the_good_ones(ledger: Ledger
     assert await ledger.size() == before + 2
 
 
-async def test_minimal_receipts_hold_seq_and_leaf_and_are_provable_later(
-        ledger: LedgerFixture) -> None:
+async def test_minimal_receipts_hold_seq_and_leaf_and_are_provable_later(ledger: LedgerFixture) -> None:
     county = ledger.keys["county"]
     minimal = [ledger.sign(county, "org.registered", township(f"minimal-{i}")) for i in range(3)]
     full = [ledger.sign(county, "org.registered", township(f"full-{i}")) for i in range(2)]
     # Submitted together, so they may share a group commit: each gets the receipt it asked for.
     answers = await asyncio.gather(
-        ledger.client.http.post("/v1/entries", json={"entries": minimal},
-                                headers={"Prefer": "respond-async, return=minimal"}),
-        ledger.client.submit_many(full))
+        ledger.client.http.post(
+            "/v1/entries", json={"entries": minimal}, headers={"Prefer": "respond-async, return=minimal"}
+        ),
+        ledger.client.submit_many(full),
+    )
     r = answers[0]
     assert r.status_code == 200 and r.headers["preference-applied"] == "return=minimal"
     receipts = r.json()["results"]
@@ -226,12 +238,20 @@ async def test_minimal_receipts_hold_seq_and_leaf_and_are_provable_later(
     for receipt in receipts:
         p = await ledger.client.get("/v1/proofs/inclusion", seq=receipt["seq"], size=cp.size)
         assert p["leaf_hash"] == receipt["leaf_hash"]
-        verify_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["seq"], cp.size,
-                         [bytes.fromhex(h) for h in p["proof"]], cp.root_hash)
+        verify_inclusion(
+            bytes.fromhex(receipt["leaf_hash"]),
+            receipt["seq"],
+            cp.size,
+            [bytes.fromhex(h) for h in p["proof"]],
+            cp.root_hash,
+        )
     single = await ledger.client.http.post(
-        "/v1/entries", json=ledger.sign(county, "org.registered", township("minimal-one")),
-        headers={"Prefer": "return=minimal"})
+        "/v1/entries",
+        json=ledger.sign(county, "org.registered", township("minimal-one")),
+        headers={"Prefer": "return=minimal"},
+    )
     assert set(single.json()) == {"seq", "leaf_hash"}
     plain = await ledger.client.http.post(
-        "/v1/entries", json=ledger.sign(county, "org.registered", township("plain-one")))
+        "/v1/entries", json=ledger.sign(county, "org.registered", township("plain-one"))
+    )
     assert "preference-applied" not in plain.headers and "inclusion_proof" in plain.json()

@@ -94,8 +94,13 @@ class Serve:
         return {**os.environ, "DATABASE_URL": self.database_url, "RURAL_LEDGER_HOME": str(self.home)}
 
     def init(self) -> None:
-        subprocess.run([str(BIN), "--home", str(self.home), "init", "--origin", ORIGIN],
-                       env=self.env(), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(BIN), "--home", str(self.home), "init", "--origin", ORIGIN],
+            env=self.env(),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     @property
     def root_key(self) -> KeyFile:
@@ -110,10 +115,24 @@ class Serve:
         self.starts += 1
         log = self.log_file.open("ab")
         self.proc = subprocess.Popen(
-            [str(BIN), "--home", str(self.home), "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(self.workers)],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=self.preexec)
+            [
+                str(BIN),
+                "--home",
+                str(self.home),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=self.preexec,
+        )
         log.close()
         self.wait_ready(ready_within)
 
@@ -157,7 +176,7 @@ def children_of(pid: int) -> dict[int, list[int]]:
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
                 stat = (entry / "stat").read_text()
-                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+                ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
                 tree.setdefault(ppid, []).append(int(entry.name))
     return tree
 

@@ -46,8 +46,9 @@ class Tally:
 
 
 def key_added(root: KeyFile) -> dict[str, Any]:
-    return signed_entry(root, ORIGIN, "key.added",
-                        {"org": "county", "public_key": b64(SigningKey.generate().public_key)})
+    return signed_entry(
+        root, ORIGIN, "key.added", {"org": "county", "public_key": b64(SigningKey.generate().public_key)}
+    )
 
 
 async def client(base_url: str, root: KeyFile, tally: Tally, stop: asyncio.Event) -> None:
@@ -68,8 +69,7 @@ async def client(base_url: str, root: KeyFile, tally: Tally, stop: asyncio.Event
 
 async def load_then_kill(serve: Serve, tally: Tally, rng: random.Random) -> None:
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(client(serve.base_url, serve.root_key, tally, stop))
-             for _ in range(CLIENTS)]
+    tasks = [asyncio.create_task(client(serve.base_url, serve.root_key, tally, stop)) for _ in range(CLIENTS)]
     await asyncio.sleep(rng.uniform(*LOAD_SECONDS))
     await asyncio.to_thread(serve.kill)
     stop.set()
@@ -100,9 +100,12 @@ def test_kill_9_under_load_loses_nothing_acknowledged(serve: Serve) -> None:
         asyncio.run(load_then_kill(serve, tally, rng))
         left, waited = wait_gone(started, GONE_WITHIN)
         assert not left, [command_of(p) for p in left]
-        print(f"\ncrash {crash + 1}: sent {len(tally.sent) - sent_before}, acknowledged "
-              f"{len(tally.acked) - acked_before}; {len(started)} descendants gone in "
-              f"{waited:.2f} s", end="")
+        print(
+            f"\ncrash {crash + 1}: sent {len(tally.sent) - sent_before}, acknowledged "
+            f"{len(tally.acked) - acked_before}; {len(started)} descendants gone in "
+            f"{waited:.2f} s",
+            end="",
+        )
 
     serve.start()
     with httpx.Client(base_url=serve.base_url, timeout=30) as http:
@@ -124,7 +127,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(serve: Serve) -> None:
         items = list(tally.sent.values())
         added = 0
         for i in range(0, len(items), 500):
-            chunk = items[i:i + 500]
+            chunk = items[i : i + 500]
             results = http.post("/v1/entries", json={"entries": chunk}).json()["results"]
             for item, result in zip(chunk, results, strict=True):
                 assert "error" not in result, result
@@ -139,7 +142,9 @@ def test_kill_9_under_load_loses_nothing_acknowledged(serve: Serve) -> None:
         assert http.get("/healthz").json()["size"] == size
         assert all("error" not in r for r in again)
     elapsed = time.monotonic() - began
-    print(f"\n{len(tally.sent)} sent, {len(tally.acked)} acknowledged, all found; "
-          f"{unacked_found} unacknowledged found stored; resubmitted {len(items)}, "
-          f"{added} added, ledger size {size}, checkpoints {checkpoints}, {elapsed:.1f} s")
+    print(
+        f"\n{len(tally.sent)} sent, {len(tally.acked)} acknowledged, all found; "
+        f"{unacked_found} unacknowledged found stored; resubmitted {len(items)}, "
+        f"{added} added, ledger size {size}, checkpoints {checkpoints}, {elapsed:.1f} s"
+    )
     assert elapsed < 90

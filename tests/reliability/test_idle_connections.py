@@ -93,18 +93,27 @@ def test_idle_connections_do_not_starve_healthz(serve: Serve) -> None:
                 ok = False
             latencies.append(time.monotonic() - started if ok else float("inf"))
             time.sleep(0.05)
-        receipt = httpx.post(f"{serve.base_url}/v1/entries", timeout=10, json=signed_entry(
-            serve.root_key, ORIGIN, "key.added",
-            {"org": "county", "public_key": b64(SigningKey.generate().public_key)}))
+        receipt = httpx.post(
+            f"{serve.base_url}/v1/entries",
+            timeout=10,
+            json=signed_entry(
+                serve.root_key,
+                ORIGIN,
+                "key.added",
+                {"org": "county", "public_key": b64(SigningKey.generate().public_key)},
+            ),
+        )
     finally:
         for s in idle:
             s.close()
     log_bytes = serve.log_file.stat().st_size - log_before
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1]
-    print(f"\n{len(latencies)} /healthz polls, max {ordered[-1] * 1000:.0f} ms, "
-          f"p99 {p99 * 1000:.0f} ms; {reopened} idle sockets closed by the server and reopened; "
-          f"log grew {log_bytes} bytes; submission answered {receipt.status_code}")
+    print(
+        f"\n{len(latencies)} /healthz polls, max {ordered[-1] * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms; {reopened} idle sockets closed by the server and reopened; "
+        f"log grew {log_bytes} bytes; submission answered {receipt.status_code}"
+    )
     within = sum(1 for t in latencies if t <= ANSWER_WITHIN) / len(latencies)
     assert within >= WITHIN_ONE_SECOND_AT_LEAST, f"{within:.0%} of /healthz polls within 1 s"
     assert ordered[-1] <= SLOWEST_WITH_ONE_SYN_RETRANSMISSION, f"slowest /healthz {ordered[-1]:.2f} s"

@@ -26,9 +26,18 @@ def township(ledger: LedgerFixture) -> dict[str, Any]:
 
     n = next(_serial)
     key = KeyFile(f"out-{n}", SigningKey.generate())
-    return ledger.sign(ledger.keys["county"], "org.registered", {
-        "id": f"out-{n}", "name": f"停{n}镇", "type": "township", "parent": "county",
-        "public_keys": [b64(key.key.public_key)], "area_code": f"371003{n:03d}"})
+    return ledger.sign(
+        ledger.keys["county"],
+        "org.registered",
+        {
+            "id": f"out-{n}",
+            "name": f"停{n}镇",
+            "type": "township",
+            "parent": "county",
+            "public_keys": [b64(key.key.public_key)],
+            "area_code": f"371003{n:03d}",
+        },
+    )
 
 
 def pg_ctl_stop(pgdata: Path) -> None:
@@ -83,8 +92,9 @@ async def outage(tmp_path: Path) -> None:
                 item = township(ledger)
                 start = time.monotonic()
                 r = await ledger.client.http.post("/v1/entries", json=item)
-                answers.append((start, time.monotonic(), r.status_code, item, r.json(),
-                                r.headers.get("retry-after")))
+                answers.append(
+                    (start, time.monotonic(), r.status_code, item, r.json(), r.headers.get("retry-after"))
+                )
                 await asyncio.sleep(PAUSE)
 
         clients = [asyncio.create_task(client()) for _ in range(CLIENTS)]
@@ -104,13 +114,14 @@ async def outage(tmp_path: Path) -> None:
         during = Counter(status for s, e, status, *_ in answers if s > down and e < up)
         statuses = Counter(status for _, _, status, *_ in answers)
         acked = [(item, body) for *_, status, item, body, _ in answers if status == 200]
-        nothing = [item for *_, item, body, _ in answers
-                   if "nothing was" in str(body.get("detail", ""))]
+        nothing = [item for *_, item, body, _ in answers if "nothing was" in str(body.get("detail", ""))]
         found = sum(by_id.get(item["entry"]["id"]) == body["seq"] for item, body in acked)
         wrongly = sum(item["entry"]["id"] in by_id for item in nothing)
-        print(f"\nanswers: {dict(statuses)}; during the outage: {dict(during)}; "
-              f"acknowledged {len(acked)}, found {found}; 'nothing was stored' {len(nothing)}, "
-              f"of them found {wrongly}; records {len(stored)}")
+        print(
+            f"\nanswers: {dict(statuses)}; during the outage: {dict(during)}; "
+            f"acknowledged {len(acked)}, found {found}; 'nothing was stored' {len(nothing)}, "
+            f"of them found {wrongly}; records {len(stored)}"
+        )
         assert health_down.status_code == 503 and health_down.json()["reason"]
         assert 500 not in statuses
         assert set(during) == {503} and during[503] > 0
@@ -121,6 +132,7 @@ async def outage(tmp_path: Path) -> None:
         assert any(s > up for s, _, status, *_ in answers if status == 200)
         missing = sum(1 for *_, item, _, _ in answers if item["entry"]["id"] not in by_id)
         again = await ledger.client.http.post(
-            "/v1/entries", json={"entries": [item for *_, item, _, _ in answers]})
+            "/v1/entries", json={"entries": [item for *_, item, _, _ in answers]}
+        )
         assert again.status_code == 200
         assert len(await records(ledger)) == len(stored) + missing

@@ -29,8 +29,12 @@ def generated_requests(schema: Any, mode: GenerationMode) -> list[dict[str, Any]
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(generation_mode=mode))
         def collect(case: Any) -> None:
             kw = case.as_transport_kwargs(base_url=BASE_URL)
@@ -45,8 +49,12 @@ def generated_requests(schema: Any, mode: GenerationMode) -> list[dict[str, Any]
 
 def httpx_arguments(kw: dict[str, Any]) -> dict[str, Any]:
     """requests-style arguments as httpx takes them."""
-    args: dict[str, Any] = {"method": kw["method"], "url": kw["url"],
-                            "headers": kw.get("headers") or {}, "params": kw.get("params")}
+    args: dict[str, Any] = {
+        "method": kw["method"],
+        "url": kw["url"],
+        "headers": kw.get("headers") or {},
+        "params": kw.get("params"),
+    }
     if "json" in kw:
         args["content"] = json.dumps(kw["json"]).encode()
     elif kw.get("data") is not None:
@@ -61,8 +69,11 @@ async def test_no_generated_request_gets_a_5xx(ledger: LedgerFixture) -> None:
         await ledger.register("county", f"town{n}", "township")
     schema = schemathesis.openapi.from_dict(await ledger.client.get("/schema/openapi.json"))
     started = time.monotonic()
-    requests = [r for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-                for r in generated_requests(schema, mode)]
+    requests = [
+        r
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        for r in generated_requests(schema, mode)
+    ]
     generated = time.monotonic() - started
     by_class: Counter[str] = Counter()
     server_errors: list[tuple[str, int, dict[str, Any], str]] = []
@@ -73,8 +84,10 @@ async def test_no_generated_request_gets_a_5xx(ledger: LedgerFixture) -> None:
         if r.status_code >= 500:
             server_errors.append((kw["label"], r.status_code, args, r.text[:300]))
     operations = {kw["label"] for kw in requests}
-    print(f"schemathesis: {len(operations)} operations, {len(requests)} requests, "
-          f"{dict(sorted(by_class.items()))}, generated in {generated:.1f}s, "
-          f"all in {time.monotonic() - started:.1f}s")
+    print(
+        f"schemathesis: {len(operations)} operations, {len(requests)} requests, "
+        f"{dict(sorted(by_class.items()))}, generated in {generated:.1f}s, "
+        f"all in {time.monotonic() - started:.1f}s"
+    )
     assert len(operations) >= 30
     assert not server_errors, server_errors[:10]

@@ -76,8 +76,7 @@ SERVICE_ROLE = [
     "GRANT rural_ledger_service TO CURRENT_USER",
     "GRANT USAGE ON SCHEMA public TO rural_ledger_service",
     f"GRANT SELECT, INSERT ON {', '.join(LOG_TABLES)} TO rural_ledger_service",
-    f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(PROJECTION_TABLES)} "
-    "TO rural_ledger_service",
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(PROJECTION_TABLES)} TO rural_ledger_service",
 ]
 
 

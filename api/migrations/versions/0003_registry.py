@@ -103,15 +103,24 @@ PROJECTIONS = {
 }
 
 INDEXES = [
-    ("orgs", "area_code"), ("orgs", "credit_code"),
-    ("parties", "registered_by"), ("households", "collective_id"),
-    ("household_members", "household_id"), ("memberships", "collective_id"),
-    ("memberships", "status"), ("memberships", "household_id"),
-    ("land_contracts", "collective_id"), ("land_contracts", "household_id"),
-    ("parcels", "contract_id"), ("management_transfers", "contract_id"),
-    ("homesteads", "collective_id"), ("homesteads", "household_id"),
-    ("homesteads", "plot_code"), ("certificates", "issuer_id"),
-    ("certificates", "collective_id"), ("certificates", "household_id"),
+    ("orgs", "area_code"),
+    ("orgs", "credit_code"),
+    ("parties", "registered_by"),
+    ("households", "collective_id"),
+    ("household_members", "household_id"),
+    ("memberships", "collective_id"),
+    ("memberships", "status"),
+    ("memberships", "household_id"),
+    ("land_contracts", "collective_id"),
+    ("land_contracts", "household_id"),
+    ("parcels", "contract_id"),
+    ("management_transfers", "contract_id"),
+    ("homesteads", "collective_id"),
+    ("homesteads", "household_id"),
+    ("homesteads", "plot_code"),
+    ("certificates", "issuer_id"),
+    ("certificates", "collective_id"),
+    ("certificates", "household_id"),
 ]
 
 STATEMENTS = [
@@ -153,5 +162,6 @@ def upgrade() -> None:
         op.execute(statement)
     for table, column in INDEXES:
         op.execute(f"CREATE INDEX {table}_{column} ON {table} ({column})")
-    op.execute("CREATE INDEX projection_history_household ON projection_history "
-               "((row->>'household_id'), seq)")
+    op.execute(
+        "CREATE INDEX projection_history_household ON projection_history ((row->>'household_id'), seq)"
+    )

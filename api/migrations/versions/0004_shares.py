@@ -71,9 +71,13 @@ TABLES = {
         PRIMARY KEY (dividend_id, holder))""",
 }
 
-INDEXES = [("asset_verifications", "collective_id"), ("share_holdings", "household_id"),
-           ("share_holdings", "holder"), ("share_pledges", "collective_id"),
-           ("dividends", "collective_id")]
+INDEXES = [
+    ("asset_verifications", "collective_id"),
+    ("share_holdings", "household_id"),
+    ("share_holdings", "holder"),
+    ("share_pledges", "collective_id"),
+    ("dividends", "collective_id"),
+]
 
 
 def upgrade() -> None:

@@ -14,11 +14,9 @@ depends_on = None
 
 STATEMENTS = [
     # rows_as_of(..., where={"collective_id": ...}) and ByColumn(..., "collective_id", ...)
-    "CREATE INDEX projection_history_collective ON projection_history "
-    "(model, (row->>'collective_id'), seq)",
+    "CREATE INDEX projection_history_collective ON projection_history (model, (row->>'collective_id'), seq)",
     # parcels and management transfers of a contract
-    "CREATE INDEX projection_history_contract ON projection_history "
-    "(model, (row->>'contract_id'), seq)",
+    "CREATE INDEX projection_history_contract ON projection_history (model, (row->>'contract_id'), seq)",
     # the certificates listing a person (row->'persons' @> [party])
     "CREATE INDEX projection_history_persons ON projection_history USING gin ((row->'persons')) "
     "WHERE model = 'certificates'",

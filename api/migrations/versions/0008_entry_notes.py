@@ -24,4 +24,3 @@ STATEMENTS = [
 def upgrade() -> None:
     for statement in STATEMENTS:
         op.execute(statement)
-

@@ -23,8 +23,10 @@ from contracts.state import make
 
 
 def orgs(n: int) -> list[Org]:
-    return [make(Org, id=f"org-{i}", name=f"名称{i}", type="township", parent_id="county",
-                 registered_seq=i) for i in range(n)]
+    return [
+        make(Org, id=f"org-{i}", name=f"名称{i}", type="township", parent_id="county", registered_seq=i)
+        for i in range(n)
+    ]
 
 
 def test_digest_does_not_depend_on_row_order() -> None:
@@ -70,8 +72,13 @@ def test_every_projection_model_normalises_and_restores(model: type) -> None:
     values = {}
     for column in model.__table__.columns:
         kind = type(column.type).__name__
-        values[column.name] = {"Date": date(2026, 3, 1), "BigInteger": 7, "Integer": 7,
-                               "Boolean": True, "JSONB": {"a": [1, "b"]}}.get(kind, "text")
+        values[column.name] = {
+            "Date": date(2026, 3, 1),
+            "BigInteger": 7,
+            "Integer": 7,
+            "Boolean": True,
+            "JSONB": {"a": [1, "b"]},
+        }.get(kind, "text")
     normal = normaliser.values(values)
     restored = row_from_values(model, normal)
     assert normaliser.values(restored) == normal

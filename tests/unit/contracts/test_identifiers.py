@@ -30,14 +30,17 @@ def test_lower_case_x_is_normalised() -> None:
     assert validate_resident_id("11010519491231002x", TODAY)[0] == date(1949, 12, 31)
 
 
-@pytest.mark.parametrize(("number", "match"), [
-    ("110105194912310021", "check character"),
-    ("11010519490230002X", "not a real date"),
-    ("110105203012310011", "in the future"),
-    ("1101051949123100", "17 digits"),
-    ("11010519491231002Y", "17 digits"),
-    ("１１0105194912310021", "17 digits"),
-])
+@pytest.mark.parametrize(
+    ("number", "match"),
+    [
+        ("110105194912310021", "check character"),
+        ("11010519490230002X", "not a real date"),
+        ("110105203012310011", "in the future"),
+        ("1101051949123100", "17 digits"),
+        ("11010519491231002Y", "17 digits"),
+        ("１１0105194912310021", "17 digits"),
+    ],
+)
 def test_bad_resident_ids(number: str, match: str) -> None:
     with pytest.raises(InvalidIdentifier, match=match):
         validate_resident_id(number, TODAY)
@@ -48,7 +51,7 @@ def test_generated_ids_validate_and_any_digit_change_fails(born: date, seq: int,
     first17 = f"371003{born:%Y%m%d}{seq:03d}"
     number = first17 + resident_id_check_char(first17)
     assert validate_resident_id(number, TODAY) == (born, "M" if seq % 2 else "F")
-    changed = number[:pos] + str((int(number[pos]) + 1) % 10) + number[pos + 1:]
+    changed = number[:pos] + str((int(number[pos]) + 1) % 10) + number[pos + 1 :]
     with pytest.raises(InvalidIdentifier):
         validate_resident_id(changed, TODAY)
 
@@ -57,12 +60,15 @@ def test_standard_example_credit_code() -> None:
     assert validate_credit_code("91350100M000100Y43") == "91350100M000100Y43"
 
 
-@pytest.mark.parametrize(("code", "match"), [
-    ("91350100M000100Y44", "check character"),
-    ("91350100M000100Y4", "18 characters"),
-    ("91350100M00010OY43", "18 characters"),  # O is not in the alphabet
-    ("913501OOM000100Y43", "18 characters"),
-])
+@pytest.mark.parametrize(
+    ("code", "match"),
+    [
+        ("91350100M000100Y44", "check character"),
+        ("91350100M000100Y4", "18 characters"),
+        ("91350100M00010OY43", "18 characters"),  # O is not in the alphabet
+        ("913501OOM000100Y43", "18 characters"),
+    ],
+)
 def test_bad_credit_codes(code: str, match: str) -> None:
     with pytest.raises(InvalidIdentifier, match=match):
         validate_credit_code(code)

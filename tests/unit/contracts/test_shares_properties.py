@@ -31,25 +31,71 @@ HOUSEHOLD = "00000000-0000-4000-9000-000000000001"
 def base_state() -> MemoryReader:
     memory = MemoryReader()
     rows: list[Any] = [
-        make(Org, id="c", name="c", type="county", parent_id=None, registered_seq=0,
-             area_code="371003", credit_code=None),
-        make(Org, id="t", name="t", type="township", parent_id="c", registered_seq=1,
-             area_code="371003100", credit_code=None),
-        make(Org, id=VILLAGE, name="v", type="village_collective", parent_id="t",
-             registered_seq=2, area_code="371003100200", credit_code=None),
-        make(AssetVerification, id="av", collective_id=VILLAGE, as_of=date(2025, 12, 31),
-             operating_fen=10**9, liabilities_fen=10**8, net_operating_fen=9 * 10**8,
-             details={}, audit_statement="0" * 64, verified_seq=3, superseded_by=None)]
+        make(
+            Org,
+            id="c",
+            name="c",
+            type="county",
+            parent_id=None,
+            registered_seq=0,
+            area_code="371003",
+            credit_code=None,
+        ),
+        make(
+            Org,
+            id="t",
+            name="t",
+            type="township",
+            parent_id="c",
+            registered_seq=1,
+            area_code="371003100",
+            credit_code=None,
+        ),
+        make(
+            Org,
+            id=VILLAGE,
+            name="v",
+            type="village_collective",
+            parent_id="t",
+            registered_seq=2,
+            area_code="371003100200",
+            credit_code=None,
+        ),
+        make(
+            AssetVerification,
+            id="av",
+            collective_id=VILLAGE,
+            as_of=date(2025, 12, 31),
+            operating_fen=10**9,
+            liabilities_fen=10**8,
+            net_operating_fen=9 * 10**8,
+            details={},
+            audit_statement="0" * 64,
+            verified_seq=3,
+            superseded_by=None,
+        ),
+    ]
     for i, party in enumerate([*MEMBERS, OUTSIDER]):
-        rows.append(make(Party, id=party, commitment="0" * 64, registered_by=VILLAGE,
-                         registered_seq=10 + i))
+        rows.append(make(Party, id=party, commitment="0" * 64, registered_by=VILLAGE, registered_seq=10 + i))
     for party in MEMBERS:
-        rows.append(make(HouseholdMember, party_id=party, household_id=HOUSEHOLD,
-                         relation="other", joined_seq=60))
-        rows.append(make(Membership, party_id=party, collective_id=VILLAGE,
-                         household_id=HOUSEHOLD, status="active", basis="hukou",
-                         notice_end=date(2025, 1, 1), admitted_seq=70, status_seq=71,
-                         ended_reason=None, rights_retained_until=None))
+        rows.append(
+            make(HouseholdMember, party_id=party, household_id=HOUSEHOLD, relation="other", joined_seq=60)
+        )
+        rows.append(
+            make(
+                Membership,
+                party_id=party,
+                collective_id=VILLAGE,
+                household_id=HOUSEHOLD,
+                status="active",
+                basis="hukou",
+                notice_end=date(2025, 1, 1),
+                admitted_seq=70,
+                status_seq=71,
+                ended_reason=None,
+                rights_retained_until=None,
+            )
+        )
     staged: dict[Any, dict[Any, Any]] = {}
     for row in rows:
         from contracts.state import key_of
@@ -81,14 +127,30 @@ class Ledger:
 
 
 def quantify(ledger: Ledger) -> None:
-    allocations = [{"party": p, "household": HOUSEHOLD, "basic_units": 100,
-                    "labour_years": i % 5, "labour_units": (i % 5) * 10}
-                   for i, p in enumerate(MEMBERS)]
+    allocations = [
+        {
+            "party": p,
+            "household": HOUSEHOLD,
+            "basic_units": 100,
+            "labour_years": i % 5,
+            "labour_units": (i % 5) * 10,
+        }
+        for i, p in enumerate(MEMBERS)
+    ]
     member_units = sum(a["basic_units"] + a["labour_units"] for a in allocations)
-    assert ledger.apply("shares.quantified", {
-        "scheme": "s1", "verification": "av", "scheme_date": "2026-01-01",
-        "basic_units_per_member": 100, "labour_units_per_year": 10, "collective_units": 1000,
-        "total_units": member_units + 1000, "allocations": allocations})
+    assert ledger.apply(
+        "shares.quantified",
+        {
+            "scheme": "s1",
+            "verification": "av",
+            "scheme_date": "2026-01-01",
+            "basic_units_per_member": 100,
+            "labour_units_per_year": 10,
+            "collective_units": 1000,
+            "total_units": member_units + 1000,
+            "allocations": allocations,
+        },
+    )
 
 
 holder = st.sampled_from([*MEMBERS[:6], OUTSIDER, "collective"])
@@ -149,8 +211,10 @@ def test_share_invariants(ops: list[tuple[str, str, str, int]]) -> None:
             assert op[2] in MEMBERS  # shares move only to members
 
 
-@given(st.integers(0, 10**12), st.dictionaries(st.text(min_size=1, max_size=5),
-                                               st.integers(1, 10**6), min_size=1, max_size=50))
+@given(
+    st.integers(0, 10**12),
+    st.dictionaries(st.text(min_size=1, max_size=5), st.integers(1, 10**6), min_size=1, max_size=50),
+)
 def test_payouts_sum_exactly_and_are_fair(amount: int, holdings: dict[str, int]) -> None:
     split = payouts(amount, holdings)
     assert sum(split.values()) == amount
@@ -171,5 +235,4 @@ def test_every_operation_can_succeed() -> None:
     assert ledger.apply("shares.pledge_released", payload_for(("shares.pledge_released", "", "", 1), 4))
     assert ledger.apply("shares.bought_back", payload_for(("shares.bought_back", m0, "", 20), 5))
     assert ledger.apply("dividend.declared", payload_for(("dividend.declared", "", "", 999_999), 6))
-    assert not ledger.apply("shares.transferred",
-                            payload_for(("shares.transferred", m1, OUTSIDER, 1), 7))
+    assert not ledger.apply("shares.transferred", payload_for(("shares.transferred", m1, OUTSIDER, 1), 7))

@@ -33,7 +33,8 @@ def string_fields(t: mi.Type, path: FieldPath = ()) -> list[FieldPath]:
     if isinstance(t, mi.UnionType):
         return [p for x in t.types for p in string_fields(x, path)]
     if isinstance(t, mi.StrType | mi.LiteralType) and (
-            not isinstance(t, mi.LiteralType) or all(isinstance(v, str) for v in t.values)):
+        not isinstance(t, mi.LiteralType) or all(isinstance(v, str) for v in t.values)
+    ):
         return [path]
     return []
 
@@ -52,8 +53,9 @@ def place(path: FieldPath, text: str) -> Any:
     return {head: place(rest, text)}
 
 
-CASES = [(kind, path) for kind, r in sorted(RULES.items())
-         for path in string_fields(mi.type_info(r.payload_type))]
+CASES = [
+    (kind, path) for kind, r in sorted(RULES.items()) for path in string_fields(mi.type_info(r.payload_type))
+]
 UNSAFE = [chr(c) for c in [*range(0x20), 0x7F, 0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xFFFE, 0xFFFF]]
 
 
@@ -74,8 +76,9 @@ def test_field_refuses_nul_and_lone_surrogate(kind: str, path: FieldPath, bad: s
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(CASES), st.text(max_size=8), st.sampled_from(UNSAFE), st.text(max_size=8))
-def test_unsafe_character_anywhere_is_refused(case: tuple[str, FieldPath], pre: str, bad: str,
-                                              post: str) -> None:
+def test_unsafe_character_anywhere_is_refused(
+    case: tuple[str, FieldPath], pre: str, bad: str, post: str
+) -> None:
     kind, path = case
     with pytest.raises(RuleViolation) as e:
         RULES[kind].decode(place(path, pre + bad + post))
@@ -92,6 +95,9 @@ def doc_path(path: FieldPath) -> str:
 
 def test_payload_strings_table_lists_every_string_field() -> None:
     doc = (Path(__file__).parents[3] / "docs" / "reliability.md").read_text()
-    listed = {tuple(c.strip().strip("`") for c in line.strip("|").split("|")[:2])
-              for line in doc.splitlines() if line.startswith("| `")}
+    listed = {
+        tuple(c.strip().strip("`") for c in line.strip("|").split("|")[:2])
+        for line in doc.splitlines()
+        if line.startswith("| `")
+    }
     assert listed == {(kind, doc_path(path)) for kind, path in CASES}

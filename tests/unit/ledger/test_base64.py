@@ -21,7 +21,7 @@ def with_padding_bits(text: str) -> str:
     data = text.rstrip("=")
     unused = 4 if text.endswith("==") else 2
     last = alphabet.index(data[-1]) | ((1 << unused) - 1)
-    return data[:-1] + alphabet[last] + text[len(data):]
+    return data[:-1] + alphabet[last] + text[len(data) :]
 
 
 @given(st.binary(min_size=1, max_size=80).filter(lambda raw: len(raw) % 3 != 0))
@@ -37,9 +37,20 @@ def test_canonical_round_trip(raw: bytes) -> None:
     assert decode_b64(b64(raw), what="x") == raw
 
 
-@pytest.mark.parametrize("text", [
-    "", "QQ", "QQ=", "QQ==\n", " QQ==", "QQ==QQ==", "Q Q==", "QQ-_", "QUJD\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "QQ",
+        "QQ=",
+        "QQ==\n",
+        " QQ==",
+        "QQ==QQ==",
+        "Q Q==",
+        "QQ-_",
+        "QUJD\n",
+    ],
+)
 def test_non_base64_or_non_canonical_refused(text: str) -> None:
     if text == "":
         assert decode_b64(text, what="x") == b""

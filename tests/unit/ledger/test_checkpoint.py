@@ -25,8 +25,7 @@ PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW
 PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
 GO_TEXT = (
-    "If you think cryptography is the answer to your problem,\n"
-    "then you don't know what your problem is.\n"
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 )
 PETER_SIG = (
     "— PeterNeumann "
@@ -75,9 +74,7 @@ def test_go_key_strings_round_trip() -> None:
 
 def test_go_invalid_signature_rejected() -> None:
     bad = GO_TEXT + "\n" + PETER_SIG[:60] + "ABCD" + PETER_SIG[60:]
-    with pytest.raises(
-        IntegrityError, match=r"invalid note signature for key PeterNeumann\+c74f20a3"
-    ):
+    with pytest.raises(IntegrityError, match=r"invalid note signature for key PeterNeumann\+c74f20a3"):
         open_note(bad, NoteVerifier.from_string(PETER_VKEY))
 
 
@@ -241,9 +238,7 @@ def test_empty_origin() -> None:
     ],
 )
 def test_bad_size(size: str) -> None:
-    with pytest.raises(
-        MalformedError, match=r"checkpoint size .* is not a decimal without leading zeros"
-    ):
+    with pytest.raises(MalformedError, match=r"checkpoint size .* is not a decimal without leading zeros"):
         open_checkpoint(signed(f"{ORIGIN}\n{size}\n{ROOT_B64}\n"), VERIFIER)
 
 
@@ -297,9 +292,7 @@ def test_generate_signer_refuses_bad_name() -> None:
 def test_no_signature_for_this_key() -> None:
     other, _ = generate_signer(ORIGIN)  # same name, another key: another key hash
     note = sign_checkpoint(Checkpoint(ORIGIN, 1, ROOT), NoteSigner.from_string(other))
-    with pytest.raises(
-        IntegrityError, match=f"no signature by key {ORIGIN}\\+{VERIFIER.key_hash.hex()}"
-    ):
+    with pytest.raises(IntegrityError, match=f"no signature by key {ORIGIN}\\+{VERIFIER.key_hash.hex()}"):
         open_checkpoint(note, VERIFIER)
 
 

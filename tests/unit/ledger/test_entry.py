@@ -18,19 +18,29 @@ ORIGIN = "test.example/ledger"
 
 
 def submission(body: dict[str, object], **over: object) -> dict[str, object]:
-    entry = build_entry(origin=ORIGIN, actor="county", key_id=KEY.key_id, kind="org.registered",
-                        payload=body, entry_id=str(uuid.UUID(int=7)),
-                        signed_at="2026-01-02T03:04:05.000000Z")
+    entry = build_entry(
+        origin=ORIGIN,
+        actor="county",
+        key_id=KEY.key_id,
+        kind="org.registered",
+        payload=body,
+        entry_id=str(uuid.UUID(int=7)),
+        signed_at="2026-01-02T03:04:05.000000Z",
+    )
     entry.update(over)
     return {"entry": entry, "sig": KEY.sign_entry(entry)}
 
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
-                      st.text(max_size=20))
-payloads = st.dictionaries(st.text(max_size=8), st.recursive(
-    json_leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
-                                                                   max_size=3), max_leaves=10),
-    max_size=5)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=20))
+payloads = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        json_leaf,
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+        max_leaves=10,
+    ),
+    max_size=5,
+)
 
 
 @given(payloads, st.integers(0, 2**40))
@@ -39,8 +49,9 @@ def test_spliced_record_bytes_equal_the_canonical_encoding(payload: dict, seq: i
     at = "2026-11-29T12:00:00.123456Z"
     spliced = Record.from_signed(seq, at, signed)
     assert spliced == Record.make(seq, at, signed.entry, signed.sig)
-    assert spliced.body == canonical_bytes({"seq": seq, "recorded_at": at, "entry": signed.entry,
-                                            "sig": signed.sig})
+    assert spliced.body == canonical_bytes(
+        {"seq": seq, "recorded_at": at, "entry": signed.entry, "sig": signed.sig}
+    )
 
 
 def test_key_id_is_sha256_prefix() -> None:
@@ -49,18 +60,21 @@ def test_key_id_is_sha256_prefix() -> None:
     assert KEY.key_id == hashlib.sha256(KEY.public_key).hexdigest()[:16] == key_id_of(KEY.public_key)
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("v", 2, "entry.unsupported_version"),
-    ("v", True, "entry.unsupported_version"),
-    ("id", "not-a-uuid", "entry.malformed"),
-    ("id", str(uuid.UUID(int=0xABCDEF)).upper(), "entry.malformed"),
-    ("kind", "Org.Registered", "entry.malformed"),
-    ("actor", "", "entry.malformed"),
-    ("key", "XYZ", "entry.malformed"),
-    ("signed_at", "2026-01-02 03:04:05", "entry.malformed"),
-    ("payload", [], "entry.malformed"),
-    ("ledger", "other/ledger", "entry.wrong_ledger"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("v", 2, "entry.unsupported_version"),
+        ("v", True, "entry.unsupported_version"),
+        ("id", "not-a-uuid", "entry.malformed"),
+        ("id", str(uuid.UUID(int=0xABCDEF)).upper(), "entry.malformed"),
+        ("kind", "Org.Registered", "entry.malformed"),
+        ("actor", "", "entry.malformed"),
+        ("key", "XYZ", "entry.malformed"),
+        ("signed_at", "2026-01-02 03:04:05", "entry.malformed"),
+        ("payload", [], "entry.malformed"),
+        ("ledger", "other/ledger", "entry.wrong_ledger"),
+    ],
+)
 def test_each_bad_field_is_named(field: str, value: object, code: str) -> None:
     with pytest.raises(Rejection) as e:
         parse_submission(submission({}, **{field: value}), ORIGIN)

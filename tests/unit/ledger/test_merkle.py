@@ -32,9 +32,7 @@ def grow(n: int) -> tuple[CompactRange, dict[NodeID, bytes]]:
     stored: dict[NodeID, bytes] = {}
     tree = CompactRange()
     for i in range(n):
-        tree.append(
-            leaf_hash(i.to_bytes(4, "big")), lambda lv, ix, h: stored.update({NodeID(lv, ix): h})
-        )
+        tree.append(leaf_hash(i.to_bytes(4, "big")), lambda lv, ix, h: stored.update({NodeID(lv, ix): h}))
     return tree, stored
 
 

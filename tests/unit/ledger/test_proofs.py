@@ -37,9 +37,7 @@ for _h in LEAF_HASHES:
 VECTOR_STORE: dict[NodeID, bytes] = {}
 _TREE = CompactRange()
 for _x in VECTORS["leaf_inputs"]:
-    _TREE.append(
-        leaf_hash(bytes.fromhex(_x)), lambda lv, ix, h: VECTOR_STORE.update({NodeID(lv, ix): h})
-    )
+    _TREE.append(leaf_hash(bytes.fromhex(_x)), lambda lv, ix, h: VECTOR_STORE.update({NodeID(lv, ix): h}))
 
 
 def fetch(plan: ProofPlan, store: dict[NodeID, bytes] = STORED) -> list[bytes]:
@@ -94,9 +92,7 @@ def fails(check: Callable[..., None], *args: Any) -> bool:
 # --- the published vectors -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "v", VECTORS["inclusion_proofs"], ids=lambda v: f"leaf{v['index']}@{v['size']}"
-)
+@pytest.mark.parametrize("v", VECTORS["inclusion_proofs"], ids=lambda v: f"leaf{v['index']}@{v['size']}")
 def test_inclusion_vector(v: dict[str, Any]) -> None:
     index, size, proof = v["index"], v["size"], [bytes.fromhex(h) for h in v["proof"]]
     leaf = VECTOR_STORE[NodeID(0, index)]
@@ -105,9 +101,7 @@ def test_inclusion_vector(v: dict[str, Any]) -> None:
     assert root_from_inclusion_proof(leaf, index, size, proof) == ROOTS[size]
 
 
-@pytest.mark.parametrize(
-    "v", VECTORS["consistency_proofs"], ids=lambda v: f"{v['size1']}-{v['size2']}"
-)
+@pytest.mark.parametrize("v", VECTORS["consistency_proofs"], ids=lambda v: f"{v['size1']}-{v['size2']}")
 def test_consistency_vector(v: dict[str, Any]) -> None:
     size1, size2, proof = v["size1"], v["size2"], [bytes.fromhex(h) for h in v["proof"]]
     assert fetch(consistency_nodes(size1, size2), VECTOR_STORE) == proof
@@ -144,9 +138,7 @@ def inclusion_attacks(
         yield "inserted-component", (leaf, index, size, [proof[0], SOME_HASH, *proof[1:]], root)
 
 
-@pytest.mark.parametrize(
-    "v", VECTORS["inclusion_proofs"], ids=lambda v: f"leaf{v['index']}@{v['size']}"
-)
+@pytest.mark.parametrize("v", VECTORS["inclusion_proofs"], ids=lambda v: f"leaf{v['index']}@{v['size']}")
 def test_inclusion_vector_attacks_fail(v: dict[str, Any]) -> None:
     index, size, proof = v["index"], v["size"], [bytes.fromhex(h) for h in v["proof"]]
     leaf = VECTOR_STORE[NodeID(0, index)]
@@ -269,9 +261,7 @@ def test_consistency_from_empty_tree_with_non_empty_root() -> None:
 
 @pytest.mark.parametrize(("size1", "size2"), [(1, 0), (2, 1), (-1, 3)])
 def test_consistency_back_in_time(size1: int, size2: int) -> None:
-    with pytest.raises(
-        MalformedError, match=f"no consistency proof from size {size1} to size {size2}"
-    ):
+    with pytest.raises(MalformedError, match=f"no consistency proof from size {size1} to size {size2}"):
         verify_consistency(size1, size2, [], EMPTY_ROOT, EMPTY_ROOT)
     with pytest.raises(MalformedError, match="no consistency proof"):
         consistency_nodes(size1, size2)
@@ -373,8 +363,10 @@ def test_batch_inclusion_proofs_equal_single_proofs(size: int, data: st.DataObje
     stored: dict = {}
     tree = CompactRange()
     for i in range(size):
-        tree.append(hashlib.sha256(i.to_bytes(4, "big")).digest(),
-                    lambda level, index, h: stored.__setitem__((level, index), h))
+        tree.append(
+            hashlib.sha256(i.to_bytes(4, "big")).digest(),
+            lambda level, index, h: stored.__setitem__((level, index), h),
+        )
     first = data.draw(st.integers(0, size - 1))
     indexes = list(range(first, size)) + data.draw(st.lists(st.integers(0, size - 1), max_size=5))
     fetched: list[set] = []

@@ -30,16 +30,22 @@ KEY = SigningKey.from_seed(b"\x01" * 32)
 def records(n: int) -> list[bytes]:
     out = []
     for seq in range(n):
-        entry = build_entry(origin=ORIGIN, actor="county", key_id=KEY.key_id, kind="key.added",
-                            payload={"n": seq}, entry_id=str(uuid.UUID(int=seq + 1)),
-                            signed_at="2026-01-01T00:00:00.000000Z")
-        out.append(Record.make(seq, "2026-01-01T00:00:00.000000Z", entry,
-                               KEY.sign_entry(entry)).body)
+        entry = build_entry(
+            origin=ORIGIN,
+            actor="county",
+            key_id=KEY.key_id,
+            kind="key.added",
+            payload={"n": seq},
+            entry_id=str(uuid.UUID(int=seq + 1)),
+            signed_at="2026-01-01T00:00:00.000000Z",
+        )
+        out.append(Record.make(seq, "2026-01-01T00:00:00.000000Z", entry, KEY.sign_entry(entry)).body)
     return out
 
 
-def stream(bodies: list[bytes], *, every: int = 1, nodes: bool = True,
-           signer: NoteSigner = SIGNER) -> list[bytes]:
+def stream(
+    bodies: list[bytes], *, every: int = 1, nodes: bool = True, signer: NoteSigner = SIGNER
+) -> list[bytes]:
     """An export stream of ``bodies`` with a checkpoint every ``every`` records."""
     lines = [header_line(Header(ORIGIN, str(SIGNER.verifier()), -1, len(bodies), nodes))]
     tree = CompactRange()
@@ -130,8 +136,11 @@ def test_a_checkpoint_with_a_wrong_root() -> None:
 
 
 def test_a_stream_without_a_final_checkpoint() -> None:
-    lines = [line for line in stream(records(3), every=2, nodes=False)
-             if not (b'"checkpoint"' in line and b'"size":3' in line)]
+    lines = [
+        line
+        for line in stream(records(3), every=2, nodes=False)
+        if not (b'"checkpoint"' in line and b'"size":3' in line)
+    ]
     with pytest.raises(AuditFailure, match=r"checkpoint\.missing"):
         run(lines)
 
@@ -159,8 +168,10 @@ def test_a_saved_checkpoint_the_log_no_longer_passes_through() -> None:
     assert e.value.seq == 1
 
 
-@pytest.mark.parametrize("line", [b"{", b"[1]", b'{"what":1}', b'{"node":[1],"hash":"00"}',
-                                  b'{"checkpoint":3,"size":1}', b'{"end":-1}'])
+@pytest.mark.parametrize(
+    "line",
+    [b"{", b"[1]", b'{"what":1}', b'{"node":[1],"hash":"00"}', b'{"checkpoint":3,"size":1}', b'{"end":-1}'],
+)
 def test_malformed_lines_are_named(line: bytes) -> None:
     with pytest.raises(MalformedError, match=r"export line"):
         parse_line(line)

@@ -28,8 +28,7 @@ WITNESS = CosignerSigner.from_string(generate_cosigner("witness.example/w1")[0])
 
 def test_the_signed_message_is_the_spec_s() -> None:
     body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
-    assert cosigned_message(body, 1679315147) == (
-        b"cosignature/v1\ntime 1679315147\n" + body.encode())
+    assert cosigned_message(body, 1679315147) == (b"cosignature/v1\ntime 1679315147\n" + body.encode())
 
 
 def test_key_id_uses_algorithm_byte_4() -> None:
@@ -60,14 +59,24 @@ def test_cosignatures_ignores_unknown_and_bad_lines() -> None:
     operator = NoteSigner.from_string(generate_signer(ORIGIN)[0])
     body = Checkpoint(ORIGIN, 5, b"\x01" * 32).body().decode()
     stranger = CosignerSigner.from_string(generate_cosigner("stranger.example")[0])
-    note = parse_note(sign_checkpoint(Checkpoint(ORIGIN, 5, b"\x01" * 32), operator)
-                      + WITNESS.cosign(body, 1).line() + stranger.cosign(body, 1).line())
+    note = parse_note(
+        sign_checkpoint(Checkpoint(ORIGIN, 5, b"\x01" * 32), operator)
+        + WITNESS.cosign(body, 1).line()
+        + stranger.cosign(body, 1).line()
+    )
     assert [c.name for c in cosignatures(note, [WITNESS.verifier()])] == [WITNESS.name]
     assert cosignatures(note, []) == []
 
 
-@pytest.mark.parametrize("vkey", ["", "name+zz+AAAA", "name+01020304+AQ==",
-                                  "a b+01020304+" + base64.b64encode(b"\x04" + b"\0" * 32).decode()])
+@pytest.mark.parametrize(
+    "vkey",
+    [
+        "",
+        "name+zz+AAAA",
+        "name+01020304+AQ==",
+        "a b+01020304+" + base64.b64encode(b"\x04" + b"\0" * 32).decode(),
+    ],
+)
 def test_malformed_witness_keys_are_named(vkey: str) -> None:
     with pytest.raises(MalformedError):
         CosignerVerifier.from_string(vkey)
@@ -83,8 +92,10 @@ def tree(n: int, salt: bytes = b"") -> tuple[CompactRange, dict[tuple[int, int],
     nodes: dict[tuple[int, int], bytes] = {}
     t = CompactRange()
     for i in range(n):
-        t.append(hashlib.sha256(salt + i.to_bytes(4, "big")).digest(),
-                 lambda lv, ix, h: nodes.__setitem__((lv, ix), h))
+        t.append(
+            hashlib.sha256(salt + i.to_bytes(4, "big")).digest(),
+            lambda lv, ix, h: nodes.__setitem__((lv, ix), h),
+        )
     return t, nodes
 
 
@@ -96,16 +107,16 @@ def proof(nodes: dict[tuple[int, int], bytes], m: int, n: int) -> list[bytes]:
 def test_advance_accepts_an_extension() -> None:
     t5, _ = tree(5)
     t9, nodes = tree(9)
-    advance(Checkpoint(ORIGIN, 5, t5.root()), "", Checkpoint(ORIGIN, 9, t9.root()), "",
-            proof(nodes, 5, 9))
+    advance(Checkpoint(ORIGIN, 5, t5.root()), "", Checkpoint(ORIGIN, 9, t9.root()), "", proof(nodes, 5, 9))
 
 
 def test_advance_refuses_a_rewritten_history() -> None:
     t5, _ = tree(5)
     t9, nodes = tree(9, salt=b"other")
     with pytest.raises(SplitView, match="not consistent"):
-        advance(Checkpoint(ORIGIN, 5, t5.root()), "a", Checkpoint(ORIGIN, 9, t9.root()), "b",
-                proof(nodes, 5, 9))
+        advance(
+            Checkpoint(ORIGIN, 5, t5.root()), "a", Checkpoint(ORIGIN, 9, t9.root()), "b", proof(nodes, 5, 9)
+        )
 
 
 def test_advance_refuses_a_smaller_tree() -> None:
