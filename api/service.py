@@ -26,7 +26,7 @@ from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
 from ledger.appender import Appender, Clock, system_clock
-from ledger.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.entry import SignedEntry, parse_submission
 from ledger.errors import (
     IntegrityError,
@@ -37,9 +37,9 @@ from ledger.errors import (
     database_unreachable,
 )
 from ledger.group_commit import GroupCommitter
-from ledger.merkle import CompactRange, NodeID, leaf_hash
 from ledger.proofs import consistency_nodes, inclusion_nodes
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
+from ledger.self_check import self_check
 
 log = logging.getLogger("rural_ledger.service")
 
@@ -250,36 +250,6 @@ class LedgerService:
             if database_unreachable(e):
                 raise Unavailable(f"the database is unreachable ({e.__class__.__name__})") from e
             raise
-
-
-def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:
-    """The latest checkpoint must match the stored Merkle nodes and the record count; with
-    ``operator``, its note must also verify and state the stored root, and the last record's
-    bytes must hash to the stored leaf. Raises ``IntegrityError`` naming what disagrees."""
-    latest = store.latest_checkpoint(conn)
-    count = store.record_count(conn)
-    if latest is None:
-        if count:
-            raise IntegrityError(f"{count} records but no checkpoint")
-        return
-    if latest.size != count:
-        raise IntegrityError(f"latest checkpoint is of size {latest.size}, {count} records stored")
-    ids = CompactRange.decomposition(latest.size)
-    nodes = store.read_nodes(conn, ids)
-    root = CompactRange(latest.size, [nodes[i] for i in ids]).root()
-    if root != latest.root_hash:
-        raise IntegrityError(
-            f"stored nodes give root {root.hex()} at size {latest.size}, "
-            f"the checkpoint says {latest.root_hash.hex()}"
-        )
-    if operator is not None:
-        signed = open_checkpoint(latest.note, operator)
-        if (signed.size, signed.root_hash) != (latest.size, latest.root_hash):
-            raise IntegrityError(f"the checkpoint row of size {latest.size} does not match its signed note")
-        [last] = store.read_records(conn, latest.size - 2, 1)
-        leaf = store.read_nodes(conn, [NodeID(0, last.seq)])[NodeID(0, last.seq)]
-        if not leaf_hash(last.body) == last.leaf_hash == leaf:
-            raise IntegrityError(f"record {last.seq}'s bytes do not hash to its stored leaf")
 
 
 def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
