@@ -14,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.history import Reference, touching_seqs
 from api.problems import ApiProblem
 from api.routes.entries import record_json
-from ledger import store
-from ledger.merkle import NodeID
-from ledger.proofs import inclusion_proofs
+from ledger import store, stored_proofs
 from ledger.schema import records
 
 
@@ -75,11 +73,7 @@ def _proven(conn: Connection, seqs: list[int], size: int) -> dict[int, Proven]:
         select(records.c.seq, records.c.body, records.c.leaf_hash).where(records.c.seq.in_(seqs))
     ).all()
     found = {r.seq: store.StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
-
-    def fetch(ids: set[NodeID]) -> dict[NodeID, bytes]:
-        return store.read_nodes(conn, ids)
-
-    proofs = inclusion_proofs(found, size, fetch)
+    proofs = stored_proofs.inclusion_proofs(conn, found, size)
     return {seq: Proven(rec, proofs[seq]) for seq, rec in found.items()}
 
 

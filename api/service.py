@@ -37,9 +37,8 @@ from ledger.errors import (
     database_unreachable,
 )
 from ledger.group_commit import GroupCommitter
-from ledger.proofs import consistency_nodes, inclusion_nodes
-from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
 from ledger.self_check import self_check
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
 
 log = logging.getLogger("rural_ledger.service")
 
@@ -257,18 +256,6 @@ def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
         select(OrgKey.key_id, OrgKey.public_key).where(col(OrgKey.key_id).in_(key_ids))  # type: ignore[call-overload]
     ).all()
     return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key") for r in rows}
-
-
-def inclusion_proof(conn: Connection, seq: int, size: int) -> list[bytes]:
-    plan = inclusion_nodes(seq, size)
-    nodes = store.read_nodes(conn, plan.ids)
-    return plan.rehash([nodes[i] for i in plan.ids])
-
-
-def consistency_proof(conn: Connection, size1: int, size2: int) -> list[bytes]:
-    plan = consistency_nodes(size1, size2)
-    nodes = store.read_nodes(conn, plan.ids)
-    return plan.rehash([nodes[i] for i in plan.ids])
 
 
 Service = NamedDependency[LedgerService]

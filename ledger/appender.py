@@ -31,7 +31,7 @@ import msgspec
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import store
+from ledger import store, stored_proofs
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.entry import Record, SignedEntry, format_time
@@ -46,7 +46,6 @@ from ledger.errors import (
     from_database,
 )
 from ledger.merkle import CompactRange, NodeID
-from ledger.proofs import inclusion_proofs
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("rural_ledger.appender")
@@ -207,7 +206,7 @@ class Appender:
             try:
                 async with self.engine.connect() as conn:
                     proofs = await conn.run_sync(
-                        _inclusion_proofs, seqs, committed.checkpoint.size, committed.new_nodes
+                        stored_proofs.inclusion_proofs, seqs, committed.checkpoint.size, committed.new_nodes
                     )
             except Exception as error:  # the batch is stored whatever went wrong here
                 log.warning("receipts of a stored batch could not be read: %r", error)
@@ -362,14 +361,3 @@ def _id_conflict(entry_id: str, seq: int) -> Rejection:
         f"entry id {entry_id} is already used by a different entry at seq {seq}",
         status=409,
     )
-
-
-def _inclusion_proofs(
-    conn: Connection, seqs: list[int], size: int, new_nodes: dict[NodeID, bytes]
-) -> dict[int, list[bytes]]:
-    """Inclusion proofs of ``seqs`` in the tree of ``size``, with one read of stored nodes."""
-
-    def fetch(ids: set[NodeID]) -> dict[NodeID, bytes]:
-        return {**store.read_nodes(conn, ids - new_nodes.keys()), **new_nodes}
-
-    return inclusion_proofs(seqs, size, fetch)

@@ -9,8 +9,8 @@ from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
 from api.routes.paging import MAX_SEQ
-from api.service import Service, consistency_proof, inclusion_proof
-from ledger import store
+from api.service import Service
+from ledger import store, stored_proofs
 
 
 async def tree_size(service: Service) -> int:
@@ -81,7 +81,7 @@ class ProofController(Controller):
                 400, "proof.out_of_range", f"need seq < size <= {latest}, found seq={seq} size={size}"
             )
         rows = await service.read(store.read_records, seq - 1, 1)
-        proof = await service.read(inclusion_proof, seq, size)
+        proof = await service.read(stored_proofs.inclusion_proof, seq, size)
         return {
             "seq": seq,
             "size": size,
@@ -106,5 +106,5 @@ class ProofController(Controller):
             raise ApiProblem(
                 400, "proof.out_of_range", f"need from <= to <= {latest}, found from={from_} to={to}"
             )
-        proof = await service.read(consistency_proof, from_, to)
+        proof = await service.read(stored_proofs.consistency_proof, from_, to)
         return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}
