@@ -36,6 +36,7 @@ from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.proofs import verify_consistency
+from ledger.signing import verify_batch
 from ledger.stream import RECORD_PREFIX, parse_line
 from ledger.verify import (
     AuditFailure,
@@ -43,7 +44,6 @@ from ledger.verify import (
     UnusableInput,
     VerifiedRecord,
     Witnessing,
-    verify_batch,
 )
 from ledger.witness import CosignerVerifier
 

@@ -38,7 +38,8 @@ from ledger.errors import (
 )
 from ledger.group_commit import GroupCommitter
 from ledger.self_check import self_check
-from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_signature
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message
+from ledger.signing import verify_batch as verify_many
 
 log = logging.getLogger("rural_ledger.service")
 
@@ -56,11 +57,6 @@ NOT_APPENDED = Rejection(
 
 VERIFY_CHUNK = 500
 VERIFIER_PROCESSES = os.cpu_count() or 2
-
-
-def verify_many(work: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """Ed25519 checks of (public key, signature, message) triples, in a worker process."""
-    return [verify_signature(public_key, signature, message) for public_key, signature, message in work]
 
 
 def verifier_pool() -> ProcessPoolExecutor:

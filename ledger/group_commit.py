@@ -24,26 +24,41 @@ class GroupCommitter:
         self._delivering: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="group-commit")
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        """Stop the worker, leaving no waiter unanswered: a batch being committed is cancelled
+        and its waiters learn it may or may not be stored; receipts being made are delivered;
+        submissions queued, or arriving while this runs, are answered ``Unavailable``. A later
+        submission starts the worker again."""
+        self._stopping = True
+        try:
+            if self._worker is not None:
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+                self._worker = None
+            if self._delivering:
+                await asyncio.gather(*self._delivering, return_exceptions=True)
+            queued, self._queue = self._queue, []
+            _fail(queued, Unavailable("the ledger stopped before appending this"))
+        finally:
+            self._stopping = False
 
     async def submit(self, items: Sequence[SignedEntry], proofs: bool = True) -> list[AppendResult]:
         """Append ``items`` (in order, possibly with other submissions); one result each, a
         receipt with its inclusion proof, or without one unless ``proofs``."""
         if not items:
             return []
-        self.start()
         results: list[AppendResult] = []
         for start in range(0, len(items), self.max_batch):
+            if self._stopping:
+                raise Unavailable("the ledger is stopping", maybe_stored=bool(results))
+            self.start()
             future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
             self._queue.append((items[start : start + self.max_batch], future, proofs))
             self._wake.set()
@@ -74,6 +89,9 @@ class GroupCommitter:
                 batch = [s for items, _, _ in taken for s in items]
                 try:
                     committed = await self.appender.commit(batch)
+                except asyncio.CancelledError:  # by stop(), perhaps during COMMIT
+                    _fail(taken, Unavailable("the ledger stopped while appending this", maybe_stored=True))
+                    raise
                 except Exception as e:  # every waiter of the failed batch learns why
                     _fail(taken, e)
                     continue

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +83,14 @@ def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> boo
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def verify_batch(work: Iterable[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Ed25519 checks of (public key, signature, message) triples, in order.
+
+    The service and the auditor run this in spawned worker processes, which import this
+    module to unpickle it: keep its imports cheap (nothing of SQL, HTTP or the rules)."""
+    return [verify_signature(public_key, signature, message) for public_key, signature, message in work]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ Memory: the compact range (O(log n)), and one 16-byte id per record for uniquene
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -30,7 +29,6 @@ from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint, parse_n
 from ledger.entry import RFC3339_UTC, Record, SignedEntry, parse_submission
 from ledger.errors import IntegrityError, MalformedError, Rejection
 from ledger.merkle import CompactRange, NodeID
-from ledger.signing import verify_signature
 from ledger.stream import CheckpointLine, End, Header, Line, NodeLine, RecordLine
 from ledger.witness import CosignerVerifier, cosignatures
 
@@ -314,9 +312,3 @@ class LogVerifier:
                 seq=self.checkpoint.size if self.checkpoint else 0,
             )
         self.ended = True
-
-
-def verify_batch(work: Iterable[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """Ed25519 checks of (public key, signature, message) triples: run in worker processes,
-    so it lives here, in a module whose import is cheap."""
-    return [verify_signature(public_key, signature, message) for public_key, signature, message in work]
