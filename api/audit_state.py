@@ -19,7 +19,7 @@ import msgspec
 
 from contracts.audit import AuditReplay
 from contracts.digest import RowNormaliser, row_from_values
-from contracts.engine import PROJECTION_MODELS
+from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import key_of
 from ledger.checkpoint import Checkpoint
 from ledger.merkle import CompactRange
@@ -48,6 +48,7 @@ def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: Audit
                     "size": log.size,
                     "compact": [h.hex() for h in log.tree.hashes],
                     "public_keys": {k: base64.b64encode(v).decode() for k, v in replay.public_keys.items()},
+                    "rule_versions": [list(v) for v in replay.versions],
                 }
             )
             + b"\n"
@@ -81,6 +82,7 @@ def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier, repla
             raise UnusableInput(f"{path}: the saved tree does not give the saved checkpoint")
         log.tree, log.checkpoint, log.origin = tree, saved, saved.origin
         replay.public_keys = {k: base64.b64decode(v) for k, v in header["public_keys"].items()}
+        replay.versions = [(int(v), int(seq)) for v, seq in header.get("rule_versions") or [(1, 0)]]
         staged: dict[Any, dict[Any, Any]] = {}
         for line in f:
             doc = msgspec.json.decode(line)

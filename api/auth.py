@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.problems import ApiProblem
 from contracts.orgs import Org, OrgKey
 from ledger.entry import format_time, parse_time
+from ledger.errors import Category
 from ledger.signing import KeyFile, b64, decode_b64, verify_signature
 
 REQUEST_CONTEXT = b"rural-ledger/request/v2\n"
@@ -114,33 +115,41 @@ async def authenticate(
     """The organisation that signed this request, or a 401 problem saying why not."""
     if not header:
         raise ApiProblem(
-            401,
+            Category.UNAUTHORISED,
             "auth.required",
             "sign the request with an organisation key (Authorization: Signature key=...,ts=...,sig=...)",
         )
     match = HEADER.match(header)
     if not match:
-        raise ApiProblem(401, "auth.malformed", "the Authorization header is not a Signature")
+        raise ApiProblem(
+            Category.UNAUTHORISED, "auth.malformed", "the Authorization header is not a Signature"
+        )
     key_id, ts, nonce, sig = match.groups()
     try:
         at = parse_time(ts)
         signature = decode_b64(sig, size=64, what="sig")
     except ValueError as e:
-        raise ApiProblem(401, "auth.malformed", str(e)) from e
+        raise ApiProblem(Category.UNAUTHORISED, "auth.malformed", str(e)) from e
     if abs(now - at) > MAX_SKEW:
-        raise ApiProblem(401, "auth.stale", f"request time {ts} is not within 5 minutes of now")
+        raise ApiProblem(
+            Category.UNAUTHORISED, "auth.stale", f"request time {ts} is not within 5 minutes of now"
+        )
     key = await session.get(OrgKey, key_id)
     if key is None or key.revoked_seq is not None:
-        raise ApiProblem(401, "auth.unknown_key", f"key {key_id} is not a current ledger key")
+        raise ApiProblem(
+            Category.UNAUTHORISED, "auth.unknown_key", f"key {key_id} is not a current ledger key"
+        )
     public = decode_b64(key.public_key, size=32, what="public key")
     message = request_message(origin, method, target, ts, nonce, body)
     if not verify_signature(public, signature, message):
-        raise ApiProblem(401, "auth.bad_signature", "the request signature does not verify")
+        raise ApiProblem(Category.UNAUTHORISED, "auth.bad_signature", "the request signature does not verify")
     if not await first_use(session, key_id, nonce, at, now):
         raise ApiProblem(
-            401, "auth.replayed", "this signed request was already served; sign each request with a new nonce"
+            Category.UNAUTHORISED,
+            "auth.replayed",
+            "this signed request was already served; sign each request with a new nonce",
         )
     org = await session.get(Org, key.org_id)
     if org is None:
-        raise ApiProblem(401, "auth.unknown_key", f"key {key_id} has no organisation")
+        raise ApiProblem(Category.UNAUTHORISED, "auth.unknown_key", f"key {key_id} has no organisation")
     return Caller(org, await org_chain(session, org.id))

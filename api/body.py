@@ -12,6 +12,7 @@ import msgspec
 from litestar import Request
 
 from api.problems import ApiProblem
+from ledger.errors import Category
 
 MAX_DEPTH = 64
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -25,7 +26,7 @@ def require_json(content_type: str | None) -> None:
     media, *params = (content_type or "").split(";")
     if not _MEDIA_TYPE.fullmatch(media.strip().lower()):
         raise ApiProblem(
-            415,
+            Category.UNSUPPORTED,
             "request.unsupported_media_type",
             f"the body must be application/json, found {content_type or 'none'!r}",
         )
@@ -33,7 +34,7 @@ def require_json(content_type: str | None) -> None:
         name, _, value = param.strip().partition("=")
         if name.strip().lower() != "charset" or value.strip().strip('"').lower() != "utf-8":
             raise ApiProblem(
-                415,
+                Category.UNSUPPORTED,
                 "request.unsupported_media_type",
                 f"only charset=utf-8 is accepted, found {param.strip()!r}",
             )
@@ -84,16 +85,18 @@ def decode_json(raw: bytes, schema: type[T] | None = None) -> T | Any:
     gives as many colons as the body only if no key was repeated. A body with fewer colons
     re-encoded is checked exactly."""
     if _too_deep(_outside_strings(raw)):
-        raise ApiProblem(400, "request.too_deep", f"JSON nests deeper than {MAX_DEPTH} levels")
+        raise ApiProblem(Category.MALFORMED, "request.too_deep", f"JSON nests deeper than {MAX_DEPTH} levels")
     try:
         doc = msgspec.json.decode(raw)
     except (msgspec.DecodeError, RecursionError) as e:
-        raise ApiProblem(400, "request.malformed_json", f"the body is not JSON: {e}") from e
+        raise ApiProblem(Category.MALFORMED, "request.malformed_json", f"the body is not JSON: {e}") from e
     if _colons(raw) != _colons(msgspec.json.encode(doc)):
         repeated = _repeated_key(raw)
         if repeated is not None:
             raise ApiProblem(
-                400, "request.duplicate_key", f"the key {repeated!r} appears twice in one object"
+                Category.MALFORMED,
+                "request.duplicate_key",
+                f"the key {repeated!r} appears twice in one object",
             )
     return doc if schema is None else msgspec.convert(doc, type=schema)
 

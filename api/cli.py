@@ -10,10 +10,11 @@ from pathlib import Path
 
 from api.database import resolve_url
 from api.home import Home
+from ledger.errors import Category, LedgerError
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from api.genesis import AlreadyInitialised, init_ledger
+    from api.genesis import init_ledger
 
     home = Home.from_env(args.home)
     try:
@@ -27,7 +28,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 area_code=args.area_code,
             )
         )
-    except (AlreadyInitialised, FileExistsError, ValueError) as e:
+    except (FileExistsError, ValueError) as e:
         print(f"rural-ledger init: {e}", file=sys.stderr)
         return 2
     print(f"ledger        {g.origin}")
@@ -125,9 +126,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# The one mapping from the error tree's categories to exit codes: 1 when the log does not add
+# up (as ``verify`` answers for a tampered log), 2 for everything else that stops a command.
+EXIT_CODE = {Category.INTEGRITY: 1}
+
+
+def exit_code(error: LedgerError) -> int:
+    return EXIT_CODE.get(error.category, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except LedgerError as e:
+        print(f"rural-ledger {args.command}: {e}", file=sys.stderr)
+        return exit_code(e)
 
 
 if __name__ == "__main__":

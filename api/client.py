@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 
 from api.auth import SignedRequests
+from api.problems import category_of_status
 from contracts.parties import personal_commitment
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.entry import build_entry, format_time
+from ledger.errors import Rejection
 from ledger.proofs import verify_inclusion
 from ledger.signing import KeyFile
 
@@ -46,13 +48,18 @@ def signed_entry(
 MINIMAL = {"prefer": "return=minimal"}  # receipts without inclusion proofs (RFC 7240)
 
 
-class SubmitError(Exception):
-    """The ledger refused a submission; ``problem`` is its RFC 9457 body."""
+class SubmitError(Rejection):
+    """The ledger refused a request; ``problem`` is its RFC 9457 body, and the refusal's
+    category is the one its status stands for."""
 
     def __init__(self, problem: dict[str, Any]) -> None:
-        super().__init__(f"{problem.get('code')}: {problem.get('detail')}")
+        status = problem.get("status")
+        super().__init__(
+            str(problem.get("code")),
+            str(problem.get("detail")),
+            category=category_of_status(status if isinstance(status, int) else 500),
+        )
         self.problem = problem
-        self.code = problem.get("code")
 
 
 def check_receipt(receipt: dict[str, Any], verifier: NoteVerifier, origin: str) -> Checkpoint:

@@ -15,6 +15,7 @@ from api.history import Reference, touching_seqs
 from api.problems import ApiProblem
 from api.routes.entries import record_json
 from ledger import store, stored_proofs
+from ledger.errors import Category
 from ledger.schema import records
 
 
@@ -35,7 +36,7 @@ class Snapshot:
             return self.size - 1
         if requested >= self.size:
             raise ApiProblem(
-                400,
+                Category.MALFORMED,
                 "as_of.out_of_range",
                 f"as_of must be a seq below the tree size {self.size}, found {requested}",
             )
@@ -45,7 +46,7 @@ class Snapshot:
 async def snapshot(conn: AsyncConnection) -> Snapshot:
     latest = await conn.run_sync(store.latest_checkpoint)
     if latest is None:  # the genesis record is appended at init: a served ledger has one
-        raise ApiProblem(503, "ledger.empty", "the ledger has no checkpoint yet")
+        raise ApiProblem(Category.UNAVAILABLE, "ledger.empty", "the ledger has no checkpoint yet")
     return Snapshot(latest.size, latest.root_hash, latest.note)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import store
+from ledger.errors import Category, Rejection
 from ledger.merkle import NodeID
 from ledger.stream import Header, checkpoint_line, end_line, header_line, node_line, record_line
 
@@ -34,8 +35,9 @@ EXPORT_CHUNK = 5000
 BUNDLE_STREAM = "ledger.jsonl"
 
 
-class NothingToExport(RuntimeError):
-    pass
+class NothingToExport(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("ledger.empty", message, category=Category.NOT_FOUND)
 
 
 def nodes_completed_by(seq: int) -> list[NodeID]:

@@ -10,18 +10,20 @@ from api.database import make_engine
 from api.home import Home
 from api.migrate import migrate
 from api.projections import ProjectionBackend
+from contracts.rulebook import RULEBOOK
 from ledger import store
-from ledger.appender import Appender, Clock, Receipt, system_clock
+from ledger.appender import Appender, Clock, Receipt, Submission, system_clock
 from ledger.checkpoint import NoteSigner, generate_signer
 from ledger.entry import build_entry, format_time, parse_submission
-from ledger.errors import Rejection
+from ledger.errors import Category, Rejection
 from ledger.signing import KeyFile, SigningKey, b64
 
 ORIGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
 
 
-class AlreadyInitialised(RuntimeError):
-    pass
+class AlreadyInitialised(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("ledger.already_initialised", message, category=Category.CONFLICT)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Genesis:
     root_org: str
     root_key_file: str
     receipt: Receipt
+    rules_version: int
 
 
 async def init_ledger(
@@ -41,9 +44,11 @@ async def init_ledger(
     root_name: str,
     clock: Clock = system_clock,
     area_code: str = "371003",
+    rules_version: int | None = RULEBOOK.current,
 ) -> Genesis:
     """Create the tables, the operator key (a 0600 file, never in the database), the root
-    organisation's key and record 0 registering the root."""
+    organisation's key and record 0 registering the root; then, unless ``rules_version`` is
+    None, record 1 adopting that rule version (the current one by default)."""
     if not ORIGIN_PATTERN.match(origin):
         raise ValueError(f"origin must match {ORIGIN_PATTERN.pattern}, found {origin!r}")
     owner = make_engine(url, service_role=False, pool_size=1)
@@ -83,9 +88,24 @@ async def init_ledger(
             },
         )
         signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
-        [result] = await appender.append([signed])
+        [result] = await appender.append([Submission(signed)])
         if isinstance(result, Rejection):
             raise result
+        if rules_version is not None:
+            # A new ledger runs the current rules from its first record after genesis.
+            adoption = build_entry(
+                origin=origin,
+                actor=root_id,
+                key_id=root_key.key_id,
+                kind="rules.adopted",
+                entry_id=str(uuid.uuid4()),
+                signed_at=format_time(clock()),
+                payload={"version": rules_version},
+            )
+            signed = parse_submission({"entry": adoption, "sig": root_key.sign_entry(adoption)}, origin)
+            [adopted] = await appender.append([Submission(signed)])
+            if isinstance(adopted, Rejection):
+                raise adopted
     finally:
         await engine.dispose()
-    return Genesis(origin, verifier_text, root_id, str(key_file), result)
+    return Genesis(origin, verifier_text, root_id, str(key_file), result, rules_version or 1)

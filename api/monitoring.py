@@ -26,6 +26,7 @@ from contracts.households import Household
 from contracts.land import LandContract, Parcel
 from contracts.membership import Membership
 from contracts.orgs import Org
+from ledger.errors import Category
 
 REGIONS = ("county", "township", "village_collective")
 
@@ -115,10 +116,10 @@ async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int |
     orgs = {v.row.id: v.row for v in await rows_as_of(conn, Org, as_of)}
     org = orgs.get(org_id)
     if org is None:
-        raise ApiProblem(404, "org.not_found", f"no organisation {org_id} as of seq {as_of}")
+        raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id} as of seq {as_of}")
     if org.type not in REGIONS:
         raise ApiProblem(
-            422,
+            Category.INVALID,
             "monitoring.not_a_region",
             f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}",
         )

@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from contracts.registry import UNSAFE_TEXT
 from ledger.entry import SignedEntry
-from ledger.errors import Rejection
+from ledger.errors import Category, Rejection
 
 MAX_NOTE_LENGTH = 2000
 
@@ -34,18 +34,20 @@ def check_note(signed: SignedEntry, note: Any, now: datetime) -> EntryNote:
     """The note row for an entry, or a 422 ``note.invalid``: a string of 1 to 2,000
     characters, holding no character the payload text rule refuses except line feed and tab."""
     if not isinstance(note, str):
-        raise Rejection("note.invalid", f'"note" must be a string, found {type(note).__name__}', status=422)
+        raise Rejection(
+            "note.invalid", f'"note" must be a string, found {type(note).__name__}', category=Category.INVALID
+        )
     if not 1 <= len(note) <= MAX_NOTE_LENGTH:
         raise Rejection(
             "note.invalid",
             f'"note" must hold 1 to {MAX_NOTE_LENGTH} characters, found {len(note)}',
-            status=422,
+            category=Category.INVALID,
         )
     if UNSAFE_TEXT.search(note.replace("\n", "").replace("\t", "")):
         raise Rejection(
             "note.invalid",
             '"note" holds a control character other than line feed '
             "and tab, a lone surrogate or a noncharacter",
-            status=422,
+            category=Category.INVALID,
         )
     return EntryNote(entry_id=signed.id, actor=signed.actor, text=note, created_at=now)

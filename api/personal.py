@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 from contracts.identifiers import InvalidIdentifier, normalise_resident_id, validate_resident_id
 from contracts.parties import blind_index, personal_commitment
 from ledger.entry import SignedEntry
-from ledger.errors import Rejection
+from ledger.errors import Category, Rejection
 
 
 class PersonalData(SQLModel, table=True):
@@ -52,7 +52,7 @@ class PersonalFields(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def _refuse(code: str, message: str) -> Rejection:
-    return Rejection(code, message, status=422)
+    return Rejection(code, message, category=Category.INVALID)
 
 
 def check_personal(

@@ -7,9 +7,8 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
+from ledger.errors import Category, ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # What an unexpected failure says: where it struck is unknown, so it never claims that nothing
@@ -22,19 +21,42 @@ RETRY_AFTER_SECONDS = 2  # what a client is told to wait while the database is u
 log = logging.getLogger("rural_ledger.api")
 
 
-class ApiProblem(Exception):
-    """A client error raised by a route: ``code`` is stable, ``detail`` says what was wrong."""
+# The one mapping from the error tree's categories to HTTP statuses.
+HTTP_STATUS: dict[Category, int] = {
+    Category.MALFORMED: 400,
+    Category.UNAUTHORISED: 401,
+    Category.FORBIDDEN: 403,
+    Category.NOT_FOUND: 404,
+    Category.CONFLICT: 409,
+    Category.TOO_LARGE: 413,
+    Category.UNSUPPORTED: 415,
+    Category.INVALID: 422,
+    Category.RULE_VIOLATION: 422,
+    Category.RATE_LIMITED: 429,
+    Category.FAILED: 500,
+    Category.INTEGRITY: 500,
+    Category.UNAVAILABLE: 503,
+}
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+
+class ApiProblem(Rejection):
+    """A refusal raised by a route rather than by an entry's rules: ``code`` is stable,
+    ``detail`` says what was wrong, ``category`` what kind of refusal it is."""
+
+    def __init__(self, category: Category, code: str, detail: str) -> None:
+        super().__init__(code, detail, category=category)
+        self.detail = detail
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+def problem(
+    category: Category, code: str, detail: str, *, status: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An RFC 9457 body; its status is its category's (``status`` is given only for
+    Litestar's own exceptions, which come with theirs)."""
     return {
         "type": f"urn:rural-ledger:problem:{code}",
         "title": code,
-        "status": status,
+        "status": status or HTTP_STATUS[category],
         "detail": detail,
         "code": code,
         **extra,
@@ -42,7 +64,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]
 
 
 def rejection_problem(r: Rejection) -> dict[str, Any]:
-    return problem(r.status, r.code, r.message)
+    return problem(r.category, r.code, r.message)
 
 
 def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
@@ -58,7 +80,7 @@ def unavailable_problem(exc: Unavailable) -> dict[str, Any]:
         )
     else:
         detail = f"{exc.message}; nothing was stored, try again later"
-    return problem(503, Unavailable.code, detail, retry_after=RETRY_AFTER_SECONDS)
+    return problem(Category.UNAVAILABLE, Unavailable.code, detail, retry_after=RETRY_AFTER_SECONDS)
 
 
 def on_unavailable(_: Request[Any, Any, Any], exc: Unavailable) -> Response[dict[str, Any]]:
@@ -71,7 +93,7 @@ def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable)
     ]
     return _respond(
         problem(
-            503,
+            Category.UNAVAILABLE,
             ReceiptsUnavailable.code,
             "the entries are stored (seqs in results), but their receipts could "
             "not be read; resubmit the same entries to get their receipts, "
@@ -86,8 +108,24 @@ def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[dict[str
     return _respond(rejection_problem(exc))
 
 
-def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[dict[str, Any]]:
-    return _respond(problem(exc.status, exc.code, exc.detail))
+# Litestar's own HTTP exceptions, back into the tree: a category and a stable code each.
+CATEGORY_OF_STATUS = {
+    400: Category.MALFORMED,
+    401: Category.UNAUTHORISED,
+    403: Category.FORBIDDEN,
+    404: Category.NOT_FOUND,
+    405: Category.NOT_FOUND,
+    413: Category.TOO_LARGE,
+    415: Category.UNSUPPORTED,
+    429: Category.RATE_LIMITED,
+}
+
+
+def category_of_status(status: int) -> Category:
+    """The category an HTTP status stands for (for a client reading a problem)."""
+    if status == 422:
+        return Category.RULE_VIOLATION
+    return CATEGORY_OF_STATUS.get(status, Category.FAILED if status >= 500 else Category.MALFORMED)
 
 
 HTTP_CODES = {
@@ -106,7 +144,7 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     if status >= 500:
         log.error("server error: %s", exc.detail)
-        return _respond(problem(status, "server.error", SERVER_FAILED))
+        return _respond(problem(Category.FAILED, "server.error", SERVER_FAILED, status=status))
     code = HTTP_CODES.get(status, "request.invalid")
     if isinstance(exc, ValidationException):
         code = "request.invalid_parameters"
@@ -114,21 +152,21 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
         code = "not_found"
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
-    return _respond(problem(status, code, detail, **extra))
+    category = CATEGORY_OF_STATUS.get(status, Category.MALFORMED)
+    return _respond(problem(category, code, detail, status=status, **extra))
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if database_unreachable(exc):  # a read, or any route, while the database is down
         return on_unavailable(request, Unavailable(f"the database is unreachable ({exc.__class__.__name__})"))
     log.exception("unexpected error", exc_info=exc)
-    return _respond(problem(HTTP_500_INTERNAL_SERVER_ERROR, "server.error", SERVER_FAILED))
+    return _respond(problem(Category.FAILED, "server.error", SERVER_FAILED))
 
 
 EXCEPTION_HANDLERS = {
     Rejection: on_rejection,
     Unavailable: on_unavailable,
     ReceiptsUnavailable: on_receipts_unavailable,
-    ApiProblem: on_api_problem,
     HTTPException: on_http_exception,
     Exception: on_unexpected,
 }

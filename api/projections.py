@@ -18,9 +18,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
-from contracts.engine import admit, rows_to_prefetch
+from contracts.engine import Decodings, admit, rows_to_prefetch
+from contracts.rulebook import version_in_force
 from contracts.state import Change, Delete, Key, R, StagedState, key_of, primary_key_columns
-from ledger.entry import SignedEntry
+from ledger.appender import Submission
 from ledger.store import copy_rows
 
 CACHE_LIMIT = 200_000
@@ -121,21 +122,27 @@ class ProjectionBatch:
         self.written: Staged = {}
         self.history: list[tuple[int, Change]] = []
         self.attachments: list[SQLModel] = []
+        self.decodings = Decodings()
 
-    def prepare(self, batch: list[SignedEntry]) -> None:
-        wanted = rows_to_prefetch(batch)
+    def prepare(self, batch: list[Submission]) -> None:
+        version = version_in_force(self.state)
+        wanted = rows_to_prefetch([s.signed for s in batch], version, self.decodings)
         for model, keys in wanted.keys.items():
             self.reader.load_many(model, keys)
         for (model, column), values in wanted.finds.items():
             self.reader.find_many(model, column, values)
 
-    def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
-        changes = admit(self.state, signed, seq, recorded_at)
-        self.history.extend((seq, c) for c in changes)
-        if isinstance(signed.attachment, SQLModel):
-            self.attachments.append(signed.attachment)
-        if isinstance(signed.note, SQLModel):
-            self.attachments.append(signed.note)
+    def admit(self, item: Submission, seq: int, recorded_at: str) -> None:
+        admitted = admit(
+            self.state,
+            item.signed,
+            seq,
+            recorded_at,
+            checked_key=item.checked_key,
+            decodings=self.decodings,
+        )
+        self.history.extend((seq, c) for c in admitted.changes)
+        self.attachments.extend(row for row in item.beside if isinstance(row, SQLModel))
 
     def flush(self, conn: Connection) -> None:
         self.written = self.state.drain()

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from api.problems import PROBLEM_MEDIA_TYPE, problem
+from ledger.errors import Category
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -164,7 +165,7 @@ def replaying(messages: list[Message], receive: Receive) -> Receive:
 
 
 async def refuse(send: Send, wait: float, detail: str) -> None:
-    body = msgspec.json.encode(problem(429, "request.rate_limited", detail))
+    body = msgspec.json.encode(problem(Category.RATE_LIMITED, "request.rate_limited", detail))
     await send(
         {
             "type": "http.response.start",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ledger.entry import SignedEntry, parse_time
-from ledger.errors import Rejection
+from ledger.errors import Category, Rejection
 
 # A village office may sign in the morning, lose its connection and submit the day after;
 # a signer's clock may run a few minutes fast. Nothing legitimate is signed years away.
@@ -47,7 +47,7 @@ class SignedAtWindow:
             "entry.signed_at_out_of_window",
             f"signed_at {signed.entry['signed_at']} is not within {_span(self.past)} before "
             f"and {_span(self.future)} after the ledger's clock; sign the entry again",
-            status=422,
+            category=Category.INVALID,
         )
 
 

@@ -24,6 +24,7 @@ from contracts.households import Household, HouseholdMember
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from contracts.membership import Membership
 from contracts.parties import Party
+from ledger.errors import Category
 
 
 @dataclass
@@ -121,7 +122,7 @@ async def party_statement(conn: AsyncConnection, party_id: str, requested: int |
     as_of = snap.as_of(requested)
     party = await row_as_of(conn, Party, (party_id,), as_of)
     if party is None:
-        raise ApiProblem(404, "party.not_found", f"no party {party_id} as of seq {as_of}")
+        raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id} as of seq {as_of}")
     membership = await row_as_of(conn, Membership, (party_id,), as_of)
     member = await row_as_of(conn, HouseholdMember, (party_id,), as_of)
     h = await holdings(conn, member.row.household_id, as_of) if member else Holdings()
@@ -152,7 +153,9 @@ async def household_statement(
     as_of = snap.as_of(requested)
     h = await holdings(conn, household_id, as_of)
     if h.household is None:
-        raise ApiProblem(404, "household.not_found", f"no household {household_id} as of seq {as_of}")
+        raise ApiProblem(
+            Category.NOT_FOUND, "household.not_found", f"no household {household_id} as of seq {as_of}"
+        )
     certificates = await rows_as_of(conn, Certificate, as_of, where={"household_id": household_id})
     claims = Claims(await prove(conn, [v.seq for v in [*h.versions(), *certificates]], snap))
     status = {v.row.party_id: v for v in h.memberships}

@@ -73,6 +73,11 @@ def render(outcome: AuditOutcome) -> str:
         f"({outcome.seconds:.1f} s, {rate:,.0f} records/s, peak RSS "
         f"{outcome.peak_rss_mb or 0:,.0f} MB)"
     )
+    if outcome.rule_versions:
+        spans = ", ".join(
+            f"{v['version']} (seq {v['from_seq']:,}-{v['to_seq']:,})" for v in outcome.rule_versions
+        )
+        lines.append(f"  rule versions {spans}")
     if outcome.checkpoint_size:
         lines.append(f"  checkpoint    size {outcome.checkpoint_size:,}, operator signature and root checked")
     if outcome.witnesses_required or outcome.witnessed_size:
@@ -153,7 +158,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from api.database import make_engine, resolve_url
-    from api.export import NothingToExport, write_bundle
+    from api.export import write_bundle
     from api.home import Home
 
     async def run() -> int:
@@ -171,7 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(run())
-    except (NothingToExport, FileExistsError) as e:
+    except FileExistsError as e:
         print(f"rural-ledger export: {e}", file=sys.stderr)
         return 2
 

@@ -4,7 +4,7 @@ code the appender runs, with the state digest at the end.
 Signatures are the costly part of a replay, and a pure fact about (public key, message,
 signature): ``signature_work`` names the check for a record as soon as the record's key is
 known, so a caller can run the checks ahead in other processes and hand the verdict back in
-``SignedEntry.verified_with``. Whether that key may sign at that seq (registered, not revoked,
+``AuditReplay.apply``. Whether that key may sign at that seq (registered, not revoked,
 the actor's) is still decided by ``admit`` against the replayed key history.
 """
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contracts.digest import DigestBuilder, StateDigest
-from contracts.engine import PROJECTION_MODELS, admit
+from contracts.engine import admit
 from contracts.errors import RuleViolation
+from contracts.rulebook import PROJECTION_MODELS, VERSION_BEFORE_ADOPTION, version_in_force
 from contracts.state import MemoryReader, StagedState
 from ledger.entry import SignedEntry
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, key_id_of
@@ -35,6 +36,8 @@ class AuditReplay:
     # key id -> public key, for every key a payload has announced so far (never stale: a key
     # id is the hash of its key). Says nothing about whether the key may sign.
     public_keys: dict[str, bytes] = field(default_factory=dict)
+    # (rule version, the seq it is in force from), in log order: version 1 until an adoption.
+    versions: list[tuple[int, int]] = field(default_factory=lambda: [(VERSION_BEFORE_ADOPTION, 0)])
 
     def learn_keys(self, signed: SignedEntry) -> None:
         """Remember the public keys ``signed``'s payload announces (before it is applied)."""
@@ -56,21 +59,38 @@ class AuditReplay:
             return None
         return public_key, signed.signature, entry_message(signed.entry_bytes)
 
-    def apply(self, record: VerifiedRecord) -> None:
-        """Admit ``record`` as the service would have; ``AuditFailure`` with the rule's code."""
+    def apply(self, record: VerifiedRecord, checked_key: bytes | None = None) -> None:
+        """Admit ``record`` as the service would have, under the rule version in force at its
+        seq; ``AuditFailure`` with the rule's code. ``checked_key``: the public key a check made
+        ahead found the record's signature valid for (see ``signature_work``)."""
         if record.seq != self.size:
             raise AuditFailure(
                 "record.out_of_place", f"replay expected seq {self.size}, found {record.seq}", seq=record.seq
             )
         staged = StagedState(self.memory)
         try:
-            admit(staged, record.signed, record.seq, record.recorded_at)
+            admit(staged, record.signed, record.seq, record.recorded_at, checked_key=checked_key)
         except RuleViolation as v:
             raise AuditFailure(
                 v.code, f"the service should have refused this record: {v.message}", seq=record.seq
             ) from v
         self.memory.apply(staged.drain())
+        version = version_in_force(StagedState(self.memory))
+        if version != self.versions[-1][0]:  # an adoption: the new version from its own seq
+            self.versions.append((version, record.seq))
         self.size += 1
+
+    def versions_used(self) -> list[dict[str, int]]:
+        """Which rule versions the log used: each with its first and last seq."""
+        spans = [(v, start) for v, start in self.versions if start < self.size]
+        return [
+            {
+                "version": v,
+                "from_seq": start,
+                "to_seq": (spans[i + 1][1] if i + 1 < len(spans) else self.size) - 1,
+            }
+            for i, (v, start) in enumerate(spans)
+        ]
 
     def digest(self) -> StateDigest:
         builder = DigestBuilder(PROJECTION_MODELS)

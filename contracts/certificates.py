@@ -35,6 +35,7 @@ from contracts.parties import Uuid
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, Where, make
+from ledger.errors import Category
 
 Persons = Annotated[list[Uuid], msgspec.Meta(min_length=1, max_length=64)]
 
@@ -185,14 +186,16 @@ def file_transfer(state: State, rec: RecordContext, p: TransferFilingCertificate
     township = state.get(Org, rec.actor)
     if township is None or township.type != "township":
         raise RuleViolation(
-            "certificate.not_a_township", "a transfer filing certificate is issued by a township", status=403
+            "certificate.not_a_township",
+            "a transfer filing certificate is issued by a township",
+            category=Category.FORBIDDEN,
         )
     village = state.get(Org, p.village)
     if village is None or village.type != "village_collective" or village.parent_id != rec.actor:
         raise RuleViolation(
             "certificate.outside_jurisdiction",
             f"village {p.village} is not under township {rec.actor}",
-            status=403,
+            category=Category.FORBIDDEN,
         )
     if state.get(Certificate, p.certificate) is not None:
         raise RuleViolation("certificate.exists", f"certificate {p.certificate} exists")

@@ -1,5 +1,6 @@
-"""Admission of one signed entry as record ``seq``: signature against the key history, then
-the entry kind's rule. The live appender and the offline verifier both call ``admit``.
+"""Admission of one signed entry as record ``seq``: the rule version in force, the signature
+against the key history, then the entry kind's rule under that version. The live appender and
+the offline verifier both call ``admit``.
 """
 
 from __future__ import annotations
@@ -7,40 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import (
-    assets,
-    certificates,
-    dividends,
-    homesteads,
-    households,
-    land,
-    membership,
-    orgs,
-    parties,
-    policy,
-    shares,
-)
+from contracts import orgs
 from contracts.errors import RuleViolation
-from contracts.registry import RULES, RecordContext, Rule
+from contracts.registry import RecordContext, Rule
+from contracts.rulebook import RULEBOOK, RULES_ROW, RulesInForce, version_in_force
 from contracts.state import Change, Key, StagedState, State, Where
 from ledger.entry import SignedEntry
+from ledger.errors import Category
 from ledger.signing import entry_message, key_id_of, verify_signature
-
-# Rule modules register their kinds on import; the list is the catalogue of entry kinds.
-RULE_MODULES = (
-    orgs,
-    policy,
-    parties,
-    households,
-    membership,
-    land,
-    homesteads,
-    certificates,
-    assets,
-    shares,
-    dividends,
-)
-PROJECTION_MODELS = tuple(model for module in RULE_MODULES for model in module.TABLES)
 
 
 def signing_key(state: State, signed: SignedEntry, seq: int) -> bytes:
@@ -52,13 +27,15 @@ def signing_key(state: State, signed: SignedEntry, seq: int) -> bytes:
         raise RuleViolation("signature.unknown_key", f"key {signed.key_id} is not registered")
     if key.revoked_seq is not None:
         raise RuleViolation(
-            "signature.revoked_key", f"key {signed.key_id} was revoked at seq {key.revoked_seq}", status=403
+            "signature.revoked_key",
+            f"key {signed.key_id} was revoked at seq {key.revoked_seq}",
+            category=Category.FORBIDDEN,
         )
     if key.org_id != signed.actor:
         raise RuleViolation(
             "signature.key_not_actors",
             f"key {signed.key_id} belongs to {key.org_id}, not {signed.actor}",
-            status=403,
+            category=Category.FORBIDDEN,
         )
     return orgs.public_key_bytes(key.public_key)
 
@@ -75,10 +52,20 @@ def _genesis_key(signed: SignedEntry) -> bytes:
     raise RuleViolation("signature.unknown_key", "the genesis entry is not signed by a root key")
 
 
-def decoded_payload(rule: Rule[Any], signed: SignedEntry) -> Any:
-    if signed.decoded is None:
-        signed.decoded = rule.decode(signed.payload)
-    return signed.decoded
+class Decodings:
+    """Payloads decoded once per batch: prefetch and admission both need them. Keyed by the
+    entry object and the rule, since another rule version may have another schema."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[int, int], tuple[SignedEntry, Rule[Any], Any]] = {}
+
+    def payload(self, rule: Rule[Any], signed: SignedEntry) -> Any:
+        hit = self._done.get((id(signed), id(rule)))
+        if hit is not None and hit[0] is signed and hit[1] is rule:
+            return hit[2]
+        value = rule.decode(signed.payload)
+        self._done[(id(signed), id(rule))] = (signed, rule, value)
+        return value
 
 
 @dataclass
@@ -89,15 +76,17 @@ class Wanted:
     finds: dict[tuple[type, str], set[Any]] = field(default_factory=dict)
 
 
-def rows_to_prefetch(batch: list[SignedEntry]) -> Wanted:
-    """The rows admitting ``batch`` will read: signing keys and each rule's hints."""
-    wanted = Wanted({orgs.OrgKey: {(s.key_id,) for s in batch}})
+def rows_to_prefetch(batch: list[SignedEntry], version: int, decodings: Decodings) -> Wanted:
+    """The rows admitting ``batch`` under rule ``version`` will read: the rule version row,
+    signing keys and each rule's hints (a hint only: an adoption inside the batch changes
+    the rules of the entries after it, not what they may read)."""
+    wanted = Wanted({RulesInForce: {(RULES_ROW,)}, orgs.OrgKey: {(s.key_id,) for s in batch}})
     for signed in batch:
-        rule = RULES.get(signed.kind)
+        rule = RULEBOOK.in_force(signed.kind, version)
         if rule is None or rule.prefetch is None:
             continue
         try:
-            payload = decoded_payload(rule, signed)
+            payload = decodings.payload(rule, signed)
         except RuleViolation:
             continue
         ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
@@ -110,21 +99,55 @@ def rows_to_prefetch(batch: list[SignedEntry]) -> Wanted:
     return wanted
 
 
-def admit(state: StagedState, signed: SignedEntry, seq: int, recorded_at: str) -> list[Change]:
-    """Check ``signed`` as record ``seq``, stage its changes and return them; on
-    ``RuleViolation`` nothing is staged, so a rejected entry leaves no trace in the batch."""
-    rule = RULES.get(signed.kind)
-    if rule is None:
-        raise RuleViolation("entry.unknown_kind", f"no rule handles entry kind {signed.kind!r}")
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """What admitting a record did: its state changes (staged), and the rule version it was
+    admitted under."""
+
+    changes: list[Change]
+    version: int
+
+
+def rule_in_force(state: State, kind: str) -> tuple[Rule[Any], int]:
+    """The rule for ``kind`` under the version in force, or ``RuleViolation``."""
+    version = version_in_force(state)
+    rule = RULEBOOK.in_force(kind, version)
+    if rule is not None:
+        return rule, version
+    first = RULEBOOK.first_version(kind)
+    if first is not None:
+        raise RuleViolation(
+            "entry.kind_not_in_force",
+            f"entry kind {kind!r} comes with rule version {first}; version {version} is in force",
+        )
+    raise RuleViolation("entry.unknown_kind", f"no rule handles entry kind {kind!r}")
+
+
+def admit(
+    state: StagedState,
+    signed: SignedEntry,
+    seq: int,
+    recorded_at: str,
+    *,
+    checked_key: bytes | None = None,
+    decodings: Decodings | None = None,
+) -> Admitted:
+    """Check ``signed`` as record ``seq`` under the rule version in force, stage its changes
+    and return them; on ``RuleViolation`` nothing is staged, so a rejected entry leaves no
+    trace in the batch. ``checked_key`` is the public key a signature check made ahead found
+    the signature valid for: the check is not repeated when it is the key that must sign."""
+    rule, version = rule_in_force(state, signed.kind)
     public_key = signing_key(state, signed, seq)
-    if signed.verified_with != public_key and not verify_signature(
+    if checked_key != public_key and not verify_signature(
         public_key, signed.signature, entry_message(signed.entry_bytes)
     ):
         raise RuleViolation(
-            "signature.invalid", f"signature does not verify with key {signed.key_id}", status=422
+            "signature.invalid",
+            f"signature does not verify with key {signed.key_id}",
+            category=Category.INVALID,
         )
-    payload = decoded_payload(rule, signed)
+    payload = (decodings or Decodings()).payload(rule, signed)
     ctx = RecordContext(seq, recorded_at, signed.id, signed.kind, signed.actor, signed.key_id)
     changes = list(rule.apply(state, ctx, payload))
     state.stage(changes)
-    return changes
+    return Admitted(changes, version)

@@ -13,10 +13,19 @@ from sqlmodel import Field, SQLModel
 from contracts.errors import RuleViolation
 from contracts.households import Household, household_of, require_collective
 from contracts.identifiers import InvalidIdentifier, validate_parcel_code
-from contracts.land import Area, CertificateNo, ContractId, member_household
+from contracts.land import (
+    Area,
+    CertificateNo,
+    ContractId,
+    household_reads,
+    member_household,
+    memberships_in_force,
+    require_member_in_force,
+)
+from contracts.membership import LIVES_IN_VILLAGE
 from contracts.parties import Sha256Hex, Uuid
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, revision, rule
 from contracts.state import Change, Put, State, Where, make
 
 Zone = Literal["suburb", "plain", "plain_saline", "hilly_flat", "hilly_slope"]
@@ -155,6 +164,28 @@ def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred
         Put(h.model_copy(update={"household_id": target.id})),
         Put(seller.model_copy(update={"house_given_up": True})),
     ]
+
+
+@revision(grant_homestead, version=2, reads=lambda p, rec: household_reads(p.household))
+def grant_homestead_v2(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
+    """Version 2: a homestead is granted only to a household with at least one member in force."""
+    changes = list(grant_homestead.apply(state, rec, p))
+    require_member_in_force(state, p.household, "homestead.household_without_members", "a homestead")
+    return changes
+
+
+@revision(transfer_homestead, version=2, reads=lambda p, rec: household_reads(p.to_household))
+def transfer_homestead_v2(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
+    """Version 2: a homestead passes only to a member household that lives in the village, not
+    to one whose members in force have all settled in town."""
+    changes = list(transfer_homestead.apply(state, rec, p))
+    if not any(m.status == LIVES_IN_VILLAGE for m in memberships_in_force(state, p.to_household)):
+        raise RuleViolation(
+            "homestead.transferee_not_resident",
+            "a homestead passes only to a member household living in the village; every member "
+            "in force of this one has settled in town",
+        )
+    return changes
 
 
 @rule("homestead.withdrawn", HomesteadWithdrawn, prefetch=lambda p, rec: [(Homestead, (p.homestead,))])

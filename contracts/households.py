@@ -18,6 +18,7 @@ from contracts.orgs import Org
 from contracts.parties import Uuid, require_party
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Delete, Put, State, Where, make
+from ledger.errors import Category
 
 Relation = Literal["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"]
 
@@ -82,7 +83,9 @@ class HouseholdSplit(Payload, frozen=True):
 def require_collective(state: State, actor: str) -> Org:
     org = state.get(Org, actor)
     if org is None or org.type != "village_collective":
-        raise RuleViolation("org.not_a_collective", f"{actor} is not a village collective", status=403)
+        raise RuleViolation(
+            "org.not_a_collective", f"{actor} is not a village collective", category=Category.FORBIDDEN
+        )
     return org
 
 
@@ -95,7 +98,7 @@ def household_of(state: State, household_id: str, collective_id: str) -> Househo
         raise RuleViolation(
             "household.other_collective",
             f"household {household_id} belongs to {household.collective_id}",
-            status=403,
+            category=Category.FORBIDDEN,
         )
     return household
 

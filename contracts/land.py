@@ -21,10 +21,10 @@ from sqlmodel import Field, SQLModel
 from contracts.errors import RuleViolation
 from contracts.households import Household, HouseholdMember, household_of, require_collective
 from contracts.identifiers import InvalidIdentifier, validate_credit_code, validate_parcel_code
-from contracts.membership import HOLDING, Membership
+from contracts.membership import HOLDING, IN_FORCE, Membership
 from contracts.parties import Party, Sha256Hex, Uuid
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, revision, rule
 from contracts.state import Change, Put, State, Where, make
 
 Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
@@ -194,6 +194,34 @@ def is_member_household(state: State, household_id: str) -> bool:
     return False
 
 
+def memberships_in_force(state: State, household_id: str) -> list[Membership]:
+    """The memberships in force (active, or settled in town with rights retained) that the
+    household's people hold in the household's own collective. Rule version 2 and later."""
+    household = state.get(Household, household_id)
+    if household is None or household.status != "active":
+        return []
+    found = []
+    for person in state.find(HouseholdMember, household_id=household_id):
+        m = state.get(Membership, person.party_id)
+        if m is not None and m.collective_id == household.collective_id and m.status in IN_FORCE:
+            found.append(m)
+    return found
+
+
+def require_member_in_force(state: State, household_id: str, code: str, what: str) -> list[Membership]:
+    """The household's memberships in force; ``code`` when it has none (``what`` names the act)."""
+    found = memberships_in_force(state, household_id)
+    if not found:
+        raise RuleViolation(code, f"{what} goes only to a household with at least one member in force")
+    return found
+
+
+def household_reads(household_id: str) -> list[Where]:
+    """Prefetch hints for ``memberships_in_force``: the household's people (their memberships
+    are read by key once the people are known)."""
+    return [Where(HouseholdMember, "household_id", household_id)]
+
+
 def member_household(
     state: State, household_id: str, collective_id: str, refusal: RuleViolation
 ) -> Household:
@@ -289,6 +317,14 @@ def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[
         )
     if len({x.code for x in p.parcels}) != len(p.parcels):
         raise RuleViolation("land.parcel_taken", "a parcel is listed twice")
+    return changes
+
+
+@revision(issue_contract, version=2, reads=lambda p, rec: household_reads(p.household))
+def issue_contract_v2(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
+    """Version 2: land is contracted only to a household with at least one member in force."""
+    changes = list(issue_contract.apply(state, rec, p))
+    require_member_in_force(state, p.household, "land.household_without_members", "a land contract")
     return changes
 
 

@@ -23,9 +23,14 @@ from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import policy_for
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
+from ledger.errors import Category
 
 # Statuses in which a person counts as a member (or about to be) of the collective.
 HOLDING = frozenset({"in_notice", "suspended", "active", "settled_in_town"})
+# A membership in force: confirmed, whether the member lives in the village or settled in town
+# with rights retained (not one in notice, suspended by an objection, ended or rejected).
+IN_FORCE = frozenset({"active", "settled_in_town"})
+LIVES_IN_VILLAGE = "active"
 ENDING_REASONS = ("death", "voluntary_exit", "joined_other_collective", "public_employment")
 NOT_A_LOSS = ("hukou_moved_to_town", "study", "military_service", "work_elsewhere", "divorce", "prison")
 
@@ -142,7 +147,7 @@ def admit_member(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Ch
             "membership.already_member",
             f"party {p.party} is already a member of {current.collective_id} "
             f"({current.status}); one person, one collective",
-            status=409,
+            category=Category.CONFLICT,
         )
     if p.household is not None:
         household_of(state, p.household, rec.actor)

@@ -24,6 +24,7 @@ from contracts.identifiers import (
 )
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Key, Put, State, make
+from ledger.errors import Category
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
 
 ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer", "housing_authority")
@@ -197,7 +198,8 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
             )
         if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
             raise RuleViolation(
-                "org.type_not_allowed", f"a {parent.type} cannot register a {p.type}", status=422
+                "org.type_not_allowed",
+                f"a {parent.type} cannot register a {p.type}",
             )
     parent_org = state.get(Org, p.parent) if p.parent else None
     check_codes(state, p, parent_org)
@@ -220,7 +222,9 @@ def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
         raise RuleViolation("org.unknown", f"organisation {p.org} is not registered")
     if not is_self_or_ancestor(state, rec.actor, p.org):
         raise RuleViolation(
-            "org.not_authorised", f"{rec.actor} may not manage the keys of {p.org}", status=403
+            "org.not_authorised",
+            f"{rec.actor} may not manage the keys of {p.org}",
+            category=Category.FORBIDDEN,
         )
     return new_keys(state, p.org, [p.public_key], rec.seq)
 
@@ -234,7 +238,9 @@ def revoke_key(state: State, rec: RecordContext, p: KeyRevoked) -> list[Change]:
         raise RuleViolation("key.already_revoked", f"key {p.key_id} was revoked at seq {key.revoked_seq}")
     if not is_self_or_ancestor(state, rec.actor, key.org_id):
         raise RuleViolation(
-            "org.not_authorised", f"{rec.actor} may not revoke keys of {key.org_id}", status=403
+            "org.not_authorised",
+            f"{rec.actor} may not revoke keys of {key.org_id}",
+            category=Category.FORBIDDEN,
         )
     revoked = key.model_copy(update={"revoked_seq": rec.seq, "revoked_reason": p.reason or None})
     return [Put(revoked)]

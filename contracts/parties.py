@@ -24,6 +24,7 @@ from contracts.orgs import Org
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
 from ledger.canonical import canonical_bytes
+from ledger.errors import Category
 
 Uuid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
@@ -80,7 +81,7 @@ class DuplicatePerson(RuleViolation):
         super().__init__(
             "party.duplicate_person",
             "this resident ID number is already registered as another party",
-            status=409,
+            category=Category.CONFLICT,
         )
         self.existing_party = existing_party
 

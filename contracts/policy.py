@@ -14,6 +14,7 @@ from contracts.errors import RuleViolation
 from contracts.orgs import Org
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, make
+from ledger.errors import Category
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
 BasisPoints = Annotated[int, msgspec.Meta(ge=0, le=10_000)]  # 1 bp = 0.01 %
@@ -109,7 +110,9 @@ def policy_for(state: State, org_id: str) -> Policy:
 def set_policy(state: State, rec: RecordContext, p: PolicySet) -> list[Change]:
     actor = state.get(Org, rec.actor)
     if actor is None or actor.type != "county":
-        raise RuleViolation("policy.not_a_county", "only a county sets policy numbers", status=403)
+        raise RuleViolation(
+            "policy.not_a_county", "only a county sets policy numbers", category=Category.FORBIDDEN
+        )
     unknown = set(p.numbers) - set(Policy.__struct_fields__)
     if unknown:
         raise RuleViolation("policy.unknown_number", f"no policy number named {sorted(unknown)}")

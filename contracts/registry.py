@@ -1,8 +1,10 @@
-"""Entry kinds and the rules that handle them.
+"""What a rule is: an entry kind's payload schema and its function, from one rule version on.
 
 Each kind has a payload schema (a ``msgspec.Struct``: no floats, unknown fields refused) and one
 function ``(state, record, payload) -> changes`` that raises ``RuleViolation`` instead of
-returning when the record may not be appended. An entry kind without a rule is refused.
+returning when the record may not be appended. ``@rule`` makes a ``Rule`` and registers
+nothing: ``contracts.rulebook`` lists every rule of every version, and an entry kind the
+rulebook does not list under the version in force is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlmodel import SQLModel
 from contracts.errors import RuleViolation
 from contracts.state import Change, Key, State, Where
 from ledger.entry import parse_time
+from ledger.errors import Category
 
 CHINA_STANDARD_TIME = timedelta(hours=8)
 
@@ -49,20 +52,25 @@ Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key] | 
 
 @dataclass(frozen=True, slots=True)
 class Rule(Generic[P]):
+    """The rule for ``kind`` from rule ``version`` on (until a later version replaces it).
+    Once a ledger may have used a rule, its code is never edited: a change is a new ``Rule``
+    of the same kind with a higher version, beside it."""
+
     kind: str
     payload_type: type[P]
     apply: Callable[[State, RecordContext, P], Iterable[Change]]
     prefetch: Prefetch | None = None
+    version: int = 1
 
     def decode(self, payload: dict[str, Any]) -> P:
         refuse_unsafe_text(self.kind, payload, "$")
         try:
             return msgspec.convert(payload, self.payload_type, strict=True)
         except msgspec.ValidationError as e:
-            raise RuleViolation("payload.invalid", f"{self.kind} payload: {e}", status=422) from e
+            raise RuleViolation(
+                "payload.invalid", f"{self.kind} payload: {e}", category=Category.INVALID
+            ) from e
 
-
-RULES: dict[str, Rule[Any]] = {}
 
 # Text neither PostgreSQL nor the canonical form can hold (NUL, lone surrogates), the other C0
 # controls, DEL and the noncharacters U+FFFE/U+FFFF: refused in every payload string and key, so
@@ -76,7 +84,7 @@ def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
             raise RuleViolation(
                 "payload.invalid",
                 f"{kind} payload: {path} holds a control character, a lone surrogate or a noncharacter",
-                status=422,
+                category=Category.INVALID,
             )
     elif isinstance(value, dict):
         for k, v in value.items():
@@ -88,25 +96,38 @@ def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
 
 
 def rule(
-    kind: str, payload_type: type[P], prefetch: Prefetch | None = None
-) -> Callable[
-    [Callable[[State, RecordContext, P], Iterable[Change]]],
-    Callable[[State, RecordContext, P], Iterable[Change]],
-]:
-    """Register the rule for ``kind``; one rule per kind. ``prefetch(payload, record)`` names
-    the rows the rule will read by key (``(model, key)``) and the ``find``s it will make
-    (``Where``), so a database backend can fetch a whole batch's rows in one query per table
-    and column instead of one per record (a hint: correctness never depends on it)."""
+    kind: str, payload_type: type[P], prefetch: Prefetch | None = None, *, version: int = 1
+) -> Callable[[Callable[[State, RecordContext, P], Iterable[Change]]], Rule[P]]:
+    """Make the rule for ``kind`` from rule ``version`` on (the decorated name becomes the
+    ``Rule``; ``contracts.rulebook`` lists it). ``prefetch(payload, record)`` names the rows
+    the rule will read by key (``(model, key)``) and the ``find``s it will make (``Where``), so
+    a database backend can fetch a whole batch's rows in one query per table and column
+    instead of one per record (a hint: correctness never depends on it)."""
 
-    def register(
-        fn: Callable[[State, RecordContext, P], Iterable[Change]],
-    ) -> Callable[[State, RecordContext, P], Iterable[Change]]:
-        if kind in RULES:
-            raise RuntimeError(f"two rules for {kind}")
-        RULES[kind] = Rule(kind, payload_type, fn, prefetch)
-        return fn
+    def make_rule(fn: Callable[[State, RecordContext, P], Iterable[Change]]) -> Rule[P]:
+        return Rule(kind, payload_type, fn, prefetch, version)
 
-    return register
+    return make_rule
+
+
+def revision(
+    base: Rule[P], *, version: int, reads: Prefetch | None = None
+) -> Callable[[Callable[[State, RecordContext, P], Iterable[Change]]], Rule[P]]:
+    """Make a later version of ``base``'s kind with the same payload schema. The new function
+    usually runs ``base.apply`` (rules are pure, so its changes are only kept) and then checks
+    what the new version adds; it reads what ``base`` reads, and ``reads`` besides."""
+
+    def prefetch(payload: Any, rec: RecordContext) -> list[tuple[type[SQLModel], Key] | Where]:
+        hints = list(base.prefetch(payload, rec)) if base.prefetch else []
+        return hints + (list(reads(payload, rec)) if reads else [])
+
+    if version <= base.version:
+        raise ValueError(f"a revision of {base.kind} needs a version above {base.version}")
+
+    def make_rule(fn: Callable[[State, RecordContext, P], Iterable[Change]]) -> Rule[P]:
+        return Rule(base.kind, base.payload_type, fn, prefetch, version)
+
+    return make_rule
 
 
 class Payload(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

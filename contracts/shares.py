@@ -27,8 +27,9 @@ from contracts.land import ContractId
 from contracts.membership import Membership
 from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import Policy, policy_for
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, revision, rule
 from contracts.state import Change, Put, State, Where, make
+from ledger.errors import Category
 
 COLLECTIVE_HOLDER = "collective"  # the holder id of the collective share (集体股)
 Units = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
@@ -408,7 +409,7 @@ def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Ch
     try:
         validate_credit_code(p.pledgee)
     except InvalidIdentifier as e:
-        raise RuleViolation("payload.invalid", f"pledgee: {e}", status=422) from e
+        raise RuleViolation("payload.invalid", f"pledgee: {e}", category=Category.INVALID) from e
     if state.get(SharePledge, p.pledge) is not None:
         raise RuleViolation("shares.pledge_exists", f"pledge {p.pledge} exists")
     h = holding_of(state, rec.actor, p.holder)
@@ -428,6 +429,19 @@ def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Ch
             )
         ),
     ]
+
+
+@revision(pledge_shares, version=2)
+def pledge_shares_v2(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
+    """Version 2: a holding with income rights only (a non-member heir's) receives dividends
+    and may be sold to a member or bought back by the collective; it is never pledged."""
+    changes = list(pledge_shares.apply(state, rec, p))
+    if holding_of(state, rec.actor, p.holder).income_only:
+        raise RuleViolation(
+            "shares.income_only",
+            f"{p.holder} holds income rights only: such a holding is never pledged",
+        )
+    return changes
 
 
 @rule("shares.pledge_released", PledgeReleased, prefetch=lambda p, rec: [(SharePledge, (p.pledge,))])

@@ -36,6 +36,7 @@ from ledger.canonical import canonical_bytes
 from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from ledger.entry import Record, SignedEntry, format_time
 from ledger.errors import (
+    Category,
     IntegrityError,
     ReceiptsUnavailable,
     Rejection,
@@ -55,14 +56,28 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What the appender is given for one entry: the signed entry; ``checked_key``, the public
+    key a signature check made ahead of admission (in worker processes) found the signature
+    valid for, if one was made; and ``beside``, rows that travel with the entry but are not
+    part of it (never hashed, never signed: personal data, a note), written in the append
+    transaction only if the entry is admitted. Whether that key may sign the entry at its seq
+    is still decided at admission."""
+
+    signed: SignedEntry
+    checked_key: bytes | None = None
+    beside: tuple[Any, ...] = ()
+
+
 class BatchRules(Protocol):
     """The state side of one batch, inside the append transaction."""
 
-    def prepare(self, batch: list[SignedEntry]) -> None:
+    def prepare(self, batch: list[Submission]) -> None:
         """A look at the whole batch before admission (to fetch what it will read at once)."""
 
-    def admit(self, signed: SignedEntry, seq: int, recorded_at: str) -> None:
-        """Check ``signed`` as record ``seq``; stage its state changes or raise ``Rejection``."""
+    def admit(self, item: Submission, seq: int, recorded_at: str) -> None:
+        """Check ``item`` as record ``seq``; stage its state changes or raise ``Rejection``."""
 
     def flush(self, conn: Connection) -> None:
         """Write the staged changes of every admitted entry into the transaction."""
@@ -128,11 +143,11 @@ class Appender:
         self.clock = clock
         self._head: CompactRange | None = None  # as of the last checkpoint this process wrote
 
-    async def append(self, batch: Sequence[SignedEntry]) -> list[AppendResult]:
+    async def append(self, batch: Sequence[Submission]) -> list[AppendResult]:
         """Append ``batch`` in one transaction; results are in the batch's order."""
         return await self.receipts(await self.commit(batch))
 
-    async def commit(self, batch: Sequence[SignedEntry]) -> Committed:
+    async def commit(self, batch: Sequence[Submission]) -> Committed:
         """Admit and write ``batch`` holding the writer lock, in one transaction unless some
         entry makes it fail; the receipts' proofs are left to ``receipts``, so that the next
         batch need not wait for them. Raises ``Unavailable`` when the database is unreachable."""
@@ -143,7 +158,7 @@ class Appender:
             raise
         except Exception as error:
             if len(batch) == 1:
-                return _refused_alone(batch[0], error, logged)
+                return _refused_alone(batch[0].signed, error, logged)
             log.warning(
                 "a batch of %d entries failed (%s); isolating the entries at fault",
                 len(batch),
@@ -158,7 +173,7 @@ class Appender:
             raise
         return _joined(parts)
 
-    async def _isolate(self, batch: Sequence[SignedEntry], parts: list[Committed], logged: set[str]) -> None:
+    async def _isolate(self, batch: Sequence[Submission], parts: list[Committed], logged: set[str]) -> None:
         """``batch`` failed as a whole: commit each half that succeeds, split each that fails,
         until the entries at fault stand alone and are answered with their refusal. Halves
         are committed in order, so an entry still sees every earlier entry of its batch."""
@@ -170,11 +185,11 @@ class Appender:
                 raise
             except Exception as error:
                 if len(half) == 1:
-                    parts.append(_refused_alone(half[0], error, logged))
+                    parts.append(_refused_alone(half[0].signed, error, logged))
                 else:
                     await self._isolate(half, parts, logged)
 
-    async def _commit_once(self, batch: Sequence[SignedEntry], logged: set[str]) -> Committed:
+    async def _commit_once(self, batch: Sequence[Submission], logged: set[str]) -> Committed:
         committing = False
         try:
             async with self.engine.begin() as conn:
@@ -234,14 +249,14 @@ class Appender:
         return head, True
 
     def _append(
-        self, conn: Connection, batch: Sequence[SignedEntry], logged: set[str]
+        self, conn: Connection, batch: Sequence[Submission], logged: set[str]
     ) -> tuple[Committed, CompactRange, BatchRules]:
         store.lock_writer(conn)
         head, moved = self._load_head(conn)
         head = CompactRange(head.size, head.hashes)  # a copy: ours changes only on commit
         rules = self.rules.begin(conn, moved)
-        stored = store.records_by_entry_id(conn, sorted({s.id for s in batch}))
-        rules.prepare([s for s in batch if s.id not in stored])
+        stored = store.records_by_entry_id(conn, sorted({s.signed.id for s in batch}))
+        rules.prepare([s for s in batch if s.signed.id not in stored])
         now = self.clock()
         recorded_at = format_time(now)
         results: list[Rejection | int] = []  # an int is the seq a receipt will name
@@ -253,7 +268,8 @@ class Appender:
         def keep_node(level: int, index: int, h: bytes) -> None:
             new_nodes[NodeID(level, index)] = h
 
-        for signed in batch:
+        for item in batch:
+            signed = item.signed
             if signed.id in stored:
                 results.append(_resubmitted(stored[signed.id], signed))
                 continue
@@ -264,7 +280,7 @@ class Appender:
                 continue
             seq = head.size
             try:
-                rules.admit(signed, seq, recorded_at)
+                rules.admit(item, seq, recorded_at)
             except Rejection as rejection:
                 results.append(rejection)
                 continue
@@ -316,7 +332,7 @@ def _rule_failed(signed: SignedEntry, error: Exception, logged: set[str]) -> Rej
     return Rejection(
         "server.rule_failed",
         f"the rule for {signed.kind} failed on this entry; it was not stored (the rest of its batch was)",
-        status=500,
+        category=Category.FAILED,
     )
 
 
@@ -359,5 +375,5 @@ def _id_conflict(entry_id: str, seq: int) -> Rejection:
     return Rejection(
         "entry.id_conflict",
         f"entry id {entry_id} is already used by a different entry at seq {seq}",
-        status=409,
+        category=Category.CONFLICT,
     )

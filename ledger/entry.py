@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.canonical import canonical_bytes
-from ledger.errors import MalformedError, Rejection
+from ledger.errors import Category, MalformedError, Rejection
 from ledger.merkle import leaf_hash
 from ledger.signing import SIGNATURE_SIZE, decode_b64
 
@@ -44,25 +44,19 @@ def parse_time(text: str) -> datetime:
 
 
 def _malformed(message: str) -> Rejection:
-    return Rejection("entry.malformed", message, status=400)
+    return Rejection("entry.malformed", message, category=Category.MALFORMED)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SignedEntry:
-    """A parsed, shape-checked submission. ``verified_with`` is the public key the signature
-    was found valid for, when that was checked ahead of admission (a pure fact about key,
-    message and signature); admission still decides whether that key may sign it."""
+    """A parsed, shape-checked submission, immutable: what was checked of it later (its
+    signature ahead of admission, its admission) travels in objects of its own, never in
+    fields of the entry that one layer sets and another trusts."""
 
     entry: dict[str, Any]
     entry_bytes: bytes
     sig: str
     signature: bytes
-    verified_with: bytes | None = None
-    decoded: Any = None  # the payload as the rules' schema decoded it, once (a cache)
-    # Data that travels with the entry but is not part of it (never hashed, never signed),
-    # written in the append transaction only if the entry is admitted.
-    attachment: Any = None
-    note: Any = None  # a free-text note (api.notes), likewise apart from the entry
 
     @property
     def id(self) -> str:
@@ -99,13 +93,17 @@ def parse_submission(item: Any, origin: str) -> SignedEntry:
         raise _malformed('"entry" must be an object')
     _check_entry_shape(entry)
     if entry["ledger"] != origin:
-        raise Rejection("entry.wrong_ledger", f"entry is for ledger {entry['ledger']!r}, this is {origin!r}")
+        raise Rejection(
+            "entry.wrong_ledger",
+            f"entry is for ledger {entry['ledger']!r}, this is {origin!r}",
+            category=Category.INVALID,
+        )
     if not isinstance(sig, str):
-        raise Rejection("signature.malformed", '"sig" must be a base64 string', status=400)
+        raise Rejection("signature.malformed", '"sig" must be a base64 string', category=Category.MALFORMED)
     try:
         signature = decode_b64(sig, size=SIGNATURE_SIZE, what="sig")
     except MalformedError as e:
-        raise Rejection("signature.malformed", str(e), status=400) from e
+        raise Rejection("signature.malformed", str(e), category=Category.MALFORMED) from e
     try:
         entry_bytes = canonical_bytes(entry)
     except MalformedError as e:
@@ -121,7 +119,7 @@ def _check_entry_shape(entry: dict[str, Any]) -> None:
         raise Rejection(
             "entry.unsupported_version",
             f"entry version must be {ENTRY_VERSION}, found {entry['v']!r}",
-            status=400,
+            category=Category.MALFORMED,
         )
     if not isinstance(entry["ledger"], str) or not entry["ledger"]:
         raise _malformed('"ledger" must be a non-empty string')

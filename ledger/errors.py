@@ -1,32 +1,60 @@
 """The ledger's one error tree.
 
-- ``Rejection``: the client's fault (a malformed or unauthorised entry); carries a stable
-  machine ``code`` and a human message, and is answered as a 4xx problem. Nothing is stored.
-- ``IntegrityError``: the stored log or a proof does not add up (tampering, a failed proof);
-  ``ProofError`` is the Merkle-proof case and carries the size, computed and expected root.
-- ``MalformedError``: input that cannot be parsed at all (a bad note, a bad proof shape).
+Every error raised by ``ledger/`` and ``contracts/`` (and by the service and the command line
+built on them) is a ``LedgerError`` with a ``Category``; none names an HTTP status or an exit
+code. Only the outermost layer maps a category to one, in one place (``api.problems`` for HTTP,
+``api.cli`` for exit codes).
+
+- ``Rejection``: a refusal (of an entry, a request, a command): a stable machine ``code``, a
+  human ``message`` and its category. Nothing is stored. ``RuleViolation`` (``contracts``),
+  ``Unstorable`` and the service's ``ApiProblem`` are rejections.
 - ``Unavailable``: the database cannot be reached; nothing was stored, unless ``maybe_stored``
   (the connection broke during COMMIT). ``ReceiptsUnavailable``: a batch was stored but its
-  receipts could not be read. ``Unstorable``: the rejection of an entry holding a value the
-  database refuses. ``database_unreachable`` is the one place that tells the first apart from a
-  statement the database refused.
+  receipts could not be read. ``database_unreachable`` is the one place that tells the first
+  apart from a statement the database refused.
+- Apart, not a refusal: ``IntegrityError``, the stored log or a proof does not add up
+  (tampering, a failed proof); ``ProofError`` is the Merkle-proof case. ``MalformedError`` is
+  input to the log's own parsers (a note, a proof) that cannot be parsed at all.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What kind of refusal or failure an error is; the outer layers map it to a status."""
+
+    MALFORMED = "malformed"  # cannot be parsed, or not the shape the format requires
+    INVALID = "invalid"  # well-formed, but a value is outside its schema or its format
+    UNAUTHORISED = "unauthorised"  # who is asking is not proven (no or a bad request signature)
+    FORBIDDEN = "forbidden"  # who is asking is known and may not do this
+    NOT_FOUND = "not_found"  # what is asked for does not exist
+    CONFLICT = "conflict"  # clashes with what is already stored (an id used, a duplicate)
+    RULE_VIOLATION = "rule_violation"  # a rule of the register refuses it
+    TOO_LARGE = "too_large"  # a request beyond the size the service takes
+    UNSUPPORTED = "unsupported"  # a media type or format the service does not speak
+    RATE_LIMITED = "rate_limited"  # too many requests: wait and try again
+    UNAVAILABLE = "unavailable"  # a dependency (the database) is unreachable: try again
+    FAILED = "failed"  # the server's own fault (a rule that raised); the request was fine
+    INTEGRITY = "integrity"  # the stored log or a proof does not add up (apart from refusals)
+
 
 class LedgerError(Exception):
-    """Base of every error raised by the ledger package."""
+    """Base of every error of the tree; ``category`` says what kind it is."""
+
+    category: Category = Category.FAILED
 
 
 class Rejection(LedgerError):
-    """An entry the ledger refuses; ``code`` is stable, ``message`` says what was expected."""
+    """A refusal; ``code`` is stable, ``message`` says what was expected, ``category`` what
+    kind of refusal it is (a rule's, unless said otherwise)."""
 
-    def __init__(self, code: str, message: str, *, status: int = 422) -> None:
+    def __init__(self, code: str, message: str, *, category: Category = Category.RULE_VIOLATION) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-        self.status = status
+        self.category = category
 
 
 class IntegrityError(LedgerError):
@@ -34,6 +62,8 @@ class IntegrityError(LedgerError):
 
     ``seq`` names the first record found bad, when the check concerns one.
     """
+
+    category = Category.INTEGRITY
 
     def __init__(self, message: str, *, seq: int | None = None) -> None:
         super().__init__(message if seq is None else f"seq {seq}: {message}")
@@ -59,6 +89,8 @@ class ProofError(IntegrityError):
 class MalformedError(LedgerError, ValueError):
     """Input that cannot be parsed (a note, a proof, a value with no canonical form)."""
 
+    category = Category.MALFORMED
+
 
 class Unavailable(LedgerError):
     """The database cannot be reached: try again later.
@@ -68,6 +100,7 @@ class Unavailable(LedgerError):
     """
 
     code = "database.unavailable"
+    category = Category.UNAVAILABLE
 
     def __init__(self, message: str, *, maybe_stored: bool = False) -> None:
         super().__init__(message)
@@ -80,6 +113,7 @@ class ReceiptsUnavailable(LedgerError):
     its seq or its rejection. Resubmitting the same entries returns their receipts."""
 
     code = "receipts.unavailable"
+    category = Category.UNAVAILABLE
 
     def __init__(self, results: list[Rejection | int]) -> None:
         super().__init__("the entries are stored but their receipts could not be read")
@@ -90,7 +124,7 @@ class Unstorable(Rejection):
     """An entry holding a value the database refuses to store."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("entry.unstorable", message, status=422)
+        super().__init__("entry.unstorable", message, category=Category.INVALID)
 
 
 def database_unreachable(error: BaseException) -> bool:

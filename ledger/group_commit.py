@@ -7,13 +7,12 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from ledger.appender import Appender, AppendResult, Committed
-from ledger.entry import SignedEntry
+from ledger.appender import Appender, AppendResult, Committed, Submission
 from ledger.errors import ReceiptsUnavailable, Rejection, Unavailable
 
 DEFAULT_MAX_BATCH = 2000
 # A submission's entries, where its results go, and whether its receipts carry proofs.
-Waiting = tuple[Sequence[SignedEntry], "asyncio.Future[list[AppendResult]]", bool]
+Waiting = tuple[Sequence[Submission], "asyncio.Future[list[AppendResult]]", bool]
 
 
 class GroupCommitter:
@@ -49,7 +48,7 @@ class GroupCommitter:
         finally:
             self._stopping = False
 
-    async def submit(self, items: Sequence[SignedEntry], proofs: bool = True) -> list[AppendResult]:
+    async def submit(self, items: Sequence[Submission], proofs: bool = True) -> list[AppendResult]:
         """Append ``items`` (in order, possibly with other submissions); one result each, a
         receipt with its inclusion proof, or without one unless ``proofs``."""
         if not items:

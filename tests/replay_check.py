@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from contracts.engine import PROJECTION_MODELS
 from contracts.replay import Replay
+from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import primary_key_columns
 
 

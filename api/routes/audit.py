@@ -18,10 +18,10 @@ from api.problems import ApiProblem
 from api.routes.paging import MAX_SEQ
 from api.service import Service
 from contracts.digest import BUCKETS, DigestBuilder, StateDigest, bucket_rows, table_name
-from contracts.engine import PROJECTION_MODELS
+from contracts.rulebook import PROJECTION_MODELS
 from ledger import store
 from ledger.checkpoint import parse_note
-from ledger.errors import IntegrityError, MalformedError
+from ledger.errors import Category, IntegrityError, MalformedError
 from ledger.witness import CosignerVerifier
 
 ROW_READ = 5000
@@ -54,7 +54,7 @@ def _model(name: str) -> type:
         if table_name(model) == name:
             return model
     raise ApiProblem(
-        404,
+        Category.NOT_FOUND,
         "state.unknown_table",
         f"no projection table {name!r}; known: {sorted(table_name(m) for m in PROJECTION_MODELS)}",
     )
@@ -91,7 +91,9 @@ class AuditController(Controller):
         size = await service.read(_size)
         if after > max(size - 1, -1):
             raise ApiProblem(
-                400, "export.after_out_of_range", f"after must be in [-1, {size - 1}], found {after}"
+                Category.MALFORMED,
+                "export.after_out_of_range",
+                f"after must be in [-1, {size - 1}], found {after}",
             )
         return Stream(
             export_stream(service.engine, after, nodes=nodes, upto=size), media_type="application/x-ndjson"
@@ -110,7 +112,7 @@ class AuditController(Controller):
     ) -> dict[str, Any]:
         if table is None:
             if bucket is not None:
-                raise ApiProblem(400, "state.bucket_without_table", "bucket needs a table")
+                raise ApiProblem(Category.MALFORMED, "state.bucket_without_table", "bucket needs a table")
             size, digest = await _snapshot(service, state_digest)
             return {"size": size, **digest.as_json()}
         model = _model(table)
@@ -133,27 +135,29 @@ class AuditController(Controller):
     async def post_cosignature(self, request: Request[Any, Any, Any], service: Service) -> dict[str, Any]:
         raw = await request.body()
         if len(raw) > MAX_COSIGNATURE_BODY:
-            raise ApiProblem(413, "request.too_large", "a cosignature is a few hundred bytes")
+            raise ApiProblem(Category.TOO_LARGE, "request.too_large", "a cosignature is a few hundred bytes")
         require_json(request.headers.get("content-type"))
         try:
             sub = decode_json(raw, CosignatureSubmission)
         except msgspec.ValidationError as e:
             raise ApiProblem(
-                400, "witness.malformed", f'expected {{"size", "witness_key", "cosignature"}}: {e}'
+                Category.MALFORMED,
+                "witness.malformed",
+                f'expected {{"size", "witness_key", "cosignature"}}: {e}',
             ) from e
         try:
             witness = CosignerVerifier.from_string(sub.witness_key)
         except MalformedError as e:
-            raise ApiProblem(400, "witness.bad_key", str(e)) from e
+            raise ApiProblem(Category.MALFORMED, "witness.bad_key", str(e)) from e
         checkpoint = await service.read(store.checkpoint_at, sub.size)
         if checkpoint is None:
-            raise ApiProblem(404, "checkpoint.not_found", f"no checkpoint of size {sub.size}")
+            raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", f"no checkpoint of size {sub.size}")
         try:
             line = parse_note(checkpoint.note + sub.cosignature.rstrip("\n") + "\n").signatures[-1]
             cosignature = witness.check(parse_note(checkpoint.note).body, line)
         except (MalformedError, IntegrityError) as e:
             raise ApiProblem(
-                422,
+                Category.INVALID,
                 "witness.bad_cosignature",
                 f"not a valid cosignature of checkpoint {sub.size} by this key: {e}",
             ) from e
@@ -204,7 +208,7 @@ class AuditController(Controller):
             store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
         )
         if cp is None:
-            raise ApiProblem(404, "checkpoint.not_found", "no such checkpoint")
+            raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", "no such checkpoint")
         found = await service.read(store.cosignatures_for, [cp.size])
         note = cp.note + "".join(c.line for c in found.get(cp.size, []))
         return Response(note, media_type="text/plain; charset=utf-8")

@@ -33,6 +33,7 @@ from contracts.homesteads import Homestead
 from contracts.land import LandContract, Parcel
 from contracts.membership import Membership
 from contracts.orgs import Org
+from ledger.errors import Category
 
 CertificateKind = Annotated[Literal["membership", "transfer_filing"] | None, QueryParameter()]
 Party = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, description="a person listed on it")]
@@ -44,7 +45,7 @@ async def certificate_view(conn: AsyncConnection, certificate_id: str) -> Certif
     async with AsyncSession(conn) as session:
         cert = await session.get(Certificate, certificate_id)
         if cert is None:
-            raise ApiProblem(404, "certificate.not_found", f"no certificate {certificate_id}")
+            raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
         issuer = await session.get(Org, cert.issuer_id)
         collective = await session.get(Org, cert.collective_id)
     seq = cert.issued_seq
@@ -99,7 +100,9 @@ async def certificate_history(
     async with service.engine.connect() as conn:
         async with AsyncSession(conn) as session:
             if await session.get(Certificate, certificate_id) is None:
-                raise ApiProblem(404, "certificate.not_found", f"no certificate {certificate_id}")
+                raise ApiProblem(
+                    Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}"
+                )
         return await entity_history(
             conn, {"certificate": certificate_id}, [ByKey(Certificate, (certificate_id,))], after, limit
         )

@@ -16,7 +16,7 @@ from api.routes.parties import existing_party_shown
 from api.service import LedgerService, Service
 from contracts.parties import DuplicatePerson
 from ledger import store
-from ledger.errors import Rejection
+from ledger.errors import Category, Rejection
 
 MAX_ENTRIES_PER_REQUEST = 5000
 MAX_PAGE = 1000
@@ -35,10 +35,10 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
     if isinstance(doc, dict) and set(doc) == {"entries"}:
         items = doc["entries"]
         if not isinstance(items, list) or not items:
-            raise ApiProblem(400, "request.malformed", '"entries" must be a non-empty list')
+            raise ApiProblem(Category.MALFORMED, "request.malformed", '"entries" must be a non-empty list')
         if len(items) > MAX_ENTRIES_PER_REQUEST:
             raise ApiProblem(
-                413,
+                Category.TOO_LARGE,
                 "request.too_many_entries",
                 f"at most {MAX_ENTRIES_PER_REQUEST} entries per request, found {len(items)}",
             )
@@ -46,7 +46,9 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
     if isinstance(doc, dict) and "entry" in doc:
         return [doc], True
     raise ApiProblem(
-        400, "request.malformed", 'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}'
+        Category.MALFORMED,
+        "request.malformed",
+        'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}',
     )
 
 
@@ -97,7 +99,10 @@ class EntryController(Controller):
         if single:
             if isinstance(results[0], Rejection):
                 return Response(
-                    answers[0], status_code=results[0].status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+                    answers[0],
+                    status_code=answers[0]["status"],
+                    media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers,
                 )
             return Response(answers[0], headers=headers)
         return Response(
@@ -128,7 +133,7 @@ class EntryController(Controller):
     ) -> dict[str, Any]:
         rows = await service.read(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:
-            raise ApiProblem(404, "record.not_found", f"no record at seq {seq}")
+            raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record at seq {seq}")
         return record_json(rows[0])
 
     @get(
@@ -137,5 +142,5 @@ class EntryController(Controller):
     async def by_id(self, service: Service, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         found = await service.read(store.records_by_entry_id, [str(entry_id)])
         if not found:
-            raise ApiProblem(404, "record.not_found", f"no record holds entry {entry_id}")
+            raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record holds entry {entry_id}")
         return record_json(next(iter(found.values())))

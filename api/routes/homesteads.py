@@ -15,6 +15,7 @@ from api.problems import ApiProblem
 from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.homesteads import Homestead
+from ledger.errors import Category
 
 HomesteadStatus = Annotated[Literal["held", "withdrawn"] | None, QueryParameter()]
 HomesteadZone = Annotated[
@@ -26,7 +27,7 @@ async def homestead_json(service: LedgerService, homestead_id: str) -> dict[str,
     async with AsyncSession(service.engine) as session:
         homestead = await session.get(Homestead, homestead_id)
     if homestead is None:
-        raise ApiProblem(404, "homestead.not_found", f"no homestead {homestead_id}")
+        raise ApiProblem(Category.NOT_FOUND, "homestead.not_found", f"no homestead {homestead_id}")
     return row_json(homestead)
 
 

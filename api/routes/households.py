@@ -19,6 +19,7 @@ from contracts.homesteads import Homestead
 from contracts.households import Household, HouseholdMember
 from contracts.land import LandContract
 from contracts.membership import Membership
+from ledger.errors import Category
 
 HouseholdStatus = Annotated[Literal["active", "dissolved"] | None, QueryParameter()]
 
@@ -28,7 +29,7 @@ async def household_json(service: LedgerService, household_id: str) -> dict[str,
     async with AsyncSession(service.engine) as session:
         household = await session.get(Household, household_id)
         if household is None:
-            raise ApiProblem(404, "household.not_found", f"no household {household_id}")
+            raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
         members = list(
             (
                 await session.exec(
@@ -69,7 +70,7 @@ async def household_history(
 ) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         if await session.get(Household, household_id) is None:
-            raise ApiProblem(404, "household.not_found", f"no household {household_id}")
+            raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
     async with service.engine.connect() as conn:
         return await entity_history(
             conn, {"household": household_id}, household_refs(household_id), after, limit

@@ -15,6 +15,7 @@ from api.problems import ApiProblem
 from api.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.service import LedgerService, Service
 from contracts.land import LandContract, ManagementTransfer, Parcel
+from ledger.errors import Category
 
 ContractStatus = Annotated[Literal["active", "returned"] | None, QueryParameter()]
 TransferMode = Annotated[Literal["lease", "subcontract", "shares"] | None, QueryParameter()]
@@ -25,7 +26,7 @@ async def contract_json(service: LedgerService, contract_id: str) -> dict[str, A
     async with AsyncSession(service.engine) as session:
         contract = await session.get(LandContract, contract_id)
         if contract is None:
-            raise ApiProblem(404, "land.contract_not_found", f"no land contract {contract_id}")
+            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
         parcels = list(
             (
                 await session.exec(
@@ -63,7 +64,7 @@ async def contract_history(
 ) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         if await session.get(LandContract, contract_id) is None:
-            raise ApiProblem(404, "land.contract_not_found", f"no land contract {contract_id}")
+            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
     async with service.engine.connect() as conn:
         return await entity_history(conn, {"contract": contract_id}, contract_refs(contract_id), after, limit)
 
@@ -72,7 +73,7 @@ async def parcel_json(service: LedgerService, code: str) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         parcel = await session.get(Parcel, code)
     if parcel is None:
-        raise ApiProblem(404, "land.parcel_not_found", f"no parcel {code}")
+        raise ApiProblem(Category.NOT_FOUND, "land.parcel_not_found", f"no parcel {code}")
     return row_json(parcel)
 
 

@@ -18,6 +18,7 @@ from contracts.certificates import Certificate
 from contracts.households import HouseholdMember
 from contracts.membership import Membership
 from contracts.parties import Party
+from ledger.errors import Category
 
 MembershipStatus = Annotated[
     Literal["in_notice", "suspended", "active", "settled_in_town", "ended", "rejected"] | None,
@@ -29,7 +30,7 @@ async def member_json(service: LedgerService, party_id: str) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         membership = await session.get(Membership, party_id)
         if membership is None:
-            raise ApiProblem(404, "member.not_found", f"party {party_id} has no membership")
+            raise ApiProblem(Category.NOT_FOUND, "member.not_found", f"party {party_id} has no membership")
         in_household = await session.get(HouseholdMember, party_id)
     return {
         **row_json(membership),
@@ -50,7 +51,7 @@ def person_refs(party_id: str) -> list[Reference]:
 async def member_history(service: LedgerService, party_id: str, after: int, limit: int) -> dict[str, Any]:
     async with AsyncSession(service.engine) as session:
         if await session.get(Party, party_id) is None:
-            raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+            raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
     async with service.engine.connect() as conn:
         return await entity_history(conn, {"party": party_id}, person_refs(party_id), after, limit)
 

@@ -16,15 +16,18 @@ from api.problems import ApiProblem
 from api.routes.parties import caller_of
 from api.service import Service
 from ledger.entry import format_time
+from ledger.errors import Category
 
 
 async def governed_note(session: AsyncSession, caller: Caller, entry_id: str) -> EntryNote:
     note = await session.get(EntryNote, entry_id)
     if note is None:
-        raise ApiProblem(404, "note.not_found", f"entry {entry_id} has no note")
+        raise ApiProblem(Category.NOT_FOUND, "note.not_found", f"entry {entry_id} has no note")
     if not caller.governs(note.actor, await org_chain(session, note.actor)):
         raise ApiProblem(
-            403, "note.forbidden", f"{caller.org.id} does not govern the actor of entry {entry_id}"
+            Category.FORBIDDEN,
+            "note.forbidden",
+            f"{caller.org.id} does not govern the actor of entry {entry_id}",
         )
     return note
 

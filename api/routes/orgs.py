@@ -12,6 +12,7 @@ from api.problems import ApiProblem
 from api.routes.paging import Id, IdFilter, Limit
 from api.service import Service
 from contracts.orgs import Org, OrgKey
+from ledger.errors import Category
 
 
 def org_json(org: Org, keys: list[OrgKey]) -> dict[str, Any]:
@@ -74,7 +75,7 @@ class OrgController(Controller):
         async with AsyncSession(service.engine) as session:
             org = await session.get(Org, org_id)
             if org is None:
-                raise ApiProblem(404, "org.not_found", f"no organisation {org_id}")
+                raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id}")
             keys = list(
                 (
                     await session.exec(

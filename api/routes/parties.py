@@ -20,6 +20,7 @@ from contracts.membership import Membership
 from contracts.orgs import Org
 from contracts.parties import Party, blind_index
 from contracts.registry import CHINA_STANDARD_TIME
+from ledger.errors import Category
 
 
 async def caller_of(request: Request[Any, Any, Any], service: LedgerService, session: AsyncSession) -> Caller:
@@ -63,7 +64,7 @@ async def existing_party_shown(service: LedgerService, actor: object, party_id: 
 async def party_or_404(session: AsyncSession, party_id: str) -> Party:
     party = await session.get(Party, party_id)
     if party is None:
-        raise ApiProblem(404, "party.not_found", f"no party {party_id}")
+        raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
     return party
 
 
@@ -87,12 +88,14 @@ class PartyController(Controller):
         try:
             body = await json_body(request, BlindIndexRequest)
         except msgspec.ValidationError as e:
-            raise ApiProblem(400, "request.malformed", f'expected {{"id_number": "..."}}: {e}') from e
+            raise ApiProblem(
+                Category.MALFORMED, "request.malformed", f'expected {{"id_number": "..."}}: {e}'
+            ) from e
         today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
         try:
             validate_resident_id(body.id_number, today)
         except InvalidIdentifier as e:
-            raise ApiProblem(422, "personal.invalid_id_number", str(e)) from e
+            raise ApiProblem(Category.INVALID, "personal.invalid_id_number", str(e)) from e
         return {"blind_index": blind_index(service.blind_secret, body.id_number)}
 
     @get(
@@ -126,10 +129,14 @@ class PartyController(Controller):
             caller = await caller_of(request, service, session)
             party = await party_or_404(session, party_id)
             if not await may_see(session, caller, party):
-                raise ApiProblem(403, "auth.forbidden", f"{caller.org.id} does not govern party {party_id}")
+                raise ApiProblem(
+                    Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} does not govern party {party_id}"
+                )
             row = await session.get(PersonalData, party_id)
         if row is None:
-            raise ApiProblem(404, "personal.erased", f"party {party_id}'s personal data is erased")
+            raise ApiProblem(
+                Category.NOT_FOUND, "personal.erased", f"party {party_id}'s personal data is erased"
+            )
         return {
             "party": party_id,
             "name": row.name,
@@ -154,7 +161,9 @@ class PartyController(Controller):
             caller = await caller_of(request, service, session)
             party = await party_or_404(session, party_id)
             if not caller.governs(party.registered_by, await org_chain(session, party.registered_by)):
-                raise ApiProblem(403, "auth.forbidden", f"{caller.org.id} did not register party {party_id}")
+                raise ApiProblem(
+                    Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} did not register party {party_id}"
+                )
             row = await session.get(PersonalData, party_id)
             if row is not None:
                 await session.delete(row)

@@ -11,6 +11,7 @@ from api.problems import ApiProblem
 from api.routes.paging import MAX_SEQ
 from api.service import Service
 from ledger import store, stored_proofs
+from ledger.errors import Category
 
 
 async def tree_size(service: Service) -> int:
@@ -38,7 +39,7 @@ class ProofController(Controller):
         )
         if cp is None:
             raise ApiProblem(
-                404,
+                Category.NOT_FOUND,
                 "checkpoint.not_found",
                 "no checkpoint yet" if size is None else f"no checkpoint of size {size}",
             )
@@ -78,7 +79,9 @@ class ProofController(Controller):
         size = latest if size is None else size
         if not seq < size <= latest:
             raise ApiProblem(
-                400, "proof.out_of_range", f"need seq < size <= {latest}, found seq={seq} size={size}"
+                Category.MALFORMED,
+                "proof.out_of_range",
+                f"need seq < size <= {latest}, found seq={seq} size={size}",
             )
         rows = await service.read(store.read_records, seq - 1, 1)
         proof = await service.read(stored_proofs.inclusion_proof, seq, size)
@@ -104,7 +107,9 @@ class ProofController(Controller):
         to = latest if to is None else to
         if not from_ <= to <= latest:
             raise ApiProblem(
-                400, "proof.out_of_range", f"need from <= to <= {latest}, found from={from_} to={to}"
+                Category.MALFORMED,
+                "proof.out_of_range",
+                f"need from <= to <= {latest}, found from={from_} to={to}",
             )
         proof = await service.read(stored_proofs.consistency_proof, from_, to)
         return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}

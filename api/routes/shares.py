@@ -19,6 +19,7 @@ from api.service import LedgerService, Service
 from contracts.dividends import Dividend
 from contracts.shares import ShareHolding, ShareScheme
 from ledger import store
+from ledger.errors import Category
 
 AsOf = Annotated[int | None, QueryParameter(ge=0, le=MAX_SEQ, description="a seq; default: now")]
 
@@ -27,14 +28,16 @@ async def cap_table(service: LedgerService, collective: str, as_of: int | None) 
     latest = await service.read(store.latest_checkpoint)
     size = latest.size if latest else 0
     if as_of is not None and as_of >= size:
-        raise ApiProblem(400, "request.as_of_out_of_range", f"as_of must be below {size}")
+        raise ApiProblem(Category.MALFORMED, "request.as_of_out_of_range", f"as_of must be below {size}")
     seq = size - 1 if as_of is None else as_of
     async with service.engine.connect() as conn:
         schemes = await rows_as_of(conn, ShareScheme, seq, where={"collective_id": collective})
         holdings = await rows_as_of(conn, ShareHolding, seq, where={"collective_id": collective})
     if not schemes:
         raise ApiProblem(
-            404, "shares.not_quantified", f"{collective} had not quantified shares as of seq {seq}"
+            Category.NOT_FOUND,
+            "shares.not_quantified",
+            f"{collective} had not quantified shares as of seq {seq}",
         )
     scheme = schemes[0].row
     total = scheme.total_units
@@ -179,7 +182,7 @@ class ShareController(Controller):
         async with AsyncSession(service.engine) as session:
             d = await session.get(Dividend, dividend)
             if d is None:
-                raise ApiProblem(404, "dividend.not_found", f"no dividend {dividend}")
+                raise ApiProblem(Category.NOT_FOUND, "dividend.not_found", f"no dividend {dividend}")
         return {
             "dividend": d.id,
             "collective": d.collective_id,

@@ -17,7 +17,8 @@ import pytest
 
 from api.client import check_receipt
 from contracts.orgs import Org
-from contracts.registry import RULES, Payload, RecordContext, Rule
+from contracts.registry import Payload, RecordContext, Rule
+from contracts.rulebook import RULEBOOK
 from contracts.state import Change, Put, State
 from tests.support import LedgerFixture, township_payload
 
@@ -38,13 +39,13 @@ def _rule_bug(_state: State, _rec: RecordContext, _p: Marker) -> list[Change]:
 
 
 @pytest.fixture
-def faulty_rules() -> Iterator[None]:
-    RULES[UNSTORABLE] = Rule(UNSTORABLE, Marker, _unstorable)
-    RULES[RULE_BUG] = Rule(RULE_BUG, Marker, _rule_bug)
-    try:
-        yield
-    finally:
-        del RULES[UNSTORABLE], RULES[RULE_BUG]
+def faulty_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Two test-only kinds in force under every rule version, gone after the test."""
+    for version in RULEBOOK.versions:
+        kinds = RULEBOOK.kinds(version)
+        monkeypatch.setitem(kinds, UNSTORABLE, Rule(UNSTORABLE, Marker, _unstorable))
+        monkeypatch.setitem(kinds, RULE_BUG, Rule(RULE_BUG, Marker, _rule_bug))
+    yield
 
 
 def township(n: int) -> dict[str, object]:

@@ -345,8 +345,8 @@ async def test_state_as_of_every_seq_equals_replay_up_to_it(story: Story) -> Non
 
     from api.database import asyncpg_url, make_engine
     from api.history import rows_as_of
-    from contracts.engine import PROJECTION_MODELS
     from contracts.replay import Replay
+    from contracts.rulebook import PROJECTION_MODELS
 
     engine = make_engine(asyncpg_url(story.fx.url))
     try:

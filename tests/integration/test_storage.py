@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from api.database import SERVICE_ROLE, asyncpg_url, make_engine
-from contracts.engine import PROJECTION_MODELS
 from contracts.replay import Replay
+from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import primary_key_columns
 from tests.support import LedgerFixture
 

@@ -17,8 +17,8 @@ from contracts.digest import (
     first_table_difference,
     row_from_values,
 )
-from contracts.engine import PROJECTION_MODELS
 from contracts.orgs import Org, OrgKey
+from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import make
 
 

@@ -17,7 +17,8 @@ from contracts.households import HouseholdMember
 from contracts.membership import Membership
 from contracts.orgs import Org
 from contracts.parties import Party
-from contracts.registry import RULES, RecordContext
+from contracts.registry import RecordContext
+from contracts.rulebook import RULEBOOK
 from contracts.shares import ShareHolding, SharePledge, ShareScheme
 from contracts.state import MemoryReader, StagedState, make
 
@@ -111,7 +112,7 @@ class Ledger:
         self.seq = 100
 
     def apply(self, kind: str, payload: dict[str, Any]) -> bool:
-        rule = RULES[kind]
+        rule = RULEBOOK.kinds(RULEBOOK.current)[kind]
         state = StagedState(self.memory)
         self.seq += 1
         ctx = RecordContext(self.seq, "2026-06-01T00:00:00.000000Z", "id", kind, VILLAGE, "k")
