@@ -31,7 +31,7 @@ from contracts.digest import (
     first_row_difference,
     first_table_difference,
 )
-from contracts.engine import PROJECTION_MODELS
+from contracts.rulebook import PROJECTION_MODELS
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import CompactRange, leaf_hash
@@ -88,6 +88,8 @@ class AuditOutcome:
     seconds: float = 0.0
     records_checked: int = 0
     peak_rss_mb: float | None = None  # the verifying process's, when measured
+    # The rule versions the log was admitted under: [{"version", "from_seq", "to_seq"}, ...].
+    rule_versions: list[dict[str, int]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -123,6 +125,7 @@ class AuditOutcome:
             "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_checked / self.seconds) if self.seconds > 0 else None,
             "peak_rss_mb": self.peak_rss_mb,
+            "rule_versions": self.rule_versions,
         }
 
 
@@ -205,13 +208,14 @@ class Auditor:
         return chunk, futures
 
     async def _replay(self, chunk: list[VerifiedRecord], futures: list[Any]) -> None:
+        checked: dict[int, bytes] = {}  # seq -> the key its signature was found valid for
         for part, future in futures:
             for (record, work), ok in zip(part, await future, strict=True):
                 if ok:
-                    record.signed.verified_with = work[0]
+                    checked[record.seq] = work[0]
         try:
             for record in chunk:
-                self.replay.apply(record)
+                self.replay.apply(record, checked.get(record.seq))
         except AuditFailure as f:
             raise _ReplayStopped(f) from f
 
@@ -221,6 +225,7 @@ class Auditor:
             origin=self.log.origin,
             size=self.log.size,
             records_checked=self.replay.size - self.resumed_from,
+            rule_versions=self.replay.versions_used(),
         )
         if self.log.checkpoint is not None:
             out.checkpoint_size = self.log.checkpoint.size

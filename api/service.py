@@ -9,7 +9,7 @@ import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from litestar.di import NamedDependency
@@ -25,10 +25,11 @@ from api.signing_window import SignedAtWindow
 from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger import store
-from ledger.appender import Appender, Clock, system_clock
+from ledger.appender import Appender, Clock, Submission, system_clock
 from ledger.checkpoint import NoteSigner, NoteVerifier
-from ledger.entry import SignedEntry, parse_submission
+from ledger.entry import parse_submission
 from ledger.errors import (
+    Category,
     IntegrityError,
     MalformedError,
     ReceiptsUnavailable,
@@ -44,14 +45,15 @@ from ledger.signing import verify_batch as verify_many
 log = logging.getLogger("rural_ledger.service")
 
 
-class NotInitialised(RuntimeError):
-    pass
+class NotInitialised(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("ledger.not_initialised", message, category=Category.NOT_FOUND)
 
 
 NOT_APPENDED = Rejection(
     "entry.not_appended",
     "not appended: the server stopped before this part of the request; resubmit it",
-    status=503,
+    category=Category.UNAVAILABLE,
 )
 
 
@@ -139,12 +141,13 @@ class LedgerService:
         await self.committer.stop()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def preverify(self, batch: list[SignedEntry]) -> None:
-        """Verify signatures in parallel before the batch queues for the writer lock."""
-        missing = sorted({s.key_id for s in batch} - self.public_keys.keys())
+    async def preverify(self, batch: list[Submission]) -> list[Submission]:
+        """Verify signatures in parallel before the batch queues for the writer lock: each
+        submission again, with the key its signature was found valid for."""
+        missing = sorted({s.signed.key_id for s in batch} - self.public_keys.keys())
         if missing:
             self.public_keys.update(await self.read(_public_keys, missing))
-        work = [s for s in batch if s.key_id in self.public_keys]
+        work = [s.signed for s in batch if s.signed.key_id in self.public_keys]
         loop = asyncio.get_running_loop()
         chunks = [work[i : i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
         verdicts = await asyncio.gather(
@@ -157,12 +160,15 @@ class LedgerService:
                 for chunk in chunks
             )
         )
-        for chunk, valid in zip(chunks, verdicts, strict=True):
-            for signed, ok in zip(chunk, valid, strict=True):
-                if ok:
-                    signed.verified_with = self.public_keys[signed.key_id]
+        checked = {
+            id(signed): self.public_keys[signed.key_id]
+            for chunk, valid in zip(chunks, verdicts, strict=True)
+            for signed, ok in zip(chunk, valid, strict=True)
+            if ok
+        }
+        return [replace(s, checked_key=checked.get(id(s.signed))) for s in batch]
 
-    def accept(self, item: Any) -> SignedEntry:
+    def accept(self, item: Any) -> Submission:
         """Parse one submission; a ``party.registered`` entry carries its person's personal
         fields beside it (``"personal"``), checked here and never put in the entry; any entry
         may carry a free-text ``"note"`` beside it, likewise."""
@@ -170,20 +176,21 @@ class LedgerService:
         has_note = isinstance(item, dict) and "note" in item
         note = item.pop("note") if has_note else None
         signed = parse_submission(item, self.origin)
+        beside: list[Any] = []
         if has_note:
-            signed.note = check_note(signed, note, self.appender.clock())
+            beside.append(check_note(signed, note, self.appender.clock()))
         if signed.kind == "party.registered":
             if personal is None:
                 raise Rejection(
                     "personal.missing", 'a party is registered with its "personal" fields beside the entry'
                 )
             now = self.appender.clock()
-            signed.attachment = check_personal(
-                signed, personal, self.blind_secret, (now + CHINA_STANDARD_TIME).date(), now
+            beside.append(
+                check_personal(signed, personal, self.blind_secret, (now + CHINA_STANDARD_TIME).date(), now)
             )
         elif personal is not None:
             raise Rejection("personal.unexpected", "only party.registered carries personal fields")
-        return signed
+        return Submission(signed, beside=tuple(beside))
 
     async def submit(self, items: Sequence[Any], proofs: bool = True) -> list[dict[str, Any] | Rejection]:
         """Check each submission's shape, append the well-formed ones; results in order, each
@@ -192,17 +199,16 @@ class LedgerService:
             raise Rejection(
                 "ledger.read_only",
                 f"the service refuses writes: its start-up self-check failed ({self.read_only})",
-                status=503,
+                category=Category.UNAVAILABLE,
             )
-        parsed: list[SignedEntry | Rejection] = []
+        parsed: list[Submission | Rejection] = []
         for item in items:
             try:
                 parsed.append(self.accept(item))
             except Rejection as r:
                 parsed.append(r)
         parsed = await self.hold_to_window(parsed)
-        well_formed = [p for p in parsed if isinstance(p, SignedEntry)]
-        await self.preverify(well_formed)
+        well_formed = await self.preverify([p for p in parsed if isinstance(p, Submission)])
         try:
             results = iter(await self.committer.submit(well_formed, proofs))
         except ReceiptsUnavailable as e:  # stored: name every entry's seq or refusal, in order
@@ -221,18 +227,19 @@ class LedgerService:
                 out.append(r if isinstance(r, Rejection) else r.as_json())
         return out
 
-    async def hold_to_window(self, parsed: list[SignedEntry | Rejection]) -> list[SignedEntry | Rejection]:
+    async def hold_to_window(self, parsed: list[Submission | Rejection]) -> list[Submission | Rejection]:
         """Refuse the entries signed outside the window around the ledger's clock, unless
         already stored: a resubmission returns its receipt whatever its age."""
         now = self.appender.clock()
         window = self.signed_at_window
-        outside = [p for p in parsed if isinstance(p, SignedEntry) and not window.holds(p, now)]
+        outside = [p for p in parsed if isinstance(p, Submission) and not window.holds(p.signed, now)]
         if not outside:
             return parsed
-        stored = await self.read(store.records_by_entry_id, sorted({p.id for p in outside}))
-        refused = {id(p) for p in outside if p.id not in stored}
+        stored = await self.read(store.records_by_entry_id, sorted({p.signed.id for p in outside}))
+        refused = {id(p) for p in outside if p.signed.id not in stored}
         return [
-            window.refusal(p, now) if isinstance(p, SignedEntry) and id(p) in refused else p for p in parsed
+            window.refusal(p.signed, now) if isinstance(p, Submission) and id(p) in refused else p
+            for p in parsed
         ]
 
     async def read(self, fn: Any, *args: Any) -> Any:
