@@ -201,6 +201,12 @@ class Harness:
     def get(self, model: type[R], *key: Any) -> R | None:
         return self.replay.memory.load(model, key)
 
+    def row(self, model: type[R], *key: Any) -> R:
+        """The row of ``model`` with primary key ``key``, which must exist."""
+        found = self.get(model, *key)
+        assert found is not None, f"no {model.__name__} {key}"
+        return found
+
     def find(self, model: type[R], **where: Any) -> list[R]:
         return sorted(self.replay.memory.load_where(model, where), key=lambda r: repr(key_of(r)))
 
