@@ -46,6 +46,8 @@ class AuditReplay:
             return
         value = signed.payload.get(field_name)
         for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue  # the rule refuses it when the record is applied
             try:
                 raw = decode_b64(text, size=PUBLIC_KEY_SIZE, what="public key")
             except (ValueError, TypeError):

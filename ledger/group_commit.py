@@ -72,7 +72,8 @@ class GroupCommitter:
         return results
 
     def _take(self) -> list[Waiting]:
-        taken, count = [], 0
+        taken: list[Waiting] = []
+        count = 0
         while self._queue and (not taken or count + len(self._queue[0][0]) <= self.max_batch):
             item = self._queue.pop(0)
             taken.append(item)

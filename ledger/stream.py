@@ -142,4 +142,4 @@ def parse_line(raw: bytes) -> Line:
 
 
 def _nat(value: object) -> bool:
-    return type(value) is int and value >= 0  # type: ignore[operator]
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -16,6 +16,7 @@ from api.client import LedgerClient, signed_entry
 from api.database import asyncpg_url
 from api.genesis import Genesis, init_ledger
 from api.home import Home
+from contracts.rulebook import RULEBOOK
 from ledger.checkpoint import NoteVerifier
 from ledger.signing import KeyFile, SigningKey, b64
 
@@ -110,10 +111,18 @@ def credit_code(prefix: str, area: str, serial: int) -> str:
 
 @asynccontextmanager
 async def open_ledger(
-    url: str, home_dir: Path, clock: Callable[[], datetime], origin: str = "test.rural-ledger/weihai"
+    url: str,
+    home_dir: Path,
+    clock: Callable[[], datetime],
+    origin: str = "test.rural-ledger/weihai",
+    rules_version: int | None = RULEBOOK.current,
 ) -> AsyncIterator[LedgerFixture]:
+    """A new ledger served by the real app; it adopts ``rules_version`` after genesis, as
+    ``init`` does (None: no adoption, the ledger runs rule version 1)."""
     home = Home(home_dir)
-    genesis = await init_ledger(asyncpg_url(url), home, origin, "county", "威海市文登区", clock)
+    genesis = await init_ledger(
+        asyncpg_url(url), home, origin, "county", "威海市文登区", clock, rules_version=rules_version
+    )
     app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock))
     async with AsyncTestClient(app=app, timeout=120) as http:
         fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin, clock=clock), clock)
