@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-SERVICE_ROLE = "rural_ledger_service"  # may INSERT and SELECT the log, never change it
+from ledger.ddl import SERVICE_ROLE
 
 _embedded: dict[Path, Any] = {}  # pgserver handles kept alive for the life of the process
 

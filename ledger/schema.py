@@ -1,5 +1,6 @@
-"""The log's tables. Rows are only ever inserted: database triggers (see the migrations)
-refuse UPDATE, DELETE and TRUNCATE on every one of them."""
+"""The log's tables, as SQLAlchemy Core sees them for its queries. Rows are only ever
+inserted: database triggers refuse UPDATE, DELETE and TRUNCATE on every one of them. The DDL
+that creates them, triggers and grants included, is ``ledger.ddl``."""
 
 from __future__ import annotations
 
@@ -56,5 +57,3 @@ checkpoints = Table(
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-APPEND_ONLY_TABLES = ("ledger_meta", "records", "merkle_nodes", "checkpoints")
