@@ -2,12 +2,9 @@
 
 A checkpoint body is ``<origin>\\n<size>\\n<base64 root>\\n`` plus optional extension lines.
 A note is the body, a blank line, then signature lines ``— <name> <base64(keyhash || sig)>``.
-Keys use the string forms of Go's ``golang.org/x/mod/sumdb/note``, so any signed-note
-implementation can check our checkpoints and we can check theirs:
-
-- verifier key ``<name>+<hex keyhash>+<base64(0x01 || public key)>``;
-- signer key ``PRIVATE+KEY+<name>+<hex keyhash>+<base64(0x01 || private seed)>``;
-- keyhash = ``SHA-256(name || "\\n" || 0x01 || public key)[:4]``.
+Keys are note keys (``ledger.note_keys``) of algorithm 0x01, in the string forms of Go's
+``golang.org/x/mod/sumdb/note``, so any signed-note implementation can check our checkpoints
+and we can check theirs.
 
 Parsing (``parse_note``, ``Checkpoint.from_body``) names each malformed field
 (``MalformedError``); ``open_checkpoint`` then verifies (``IntegrityError``).
@@ -15,63 +12,19 @@ Parsing (``parse_note``, ``Checkpoint.from_body``) names each malformed field
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from ledger import note_keys
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import HASH_SIZE
-from ledger.signing import (
-    decode_b64,
-    decode_b64_lax,
-    require_canonical_b64,
-    verify_signature,
-)
+from ledger.note_keys import SIGNATURE_PREFIX, NoteSignature, check_name
+from ledger.signing import b64, decode_b64
 
 ALG_ED25519 = 0x01
 MAX_SIGNATURES = 100  # as Go's note.Open: bounds the work an attacker can cause
-_SIG_PREFIX = "— "  # U+2014 EM DASH, then a space
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
-_KEY_HASH = re.compile(r"[0-9a-fA-F]{8}")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
-
-
-def _b64decode(text: str, what: str) -> bytes:
-    return decode_b64(text, what=what)
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _check_name(name: str, what: str = "key name") -> None:
-    if not name or "+" in name or any(c.isspace() for c in name):
-        raise MalformedError(f"{what} {name!r} must be non-empty, without spaces or '+'")
-
-
-def parse_key(text: str, what: str, algorithm: int = ALG_ED25519) -> tuple[str, bytes, bytes]:
-    """``(name, key hash, 32-byte key)`` from ``<name>+<hex keyhash>+<base64(alg || key)>``
-    (algorithm 0x01: note signatures; 0x04: witness cosignatures)."""
-    name, _, rest = text.partition("+")
-    hash16, _, key64 = rest.partition("+")
-    _check_name(name)
-    if not _KEY_HASH.fullmatch(hash16):
-        raise MalformedError(f"{what} hash {hash16!r} is not 8 hex digits")
-    raw = decode_b64_lax(key64, what=what)
-    if len(raw) != 33 or raw[0] != algorithm:
-        raise MalformedError(
-            f"{what} must be 0x{algorithm:02x} (Ed25519) and 32 bytes, found {len(raw)} bytes"
-        )
-    require_canonical_b64(key64, raw, what=what)
-    return name, bytes.fromhex(hash16), raw[1:]
-
-
-def key_hash(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key hash of an Ed25519 ``public_key`` (raw 32 bytes) under ``name``."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
 
 
 @dataclass(frozen=True)
@@ -96,7 +49,7 @@ class Checkpoint:
 
     def body(self) -> bytes:
         """The note text that is signed, UTF-8 encoded."""
-        lines = [self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions]
+        lines = [self.origin, str(self.size), b64(self.root_hash), *self.extensions]
         return "".join(line + "\n" for line in lines).encode()
 
     @classmethod
@@ -112,20 +65,8 @@ class Checkpoint:
             raise MalformedError("checkpoint origin line is empty")
         if not _SIZE.fullmatch(size) or int(size) >= 2**64:
             raise MalformedError(f"checkpoint size {size!r} is not a decimal without leading zeros")
-        root_hash = _b64decode(root, "checkpoint root hash")
+        root_hash = decode_b64(root, what="checkpoint root hash")
         return cls(origin, int(size), root_hash, tuple(extensions))
-
-
-@dataclass(frozen=True)
-class NoteSignature:
-    """One signature line: ``name`` and ``key_hash`` say which key made ``signature``."""
-
-    name: str
-    key_hash: bytes
-    signature: bytes
-
-    def line(self) -> str:
-        return f"{_SIG_PREFIX}{self.name} {_b64encode(self.key_hash + self.signature)}\n"
 
 
 @dataclass(frozen=True)
@@ -167,82 +108,39 @@ def parse_note(text: str | bytes) -> Note:
 
 
 def _parse_signature_line(line: str) -> NoteSignature:
-    if not line.startswith(_SIG_PREFIX):
+    if not line.startswith(SIGNATURE_PREFIX):
         raise MalformedError(f"signature line {line!r} does not start with '— '")
-    name, _, b64 = line[len(_SIG_PREFIX) :].partition(" ")
-    _check_name(name, "signature key name")
-    raw = _b64decode(b64, f"signature by {name}")
+    name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
+    check_name(name, "signature key name")
+    raw = decode_b64(encoded, what=f"signature by {name}")
     if len(raw) < 5:
         raise MalformedError(f"signature by {name} has {len(raw)} bytes, needs at least 5")
     return NoteSignature(name, raw[:4], raw[4:])
 
 
-@dataclass(frozen=True)
-class NoteVerifier:
-    """A named Ed25519 public key that checks note signatures."""
+class NoteVerifier(note_keys.Verifier):
+    """A named Ed25519 public key that checks note signatures (algorithm 0x01)."""
 
-    name: str
-    key_hash: bytes
-    public_key: bytes
-
-    @classmethod
-    def from_string(cls, vkey: str) -> NoteVerifier:
-        """Parse ``<name>+<hex keyhash>+<base64(0x01 || key)>``, checking the key hash."""
-        name, hash4, public = parse_key(vkey, "verifier key")
-        if key_hash(name, public) != hash4:
-            raise MalformedError(f"verifier key hash {hash4.hex()} does not match the key")
-        return cls(name, hash4, public)
-
-    def __str__(self) -> str:
-        key = _b64encode(bytes([ALG_ED25519]) + self.public_key)
-        return f"{self.name}+{self.key_hash.hex()}+{key}"
-
-    def made(self, signature: NoteSignature) -> bool:
-        """Whether the signature line names this key (its signature is not checked)."""
-        return (signature.name, signature.key_hash) == (self.name, self.key_hash)
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
-        return verify_signature(self.public_key, signature, message)
+    algorithm = ALG_ED25519
+    what = "verifier key"
 
 
-@dataclass(frozen=True)
-class NoteSigner:
-    """A named Ed25519 private key that signs notes; ``seed`` is the 32-byte private seed."""
+class NoteSigner(note_keys.Signer):
+    """A named Ed25519 private key that signs notes (algorithm 0x01)."""
 
-    name: str
-    key_hash: bytes
-    seed: bytes = field(repr=False)
-
-    @classmethod
-    def from_string(cls, skey: str) -> NoteSigner:
-        """Parse ``PRIVATE+KEY+<name>+<hex keyhash>+<base64(0x01 || seed)>``."""
-        if not skey.startswith("PRIVATE+KEY+"):
-            raise MalformedError("signer key must start with 'PRIVATE+KEY+'")
-        signer = cls(*parse_key(skey.removeprefix("PRIVATE+KEY+"), "signer key"))
-        if signer.verifier().key_hash != signer.key_hash:
-            raise MalformedError(f"signer key hash {signer.key_hash.hex()} does not match the key")
-        return signer
-
-    def __str__(self) -> str:
-        seed = _b64encode(bytes([ALG_ED25519]) + self.seed)
-        return f"PRIVATE+KEY+{self.name}+{self.key_hash.hex()}+{seed}"
+    algorithm = ALG_ED25519
+    what = "signer key"
 
     def verifier(self) -> NoteVerifier:
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
-        return NoteVerifier(self.name, key_hash(self.name, public), public)
+        return NoteVerifier.of(self.name, self.public_key())
 
     def sign(self, message: bytes) -> NoteSignature:
-        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
-        return NoteSignature(self.name, self.key_hash, signature)
+        return NoteSignature(self.name, self.key_hash, self.sign_bytes(message))
 
 
 def generate_signer(name: str) -> tuple[str, str]:
     """A new Ed25519 key pair for ``name``: ``(signer key string, verifier key string)``."""
-    _check_name(name)
-    seed = Ed25519PrivateKey.generate().private_bytes_raw()
-    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
-    signer = NoteSigner(name, key_hash(name, public), seed)
+    signer = NoteSigner.generate(name)
     return str(signer), str(signer.verifier())
 
 

@@ -13,24 +13,21 @@ and every tree head it saw before is consistent with it. So a witness cosigns a 
 only after checking a consistency proof from the last one it cosigned (``advance``); a proof
 that fails means the log showed it two histories (a split view), and it refuses.
 
-Keys use the signed-note string forms with algorithm byte 0x04: verifier
+Keys are note keys (``ledger.note_keys``) with algorithm byte 0x04: verifier
 ``<name>+<hex key id>+<base64(0x04 || public key)>``, signer
 ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 || seed)>``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from ledger.checkpoint import Checkpoint, Note, NoteSignature, parse_key
+from ledger import note_keys
+from ledger.checkpoint import Checkpoint, Note
 from ledger.errors import IntegrityError, MalformedError, ProofError
+from ledger.note_keys import NoteSignature
 from ledger.proofs import verify_consistency
 
 ALG_COSIGNATURE_V1 = 0x04
@@ -42,14 +39,6 @@ def cosigned_message(body: str, timestamp: int) -> bytes:
     if not 0 <= timestamp <= MAX_TIMESTAMP:
         raise MalformedError(f"cosignature timestamp must be in [0, 2**63), found {timestamp}")
     return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
-
-
-def cosigner_key_hash(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_COSIGNATURE_V1]) + public_key).digest()[:4]
-
-
-def _parse(text: str, what: str) -> tuple[str, bytes, bytes]:
-    return parse_key(text, what, ALG_COSIGNATURE_V1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,27 +57,11 @@ class Cosignature:
         return NoteSignature(self.name, raw[:4], raw[4:]).line()
 
 
-@dataclass(frozen=True, slots=True)
-class CosignerVerifier:
-    """A witness's public key, which checks its cosignatures."""
+class CosignerVerifier(note_keys.Verifier):
+    """A witness's public key, which checks its cosignatures (algorithm 0x04)."""
 
-    name: str
-    key_hash: bytes
-    public_key: bytes
-
-    @classmethod
-    def from_string(cls, vkey: str) -> CosignerVerifier:
-        name, key_hash, public = _parse(vkey, "witness verifier key")
-        if cosigner_key_hash(name, public) != key_hash:
-            raise MalformedError(f"witness key id {key_hash.hex()} does not match the key")
-        return cls(name, key_hash, public)
-
-    def __str__(self) -> str:
-        key = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public_key).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{key}"
-
-    def made(self, signature: NoteSignature) -> bool:
-        return (signature.name, signature.key_hash) == (self.name, self.key_hash)
+    algorithm = ALG_COSIGNATURE_V1
+    what = "witness verifier key"
 
     def check(self, body: str, signature: NoteSignature) -> Cosignature:
         """The cosignature in ``signature`` over checkpoint ``body``, or ``IntegrityError``."""
@@ -101,52 +74,31 @@ class CosignerVerifier:
             )
         (timestamp,) = struct.unpack(">Q", signature.signature[:8])
         message = cosigned_message(body, timestamp) if timestamp <= MAX_TIMESTAMP else b""
-        try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature.signature[8:], message)
-        except (InvalidSignature, ValueError) as e:
-            raise IntegrityError(f"invalid cosignature by witness {self.name}") from e
+        if not self.verify(message, signature.signature[8:]):
+            raise IntegrityError(f"invalid cosignature by witness {self.name}")
         return Cosignature(
             str(self), self.name, timestamp, signature.signature[8:], Checkpoint.from_body(body)
         )
 
 
-@dataclass(frozen=True)
-class CosignerSigner:
-    """A witness's private key."""
+class CosignerSigner(note_keys.Signer):
+    """A witness's private key (algorithm 0x04)."""
 
-    name: str
-    key_hash: bytes
-    seed: bytes = field(repr=False)
-
-    @classmethod
-    def from_string(cls, skey: str) -> CosignerSigner:
-        if not skey.startswith("PRIVATE+KEY+"):
-            raise MalformedError("witness signer key must start with 'PRIVATE+KEY+'")
-        signer = cls(*_parse(skey.removeprefix("PRIVATE+KEY+"), "witness signer key"))
-        if signer.verifier().key_hash != signer.key_hash:
-            raise MalformedError("witness signer key id does not match the key")
-        return signer
-
-    def __str__(self) -> str:
-        seed = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.seed).decode()
-        return f"PRIVATE+KEY+{self.name}+{self.key_hash.hex()}+{seed}"
+    algorithm = ALG_COSIGNATURE_V1
+    what = "witness signer key"
 
     def verifier(self) -> CosignerVerifier:
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
-        return CosignerVerifier(self.name, cosigner_key_hash(self.name, public), public)
+        return CosignerVerifier.of(self.name, self.public_key())
 
     def cosign(self, body: str, timestamp: int) -> Cosignature:
         """Cosign checkpoint ``body``. Only after ``advance`` accepted it: see the module."""
-        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(cosigned_message(body, timestamp))
+        signature = self.sign_bytes(cosigned_message(body, timestamp))
         return Cosignature(str(self.verifier()), self.name, timestamp, signature, Checkpoint.from_body(body))
 
 
 def generate_cosigner(name: str) -> tuple[str, str]:
     """A new witness key pair for ``name``: ``(signer key string, verifier key string)``."""
-    seed = Ed25519PrivateKey.generate().private_bytes_raw()
-    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
-    signer = CosignerSigner(name, cosigner_key_hash(name, public), seed)
-    _parse(str(signer.verifier()), "witness verifier key")  # checks the name
+    signer = CosignerSigner.generate(name)
     return str(signer), str(signer.verifier())
 
 
