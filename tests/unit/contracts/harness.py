@@ -547,7 +547,7 @@ class Harness:
         **over: Any,
     ) -> dict[str, Any]:
         """A ``shares.quantified`` payload over ``members`` ((household, party) pairs) that sums
-        exactly; the collective share is a fifth of the members' units unless given."""
+        exactly; the collective share is a quarter of the members' units unless given."""
         allocations = [
             {
                 "party": party,
@@ -559,7 +559,7 @@ class Harness:
             for i, (household, party) in enumerate(members)
         ]
         member_units = sum(a["basic_units"] + a["labour_units"] for a in allocations)
-        collective_units = member_units // 5 if collective_units is None else collective_units
+        collective_units = member_units // 4 if collective_units is None else collective_units
         payload = {
             "scheme": "S-1",
             "verification": verification,
@@ -575,7 +575,7 @@ class Harness:
 
     def quantified(self, collective: str, households: int = 6, size: int = 4) -> list[tuple[str, str]]:
         """Member households, an asset verification and a share scheme (120 units a member, a
-        collective share of a fifth); returns the (household, party) pairs."""
+        collective share of a quarter of that); returns the (household, party) pairs."""
         members = [
             (household, party)
             for household, people in (self.members(collective, size) for _ in range(households))
