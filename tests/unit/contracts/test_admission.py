@@ -70,3 +70,12 @@ def test_records_are_admitted_in_seq_order(h: Harness) -> None:
     record["seq"] += 1
     with pytest.raises(ValueError, match="expected seq"):
         h.replay.apply(record)
+
+
+def test_a_nul_in_an_organisations_name(h: Harness) -> None:
+    h.refused(
+        "payload.invalid",
+        COUNTY,
+        "org.registered",
+        h.org_payload(COUNTY, "nul-town", "township", name="镇\x00"),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from contracts.errors import RuleViolation
 from contracts.land import LandContract, ManagementTransfer, Parcel, add_months
 from contracts.membership import Membership
 from tests.unit.contracts.harness import BOUNDS, COOPERATIVE, DOC, Harness
@@ -545,3 +546,29 @@ def test_returned_land_can_be_contracted_to_another_household(h: Harness, villag
     h.clock.set(datetime(2026, 9, 2, 8, 0, tzinfo=UTC))
     other, _ = h.members(village, 1)
     issue(h, village, other, parcels=parcels, term_start="2026-09-02", term_end="2056-09-01")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the overlap check reads only the transfers filed under the parcel's current "
+    "contract, so after an exchange moves a leased parcel to another contract it can be leased "
+    "again for the same years (land.parcel_already_transferred is bypassed)",
+)
+def test_a_leased_parcel_is_not_leased_again_after_an_exchange(h: Harness, village: str) -> None:
+    _, a, pa = h.contracted(village)
+    _, b, pb = h.contracted(village)
+    h.submit(village, "land.management_transferred", h.lease_payload(a, pa[:1]))
+    exchange = {
+        "contract": a,
+        "parcels": pa[:1],
+        "other_contract": b,
+        "other_parcels": pb[:1],
+        "consent": DOC,
+    }
+    try:
+        h.submit(village, "land.contracts_exchanged", exchange)
+    except RuleViolation:
+        return  # refusing to exchange a leased parcel also keeps it under one lease
+    h.refused(
+        "land.parcel_already_transferred", village, "land.management_transferred", h.lease_payload(b, pa[:1])
+    )
