@@ -94,10 +94,10 @@ class Changes(list[Change]):
         self.seq = seq
 
     def puts(self, model: type[R]) -> list[R]:
-        return [c.row for c in self if isinstance(c, Put) and isinstance(c.row, model)]  # type: ignore[misc]
+        return [c.row for c in self if isinstance(c, Put) and isinstance(c.row, model)]
 
     def deleted(self, model: type[R]) -> list[R]:
-        return [c.row for c in self if isinstance(c, Delete) and isinstance(c.row, model)]  # type: ignore[misc]
+        return [c.row for c in self if isinstance(c, Delete) and isinstance(c.row, model)]
 
     def one(self, model: type[R]) -> R:
         rows = self.puts(model)
@@ -482,7 +482,7 @@ class Harness:
     def membership_certificate(self, collective: str, household: str, persons: list[str]) -> str:
         payload = self.membership_certificate_payload(household, persons)
         self.submit(collective, "certificate.membership_issued", payload)
-        return payload["certificate"]
+        return str(payload["certificate"])
 
     def filing_payload(
         self,
@@ -509,7 +509,7 @@ class Harness:
         basis = self.membership_certificate(collective, household, persons)
         payload = self.filing_payload(collective, household, persons, basis)
         self.submit(cast(str, self.parents[collective]), "certificate.transfer_filed", payload)
-        return payload["certificate"]
+        return str(payload["certificate"])
 
     # Assets and shares
 
@@ -548,7 +548,7 @@ class Harness:
     ) -> dict[str, Any]:
         """A ``shares.quantified`` payload over ``members`` ((household, party) pairs) that sums
         exactly; the collective share is a quarter of the members' units unless given."""
-        allocations = [
+        allocations: list[dict[str, Any]] = [
             {
                 "party": party,
                 "household": household,

@@ -149,7 +149,11 @@ def test_a_malformed_admission(h: Harness, village: str, over: dict[str, Any]) -
 
 def test_vote_counts_must_add_up(h: Harness, village: str) -> None:
     party = h.person(village)
-    for decision in ({"votes_for": 51, "attendance": 50}, {"attendance": 61, "eligible": 60}):
+    decisions: list[dict[str, Any]] = [
+        {"votes_for": 51, "attendance": 50},
+        {"attendance": 61, "eligible": 60},
+    ]
+    for decision in decisions:
         h.refused(
             "membership.bad_vote_count", village, "member.admitted", h.admission(village, party, **decision)
         )
@@ -157,7 +161,7 @@ def test_vote_counts_must_add_up(h: Harness, village: str) -> None:
 
 def test_a_representatives_meeting_needs_two_thirds_attending(h: Harness, village: str) -> None:
     party = h.person(village)
-    meeting = {"meeting": "representatives_meeting", "eligible": 30}
+    meeting: dict[str, Any] = {"meeting": "representatives_meeting", "eligible": 30}
     h.refused(
         "membership.quorum_not_met",
         village,
@@ -252,7 +256,7 @@ def test_a_decision_is_accepted_exactly_when_the_rules_hold(
     h = Harness()
     village = h.collective()
     party = h.person(village)
-    decision = {
+    decision: dict[str, Any] = {
         "eligible": eligible,
         "attendance": attendance,
         "votes_for": votes,

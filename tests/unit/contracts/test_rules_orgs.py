@@ -51,7 +51,7 @@ def test_a_township_registers_its_village_collectives_and_an_exchange_center(h: 
     village = h.collective(town)
     center = h.exchange_center(town)
     assert h.row(Org, village).parent_id == town
-    assert h.row(Org, village).credit_code.startswith("N2")
+    assert (h.row(Org, village).credit_code or "").startswith("N2")
     assert h.row(Org, center).type == "exchange_center"
     assert h.row(Org, center).area_code is None
 

@@ -3,6 +3,7 @@ that the numbers set are the ones the rules then read, merged over the defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -55,12 +56,13 @@ def test_an_empty_setting_stores_the_defaults(h: Harness) -> None:
 
 @pytest.mark.parametrize("actor", ["township", "village", "exchange_center", "developer"])
 def test_only_a_county_sets_policy(h: Harness, actor: str) -> None:
-    org = {
+    makers: dict[str, Callable[[], str]] = {
         "township": h.township,
         "village": h.collective,
         "exchange_center": h.exchange_center,
         "developer": h.developer,
-    }[actor]()
+    }
+    org = makers[actor]()
     h.refused("policy.not_a_county", org, "policy.set", {"numbers": {"membership_notice_days": 3}})
 
 
