@@ -1,6 +1,6 @@
 """What ``verify --save`` keeps beside the saved checkpoint so that ``verify --since`` can
 check only what was added since: the compact range of the tree, the entry ids seen, the
-public keys announced, and the replayed state.
+last record's recorded_at, the public keys announced, and the replayed state.
 
 ``CHECKPOINT_FILE`` is the signed note (any signed-note tool reads it); ``CHECKPOINT_FILE.state``
 is JSON lines: a header, then the entry ids (hex, a thousand a line), then one line per row.
@@ -22,6 +22,7 @@ from contracts.digest import RowNormaliser, row_from_values
 from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import key_of
 from ledger.checkpoint import Checkpoint
+from ledger.entry import format_time, parse_time
 from ledger.merkle import CompactRange
 from ledger.verify import LogVerifier, UnusableInput
 
@@ -49,6 +50,7 @@ def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: Audit
                     "compact": [h.hex() for h in log.tree.hashes],
                     "public_keys": {k: base64.b64encode(v).decode() for k, v in replay.public_keys.items()},
                     "rule_versions": [list(v) for v in replay.versions],
+                    "last_recorded_at": format_time(log.last_recorded_at) if log.last_recorded_at else None,
                 }
             )
             + b"\n"
@@ -81,6 +83,8 @@ def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier, repla
         if tree.root() != saved.root_hash:
             raise UnusableInput(f"{path}: the saved tree does not give the saved checkpoint")
         log.tree, log.checkpoint, log.origin = tree, saved, saved.origin
+        last = header.get("last_recorded_at")  # absent from states saved before it was kept
+        log.last_recorded_at = parse_time(last) if last else None
         replay.public_keys = {k: base64.b64decode(v) for k, v in header["public_keys"].items()}
         replay.versions = [(int(v), int(seq)) for v, seq in header.get("rule_versions") or [(1, 0)]]
         staged: dict[Any, dict[Any, Any]] = {}

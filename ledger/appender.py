@@ -17,6 +17,10 @@ ledger as it was and a crash after leaves the whole batch; clients resubmit by e
 connection lost during COMMIT leaves the outcome unknown (``Unavailable.maybe_stored``).
 Several processes may append to one database: the lock serialises them, and a process notices
 that another one appended (the latest checkpoint is not the one it wrote) and reloads its head.
+
+``recorded_at`` never goes backwards: rules count periods from it, so a batch is recorded at
+the clock's reading or at the last stored record's ``recorded_at``, whichever is later. A clock
+stepped back (NTP, a restored VM) makes records share the last time until it catches up.
 """
 
 from __future__ import annotations
@@ -118,6 +122,15 @@ AppendResult = Receipt | Rejection
 
 
 @dataclass(frozen=True, slots=True)
+class Head:
+    """The log as of its latest checkpoint: the compact range of its tree, and the last
+    record's ``recorded_at`` (None while the log is empty)."""
+
+    tree: CompactRange
+    recorded_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Committed:
     """A committed batch before its receipts are made: per entry, its seq or its rejection."""
 
@@ -141,7 +154,7 @@ class Appender:
         self.signer = signer
         self.rules = rules
         self.clock = clock
-        self._head: CompactRange | None = None  # as of the last checkpoint this process wrote
+        self._head: Head | None = None  # as of the last checkpoint this process wrote
 
     async def append(self, batch: Sequence[Submission]) -> list[AppendResult]:
         """Append ``batch`` in one transaction; results are in the batch's order."""
@@ -233,31 +246,41 @@ class Appender:
             for r in committed.results
         ]
 
-    def _load_head(self, conn: Connection) -> tuple[CompactRange, bool]:
+    def _load_head(self, conn: Connection) -> tuple[Head, bool]:
+        """The head, from the cache unless another writer appended since our last batch (the
+        log only grows, so a size unchanged under the writer lock is the same log)."""
         latest = store.latest_checkpoint(conn)
         size = latest.size if latest else 0
-        if self._head is not None and self._head.size == size:
+        if self._head is not None and self._head.tree.size == size:
             return self._head, False
         ids = CompactRange.decomposition(size)
         nodes = store.read_nodes(conn, ids)
-        head = CompactRange(size, [nodes[i] for i in ids])
-        if latest and head.root() != latest.root_hash:
+        tree = CompactRange(size, [nodes[i] for i in ids])
+        if latest and tree.root() != latest.root_hash:
             raise IntegrityError(
-                f"stored nodes give root {head.root().hex()} at size {size}, "
+                f"stored nodes give root {tree.root().hex()} at size {size}, "
                 f"the checkpoint says {latest.root_hash.hex()}"
             )
-        return head, True
+        return Head(tree, store.last_recorded_at(conn)), True
+
+    def _batch_time(self, last: datetime | None) -> datetime:
+        """The clock's reading, or ``last`` (the last stored record's time) if that is later."""
+        now = self.clock()
+        if last is not None and now < last:
+            log.warning("the clock reads %s, before the last record's %s: recording the latter", now, last)
+            return last
+        return now
 
     def _append(
         self, conn: Connection, batch: Sequence[Submission], logged: set[str]
-    ) -> tuple[Committed, CompactRange, BatchRules]:
+    ) -> tuple[Committed, Head, BatchRules]:
         store.lock_writer(conn)
-        head, moved = self._load_head(conn)
-        head = CompactRange(head.size, head.hashes)  # a copy: ours changes only on commit
+        last, moved = self._load_head(conn)
+        head = CompactRange(last.tree.size, last.tree.hashes)  # a copy: ours changes only on commit
         rules = self.rules.begin(conn, moved)
         stored = store.records_by_entry_id(conn, sorted({s.signed.id for s in batch}))
         rules.prepare([s for s in batch if s.signed.id not in stored])
-        now = self.clock()
+        now = self._batch_time(last.recorded_at)
         recorded_at = format_time(now)
         results: list[Rejection | int] = []  # an int is the seq a receipt will name
         first_in_batch: dict[str, tuple[int, SignedEntry]] = {}
@@ -297,7 +320,11 @@ class Appender:
             results.append(seq)
 
         checkpoint = self._write(conn, head, new_records, new_nodes, rules, now)
-        return Committed(results, leaves, checkpoint, new_nodes), head, rules
+        return (
+            Committed(results, leaves, checkpoint, new_nodes),
+            Head(head, now if new_records else last.recorded_at),
+            rules,
+        )
 
     def _write(
         self,

@@ -84,6 +84,13 @@ def record_count(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(records.c.seq) + 1, 0))).scalar_one())
 
 
+def last_recorded_at(conn: Connection) -> datetime | None:
+    """The last record's ``recorded_at``; None while the log is empty."""
+    return conn.execute(
+        select(records.c.recorded_at).order_by(records.c.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def read_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
     """Hashes of stored complete subtrees; every id asked for must exist."""
     wanted = set(ids)

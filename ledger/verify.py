@@ -3,7 +3,9 @@
 ``LogVerifier`` checks, as the lines of an export stream (``ledger.stream``) arrive:
 
 - every record is in canonical form, has the next seq (gapless), an entry of the right shape
-  for this ledger, and an entry id no earlier record used;
+  for this ledger, and an entry id no earlier record used; its ``recorded_at`` is a real time,
+  not before the previous record's (rules count periods from it: a record cannot be older
+  than one appended before it);
 - every leaf hash, and every stored Merkle node the stream carries, against the tree it
   recomputes from the records;
 - every checkpoint: the operator's signature, its origin, that it comes exactly after the
@@ -22,11 +24,12 @@ Memory: the compact range (O(log n)), and one 16-byte id per record for uniquene
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import msgspec
 
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint, parse_note
-from ledger.entry import RFC3339_UTC, Record, SignedEntry, parse_submission
+from ledger.entry import Record, SignedEntry, format_time, parse_submission, parse_time
 from ledger.errors import IntegrityError, MalformedError, Rejection
 from ledger.merkle import CompactRange, NodeID
 from ledger.stream import CheckpointLine, End, Header, Line, NodeLine, RecordLine
@@ -75,7 +78,8 @@ class LogVerifier:
 
     Preconditions: ``start`` is the compact range of the tree ``known`` (the checkpoint the
     stream continues from, already checked against the operator key), or both are None and
-    the stream starts at record 0.
+    the stream starts at record 0. ``last_recorded_at`` is the time of the record before the
+    stream's first, when known (resuming), so that the first record's time is checked too.
     """
 
     origin: str | None  # None: the header's (checkpoints and entries must then agree with it)
@@ -87,6 +91,7 @@ class LogVerifier:
     tree: CompactRange = field(init=False)
     checkpoint: Checkpoint | None = field(init=False, default=None)  # last checked
     checkpoint_note: str = ""
+    last_recorded_at: datetime | None = None
     header: Header | None = field(init=False, default=None)
     ended: bool = field(init=False, default=False)
     entry_ids: set[int] = field(init=False, default_factory=set)
@@ -167,8 +172,12 @@ class LogVerifier:
                 seq=seq,
             )
         recorded_at = doc["recorded_at"]
-        if not isinstance(recorded_at, str) or not RFC3339_UTC.match(recorded_at):
-            raise AuditFailure("record.malformed", f"recorded_at {recorded_at!r} is not RFC 3339", seq=seq)
+        try:
+            at = parse_time(recorded_at)
+        except ValueError as e:
+            raise AuditFailure(
+                "record.malformed", f"recorded_at {recorded_at!r} is not an RFC 3339 UTC time", seq=seq
+            ) from e
         try:
             signed = parse_submission(
                 {"entry": doc["entry"], "sig": doc["sig"]}, self.header.origin if self.header else ""
@@ -187,7 +196,15 @@ class LogVerifier:
             raise AuditFailure(
                 "entry.duplicate_id", f"entry id {signed.id} was already used by an earlier record", seq=seq
             )
+        if self.last_recorded_at is not None and at < self.last_recorded_at:
+            raise AuditFailure(
+                "record.time_backwards",
+                f"recorded_at {recorded_at} is before the previous record's "
+                f"{format_time(self.last_recorded_at)}: the log's clock never goes back",
+                seq=seq,
+            )
         self.entry_ids.add(entry_id)
+        self.last_recorded_at = at
         self.tree.append(record.leaf, self._keep_fresh)
         if self.expect is not None and self.tree.size == self.expect.size:
             self._check_expected()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,7 @@ from api.app import Settings, create_app
 from api.database import asyncpg_url
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import Checkpoint, NoteSigner, generate_signer, sign_checkpoint
+from ledger.entry import format_time, parse_time
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.signing import KeyFile, SigningKey, b64
 from tests.conftest import FakeClock
@@ -273,6 +275,36 @@ async def test_a_truncated_and_regrown_log_is_a_split_view(
         return
     assert f["seq"] == (size - 1 if regrow > 5 else size - 5 + regrow)
     assert ("rewritten" if regrow > 5 else "truncated") in f["reason"]
+
+
+@pytest.mark.parametrize("where", ["bundle", "server"])
+async def test_a_record_recorded_before_the_previous_one_is_caught(
+    fresh: LedgerFixture, tmp_path: Path, where: str
+) -> None:
+    """A record's recorded_at moved to before its predecessor's (a notice period made to run
+    out sooner, say), every hash and checkpoint resealed with the operator key: each record is
+    canonical and validly signed, only the order of the times tells."""
+    county = fresh.keys["county"]
+    for _ in range(2):
+        await fresh.client.append(
+            county, "key.added", {"org": "county", "public_key": b64(SigningKey.generate().public_key)}
+        )
+    conn = await owner(fresh)
+    seq = await seq_of(conn, "key.added", last=True) - 1  # not the last: the one after it is later
+    previous = parse_time((await body_of(conn, seq - 1))["recorded_at"])
+    forged = previous - timedelta(seconds=1)
+    await conn.execute(
+        "UPDATE records SET body = $2, recorded_at = $3 WHERE seq = $1",
+        seq,
+        rebody(await body_of(conn, seq), recorded_at=format_time(forged)),
+        forged,
+    )
+    await reseal(conn, fresh.home.operator_signer())
+    await conn.close()
+    source = await bundle(fresh, tmp_path / "b") if where == "bundle" else None
+    f = failure(await verify(fresh, source))
+    assert (f["seq"], f["code"]) == (seq, "record.time_backwards"), f
+    assert f"before the previous record's {format_time(previous)}" in f["reason"]
 
 
 async def test_a_reused_entry_id_is_caught(fresh: LedgerFixture, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +28,8 @@ SIGNER = NoteSigner.from_string(generate_signer(ORIGIN)[0])
 KEY = SigningKey.from_seed(b"\x01" * 32)
 
 
-def records(n: int) -> list[bytes]:
+def records(n: int, times: list[str] | None = None) -> list[bytes]:
+    """``n`` signed records, recorded at ``times`` (default: all at one time)."""
     out = []
     for seq in range(n):
         entry = build_entry(
@@ -39,7 +41,8 @@ def records(n: int) -> list[bytes]:
             entry_id=str(uuid.UUID(int=seq + 1)),
             signed_at="2026-01-01T00:00:00.000000Z",
         )
-        out.append(Record.make(seq, "2026-01-01T00:00:00.000000Z", entry, KEY.sign_entry(entry)).body)
+        recorded_at = times[seq] if times else "2026-01-01T00:00:00.000000Z"
+        out.append(Record.make(seq, recorded_at, entry, KEY.sign_entry(entry)).body)
     return out
 
 
@@ -103,6 +106,33 @@ def test_a_reused_entry_id() -> None:
     with pytest.raises(AuditFailure, match=r"entry\.duplicate_id") as e:
         run(stream(bodies))
     assert e.value.seq == 2
+
+
+def test_a_record_recorded_before_the_previous_one() -> None:
+    times = ["2026-01-01T00:00:00.000000Z", "2026-01-02T00:00:00.000000Z", "2026-01-01T23:59:59.999999Z"]
+    with pytest.raises(AuditFailure, match=r"record\.time_backwards") as e:
+        run(stream(records(3, times)))
+    assert e.value.seq == 2
+    assert "2026-01-01T23:59:59.999999Z is before the previous record's 2026-01-02T00:00:00.000000Z" in str(
+        e.value
+    )
+
+
+def test_records_recorded_at_one_time_or_later_pass() -> None:
+    times = ["2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000001Z"]
+    assert run(stream(records(3, times))).last_recorded_at == datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+
+
+def test_a_resumed_stream_checks_its_first_record_against_the_last_time_seen() -> None:
+    with pytest.raises(AuditFailure, match=r"record\.time_backwards") as e:
+        run(stream(records(2)), last_recorded_at=datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))
+    assert e.value.seq == 0
+
+
+def test_a_recorded_at_that_is_no_date() -> None:
+    with pytest.raises(AuditFailure, match=r"record\.malformed: recorded_at '2026-13-01T00:00:00Z'") as e:
+        run(stream(records(2, ["2026-01-01T00:00:00Z", "2026-13-01T00:00:00Z"])))
+    assert e.value.seq == 1
 
 
 def test_a_changed_stored_node() -> None:
