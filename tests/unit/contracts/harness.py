@@ -6,8 +6,8 @@ admitted by ``contracts.replay.Replay.apply``: the admission code the appender a
 run (entry format, signature against the key history, the rule version in force, the kind's
 rule). Record 0 registers the root county, signed by its own key, as genesis does.
 
-``recorded_at`` comes from ``Harness.clock``, a clock the test moves; it is the only time the
-rules read. A test reads like the domain::
+``recorded_at`` comes from ``Harness.clock``, a clock the test moves (never backwards past the
+last record, as the appender stamps); it is the only time the rules read. A test reads like the domain::
 
     h = Harness()
     village = h.collective()
@@ -42,7 +42,7 @@ from contracts.land import LandContract
 from contracts.parties import blind_index, personal_commitment
 from contracts.replay import Replay
 from contracts.state import Change, Delete, Key, Put, key_of
-from ledger.entry import build_entry, format_time
+from ledger.entry import build_entry, format_time, parse_time
 from ledger.errors import Rejection
 from ledger.signing import KeyFile, SigningKey, b64
 from tests.registry_support import Village, hexdigest, new_person
@@ -114,6 +114,9 @@ class Harness:
         self.clock = Clock(start)
         self.replay = Replay(origin)
         self.records: list[dict[str, Any]] = []
+        # Like the appender, records are stamped at the clock's reading or the last record's
+        # recorded_at, whichever is later: recorded_at never goes backwards.
+        self.last_recorded_at = start
         self.keys: dict[str, KeyFile] = {}
         self.codes: dict[str, str] = {COUNTY: COUNTY_CODE}
         self.parents: dict[str, str | None] = {COUNTY: None}
@@ -147,7 +150,7 @@ class Harness:
         """The record that would be appended next: ``payload`` signed by ``actor``'s key."""
         signing = key or self.keys[actor]
         signing = signing.key if isinstance(signing, KeyFile) else signing
-        now = format_time(self.clock())
+        now = format_time(max(self.clock(), self.last_recorded_at))
         entry = build_entry(
             origin=self.origin,
             actor=actor,
@@ -164,6 +167,7 @@ class Harness:
         before = self.snapshot()
         self.replay.apply(record)
         self.records.append(record)
+        self.last_recorded_at = parse_time(record["recorded_at"])
         return Changes(record["seq"], diff(before, self.snapshot()))
 
     def submit(

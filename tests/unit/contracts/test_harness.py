@@ -89,3 +89,14 @@ def test_refused_checks_the_code_and_that_nothing_changed() -> None:
     party = h.person(village)
     with pytest.raises(pytest.fail.Exception):
         h.refused("party.unknown", village, "member.admitted", h.admission(village, party))
+
+
+def test_recorded_at_never_goes_backwards() -> None:
+    h = Harness()
+    h.advance(days=2)
+    h.township()
+    h.clock.set(START)
+    h.township()
+    assert (
+        h.records[-1]["recorded_at"] == h.records[-2]["recorded_at"] == format_time(START + timedelta(days=2))
+    )
