@@ -40,7 +40,7 @@ from ledger.errors import (
 from ledger.group_commit import GroupCommitter
 from ledger.self_check import self_check
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message
-from ledger.signing import verify_batch as verify_many
+from ledger.signing import verify_batch
 
 log = logging.getLogger("rural_ledger.service")
 
@@ -133,7 +133,7 @@ class LedgerService:
         # Start the verifier processes now, not inside the first request.
         loop = asyncio.get_running_loop()
         await asyncio.gather(
-            *(loop.run_in_executor(service.pool, verify_many, []) for _ in range(VERIFIER_PROCESSES))
+            *(loop.run_in_executor(service.pool, verify_batch, []) for _ in range(VERIFIER_PROCESSES))
         )
         return service
 
@@ -154,7 +154,7 @@ class LedgerService:
             *(
                 loop.run_in_executor(
                     self.pool,
-                    verify_many,
+                    verify_batch,
                     [(self.public_keys[s.key_id], s.signature, entry_message(s.entry_bytes)) for s in chunk],
                 )
                 for chunk in chunks

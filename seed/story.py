@@ -10,9 +10,10 @@ The story (dates from ``start``):
 - day 0, organisations: the county's policy numbers, exchange center, townships; each
   township registers its village collectives (valid N2 credit codes, 12-digit codes);
 - day 14, registration: every village registers its people, households and members (one
-  assembly decision, seven days' public notice), second-round land contracts (1998-2027,
-  19-digit parcel codes) and homesteads within the zone's cap;
-- day 22, confirmation of members once the notice is over;
+  assembly decision, seven days' public notice);
+- day 22, confirmation of members once the notice is over, then the second-round land
+  contracts (1998-2027, 19-digit parcel codes) and homesteads within the zone's cap: land and
+  homesteads go only to households with a member in force;
 - day 120, asset verification (清产核资) and share quantification (折股量化) per collective,
   share certificates per household a week later;
 - then every April and October: deaths (membership ends, shares inherited), births,
@@ -169,7 +170,9 @@ class CountyStory:
         day = self.start
         yield self._tick(day, "organisations", self.organisations)
         yield self._tick(day + timedelta(days=14), "registration", self.registration)
-        yield self._tick(day + timedelta(days=22), "confirmation", self.confirmations)
+        yield self._tick(
+            day + timedelta(days=22), "confirmation, land and homesteads", self.land_and_homesteads
+        )
         yield self._tick(day + timedelta(days=120), "assets and shares", self.shares)
         yield self._tick(day + timedelta(days=127), "share certificates", self.share_certificates)
         end = add_years(self.start, self.years)
@@ -474,7 +477,14 @@ class CountyStory:
             for hh in households:
                 for r in hh.members:
                     self.admit(v, r, "hukou", decision)
-            for hh in households:
+
+    def land_and_homesteads(self, day: date) -> None:
+        """The members confirmed, each registered household gets its land contract and most a
+        homestead."""
+        self.confirmations(day)
+        for v in self.villages:
+            self.lane = v.id
+            for hh in v.active_households():
                 self.contract(v, hh)
                 if v.rng.random() < 0.93:
                     self.grant_homestead(v, hh, day)

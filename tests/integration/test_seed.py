@@ -19,6 +19,7 @@ from api.export import write_bundle
 from api.home import Home
 from api.verify_cli import run_verify
 from contracts.identifiers import validate_credit_code, validate_resident_id
+from contracts.rulebook import RULEBOOK
 from seed.command import init_for_story
 from seed.runner import DEFAULT_START, SeedOptions, SeedResult, seed_ledger
 from seed.story import CountyStory, Root
@@ -66,7 +67,7 @@ async def records(url: str) -> list[dict[str, Any]]:
 async def test_seeded_county_has_its_story(pair: tuple[Any, Any]) -> None:
     url, _, _, result = pair[0]
     kinds = {r["entry"]["kind"] for r in await records(url)}
-    assert result.records == len(await records(url)) - 1  # all but the genesis
+    assert result.records == len(await records(url)) - 2  # all but the genesis and the rule adoption
     for kind in (
         "org.registered",
         "party.registered",
@@ -105,13 +106,19 @@ async def test_verify_finds_nothing(pair: tuple[Any, Any], tmp_path: Path) -> No
     outcome = await run_verify(args)
     assert outcome.status == "intact", outcome.as_json()
     assert outcome.exit_code == 0
+    # The seeded county adopted the current rule version at its start (record 1).
+    assert outcome.rule_versions == [
+        {"version": 1, "from_seq": 0, "to_seq": 0},
+        {"version": RULEBOOK.current, "from_seq": 1, "to_seq": outcome.size - 1},
+    ]
 
 
 async def test_same_seed_same_entries(pair: tuple[Any, Any]) -> None:
     """The same entries (ids, kinds, actors, times, payloads, and the seeded organisations'
     signatures), recorded on the same simulated days, and each village's entries in the same
-    order. The genesis aside (``init`` makes a fresh root key), only how two villages' entries
-    interleave within a day may differ: they are submitted concurrently."""
+    order. The genesis and the rule adoption aside (``init`` makes a fresh root key and fresh
+    ids), only how two villages' entries interleave within a day may differ: they are
+    submitted concurrently."""
     a, b = await records(pair[0][0]), await records(pair[1][0])
 
     def content(r: dict[str, Any]) -> tuple[Any, ...]:
@@ -126,8 +133,8 @@ async def test_same_seed_same_entries(pair: tuple[Any, Any]) -> None:
         return order
 
     assert len(a) == len(b) > 500
-    assert {r["entry"]["id"]: content(r) for r in a[1:]} == {r["entry"]["id"]: content(r) for r in b[1:]}
-    assert by_actor(a[1:]) == by_actor(b[1:])
+    assert {r["entry"]["id"]: content(r) for r in a[2:]} == {r["entry"]["id"]: content(r) for r in b[2:]}
+    assert by_actor(a[2:]) == by_actor(b[2:])
 
 
 def test_story_is_deterministic_without_a_ledger() -> None:
