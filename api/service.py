@@ -39,8 +39,7 @@ from ledger.errors import (
 )
 from ledger.group_commit import GroupCommitter
 from ledger.self_check import self_check
-from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message
-from ledger.signing import verify_batch
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_batch
 
 log = logging.getLogger("rural_ledger.service")
 
