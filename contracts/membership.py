@@ -21,7 +21,7 @@ from contracts.households import HouseholdMember, household_of, require_collecti
 from contracts.orgs import Org
 from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, revision, rule
 from contracts.state import Change, Put, State, make
 from ledger.errors import Category
 
@@ -178,6 +178,16 @@ def admit_member(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Ch
 
 def _with_status(m: Membership, status: str, seq: int, **more: object) -> Put:
     return Put(m.model_copy(update={"status": status, "status_seq": seq, **more}))
+
+
+@revision(admit_member, version=2)
+def admit_member_v2(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Change]:
+    """Version 2: a meeting nobody attended decides nothing (under version 1 a contested case
+    passed with 0 votes of 0 present, as 0 >= 2/3 of 0)."""
+    changes = list(admit_member.apply(state, rec, p))
+    if p.decision.attendance == 0:
+        raise RuleViolation("membership.quorum_not_met", "nobody attended the meeting: it decided nothing")
+    return changes
 
 
 @rule("member.objection_filed", ObjectionFiled)

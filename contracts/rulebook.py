@@ -11,7 +11,8 @@ N does not exist yet.
 Each area lists its projection tables and its rules. Version 2 fixes what was found by trying
 the rules from outside: land contracts and homestead grants only to a household with a member
 in force; homestead transfers only to a household living in the village; no pledge of a
-holding with income rights only.
+holding with income rights only; no membership decision by a meeting nobody attended; no
+inheritance by the deceased themself.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ AREAS = (
         (membership.Membership,),
         (
             membership.admit_member,
+            membership.admit_member_v2,
             membership.file_objection,
             membership.resolve_objection,
             membership.confirm_member,
@@ -159,6 +161,7 @@ AREAS = (
             shares.transfer_shares,
             shares.buy_back,
             shares.inherit_shares,
+            shares.inherit_shares_v2,
             shares.pledge_shares,
             shares.pledge_shares_v2,
             shares.release_pledge,

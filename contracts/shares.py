@@ -399,6 +399,15 @@ def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list
     return [Put(source), Put(target)]
 
 
+@revision(inherit_shares, version=2)
+def inherit_shares_v2(state: State, rec: RecordContext, p: SharesInherited) -> list[Change]:
+    """Version 2: an heir is someone other than the deceased (under version 1 naming the
+    deceased as heir added the units to their own holding, beyond the total issued)."""
+    if p.heir == p.deceased:
+        raise RuleViolation("shares.same_holder", "the heir cannot be the deceased")
+    return list(inherit_shares.apply(state, rec, p))
+
+
 @rule(
     "shares.pledged",
     SharesPledged,

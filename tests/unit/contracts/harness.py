@@ -41,6 +41,7 @@ from contracts.homesteads import Homestead
 from contracts.land import LandContract
 from contracts.parties import blind_index, personal_commitment
 from contracts.replay import Replay
+from contracts.rulebook import RULEBOOK
 from contracts.state import Change, Delete, Key, Put, key_of
 from ledger.entry import build_entry, format_time, parse_time
 from ledger.errors import Rejection
@@ -109,7 +110,16 @@ class Harness:
     """An in-memory ledger: a county at genesis, organisations and their keys, and the state
     the admitted records built."""
 
-    def __init__(self, *, start: datetime = START, origin: str = ORIGIN, genesis: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        start: datetime = START,
+        origin: str = ORIGIN,
+        genesis: bool = True,
+        rules_version: int | None = RULEBOOK.current,
+    ) -> None:
+        """Genesis, then (like ``init``) the adoption of ``rules_version`` unless it is None,
+        in which case version 1 is in force."""
         self.origin = origin
         self.clock = Clock(start)
         self.replay = Replay(origin)
@@ -126,6 +136,12 @@ class Harness:
         self.keys[COUNTY] = self.new_key(COUNTY)
         if genesis:
             self.submit(COUNTY, "org.registered", self.root_payload())
+            if rules_version is not None:
+                self.adopt(rules_version)
+
+    def adopt(self, version: int) -> Changes:
+        """The county (the root) adopts rule ``version`` from the next seq on."""
+        return self.submit(COUNTY, "rules.adopted", {"version": version})
 
     # The log
 

@@ -18,7 +18,8 @@ from tests.unit.contracts.harness import COUNTY, ORIGIN, START, Harness
 
 def test_genesis_registers_the_county_with_its_own_key() -> None:
     h = Harness()
-    assert h.size == 1
+    assert h.size == 2  # genesis, then the current rule version's adoption
+    assert h.records[1]["entry"]["kind"] == "rules.adopted"
     county = h.get(Org, COUNTY)
     assert county is not None and county.type == "county" and county.parent_id is None
     [key] = h.rows(OrgKey)

@@ -193,18 +193,25 @@ def test_a_contested_case_needs_two_thirds_of_those_present(h: Harness, village:
     h.admit(village, party, contested=True, votes_for=20, attendance=30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a contested case passes with no vote for it when nobody attended a members' "
-    "assembly (votes_for * 3 >= attendance * 2 holds for 0 of 0)",
-)
 def test_a_contested_case_with_nobody_present_is_not_decided(h: Harness, village: str) -> None:
+    """Rule version 2: a meeting nobody attended decides nothing."""
     party = h.person(village)
     h.refused(
-        "membership.votes_insufficient",
+        "membership.quorum_not_met",
         village,
         "member.admitted",
         h.admission(village, party, contested=True, votes_for=0, attendance=0),
+    )
+
+
+def test_version_1_admitted_a_contested_case_with_nobody_present() -> None:
+    """Under version 1 such a decision passed (0 >= 2/3 of 0): a log written then still
+    replays, so version 1 keeps accepting it."""
+    h = Harness(rules_version=None)
+    village = h.collective()
+    party = h.person(village)
+    h.submit(
+        village, "member.admitted", h.admission(village, party, contested=True, votes_for=0, attendance=0)
     )
 
 
