@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from api.database import make_engine
 from api.home import Home
@@ -71,14 +72,26 @@ async def init_ledger(
     engine = make_engine(url)
     try:
         appender = Appender(engine, origin, NoteSigner.from_string(signer_text), ProjectionBackend(), clock)
-        entry = build_entry(
-            origin=origin,
-            actor=root_id,
-            key_id=root_key.key_id,
-            kind="org.registered",
-            entry_id=str(uuid.uuid4()),
-            signed_at=format_time(clock()),
-            payload={
+
+        async def append_as_root(kind: str, payload: dict[str, Any]) -> Receipt:
+            entry = build_entry(
+                origin=origin,
+                actor=root_id,
+                key_id=root_key.key_id,
+                kind=kind,
+                entry_id=str(uuid.uuid4()),
+                signed_at=format_time(clock()),
+                payload=payload,
+            )
+            signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
+            [result] = await appender.append([Submission(signed)])
+            if isinstance(result, Rejection):
+                raise result
+            return result
+
+        genesis = await append_as_root(
+            "org.registered",
+            {
                 "id": root_id,
                 "name": root_name,
                 "type": "county",
@@ -87,25 +100,8 @@ async def init_ledger(
                 "area_code": area_code,
             },
         )
-        signed = parse_submission({"entry": entry, "sig": root_key.sign_entry(entry)}, origin)
-        [result] = await appender.append([Submission(signed)])
-        if isinstance(result, Rejection):
-            raise result
-        if rules_version is not None:
-            # A new ledger runs the current rules from its first record after genesis.
-            adoption = build_entry(
-                origin=origin,
-                actor=root_id,
-                key_id=root_key.key_id,
-                kind="rules.adopted",
-                entry_id=str(uuid.uuid4()),
-                signed_at=format_time(clock()),
-                payload={"version": rules_version},
-            )
-            signed = parse_submission({"entry": adoption, "sig": root_key.sign_entry(adoption)}, origin)
-            [adopted] = await appender.append([Submission(signed)])
-            if isinstance(adopted, Rejection):
-                raise adopted
+        if rules_version is not None:  # a new ledger runs these rules from its record 1 on
+            await append_as_root("rules.adopted", {"version": rules_version})
     finally:
         await engine.dispose()
-    return Genesis(origin, verifier_text, root_id, str(key_file), result, rules_version or 1)
+    return Genesis(origin, verifier_text, root_id, str(key_file), genesis, rules_version or 1)

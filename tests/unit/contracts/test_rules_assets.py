@@ -11,16 +11,6 @@ from contracts.assets import AssetVerification
 from tests.unit.contracts.harness import DOC, Harness
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
-
-
 def test_a_verification_nets_operating_assets_against_liabilities(h: Harness, village: str) -> None:
     payload = h.verification_payload(operating=(80_000_000, 40_000_000, 5), liabilities=20_000_000)
     changes = h.submit(village, "assets.verified", payload)

@@ -14,16 +14,6 @@ from contracts.membership import Membership
 from tests.unit.contracts.harness import COUNTY, DOC, NO_RIGHTS, Harness
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
-
-
 def township(h: Harness, village: str) -> str:
     parent = h.parents[village]
     assert parent is not None

@@ -7,23 +7,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.dividends import Dividend
 from contracts.shares import COLLECTIVE_HOLDER, ShareHolding
 from tests.unit.contracts.harness import DOC, Harness
-
-
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
 
 
 def declaration(amount: int, distributable: int | None = None, dividend: str = "D-1") -> dict[str, Any]:

@@ -18,16 +18,6 @@ DEFAULT_CAPS = {"suburb": 166, "plain": 200, "plain_saline": 264, "hilly_flat": 
 
 
 @pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
-
-
-@pytest.fixture
 def household(h: Harness, village: str) -> str:
     """A household of one confirmed member."""
     return h.members(village, 1)[0]

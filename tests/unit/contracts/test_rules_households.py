@@ -3,20 +3,8 @@ and the households and memberships of persons the accepted entries leave."""
 
 from __future__ import annotations
 
-import pytest
-
 from contracts.households import Household, HouseholdMember
 from tests.unit.contracts.harness import Harness
-
-
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
 
 
 def in_household(h: Harness, household: str) -> dict[str, str]:

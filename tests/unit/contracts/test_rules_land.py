@@ -17,16 +17,6 @@ from tests.unit.contracts.harness import BOUNDS, COOPERATIVE, DOC, Harness
 
 
 @pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
-
-
-@pytest.fixture
 def household(h: Harness, village: str) -> str:
     """A household of two confirmed members."""
     return h.members(village, 2)[0]

@@ -16,16 +16,6 @@ from contracts.membership import ENDING_REASONS, NOT_A_LOSS, Membership
 from tests.unit.contracts.harness import COUNTY, DOC, Harness
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
-
-
 def status(h: Harness, party: str) -> str:
     return h.row(Membership, party).status
 

@@ -28,11 +28,6 @@ def bare(org_id: str, org_type: str, parent: str | None, **codes: Any) -> dict[s
     }
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
 # Registering organisations
 
 

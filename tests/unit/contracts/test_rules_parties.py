@@ -11,11 +11,6 @@ from contracts.parties import DuplicatePerson, Party, PartyIdentity
 from tests.unit.contracts.harness import Harness
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
 def test_a_person_is_registered_by_commitment_and_blind_index(h: Harness) -> None:
     village = h.collective()
     person = h.new_person()

@@ -17,11 +17,6 @@ from tests.unit.contracts.harness import COUNTY, Harness
 DEFAULTS = msgspec.json.decode(msgspec.json.encode(DEFAULT_POLICY))  # as stored: plain JSON
 
 
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
 def stored(h: Harness) -> dict[str, Any]:
     return h.row(CountyPolicy, COUNTY).numbers
 

@@ -57,19 +57,9 @@ class Collective:
 
 
 @pytest.fixture
-def h() -> Harness:
-    return Harness()
-
-
-@pytest.fixture
 def c(h: Harness) -> Collective:
     village = h.collective()
     return Collective(h, village, h.quantified(village))
-
-
-@pytest.fixture
-def village(h: Harness) -> str:
-    return h.collective()
 
 
 def member_pairs(h: Harness, village: str, households: int = 1, size: int = 3) -> list[tuple[str, str]]:
