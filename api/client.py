@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from api.auth import SignedRequests
-from api.problems import category_of_status
+from api.http.auth import SignedRequests
+from api.http.problems import category_of_status
 from contracts.parties import personal_commitment
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.entry import build_entry, format_time

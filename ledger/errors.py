@@ -2,8 +2,8 @@
 
 Every error raised by ``ledger/`` and ``contracts/`` (and by the service and the command line
 built on them) is a ``LedgerError`` with a ``Category``; none names an HTTP status or an exit
-code. Only the outermost layer maps a category to one, in one place (``api.problems`` for HTTP,
-``api.cli`` for exit codes).
+code. Only the outermost layer maps a category to one, in one place (``api.http.problems`` for HTTP,
+``api.cli.main`` for exit codes).
 
 - ``Rejection``: a refusal (of an entry, a request, a command): a stable machine ``code``, a
   human ``message`` and its category. Nothing is stored. ``RuleViolation`` (``contracts``),

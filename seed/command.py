@@ -7,8 +7,8 @@ import asyncio
 import sys
 from datetime import date, timedelta
 
-from api.database import resolve_url
 from api.home import Home
+from api.service.database import resolve_url
 from seed.report import print_summary, progress_for
 from seed.runner import DEFAULT_START, DEFAULT_YEARS, SeedError, SeedOptions, seed_ledger
 from seed.story import add_years, ledger_time
@@ -21,7 +21,7 @@ ROOT_ID, ROOT_NAME, ROOT_CODE = "county", "威海市", "371000"
 async def init_for_story(home: Home, url: str, origin: str, start: date) -> str:
     """A new ledger whose genesis is dated the day before the story starts; returns the
     operator's verifier key."""
-    from api.genesis import init_ledger
+    from api.service.genesis import init_ledger
 
     at = ledger_time(start - timedelta(days=1))
     genesis = await init_ledger(url, home, origin, ROOT_ID, ROOT_NAME, lambda: at, area_code=ROOT_CODE)

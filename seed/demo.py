@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.database import resolve_url
 from api.home import Home
+from api.service.database import resolve_url
 from seed.command import init_for_story
 from seed.report import print_summary, progress_for
 from seed.runner import DEFAULT_START, STATE_FILE, SeedError, SeedOptions, seed_ledger
@@ -126,12 +126,12 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
 def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: float) -> int:
     import uvicorn
 
-    from api.app import Settings, create_app
+    from api.http.app import Settings, create_app
 
     paths = {r.path for r in create_app(Settings(home=home)).routes}
     base = f"http://{args.host}:{args.port}"
     config = uvicorn.Config(
-        "api.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level
+        "api.http.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level
     )
     server = uvicorn.Server(config)
 

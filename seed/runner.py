@@ -33,9 +33,9 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
-from api.app import Settings, create_app
 from api.client import MINIMAL, LedgerClient, SubmitError
 from api.home import Home
+from api.http.app import Settings, create_app
 from ledger.entry import parse_time
 from ledger.signing import KeyFile
 from seed.model import Counts

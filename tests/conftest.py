@@ -42,7 +42,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url.replace("postgresql+asyncpg://", "postgresql://")
         return
-    from api.database import embedded_url
+    from api.service.database import embedded_url
 
     home = tmp_path_factory.mktemp("embedded-pg")
     yield embedded_url(home).replace("postgresql+asyncpg://", "postgresql://")

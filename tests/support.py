@@ -11,11 +11,11 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from api.app import Settings, create_app
 from api.client import LedgerClient, signed_entry
-from api.database import asyncpg_url
-from api.genesis import Genesis, init_ledger
 from api.home import Home
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url
+from api.service.genesis import Genesis, init_ledger
 from contracts.rulebook import RULEBOOK
 from ledger.checkpoint import NoteVerifier
 from ledger.signing import KeyFile, SigningKey, b64

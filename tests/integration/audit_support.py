@@ -7,11 +7,11 @@ from typing import Any
 
 import asyncpg
 
-from api.audit import AuditOutcome
-from api.cli import parser
-from api.database import asyncpg_url, make_engine
-from api.export import write_bundle
-from api.verify_cli import run_verify
+from api.audit.auditor import AuditOutcome
+from api.audit.export import write_bundle
+from api.cli.main import parser
+from api.cli.verify import run_verify
+from api.service.database import asyncpg_url, make_engine
 from tests.registry_support import village
 from tests.support import LedgerFixture
 

@@ -13,8 +13,8 @@ import asyncpg
 import msgspec
 import pytest
 
-from api.app import Settings, create_app
-from api.database import asyncpg_url
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import Checkpoint, NoteSigner, generate_signer, sign_checkpoint
 from ledger.entry import format_time, parse_time

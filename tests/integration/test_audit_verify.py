@@ -114,8 +114,8 @@ async def test_verify_with_another_operator_key_is_tampered(ledger: LedgerFixtur
     other = generate_signer(ledger.origin)[1]
     outcome = await verify(ledger, folder)
     assert outcome.status == "intact"
-    from api.cli import parser
-    from api.verify_cli import run_verify
+    from api.cli.main import parser
+    from api.cli.verify import run_verify
 
     args = parser().parse_args(["verify", str(folder), "--operator-key", other, "--workers", "0", "--quiet"])
     outcome = await run_verify(args)

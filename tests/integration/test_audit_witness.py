@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.witness_cli import load_or_create_key, witness_once
+from api.cli.witness import load_or_create_key, witness_once
 from ledger.checkpoint import parse_note
 from ledger.witness import CosignerSigner, CosignerVerifier, generate_cosigner
 from tests.conftest import FakeClock

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from api.client import check_receipt, signed_entry
-from api.database import asyncpg_url
-from api.genesis import init_ledger
 from api.home import Home
+from api.service.database import asyncpg_url
+from api.service.genesis import init_ledger
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.proofs import verify_consistency
 from ledger.signing import SigningKey, b64
@@ -49,7 +49,7 @@ async def two_servers(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "api.http.app:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

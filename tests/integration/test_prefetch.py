@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from api.database import asyncpg_url, make_engine
-from api.projections import SqlReader
+from api.service.database import asyncpg_url, make_engine
+from api.service.projections import SqlReader
 from contracts.households import HouseholdMember
 from contracts.state import Put, StagedState, make
 from tests.registry_support import village

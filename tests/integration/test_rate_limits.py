@@ -14,12 +14,12 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import Settings, create_app
 from api.client import LedgerClient
-from api.database import asyncpg_url
-from api.genesis import Genesis, init_ledger
 from api.home import Home
-from api.rate_limits import RateLimits, TokenBuckets
+from api.http.app import Settings, create_app
+from api.http.rate_limits import RateLimits, TokenBuckets
+from api.service.database import asyncpg_url
+from api.service.genesis import Genesis, init_ledger
 from ledger.signing import SigningKey, b64
 from tests.conftest import FakeClock
 from tests.support import LedgerFixture

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 
-from api.app import Settings, create_app
 from api.client import LedgerClient
-from api.database import asyncpg_url
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url
 from ledger.entry import parse_time
 from ledger.signing import SigningKey, b64
 from tests.conftest import FakeClock

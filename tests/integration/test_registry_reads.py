@@ -339,12 +339,12 @@ async def test_monitoring_before_and_after_settling(story: Story) -> None:
 
 
 async def test_state_as_of_every_seq_equals_replay_up_to_it(story: Story) -> None:
-    """``api.history`` at seq s gives exactly the rows that replaying records 0..s rebuilds, for
+    """``api.reads.history`` at seq s gives exactly the rows that replaying records 0..s rebuilds, for
     every seq and every projection table (the latest one: what the projection holds)."""
     import msgspec
 
-    from api.database import asyncpg_url, make_engine
-    from api.history import rows_as_of
+    from api.reads.history import rows_as_of
+    from api.service.database import asyncpg_url, make_engine
     from contracts.replay import Replay
     from contracts.rulebook import PROJECTION_MODELS
 

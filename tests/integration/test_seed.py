@@ -13,11 +13,11 @@ import asyncpg
 import msgspec
 import pytest
 
-from api.cli import parser
-from api.database import asyncpg_url, make_engine
-from api.export import write_bundle
+from api.audit.export import write_bundle
+from api.cli.main import parser
+from api.cli.verify import run_verify
 from api.home import Home
-from api.verify_cli import run_verify
+from api.service.database import asyncpg_url, make_engine
 from contracts.identifiers import validate_credit_code, validate_resident_id
 from contracts.rulebook import RULEBOOK
 from seed.command import init_for_story

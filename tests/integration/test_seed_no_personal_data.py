@@ -13,9 +13,9 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.app import Settings, create_app
-from api.database import asyncpg_url, make_engine
-from api.export import write_bundle
+from api.audit.export import write_bundle
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url, make_engine
 from seed.runner import SeedOptions
 from tests.integration.test_seed import MakeDatabase, seeded
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from api.auth import REQUEST_CONTEXT, SignedRequests, request_message
+from api.http.auth import REQUEST_CONTEXT, SignedRequests, request_message
 from ledger.entry import format_time
 from ledger.signing import b64
 from tests.registry_support import Village, village

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from api.database import asyncpg_url, make_engine
-from api.migrate import migrate
-from api.projections import PREFETCH_CHUNK, SqlReader, table_of, write_rows
+from api.service.database import asyncpg_url, make_engine
+from api.service.migrate import migrate
+from api.service.projections import PREFETCH_CHUNK, SqlReader, table_of, write_rows
 from contracts.households import Household
 from contracts.membership import Membership
 from contracts.shares import ShareHolding

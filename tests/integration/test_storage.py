@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from sqlalchemy import text
 
-from api.database import SERVICE_ROLE, asyncpg_url, make_engine
+from api.service.database import SERVICE_ROLE, asyncpg_url, make_engine
 from contracts.replay import Replay
 from contracts.rulebook import PROJECTION_MODELS
 from contracts.state import primary_key_columns

@@ -41,7 +41,7 @@ def server_url(scratch: Path) -> str:
     in ``scratch`` (held by this process, so that ``serve`` starts no postgres of its own)."""
     url = os.environ.get("DATABASE_URL")
     if not url:
-        from api.database import embedded_url
+        from api.service.database import embedded_url
 
         url = embedded_url(scratch)
     return url.replace("postgresql+asyncpg://", "postgresql://")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.service import VERIFIER_PROCESSES
+from api.service.service import VERIFIER_PROCESSES
 from tests.reliability.harness import (
     Serve,
     command_of,

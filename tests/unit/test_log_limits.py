@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from api.log_limits import RepeatLimit
+from api.http.log_limits import RepeatLimit
 
 
 class Clock:

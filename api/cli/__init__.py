@@ -1,0 +1,1 @@
+"""The `rural-ledger` command line."""

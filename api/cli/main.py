@@ -1,0 +1,148 @@
+"""The ``rural-ledger`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from api.home import Home
+from api.service.database import resolve_url
+from ledger.errors import Category, LedgerError
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from api.service.genesis import init_ledger
+
+    home = Home.from_env(args.home)
+    try:
+        g = asyncio.run(
+            init_ledger(
+                resolve_url(home.root),
+                home,
+                args.origin,
+                args.root_id,
+                args.root_name or args.origin,
+                area_code=args.area_code,
+            )
+        )
+    except (FileExistsError, ValueError) as e:
+        print(f"rural-ledger init: {e}", file=sys.stderr)
+        return 2
+    print(f"ledger        {g.origin}")
+    print(f"root org      {g.root_org} (key file {g.root_key_file})")
+    print(f"genesis       seq {g.receipt.seq}, leaf {g.receipt.leaf_hash.hex()}")
+    print(f"operator key  {g.operator_key}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.http.server import run
+
+    home = Home.from_env(args.home)
+    os.environ["RURAL_LEDGER_HOME"] = str(home.root)
+    if not os.environ.get("DATABASE_URL"):
+        # Start the embedded server once here, so worker processes attach to a running one.
+        os.environ["DATABASE_URL"] = resolve_url(home.root)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"Rural Ledger on {base}\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
+        f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
+        if home.operator_pub_file.exists()
+        else f"Rural Ledger on {base}",
+        flush=True,
+    )
+    run(args.host, args.port, args.workers, args.log_level)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from ledger.signing import KeyFile, SigningKey, b64
+
+    out = Path(args.out) if args.out else Home.from_env(args.home).org_key_file(args.org)
+    key = SigningKey.generate()
+    KeyFile(args.org, key).write(out)
+    print(f"key file    {out}\nkey id      {key.key_id}\npublic key  {b64(key.public_key)}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "verify":
+        from api.cli.bench_verify import run_verify_bench
+
+        return run_verify_bench(args.records, Path(args.reuse) if args.reuse else None)
+    from api.cli.bench import run_append_bench
+
+    return asyncio.run(run_append_bench(args.entries, args.batch))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rural-ledger", description=__doc__)
+    p.add_argument("--home", help="the ledger's folder (default ./rural-ledger-data)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a ledger, its operator key and genesis record")
+    init.add_argument("--origin", required=True, help="the ledger's origin (checkpoint name)")
+    init.add_argument("--root-id", default="county", help="id of the root organisation")
+    init.add_argument("--root-name", help="name of the root organisation")
+    init.add_argument(
+        "--area-code", default="371003", help="the root county's 6-digit area code (default 371003, 文登区)"
+    )
+    init.set_defaults(fn=cmd_init)
+
+    s = sub.add_parser("serve", help="run the service")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(fn=cmd_serve)
+    from seed.demo import add_demo_parser
+
+    add_demo_parser(sub)
+
+    keys = sub.add_parser("keys", help="make an organisation key file (mode 0600)")
+    keys.add_argument("--org", required=True)
+    keys.add_argument("--out")
+    keys.set_defaults(fn=cmd_keys)
+
+    bench = sub.add_parser("bench", help="benchmarks: `bench append`, `bench verify`")
+    bench.add_argument("what", choices=["append", "verify"])
+    bench.add_argument("--entries", type=int, default=20000)
+    bench.add_argument("--batch", type=int, default=2000)
+    bench.add_argument("--records", type=int, default=1_000_000, help="bench verify: ledger size")
+    bench.add_argument("--reuse", metavar="DIR", help="bench verify: keep or reuse the bundle here")
+    bench.set_defaults(fn=cmd_bench)
+
+    from api.cli.verify import add_verify_parser
+    from api.cli.witness import add_witness_parser
+
+    add_verify_parser(sub)
+    add_witness_parser(sub)
+    from seed.command import add_seed_parser
+
+    add_seed_parser(sub)
+    return p
+
+
+# The one mapping from the error tree's categories to exit codes: 1 when the log does not add
+# up (as ``verify`` answers for a tampered log), 2 for everything else that stops a command.
+EXIT_CODE = {Category.INTEGRITY: 1}
+
+
+def exit_code(error: LedgerError) -> int:
+    return EXIT_CODE.get(error.category, 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except LedgerError as e:
+        print(f"rural-ledger {args.command}: {e}", file=sys.stderr)
+        return exit_code(e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from api.home import Home
+from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS
+from api.http.rate_limits import RateLimits, rate_limit_middleware
+from api.http.routes.audit import AuditController
+from api.http.routes.certificates import CertificateController
+from api.http.routes.entries import EntryController
+from api.http.routes.homesteads import HomesteadController
+from api.http.routes.households import HouseholdController
+from api.http.routes.land import LandController
+from api.http.routes.members import MemberController
+from api.http.routes.monitoring import MonitoringController
+from api.http.routes.notes import NoteController
+from api.http.routes.orgs import OrgController
+from api.http.routes.parties import PartyController
+from api.http.routes.proofs import ProofController
+from api.http.routes.rights import RightsController
+from api.http.routes.shares import ShareController
+from api.service.database import make_engine, resolve_url
+from api.service.migrate import migrate
+from api.service.service import LedgerService, Service
+from api.service.signing_window import SignedAtWindow
+from ledger.appender import Clock, system_clock
+from ledger.errors import Unavailable
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Home = field(default_factory=Home.from_env)
+    database_url: str | None = None  # None: DATABASE_URL, else the embedded database
+    clock: Clock = system_clock
+    max_batch: int = 2000
+    rate_limits: RateLimits = field(default_factory=RateLimits.from_env)
+    signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow.from_env)
+
+
+@get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
+async def health(service: Service) -> Any:
+    from ledger import store
+
+    try:
+        latest = await service.read(store.latest_checkpoint)
+    except Unavailable as e:
+        return Response(
+            {"status": "unavailable", "origin": service.origin, "reason": e.message},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return {
+        "status": "ok" if service.read_only is None else "read-only",
+        "origin": service.origin,
+        "size": latest.size if latest else 0,
+        "self_check": service.read_only or "passed",
+    }
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        url = settings.database_url or resolve_url(settings.home.root)
+        owner = make_engine(url, service_role=False, pool_size=1)
+        try:
+            await migrate(owner)
+        finally:
+            await owner.dispose()
+        engine = make_engine(url)
+        service = await LedgerService.open(
+            engine,
+            settings.home.operator_signer(),
+            settings.clock,
+            settings.max_batch,
+            settings.home.blind_index_secret(),
+            settings.signed_at_window,
+        )
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.close()
+            await engine.dispose()
+
+    async def provide_service(state: State) -> LedgerService:
+        return state.service  # type: ignore[no-any-return]
+
+    return Litestar(
+        route_handlers=[
+            EntryController,
+            ProofController,
+            OrgController,
+            AuditController,
+            PartyController,
+            ShareController,
+            health,
+            HouseholdController,
+            MemberController,
+            LandController,
+            HomesteadController,
+            CertificateController,
+            RightsController,
+            MonitoringController,
+            NoteController,
+        ],
+        dependencies={"service": Provide(provide_service)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[rate_limit_middleware(settings.rate_limits)],
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(title="Rural Ledger", version="0.1.0", path="/schema"),
+    )

@@ -1,0 +1,167 @@
+"""Settlement certificates: membership certificates (集体成员资格证明) and transfer filing
+certificates (转移备案证书), as JSON with their record's inclusion proof, and as a printable page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.http.problems import ApiProblem
+from api.http.routes.entries import record_json
+from api.http.routes.paging import (
+    ID_PATTERN,
+    After,
+    AfterSeq,
+    Id,
+    IdFilter,
+    Limit,
+    keyset_page,
+    row_json,
+    where_given,
+)
+from api.reads.certificate_page import CertificateView, render
+from api.reads.evidence import entity_history, prove, snapshot
+from api.reads.history import ByKey, rows_as_of
+from api.service.service import LedgerService, Service
+from contracts.certificates import Certificate
+from contracts.homesteads import Homestead
+from contracts.land import LandContract, Parcel
+from contracts.membership import Membership
+from contracts.orgs import Org
+from ledger.errors import Category
+
+CertificateKind = Annotated[Literal["membership", "transfer_filing"] | None, QueryParameter()]
+Party = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, description="a person listed on it")]
+
+
+async def certificate_view(conn: AsyncConnection, certificate_id: str) -> CertificateView:
+    """The certificate, and the persons' statuses and the rights' details right after the
+    record that issued it."""
+    async with AsyncSession(conn) as session:
+        cert = await session.get(Certificate, certificate_id)
+        if cert is None:
+            raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
+        issuer = await session.get(Org, cert.issuer_id)
+        collective = await session.get(Org, cert.collective_id)
+    seq = cert.issued_seq
+    snap = await snapshot(conn)
+    statuses = {
+        v.row.party_id: v.row.status
+        for v in await rows_as_of(conn, Membership, seq, where={"party_id": cert.persons})
+    }
+    contract_ids: list[str] = cert.rights.get("land_contracts", [])
+    parcels = await rows_as_of(conn, Parcel, seq, where={"contract_id": contract_ids})
+    contracts = [
+        (v.row, [p.row for p in parcels if p.row.contract_id == v.row.id])
+        for v in await rows_as_of(conn, LandContract, seq, where={"id": contract_ids})
+    ]
+    homesteads = [
+        v.row for v in await rows_as_of(conn, Homestead, seq, where={"id": cert.rights.get("homesteads", [])})
+    ]
+    proven = (await prove(conn, [seq], snap))[seq]
+    return CertificateView(
+        cert,
+        issuer,
+        collective,
+        statuses,
+        contracts,
+        homesteads,
+        proven,
+        record_json(proven.record)["recorded_at"],
+        snap,
+    )
+
+
+async def certificate_json(service: LedgerService, certificate_id: str) -> dict[str, Any]:
+    async with service.engine.connect() as conn:
+        view = await certificate_view(conn, certificate_id)
+    return {
+        "certificate": row_json(view.certificate),
+        "statuses": view.statuses,
+        **view.proven.with_record(),
+        "checkpoint": view.snapshot.json(),
+    }
+
+
+async def certificate_page(service: LedgerService, certificate_id: str) -> Response[str]:
+    async with service.engine.connect() as conn:
+        view = await certificate_view(conn, certificate_id)
+    return Response(render(view), media_type="text/html; charset=utf-8")
+
+
+async def certificate_history(
+    service: LedgerService, certificate_id: str, after: int, limit: int
+) -> dict[str, Any]:
+    async with service.engine.connect() as conn:
+        async with AsyncSession(conn) as session:
+            if await session.get(Certificate, certificate_id) is None:
+                raise ApiProblem(
+                    Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}"
+                )
+        return await entity_history(
+            conn, {"certificate": certificate_id}, [ByKey(Certificate, (certificate_id,))], after, limit
+        )
+
+
+class CertificateController(Controller):
+    path = "/v1/certificates"
+    tags = ["registry"]
+
+    @get(
+        "/",
+        operation_id="listCertificates",
+        summary="Certificates, by collective, household, kind, issuer or a person listed",
+    )
+    async def list_certificates(
+        self,
+        service: Service,
+        collective: IdFilter = None,
+        household: IdFilter = None,
+        kind: CertificateKind = None,
+        issuer: IdFilter = None,
+        party: Party = None,
+        after: After = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = where_given(
+            select(Certificate),
+            (Certificate.collective_id, collective),
+            (Certificate.household_id, household),
+            (Certificate.kind, kind),
+            (Certificate.issuer_id, issuer),
+        )
+        if party is not None:
+            query = query.where(col(Certificate.persons).contains([party]))
+        return await keyset_page(service.engine, query, Certificate.id, after, limit, row_json)
+
+    @get(
+        "/{certificate_id:str}",
+        operation_id="getCertificate",
+        summary="One certificate with its record, inclusion proof and the signed checkpoint",
+    )
+    async def get_certificate(self, service: Service, certificate_id: Id) -> dict[str, Any]:
+        return await certificate_json(service, certificate_id)
+
+    @get(
+        "/{certificate_id:str}/print",
+        operation_id="printCertificate",
+        media_type="text/html",
+        summary="One certificate as a printable page (persons by party id only)",
+    )
+    async def print_certificate(self, service: Service, certificate_id: Id) -> Response[str]:
+        return await certificate_page(service, certificate_id)
+
+    @get(
+        "/{certificate_id:str}/history",
+        operation_id="getCertificateHistory",
+        summary="The records that touched the certificate, with inclusion proofs",
+    )
+    async def get_history(
+        self, service: Service, certificate_id: Id, after: AfterSeq = -1, limit: Limit = 100
+    ) -> dict[str, Any]:
+        return await certificate_history(service, certificate_id, after, limit)

@@ -1,0 +1,146 @@
+"""Submitting entries and reading records."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, PathParameter, QueryParameter
+
+from api.http.body import decode_json, require_json
+from api.http.problems import PROBLEM_MEDIA_TYPE, ApiProblem, rejection_problem
+from api.http.routes.paging import MAX_SEQ
+from api.http.routes.parties import existing_party_shown
+from api.service.service import LedgerService, Service
+from contracts.parties import DuplicatePerson
+from ledger import store
+from ledger.errors import Category, Rejection
+
+MAX_ENTRIES_PER_REQUEST = 5000
+MAX_PAGE = 1000
+
+
+def record_json(rec: store.StoredRecord) -> dict[str, Any]:
+    """The HTTP shape of a record: the four hashed fields, and the leaf hash."""
+    doc: dict[str, Any] = msgspec.json.decode(rec.body)
+    doc["leaf_hash"] = rec.leaf_hash.hex()
+    return doc
+
+
+def parse_body(raw: bytes) -> tuple[list[Any], bool]:
+    """The submissions in a request body and whether it was a single one."""
+    doc = decode_json(raw)
+    if isinstance(doc, dict) and set(doc) == {"entries"}:
+        items = doc["entries"]
+        if not isinstance(items, list) or not items:
+            raise ApiProblem(Category.MALFORMED, "request.malformed", '"entries" must be a non-empty list')
+        if len(items) > MAX_ENTRIES_PER_REQUEST:
+            raise ApiProblem(
+                Category.TOO_LARGE,
+                "request.too_many_entries",
+                f"at most {MAX_ENTRIES_PER_REQUEST} entries per request, found {len(items)}",
+            )
+        return items, False
+    if isinstance(doc, dict) and "entry" in doc:
+        return [doc], True
+    raise ApiProblem(
+        Category.MALFORMED,
+        "request.malformed",
+        'the body is {"entry": {...}, "sig": "..."} or {"entries": [...]}',
+    )
+
+
+async def answer(service: LedgerService, item: Any, result: Any) -> Any:
+    """A receipt as it is; a refusal as its problem, naming the party a resident ID number
+    already belongs to only to an organisation that governs that person."""
+    if not isinstance(result, Rejection):
+        return result
+    body = rejection_problem(result)
+    if isinstance(result, DuplicatePerson):
+        actor = item.get("entry", {}).get("actor") if isinstance(item, dict) else None
+        if await existing_party_shown(service, actor, result.existing_party):
+            body["existing_party"] = result.existing_party
+    return body
+
+
+def wants_minimal(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header (RFC 7240: comma-separated, parameters after ';') asks for
+    ``return=minimal``."""
+    if not prefer:
+        return False
+    return any(
+        p.split(";")[0].strip().lower().replace(" ", "") == "return=minimal" for p in prefer.split(",")
+    )
+
+
+class EntryController(Controller):
+    path = "/v1/entries"
+    tags = ["records"]
+
+    @post(
+        "/",
+        operation_id="submitEntries",
+        status_code=200,
+        summary="Submit one signed entry or a list; each gets a receipt or a problem",
+        description="A receipt holds the record's seq and leaf hash, the signed checkpoint "
+        "and an inclusion proof in it. With the header `Prefer: return=minimal` "
+        "(RFC 7240) receipts hold the seq and leaf hash only, for bulk loads; "
+        "`GET /v1/proofs/inclusion` gives any record's proof later.",
+    )
+    async def submit(self, request: Request[Any, Any, Any], service: Service) -> Any:
+        require_json(request.headers.get("content-type"))
+        items, single = parse_body(await request.body())
+        minimal = wants_minimal(request.headers.get("prefer"))
+        results = await service.submit(items, proofs=not minimal)
+        answers = [await answer(service, item, r) for item, r in zip(items, results, strict=True)]
+        headers = {"Preference-Applied": "return=minimal"} if minimal else {}
+        if single:
+            if isinstance(results[0], Rejection):
+                return Response(
+                    answers[0],
+                    status_code=answers[0]["status"],
+                    media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers,
+                )
+            return Response(answers[0], headers=headers)
+        return Response(
+            {
+                "results": [
+                    {"error": a} if isinstance(r, Rejection) else a
+                    for a, r in zip(answers, results, strict=True)
+                ]
+            },
+            headers=headers,
+        )
+
+    @get("/", operation_id="listRecords", summary="Records after a seq, in order")
+    async def list_records(
+        self,
+        service: Service,
+        after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+    ) -> dict[str, Any]:
+        rows = await service.read(store.read_records, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [record_json(r) for r in rows], "next": rows[-1].seq if more else None}
+
+    @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
+    async def get_record(
+        self, service: Service, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
+    ) -> dict[str, Any]:
+        rows = await service.read(store.read_records, seq - 1, 1)
+        if not rows or rows[0].seq != seq:
+            raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record at seq {seq}")
+        return record_json(rows[0])
+
+    @get(
+        "/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId", summary="The record holding an entry id"
+    )
+    async def by_id(self, service: Service, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        found = await service.read(store.records_by_entry_id, [str(entry_id)])
+        if not found:
+            raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record holds entry {entry_id}")
+        return record_json(next(iter(found.values())))

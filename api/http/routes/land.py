@@ -1,0 +1,162 @@
+"""Contracted land (土地承包经营权): contracts with their parcels and management-right transfers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, get
+from litestar.params import QueryParameter
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.http.problems import ApiProblem
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.reads.evidence import entity_history
+from api.reads.history import ByColumn, ByKey, Reference
+from api.service.service import LedgerService, Service
+from contracts.land import LandContract, ManagementTransfer, Parcel
+from ledger.errors import Category
+
+ContractStatus = Annotated[Literal["active", "returned"] | None, QueryParameter()]
+TransferMode = Annotated[Literal["lease", "subcontract", "shares"] | None, QueryParameter()]
+
+
+async def contract_json(service: LedgerService, contract_id: str) -> dict[str, Any]:
+    """A contract with its parcels (and their total area) and its management transfers."""
+    async with AsyncSession(service.engine) as session:
+        contract = await session.get(LandContract, contract_id)
+        if contract is None:
+            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
+        parcels = list(
+            (
+                await session.exec(
+                    select(Parcel).where(Parcel.contract_id == contract_id).order_by(col(Parcel.code))
+                )
+            ).all()
+        )
+        transfers = list(
+            (
+                await session.exec(
+                    select(ManagementTransfer)
+                    .where(ManagementTransfer.contract_id == contract_id)
+                    .order_by(col(ManagementTransfer.filed_seq))
+                )
+            ).all()
+        )
+    return {
+        **row_json(contract),
+        "area_m2": sum(p.area_m2 for p in parcels),
+        "parcels": [row_json(p) for p in parcels],
+        "management_transfers": [row_json(t) for t in transfers],
+    }
+
+
+def contract_refs(contract_id: str) -> list[Reference]:
+    return [
+        ByKey(LandContract, (contract_id,)),
+        ByColumn(Parcel, "contract_id", contract_id),
+        ByColumn(ManagementTransfer, "contract_id", contract_id),
+    ]
+
+
+async def contract_history(
+    service: LedgerService, contract_id: str, after: int, limit: int
+) -> dict[str, Any]:
+    async with AsyncSession(service.engine) as session:
+        if await session.get(LandContract, contract_id) is None:
+            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
+    async with service.engine.connect() as conn:
+        return await entity_history(conn, {"contract": contract_id}, contract_refs(contract_id), after, limit)
+
+
+async def parcel_json(service: LedgerService, code: str) -> dict[str, Any]:
+    async with AsyncSession(service.engine) as session:
+        parcel = await session.get(Parcel, code)
+    if parcel is None:
+        raise ApiProblem(Category.NOT_FOUND, "land.parcel_not_found", f"no parcel {code}")
+    return row_json(parcel)
+
+
+async def parcel_history(service: LedgerService, code: str, after: int, limit: int) -> dict[str, Any]:
+    await parcel_json(service, code)
+    async with service.engine.connect() as conn:
+        return await entity_history(conn, {"parcel": code}, [ByKey(Parcel, (code,))], after, limit)
+
+
+class LandController(Controller):
+    path = "/v1/land"
+    tags = ["registry"]
+
+    @get(
+        "/contracts",
+        operation_id="listLandContracts",
+        summary="Land contracts, by collective, household or status",
+    )
+    async def list_contracts(
+        self,
+        service: Service,
+        collective: IdFilter = None,
+        household: IdFilter = None,
+        status: ContractStatus = None,
+        after: After = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = where_given(
+            select(LandContract),
+            (LandContract.collective_id, collective),
+            (LandContract.household_id, household),
+            (LandContract.status, status),
+        )
+        return await keyset_page(service.engine, query, LandContract.id, after, limit, row_json)
+
+    @get(
+        "/contracts/{contract_id:str}",
+        operation_id="getLandContract",
+        summary="One land contract with its parcels and management transfers",
+    )
+    async def get_contract(self, service: Service, contract_id: Id) -> dict[str, Any]:
+        return await contract_json(service, contract_id)
+
+    @get(
+        "/contracts/{contract_id:str}/history",
+        operation_id="getLandContractHistory",
+        summary="Every record that touched the contract or its parcels, with inclusion proofs",
+    )
+    async def get_contract_history(
+        self, service: Service, contract_id: Id, after: AfterSeq = -1, limit: Limit = 100
+    ) -> dict[str, Any]:
+        return await contract_history(service, contract_id, after, limit)
+
+    @get("/parcels/{code:str}", operation_id="getParcel", summary="One contracted parcel")
+    async def get_parcel(self, service: Service, code: Id) -> dict[str, Any]:
+        return await parcel_json(service, code)
+
+    @get(
+        "/parcels/{code:str}/history",
+        operation_id="getParcelHistory",
+        summary="Every record that touched the parcel, with inclusion proofs",
+    )
+    async def get_parcel_history(
+        self, service: Service, code: Id, after: AfterSeq = -1, limit: Limit = 100
+    ) -> dict[str, Any]:
+        return await parcel_history(service, code, after, limit)
+
+    @get(
+        "/transfers",
+        operation_id="listManagementTransfers",
+        summary="Management-right transfers (leases, sub-contracts, shares), by contract or mode",
+    )
+    async def list_transfers(
+        self,
+        service: Service,
+        contract: IdFilter = None,
+        mode: TransferMode = None,
+        after: After = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = where_given(
+            select(ManagementTransfer),
+            (ManagementTransfer.contract_id, contract),
+            (ManagementTransfer.mode, mode),
+        )
+        return await keyset_page(service.engine, query, ManagementTransfer.id, after, limit, row_json)

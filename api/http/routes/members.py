@@ -1,0 +1,97 @@
+"""Collective members (成员): each person's current or last membership, by party id only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, get
+from litestar.params import QueryParameter
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.http.problems import ApiProblem
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.reads.evidence import entity_history
+from api.reads.history import ByKey, ByMember, Reference
+from api.service.service import LedgerService, Service
+from contracts.certificates import Certificate
+from contracts.households import HouseholdMember
+from contracts.membership import Membership
+from contracts.parties import Party
+from ledger.errors import Category
+
+MembershipStatus = Annotated[
+    Literal["in_notice", "suspended", "active", "settled_in_town", "ended", "rejected"] | None,
+    QueryParameter(),
+]
+
+
+async def member_json(service: LedgerService, party_id: str) -> dict[str, Any]:
+    async with AsyncSession(service.engine) as session:
+        membership = await session.get(Membership, party_id)
+        if membership is None:
+            raise ApiProblem(Category.NOT_FOUND, "member.not_found", f"party {party_id} has no membership")
+        in_household = await session.get(HouseholdMember, party_id)
+    return {
+        **row_json(membership),
+        "household_member": None if in_household is None else row_json(in_household),
+    }
+
+
+def person_refs(party_id: str) -> list[Reference]:
+    """The person's own rows, and the certificates that list the person."""
+    return [
+        ByKey(Party, (party_id,)),
+        ByKey(Membership, (party_id,)),
+        ByKey(HouseholdMember, (party_id,)),
+        ByMember(Certificate, "persons", party_id),
+    ]
+
+
+async def member_history(service: LedgerService, party_id: str, after: int, limit: int) -> dict[str, Any]:
+    async with AsyncSession(service.engine) as session:
+        if await session.get(Party, party_id) is None:
+            raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
+    async with service.engine.connect() as conn:
+        return await entity_history(conn, {"party": party_id}, person_refs(party_id), after, limit)
+
+
+class MemberController(Controller):
+    path = "/v1/members"
+    tags = ["registry"]
+
+    @get(
+        "/",
+        operation_id="listMembers",
+        summary="Memberships, by collective, household or status (party ids only)",
+    )
+    async def list_members(
+        self,
+        service: Service,
+        collective: IdFilter = None,
+        household: IdFilter = None,
+        status: MembershipStatus = None,
+        after: After = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = where_given(
+            select(Membership),
+            (Membership.collective_id, collective),
+            (Membership.household_id, household),
+            (Membership.status, status),
+        )
+        return await keyset_page(service.engine, query, Membership.party_id, after, limit, row_json)
+
+    @get("/{party_id:str}", operation_id="getMember", summary="One person's membership")
+    async def get_member(self, service: Service, party_id: Id) -> dict[str, Any]:
+        return await member_json(service, party_id)
+
+    @get(
+        "/{party_id:str}/history",
+        operation_id="getMemberHistory",
+        summary="Every record that touched the person, with inclusion proofs",
+    )
+    async def history(
+        self, service: Service, party_id: Id, after: AfterSeq = -1, limit: Limit = 100
+    ) -> dict[str, Any]:
+        return await member_history(service, party_id, after, limit)

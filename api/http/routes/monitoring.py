@@ -1,0 +1,30 @@
+"""Monitoring counts per county, township and village (DOMAIN.md, 信息管理系统)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.params import QueryParameter
+
+from api.http.routes.paging import ID_PATTERN, AsOf
+from api.reads.monitoring import monitoring_counts
+from api.service.service import Service
+
+OrgParam = Annotated[
+    str, QueryParameter(pattern=ID_PATTERN, description="a county, township or village collective")
+]
+
+
+class MonitoringController(Controller):
+    path = "/v1/monitoring"
+    tags = ["monitoring"]
+
+    @get(
+        "/",
+        operation_id="getMonitoringCounts",
+        summary="Counts for a county, township or village as of a seq, per child organisation",
+    )
+    async def counts(self, service: Service, org: OrgParam, as_of: AsOf = None) -> dict[str, Any]:
+        async with service.engine.connect() as conn:
+            return await monitoring_counts(conn, org, as_of)

@@ -1,0 +1,86 @@
+"""Organisations and their keys, as the ledger has registered them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.http.problems import ApiProblem
+from api.http.routes.paging import Id, IdFilter, Limit
+from api.service.service import Service
+from contracts.orgs import Org, OrgKey
+from ledger.errors import Category
+
+
+def org_json(org: Org, keys: list[OrgKey]) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "type": org.type,
+        "parent": org.parent_id,
+        "registered_seq": org.registered_seq,
+        "keys": [
+            {
+                "key_id": k.key_id,
+                "public_key": k.public_key,
+                "added_seq": k.added_seq,
+                "revoked_seq": k.revoked_seq,
+            }
+            for k in keys
+            if k.org_id == org.id
+        ],
+    }
+
+
+class OrgController(Controller):
+    path = "/v1/orgs"
+    tags = ["organisations"]
+
+    @get("/", operation_id="listOrgs", summary="Registered organisations, filtered by type or parent")
+    async def list_orgs(
+        self,
+        service: Service,
+        type: IdFilter = None,
+        parent: IdFilter = None,
+        after: IdFilter = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        query = select(Org).order_by(col(Org.id)).limit(limit + 1)
+        if type is not None:
+            query = query.where(Org.type == type)
+        if parent is not None:
+            query = query.where(Org.parent_id == parent)
+        if after is not None:
+            query = query.where(col(Org.id) > after)
+        async with AsyncSession(service.engine) as session:
+            orgs = list((await session.exec(query)).all())
+            more = len(orgs) > limit
+            orgs = orgs[:limit]
+            keys = list(
+                (
+                    await session.exec(
+                        select(OrgKey)
+                        .where(col(OrgKey.org_id).in_([o.id for o in orgs]))
+                        .order_by(col(OrgKey.added_seq))
+                    )
+                ).all()
+            )
+        return {"items": [org_json(o, keys) for o in orgs], "next": orgs[-1].id if more else None}
+
+    @get("/{org_id:str}", operation_id="getOrg", summary="One organisation with its key history")
+    async def get_org(self, service: Service, org_id: Id) -> dict[str, Any]:
+        async with AsyncSession(service.engine) as session:
+            org = await session.get(Org, org_id)
+            if org is None:
+                raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id}")
+            keys = list(
+                (
+                    await session.exec(
+                        select(OrgKey).where(OrgKey.org_id == org_id).order_by(col(OrgKey.added_seq))
+                    )
+                ).all()
+            )
+        return org_json(org, keys)

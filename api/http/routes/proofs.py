@@ -1,0 +1,115 @@
+"""Checkpoints and Merkle proofs: everything an auditor needs to check a receipt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.params import QueryParameter
+
+from api.http.problems import ApiProblem
+from api.http.routes.paging import MAX_SEQ
+from api.service.service import Service
+from ledger import store, stored_proofs
+from ledger.errors import Category
+
+
+async def tree_size(service: Service) -> int:
+    latest = await service.read(store.latest_checkpoint)
+    return latest.size if latest else 0
+
+
+class ProofController(Controller):
+    path = "/v1"
+    tags = ["proofs"]
+
+    @get(
+        "/checkpoint",
+        operation_id="getCheckpoint",
+        media_type="text/plain",
+        summary="The latest signed checkpoint, or the one of a given size (C2SP signed note)",
+    )
+    async def checkpoint(
+        self,
+        service: Service,
+        size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+    ) -> Response[str]:
+        cp = await service.read(
+            store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
+        )
+        if cp is None:
+            raise ApiProblem(
+                Category.NOT_FOUND,
+                "checkpoint.not_found",
+                "no checkpoint yet" if size is None else f"no checkpoint of size {size}",
+            )
+        return Response(cp.note, media_type="text/plain; charset=utf-8")
+
+    @get(
+        "/checkpoints",
+        operation_id="listCheckpoints",
+        summary="Every signed checkpoint after a size, smallest first",
+    )
+    async def checkpoints(
+        self,
+        service: Service,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        rows = await service.read(store.read_checkpoints, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "items": [{"size": c.size, "root_hash": c.root_hash.hex(), "note": c.note} for c in rows],
+            "next": rows[-1].size if more else None,
+        }
+
+    @get(
+        "/proofs/inclusion",
+        operation_id="getInclusionProof",
+        summary="Proof that record seq is in the tree of the given size (default: latest)",
+    )
+    async def inclusion(
+        self,
+        service: Service,
+        seq: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)],
+        size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+    ) -> dict[str, Any]:
+        latest = await tree_size(service)
+        size = latest if size is None else size
+        if not seq < size <= latest:
+            raise ApiProblem(
+                Category.MALFORMED,
+                "proof.out_of_range",
+                f"need seq < size <= {latest}, found seq={seq} size={size}",
+            )
+        rows = await service.read(store.read_records, seq - 1, 1)
+        proof = await service.read(stored_proofs.inclusion_proof, seq, size)
+        return {
+            "seq": seq,
+            "size": size,
+            "leaf_hash": rows[0].leaf_hash.hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+    @get(
+        "/proofs/consistency",
+        operation_id="getConsistencyProof",
+        summary="Proof that the tree of size `to` extends the tree of size `from`",
+    )
+    async def consistency(
+        self,
+        service: Service,
+        from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_SEQ)],
+        to: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
+    ) -> dict[str, Any]:
+        latest = await tree_size(service)
+        to = latest if to is None else to
+        if not from_ <= to <= latest:
+            raise ApiProblem(
+                Category.MALFORMED,
+                "proof.out_of_range",
+                f"need from <= to <= {latest}, found from={from_} to={to}",
+            )
+        proof = await service.read(stored_proofs.consistency_proof, from_, to)
+        return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}

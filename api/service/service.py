@@ -1,0 +1,264 @@
+"""The running ledger: engine, appender and group commit, plus the reads the routes need."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from litestar.di import NamedDependency
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from api.service.notes import check_note
+from api.service.parent_death import die_with_parent
+from api.service.personal import check_personal
+from api.service.projections import ProjectionBackend
+from api.service.signing_window import SignedAtWindow
+from contracts.orgs import OrgKey
+from contracts.registry import CHINA_STANDARD_TIME
+from ledger import store
+from ledger.appender import Appender, Clock, Submission, system_clock
+from ledger.checkpoint import NoteSigner, NoteVerifier
+from ledger.entry import parse_submission
+from ledger.errors import (
+    Category,
+    IntegrityError,
+    MalformedError,
+    ReceiptsUnavailable,
+    Rejection,
+    Unavailable,
+    database_unreachable,
+)
+from ledger.group_commit import GroupCommitter
+from ledger.self_check import self_check
+from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_batch
+
+log = logging.getLogger("rural_ledger.service")
+
+
+class NotInitialised(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("ledger.not_initialised", message, category=Category.NOT_FOUND)
+
+
+NOT_APPENDED = Rejection(
+    "entry.not_appended",
+    "not appended: the server stopped before this part of the request; resubmit it",
+    category=Category.UNAVAILABLE,
+)
+
+
+VERIFY_CHUNK = 500
+VERIFIER_PROCESSES = os.cpu_count() or 2
+
+
+def verifier_pool() -> ProcessPoolExecutor:
+    """Worker processes for signature checks. Processes, not threads: Ed25519 verification
+    releases the GIL, but the Python around each call needs it back, and a busy event loop
+    then makes every worker thread wait a whole switch interval per signature."""
+    return ProcessPoolExecutor(
+        VERIFIER_PROCESSES,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_leave_interrupts_to_the_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _leave_interrupts_to_the_parent(parent_pid: int) -> None:
+    """Ctrl-C stops the service, which shuts its workers down; they need not hear it too.
+    A parent killed outright cannot shut them down: they die with it instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
+
+
+@dataclass
+class LedgerService:
+    engine: AsyncEngine
+    origin: str
+    verifier: NoteVerifier
+    appender: Appender
+    committer: GroupCommitter
+    pool: ProcessPoolExecutor = field(default_factory=verifier_pool)
+    blind_secret: bytes = b""
+    # key id -> public key; never stale, since a key id is the hash of its public key.
+    # Whether the key may sign at a given seq is decided at admission, not here.
+    public_keys: dict[str, bytes] = field(default_factory=dict)
+    # Why the start-up self-check failed, if it did: the service then serves reads (so that
+    # auditors can see what is wrong) but refuses every write.
+    read_only: str | None = None
+    signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow)
+
+    @classmethod
+    async def open(
+        cls,
+        engine: AsyncEngine,
+        signer: NoteSigner,
+        clock: Clock = system_clock,
+        max_batch: int = 2000,
+        blind_secret: bytes = b"",
+        signed_at_window: SignedAtWindow | None = None,
+    ) -> LedgerService:
+        async with engine.connect() as conn:
+            meta = await conn.run_sync(store.read_meta)
+            if meta is None:
+                raise NotInitialised("the database holds no ledger: run `rural-ledger init`")
+            try:
+                await conn.run_sync(self_check, NoteVerifier.from_string(meta.operator_key))
+                read_only = None
+            except (IntegrityError, MalformedError) as e:
+                read_only = str(e)
+                log.error("self-check failed, refusing writes: %s", e)
+        if str(signer.verifier()) != meta.operator_key:
+            raise IntegrityError("the operator key file does not match this ledger's operator key")
+        appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
+        service = cls(
+            engine,
+            meta.origin,
+            signer.verifier(),
+            appender,
+            GroupCommitter(appender, max_batch),
+            blind_secret=blind_secret,
+            read_only=read_only,
+            signed_at_window=signed_at_window or SignedAtWindow(),
+        )
+        # Start the verifier processes now, not inside the first request.
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(service.pool, verify_batch, []) for _ in range(VERIFIER_PROCESSES))
+        )
+        return service
+
+    async def close(self) -> None:
+        await self.committer.stop()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def preverify(self, batch: list[Submission]) -> list[Submission]:
+        """Verify signatures in parallel before the batch queues for the writer lock: each
+        submission again, with the key its signature was found valid for."""
+        missing = sorted({s.signed.key_id for s in batch} - self.public_keys.keys())
+        if missing:
+            self.public_keys.update(await self.read(_public_keys, missing))
+        work = [s.signed for s in batch if s.signed.key_id in self.public_keys]
+        loop = asyncio.get_running_loop()
+        chunks = [work[i : i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
+        verdicts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    self.pool,
+                    verify_batch,
+                    [(self.public_keys[s.key_id], s.signature, entry_message(s.entry_bytes)) for s in chunk],
+                )
+                for chunk in chunks
+            )
+        )
+        checked = {
+            id(signed): self.public_keys[signed.key_id]
+            for chunk, valid in zip(chunks, verdicts, strict=True)
+            for signed, ok in zip(chunk, valid, strict=True)
+            if ok
+        }
+        return [replace(s, checked_key=checked.get(id(s.signed))) for s in batch]
+
+    def accept(self, item: Any) -> Submission:
+        """Parse one submission; a ``party.registered`` entry carries its person's personal
+        fields beside it (``"personal"``), checked here and never put in the entry; any entry
+        may carry a free-text ``"note"`` beside it, likewise."""
+        personal = item.pop("personal", None) if isinstance(item, dict) else None
+        has_note = isinstance(item, dict) and "note" in item
+        note = item.pop("note") if has_note else None
+        signed = parse_submission(item, self.origin)
+        beside: list[Any] = []
+        if has_note:
+            beside.append(check_note(signed, note, self.appender.clock()))
+        if signed.kind == "party.registered":
+            if personal is None:
+                raise Rejection(
+                    "personal.missing", 'a party is registered with its "personal" fields beside the entry'
+                )
+            now = self.appender.clock()
+            beside.append(
+                check_personal(signed, personal, self.blind_secret, (now + CHINA_STANDARD_TIME).date(), now)
+            )
+        elif personal is not None:
+            raise Rejection("personal.unexpected", "only party.registered carries personal fields")
+        return Submission(signed, beside=tuple(beside))
+
+    async def submit(self, items: Sequence[Any], proofs: bool = True) -> list[dict[str, Any] | Rejection]:
+        """Check each submission's shape, append the well-formed ones; results in order, each
+        receipt with its inclusion proof unless not ``proofs``."""
+        if self.read_only is not None:
+            raise Rejection(
+                "ledger.read_only",
+                f"the service refuses writes: its start-up self-check failed ({self.read_only})",
+                category=Category.UNAVAILABLE,
+            )
+        parsed: list[Submission | Rejection] = []
+        for item in items:
+            try:
+                parsed.append(self.accept(item))
+            except Rejection as r:
+                parsed.append(r)
+        parsed = await self.hold_to_window(parsed)
+        well_formed = await self.preverify([p for p in parsed if isinstance(p, Submission)])
+        try:
+            results = iter(await self.committer.submit(well_formed, proofs))
+        except ReceiptsUnavailable as e:  # stored: name every entry's seq or refusal, in order
+            # A submission longer than one batch stops at the batch whose receipts failed:
+            # the entries after it were never appended.
+            stored = iter(e.results)
+            raise ReceiptsUnavailable(
+                [p if isinstance(p, Rejection) else next(stored, NOT_APPENDED) for p in parsed]
+            ) from e
+        out: list[dict[str, Any] | Rejection] = []
+        for p in parsed:
+            if isinstance(p, Rejection):
+                out.append(p)
+            else:
+                r = next(results)
+                out.append(r if isinstance(r, Rejection) else r.as_json())
+        return out
+
+    async def hold_to_window(self, parsed: list[Submission | Rejection]) -> list[Submission | Rejection]:
+        """Refuse the entries signed outside the window around the ledger's clock, unless
+        already stored: a resubmission returns its receipt whatever its age."""
+        now = self.appender.clock()
+        window = self.signed_at_window
+        outside = [p for p in parsed if isinstance(p, Submission) and not window.holds(p.signed, now)]
+        if not outside:
+            return parsed
+        stored = await self.read(store.records_by_entry_id, sorted({p.signed.id for p in outside}))
+        refused = {id(p) for p in outside if p.signed.id not in stored}
+        return [
+            window.refusal(p.signed, now) if isinstance(p, Submission) and id(p) in refused else p
+            for p in parsed
+        ]
+
+    async def read(self, fn: Any, *args: Any) -> Any:
+        """Run a synchronous store read on a pooled connection; ``Unavailable`` when the
+        database cannot be reached."""
+        try:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args)
+        except Exception as e:
+            if database_unreachable(e):
+                raise Unavailable(f"the database is unreachable ({e.__class__.__name__})") from e
+            raise
+
+
+def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
+    rows = conn.execute(
+        select(OrgKey.key_id, OrgKey.public_key).where(col(OrgKey.key_id).in_(key_ids))  # type: ignore[call-overload]
+    ).all()
+    return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key") for r in rows}
+
+
+Service = NamedDependency[LedgerService]
+"""How a route asks for the running ledger."""
