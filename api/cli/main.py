@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from api.home import Home
 from api.service.database import resolve_url
 from ledger.errors import Category, LedgerError
+
+COMMANDS = "rural_ledger.commands"
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -98,9 +101,6 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--log-level", default="info")
     s.set_defaults(fn=cmd_serve)
-    from seed.demo import add_demo_parser
-
-    add_demo_parser(sub)
 
     keys = sub.add_parser("keys", help="make an organisation key file (mode 0600)")
     keys.add_argument("--org", required=True)
@@ -120,10 +120,16 @@ def parser() -> argparse.ArgumentParser:
 
     add_verify_parser(sub)
     add_witness_parser(sub)
-    from seed.command import add_seed_parser
-
-    add_seed_parser(sub)
+    add_installed_commands(sub)
     return p
+
+
+def add_installed_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The commands other packages add, in name order: each entry point of the group
+    ``COMMANDS`` names a function that adds its subcommand to ``sub`` (``seed`` adds ``demo``
+    and ``seed`` so; ``api`` never imports ``seed``)."""
+    for command in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
+        command.load()(sub)
 
 
 # The one mapping from the error tree's categories to exit codes: 1 when the log does not add

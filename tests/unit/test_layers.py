@@ -1,5 +1,5 @@
-"""The layers, read from the source: ``api -> contracts -> ledger`` and never back, and no HTTP
-in the core (refusals carry a category; only ``api/`` turns one into a status)."""
+"""The layers, read from the source: ``api -> contracts -> ledger`` and ``seed -> api``, never
+back, and no HTTP in the core (refusals carry a category; only ``api/`` turns one into a status)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,11 @@ def test_no_http_status_in_the_core(package: str) -> None:
                 assert node.attr not in ("status_code",) and not node.attr.startswith("HTTP_"), where
             if isinstance(node, ast.Name):
                 assert not node.id.startswith("HTTP_") and node.id != "HTTPStatus", where
+
+
+def test_api_never_imports_seed() -> None:
+    """``seed`` builds on ``api``; the command line finds seed's commands through the
+    ``rural_ledger.commands`` entry points, never by importing it."""
+    for path in sources("api"):
+        for name in imported(ast.parse(path.read_text())):
+            assert name.split(".")[0] != "seed", f"{path.relative_to(ROOT)} imports {name}"
