@@ -16,7 +16,7 @@ from contracts.errors import RuleViolation
 from contracts.households import require_collective
 from contracts.land import ContractId
 from contracts.parties import Sha256Hex
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Put, State, make
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
@@ -87,8 +87,15 @@ def current_verification(state: State, collective_id: str) -> AssetVerification 
     return rows[0] if rows else None
 
 
-@rule("assets.verified", AssetsVerified, prefetch=lambda p, rec: [(AssetVerification, (p.verification,))])
+@rule(
+    "assets.verified",
+    AssetsVerified,
+    prefetch=lambda p, rec: [(AssetVerification, (p.verification,))],
+    signed_by=Signers(("village_collective",), "the collective itself"),
+)
 def verify_assets(state: State, rec: RecordContext, p: AssetsVerified) -> list[Change]:
+    """The collective records an asset verification (清产核资): operating assets, liabilities and listed
+    assets."""
     require_collective(state, rec.actor)
     if state.get(AssetVerification, p.verification) is not None:
         raise RuleViolation("assets.exists", f"verification {p.verification} exists")

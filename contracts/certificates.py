@@ -33,7 +33,7 @@ from contracts.membership import Membership, membership_at
 from contracts.orgs import Org, OrgId
 from contracts.parties import Uuid
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Put, State, Where, make
 from ledger.errors import Category
 
@@ -132,10 +132,13 @@ def _check_persons_in_household(state: State, household_id: str, persons: list[s
         *((Membership, (x,)) for x in p.persons),
         *household_reads(p.household),
     ],
+    signed_by=Signers(("village_collective",), "the household's village collective"),
 )
 def issue_membership_certificate(
     state: State, rec: RecordContext, p: MembershipCertificateIssued
 ) -> list[Change]:
+    """The collective certifies persons' membership and the rights their household holds
+    (集体成员资格证明)."""
     require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
     if state.get(Certificate, p.certificate) is not None:
@@ -181,8 +184,10 @@ def issue_membership_certificate(
         *((Membership, (x,)) for x in p.persons),
         *household_reads(p.household),
     ],
+    signed_by=Signers(("township",), "the township of the household's village"),
 )
 def file_transfer(state: State, rec: RecordContext, p: TransferFilingCertificateIssued) -> list[Change]:
+    """The township of origin files persons' move to town (转移备案证书): settled in town, rights retained."""
     township = state.get(Org, rec.actor)
     if township is None or township.type != "township":
         raise RuleViolation(

@@ -20,7 +20,7 @@ from contracts.errors import RuleViolation
 from contracts.households import require_collective
 from contracts.land import ContractId
 from contracts.parties import Sha256Hex
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.shares import ShareHolding, scheme_of
 from contracts.state import Change, Put, State, Where, make
 
@@ -67,8 +67,10 @@ def payouts(amount: int, holdings: dict[str, int]) -> dict[str, int]:
     "dividend.declared",
     DividendDeclared,
     prefetch=lambda p, rec: [(Dividend, (p.dividend,)), Where(ShareHolding, "collective_id", rec.actor)],
+    signed_by=Signers(("village_collective",), "the collective whose shares they are"),
 )
 def declare_dividend(state: State, rec: RecordContext, p: DividendDeclared) -> list[Change]:
+    """The collective declares a dividend out of distributable income, paid per unit held, to the fen."""
     require_collective(state, rec.actor)
     scheme_of(state, rec.actor)
     if state.get(Dividend, p.dividend) is not None:

@@ -25,7 +25,7 @@ from contracts.land import (
 from contracts.membership import LIVES_IN_VILLAGE
 from contracts.parties import Sha256Hex, Uuid
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, revision, rule
+from contracts.registry import Payload, RecordContext, Signers, revision, rule
 from contracts.state import Change, Put, State, Where, make
 
 Zone = Literal["suburb", "plain", "plain_saline", "hilly_flat", "hilly_slope"]
@@ -49,6 +49,9 @@ class Homestead(SQLModel, table=True):
 
 
 TABLES = (Homestead,)
+
+# Who signs every homestead kind.
+HOMESTEAD_COLLECTIVE = Signers(("village_collective",), "the village collective of the homestead")
 
 
 class HomesteadGranted(Payload, frozen=True):
@@ -105,8 +108,10 @@ def _no_homestead_yet(state: State, household: Household) -> None:
         Where(Homestead, "household_id", p.household),
         Where(Homestead, "plot_code", p.plot_code),
     ],
+    signed_by=HOMESTEAD_COLLECTIVE,
 )
 def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
+    """The collective grants a household its one homestead (宅基地), within the zone's area cap."""
     collective = require_collective(state, rec.actor)
     household = household_of(state, p.household, rec.actor)
     if state.get(Homestead, p.homestead) is not None:
@@ -143,8 +148,10 @@ def grant_homestead(state: State, rec: RecordContext, p: HomesteadGranted) -> li
     ]
 
 
-@rule("homestead.transferred", HomesteadTransferred)
+@rule("homestead.transferred", HomesteadTransferred, signed_by=HOMESTEAD_COLLECTIVE)
 def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
+    """A homestead passes to another member household of the same collective; the seller's household gave
+    up its house."""
     h = homestead_of(state, p.homestead, rec.actor)
     target = member_household(
         state,
@@ -166,7 +173,12 @@ def transfer_homestead(state: State, rec: RecordContext, p: HomesteadTransferred
     ]
 
 
-@revision(grant_homestead, version=2, reads=lambda p, rec: household_reads(p.household))
+@revision(
+    grant_homestead,
+    version=2,
+    reads=lambda p, rec: household_reads(p.household),
+    signed_by=HOMESTEAD_COLLECTIVE,
+)
 def grant_homestead_v2(state: State, rec: RecordContext, p: HomesteadGranted) -> list[Change]:
     """Version 2: a homestead is granted only to a household with at least one member in force."""
     changes = list(grant_homestead.apply(state, rec, p))
@@ -174,7 +186,12 @@ def grant_homestead_v2(state: State, rec: RecordContext, p: HomesteadGranted) ->
     return changes
 
 
-@revision(transfer_homestead, version=2, reads=lambda p, rec: household_reads(p.to_household))
+@revision(
+    transfer_homestead,
+    version=2,
+    reads=lambda p, rec: household_reads(p.to_household),
+    signed_by=HOMESTEAD_COLLECTIVE,
+)
 def transfer_homestead_v2(state: State, rec: RecordContext, p: HomesteadTransferred) -> list[Change]:
     """Version 2: a homestead passes only to a member household that lives in the village, not
     to one whose members in force have all settled in town."""
@@ -188,8 +205,15 @@ def transfer_homestead_v2(state: State, rec: RecordContext, p: HomesteadTransfer
     return changes
 
 
-@rule("homestead.withdrawn", HomesteadWithdrawn, prefetch=lambda p, rec: [(Homestead, (p.homestead,))])
+@rule(
+    "homestead.withdrawn",
+    HomesteadWithdrawn,
+    prefetch=lambda p, rec: [(Homestead, (p.homestead,))],
+    signed_by=HOMESTEAD_COLLECTIVE,
+)
 def withdraw_homestead(state: State, rec: RecordContext, p: HomesteadWithdrawn) -> list[Change]:
+    """A homestead is withdrawn voluntarily for pay (有偿退出), in cash or a house voucher, and marked for
+    reclamation."""
     h = homestead_of(state, p.homestead, rec.actor)
     household = household_of(state, h.household_id, rec.actor)
     return [

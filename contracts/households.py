@@ -16,9 +16,12 @@ from sqlmodel import Field, SQLModel
 from contracts.errors import RuleViolation
 from contracts.orgs import Org
 from contracts.parties import Uuid, require_party
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Delete, Put, State, Where, make
 from ledger.errors import Category
+
+# Who signs every household kind.
+HOUSEHOLD_COLLECTIVE = Signers(("village_collective",), "the household's village collective")
 
 Relation = Literal["head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other"]
 
@@ -140,8 +143,10 @@ def _join(state: State, household_id: str, specs: list[MemberSpec], seq: int) ->
         (Household, (p.household,)),
         *((HouseholdMember, (m.party,)) for m in p.members),
     ],
+    signed_by=HOUSEHOLD_COLLECTIVE,
 )
 def register_household(state: State, rec: RecordContext, p: HouseholdRegistered) -> list[Change]:
+    """A village collective registers a household (户) and its members."""
     require_collective(state, rec.actor)
     if state.get(Household, p.household) is not None:
         raise RuleViolation("household.already_registered", f"household {p.household} exists")
@@ -163,8 +168,10 @@ def register_household(state: State, rec: RecordContext, p: HouseholdRegistered)
     "household.member_added",
     HouseholdMemberAdded,
     prefetch=lambda p, rec: [(Household, (p.household,)), (HouseholdMember, (p.party,))],
+    signed_by=HOUSEHOLD_COLLECTIVE,
 )
 def add_member(state: State, rec: RecordContext, p: HouseholdMemberAdded) -> list[Change]:
+    """A registered person joins a household of the collective."""
     household_of(state, p.household, rec.actor)
     return _join(state, p.household, [MemberSpec(p.party, p.relation)], rec.seq)
 
@@ -177,8 +184,10 @@ def add_member(state: State, rec: RecordContext, p: HouseholdMemberAdded) -> lis
         (HouseholdMember, (p.party,)),
         Where(HouseholdMember, "household_id", p.household),
     ],
+    signed_by=HOUSEHOLD_COLLECTIVE,
 )
 def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -> list[Change]:
+    """A person leaves a household (death, marrying out, moving out); removing the head names a new one."""
     household = household_of(state, p.household, rec.actor)
     member = state.get(HouseholdMember, p.party)
     if member is None or member.household_id != p.household:
@@ -213,8 +222,11 @@ def remove_member(state: State, rec: RecordContext, p: HouseholdMemberRemoved) -
         (Household, (p.new_household,)),
         Where(HouseholdMember, "household_id", p.household),
     ],
+    signed_by=HOUSEHOLD_COLLECTIVE,
 )
 def split_household(state: State, rec: RecordContext, p: HouseholdSplit) -> list[Change]:
+    """Some of a household's members form a new household of the same collective (on marriage, or a
+    division)."""
     household = household_of(state, p.household, rec.actor)
     if state.get(Household, p.new_household) is not None:
         raise RuleViolation("household.already_registered", f"household {p.new_household} exists")

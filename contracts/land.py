@@ -24,7 +24,7 @@ from contracts.identifiers import InvalidIdentifier, validate_credit_code, valid
 from contracts.membership import HOLDING, IN_FORCE, Membership
 from contracts.parties import Party, Sha256Hex, Uuid
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, revision, rule
+from contracts.registry import Payload, RecordContext, Signers, revision, rule
 from contracts.state import Change, Put, State, Where, make
 
 Area = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]  # square metres
@@ -80,6 +80,9 @@ class ManagementTransfer(SQLModel, table=True):
 
 
 TABLES = (LandContract, Parcel, ManagementTransfer)
+
+# Who signs every land kind: the collective owns the land and files every change of its contracts.
+CONTRACTING_COLLECTIVE = Signers(("village_collective",), "the village collective that contracts the land")
 
 
 class Boundaries(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -257,8 +260,10 @@ def parcels_of(state: State, contract_id: str, codes: list[str]) -> list[Parcel]
         Where(LandContract, "household_id", p.household),
         *((Parcel, (x.code,)) for x in p.parcels),
     ],
+    signed_by=CONTRACTING_COLLECTIVE,
 )
 def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
+    """The collective contracts land to a household: the contract, its term, its parcels and their 四至."""
     collective = require_collective(state, rec.actor)
     household_of(state, p.household, rec.actor)
     if state.get(LandContract, p.contract) is not None:
@@ -320,7 +325,12 @@ def issue_contract(state: State, rec: RecordContext, p: ContractIssued) -> list[
     return changes
 
 
-@revision(issue_contract, version=2, reads=lambda p, rec: household_reads(p.household))
+@revision(
+    issue_contract,
+    version=2,
+    reads=lambda p, rec: household_reads(p.household),
+    signed_by=CONTRACTING_COLLECTIVE,
+)
 def issue_contract_v2(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
     """Version 2: land is contracted only to a household with at least one member in force."""
     changes = list(issue_contract.apply(state, rec, p))
@@ -328,8 +338,14 @@ def issue_contract_v2(state: State, rec: RecordContext, p: ContractIssued) -> li
     return changes
 
 
-@rule("land.contract_extended", ContractExtended, prefetch=lambda p, rec: [(LandContract, (p.contract,))])
+@rule(
+    "land.contract_extended",
+    ContractExtended,
+    prefetch=lambda p, rec: [(LandContract, (p.contract,))],
+    signed_by=CONTRACTING_COLLECTIVE,
+)
 def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> list[Change]:
+    """A land contract's term is extended, by at most the county's extension years."""
     c = contract_of(state, p.contract, rec.actor)
     years = policy_for(state, rec.actor).contract_extension_years
     if not c.term_end < p.term_end <= add_years(c.term_end, years):
@@ -348,8 +364,11 @@ def extend_contract(state: State, rec: RecordContext, p: ContractExtended) -> li
         Where(ManagementTransfer, "contract_id", p.contract),
         *((Parcel, (code,)) for code in p.parcels),
     ],
+    signed_by=CONTRACTING_COLLECTIVE,
 )
 def transfer_management(state: State, rec: RecordContext, p: ManagementTransferred) -> list[Change]:
+    """The management right of contracted parcels is leased, sub-contracted or contributed as shares,
+    filed with the collective."""
     c = contract_of(state, p.contract, rec.actor)
     if state.get(ManagementTransfer, p.transfer) is not None:
         raise RuleViolation("land.transfer_exists", f"transfer {p.transfer} exists")
@@ -402,10 +421,11 @@ def _transferee(state: State, t: PartyTransferee | EntityTransferee) -> tuple[st
         raise RuleViolation("land.unknown_transferee", f"transferee's credit code: {e}") from e
 
 
-@rule("land.contracting_right_transferred", ContractingRightTransferred)
+@rule("land.contracting_right_transferred", ContractingRightTransferred, signed_by=CONTRACTING_COLLECTIVE)
 def transfer_contracting_right(
     state: State, rec: RecordContext, p: ContractingRightTransferred
 ) -> list[Change]:
+    """A land contract passes to another member household of the same collective, with its consent."""
     c = contract_of(state, p.contract, rec.actor)
     target = member_household(
         state,
@@ -429,8 +449,10 @@ def transfer_contracting_right(
         (LandContract, (p.other_contract,)),
         *((Parcel, (code,)) for code in [*p.parcels, *p.other_parcels]),
     ],
+    signed_by=CONTRACTING_COLLECTIVE,
 )
 def exchange_contracts(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
+    """Two member households of the collective exchange parcels between their contracts."""
     a = contract_of(state, p.contract, rec.actor)
     b = contract_of(state, p.other_contract, rec.actor)
     if a.household_id == b.household_id:
@@ -442,8 +464,9 @@ def exchange_contracts(state: State, rec: RecordContext, p: ContractsExchanged) 
     return [Put(x) for x in moved]
 
 
-@rule("land.returned", LandReturned)
+@rule("land.returned", LandReturned, signed_by=CONTRACTING_COLLECTIVE)
 def return_land(state: State, rec: RecordContext, p: LandReturned) -> list[Change]:
+    """A household voluntarily returns its contracted land, on written notice."""
     c = contract_of(state, p.contract, rec.actor)
     months = policy_for(state, rec.actor).land_return_notice_months
     if p.effective_date < add_months(p.notice_date, months):

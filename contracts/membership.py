@@ -21,7 +21,7 @@ from contracts.households import HouseholdMember, household_of, require_collecti
 from contracts.orgs import Org
 from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import policy_for
-from contracts.registry import Payload, RecordContext, revision, rule
+from contracts.registry import Payload, RecordContext, Signers, revision, rule
 from contracts.state import Change, Put, State, make
 from ledger.errors import Category
 
@@ -52,6 +52,9 @@ class Membership(SQLModel, table=True):
 
 
 TABLES = (Membership,)
+
+# Who signs every membership kind.
+MEMBER_COLLECTIVE = Signers(("village_collective",), "the person's village collective")
 
 Evidence = Annotated[list[Sha256Hex], msgspec.Meta(max_length=32)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
@@ -136,9 +139,13 @@ def membership_at(state: State, party_id: str, collective_id: str) -> Membership
 
 
 @rule(
-    "member.admitted", MemberAdmitted, prefetch=lambda p, rec: [(Membership, (p.party,)), (Org, (rec.actor,))]
+    "member.admitted",
+    MemberAdmitted,
+    prefetch=lambda p, rec: [(Membership, (p.party,)), (Org, (rec.actor,))],
+    signed_by=MEMBER_COLLECTIVE,
 )
 def admit_member(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Change]:
+    """The collective admits a person as a member by a meeting's decision, subject to public notice (公示)."""
     require_collective(state, rec.actor)
     require_party(state, p.party)
     current = state.get(Membership, p.party)
@@ -180,7 +187,7 @@ def _with_status(m: Membership, status: str, seq: int, **more: object) -> Put:
     return Put(m.model_copy(update={"status": status, "status_seq": seq, **more}))
 
 
-@revision(admit_member, version=2)
+@revision(admit_member, version=2, signed_by=MEMBER_COLLECTIVE)
 def admit_member_v2(state: State, rec: RecordContext, p: MemberAdmitted) -> list[Change]:
     """Version 2: a meeting nobody attended decides nothing (under version 1 a contested case
     passed with 0 votes of 0 present, as 0 >= 2/3 of 0)."""
@@ -190,24 +197,32 @@ def admit_member_v2(state: State, rec: RecordContext, p: MemberAdmitted) -> list
     return changes
 
 
-@rule("member.objection_filed", ObjectionFiled)
+@rule("member.objection_filed", ObjectionFiled, signed_by=MEMBER_COLLECTIVE)
 def file_objection(state: State, rec: RecordContext, p: ObjectionFiled) -> list[Change]:
+    """An objection filed during the notice suspends the admission decision."""
     m = membership_at(state, p.party, rec.actor)
     if m.status != "in_notice" or rec.local_date > m.notice_end:
         raise RuleViolation("membership.not_in_notice", "objections are filed during the notice period")
     return [_with_status(m, "suspended", rec.seq)]
 
 
-@rule("member.objection_resolved", ObjectionResolved)
+@rule("member.objection_resolved", ObjectionResolved, signed_by=MEMBER_COLLECTIVE)
 def resolve_objection(state: State, rec: RecordContext, p: ObjectionResolved) -> list[Change]:
+    """An objection is resolved: upheld, the admission is rejected; dismissed, the notice goes on."""
     m = membership_at(state, p.party, rec.actor)
     if m.status != "suspended":
         raise RuleViolation("membership.not_suspended", "no objection is pending")
     return [_with_status(m, "rejected" if p.upheld else "in_notice", rec.seq)]
 
 
-@rule("member.confirmed", MemberConfirmed, prefetch=lambda p, rec: [(Membership, (p.party,))])
+@rule(
+    "member.confirmed",
+    MemberConfirmed,
+    prefetch=lambda p, rec: [(Membership, (p.party,))],
+    signed_by=MEMBER_COLLECTIVE,
+)
 def confirm_member(state: State, rec: RecordContext, p: MemberConfirmed) -> list[Change]:
+    """After the notice, the collective confirms an admission: the person is a member in force."""
     m = membership_at(state, p.party, rec.actor)
     if m.status == "suspended":
         raise RuleViolation("membership.suspended", "an objection suspends the decision")
@@ -218,8 +233,14 @@ def confirm_member(state: State, rec: RecordContext, p: MemberConfirmed) -> list
     return [_with_status(m, "active", rec.seq)]
 
 
-@rule("member.status_changed", MembershipChanged, prefetch=lambda p, rec: [(Membership, (p.party,))])
+@rule(
+    "member.status_changed",
+    MembershipChanged,
+    prefetch=lambda p, rec: [(Membership, (p.party,))],
+    signed_by=MEMBER_COLLECTIVE,
+)
 def change_membership(state: State, rec: RecordContext, p: MembershipChanged) -> list[Change]:
+    """A membership ends: on death, voluntary exit, joining another collective or public employment."""
     if p.reason in NOT_A_LOSS:
         raise RuleViolation(
             "membership.not_a_loss_reason",

@@ -22,7 +22,7 @@ from contracts.identifiers import (
     validate_area_code,
     validate_credit_code,
 )
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Key, Put, State, make
 from ledger.errors import Category
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
@@ -176,8 +176,16 @@ def check_codes(state: State, p: OrgRegistered, parent: Org | None) -> None:
         raise RuleViolation("org.code_taken", f"credit code {p.credit_code} is already registered")
 
 
-@rule("org.registered", OrgRegistered, prefetch=_org_rows)
+@rule(
+    "org.registered",
+    OrgRegistered,
+    prefetch=_org_rows,
+    signed_by=Signers(
+        ("county", "township"), "the parent organisation (the root registers itself at genesis)"
+    ),
+)
 def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
+    """A parent registers a child organisation, its keys and codes (the root itself, at genesis)."""
     if p.type not in ORG_TYPES:
         raise RuleViolation("org.unknown_type", f"type must be one of {ORG_TYPES}, found {p.type!r}")
     if state.get(Org, p.id) is not None:
@@ -216,8 +224,14 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
     return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
 
 
-@rule("key.added", KeyAdded, prefetch=_key_rows)
+@rule(
+    "key.added",
+    KeyAdded,
+    prefetch=_key_rows,
+    signed_by=Signers(ORG_TYPES, "the organisation itself or an ancestor of it"),
+)
 def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
+    """An organisation, or an ancestor of it, adds a public key to it."""
     if state.get(Org, p.org) is None:
         raise RuleViolation("org.unknown", f"organisation {p.org} is not registered")
     if not is_self_or_ancestor(state, rec.actor, p.org):
@@ -229,8 +243,14 @@ def add_key(state: State, rec: RecordContext, p: KeyAdded) -> list[Change]:
     return new_keys(state, p.org, [p.public_key], rec.seq)
 
 
-@rule("key.revoked", KeyRevoked, prefetch=lambda p, rec: [(OrgKey, (p.key_id,))])
+@rule(
+    "key.revoked",
+    KeyRevoked,
+    prefetch=lambda p, rec: [(OrgKey, (p.key_id,))],
+    signed_by=Signers(ORG_TYPES, "the key's organisation itself or an ancestor of it"),
+)
 def revoke_key(state: State, rec: RecordContext, p: KeyRevoked) -> list[Change]:
+    """An organisation, or an ancestor of it, revokes one of its keys, which signs nothing after this seq."""
     key = state.get(OrgKey, p.key_id)
     if key is None:
         raise RuleViolation("key.unknown", f"key {p.key_id} is not registered")

@@ -20,8 +20,8 @@ from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.identifiers import normalise_resident_id
-from contracts.orgs import Org
-from contracts.registry import Payload, RecordContext, rule
+from contracts.orgs import ORG_TYPES, Org
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Put, State, make
 from ledger.canonical import canonical_bytes
 from ledger.errors import Category
@@ -90,8 +90,11 @@ class DuplicatePerson(RuleViolation):
     "party.registered",
     PartyRegistered,
     prefetch=lambda p, rec: [(Party, (p.party,)), (PartyIdentity, (p.blind_index,)), (Org, (rec.actor,))],
+    signed_by=Signers(ORG_TYPES, "any organisation"),
 )
 def register_party(state: State, rec: RecordContext, p: PartyRegistered) -> list[Change]:
+    """A person enters the ledger as a party: a UUID, a commitment to the personal fields and a keyed
+    blind index."""
     if state.get(Party, p.party) is not None:
         raise RuleViolation("party.already_registered", f"party {p.party} is already registered")
     same = state.get(PartyIdentity, p.blind_index)

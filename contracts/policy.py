@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from contracts.errors import RuleViolation
 from contracts.orgs import Org
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Put, State, make
 from ledger.errors import Category
 
@@ -106,8 +106,14 @@ def policy_for(state: State, org_id: str) -> Policy:
     return msgspec.convert(row.numbers, Policy) if row else DEFAULT_POLICY
 
 
-@rule("policy.set", PolicySet, prefetch=lambda p, rec: [(CountyPolicy, (rec.actor,))])
+@rule(
+    "policy.set",
+    PolicySet,
+    prefetch=lambda p, rec: [(CountyPolicy, (rec.actor,))],
+    signed_by=Signers(("county",), "the county, for itself"),
+)
 def set_policy(state: State, rec: RecordContext, p: PolicySet) -> list[Change]:
+    """A county sets some of its policy numbers; those not given keep their value."""
     actor = state.get(Org, rec.actor)
     if actor is None or actor.type != "county":
         raise RuleViolation(

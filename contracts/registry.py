@@ -46,6 +46,23 @@ class RecordContext:
         return (parse_time(self.recorded_at) + CHINA_STANDARD_TIME).date()
 
 
+@dataclass(frozen=True, slots=True)
+class Signers:
+    """Who may sign an entry kind: the organisation ``types`` (of ``contracts.orgs.ORG_TYPES``)
+    and, as a short ``role`` phrase, which organisation of those types ("the household's village
+    collective", "the parent organisation"). A declaration beside the rule, not a check: the
+    rule's own code decides, and the rule tests prove the two agree."""
+
+    types: tuple[str, ...]
+    role: str
+
+    def __post_init__(self) -> None:
+        if not self.types or len(set(self.types)) != len(self.types):
+            raise ValueError(f"signers name one or more organisation types, each once: {self.types}")
+        if not self.role.strip():
+            raise ValueError("signers need a role phrase")
+
+
 RuleFn = Callable[[State, RecordContext, Any], Iterable[Change]]
 Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key] | Where]]
 
@@ -54,13 +71,15 @@ Prefetch = Callable[[Any, RecordContext], Iterable[tuple[type[SQLModel], Key] | 
 class Rule(Generic[P]):
     """The rule for ``kind`` from rule ``version`` on (until a later version replaces it).
     Once a ledger may have used a rule, its code is never edited: a change is a new ``Rule``
-    of the same kind with a higher version, beside it."""
+    of the same kind with a higher version, beside it. ``signed_by`` declares who may sign the
+    kind (every rule the rulebook lists declares it; ``None`` only for rules made in tests)."""
 
     kind: str
     payload_type: type[P]
     apply: Callable[[State, RecordContext, P], Iterable[Change]]
     prefetch: Prefetch | None = None
     version: int = 1
+    signed_by: Signers | None = None
 
     def decode(self, payload: dict[str, Any]) -> P:
         refuse_unsafe_text(self.kind, payload, "$")
@@ -96,26 +115,33 @@ def refuse_unsafe_text(kind: str, value: Any, path: str) -> None:
 
 
 def rule(
-    kind: str, payload_type: type[P], prefetch: Prefetch | None = None, *, version: int = 1
+    kind: str,
+    payload_type: type[P],
+    prefetch: Prefetch | None = None,
+    *,
+    signed_by: Signers,
+    version: int = 1,
 ) -> Callable[[Callable[[State, RecordContext, P], Iterable[Change]]], Rule[P]]:
     """Make the rule for ``kind`` from rule ``version`` on (the decorated name becomes the
-    ``Rule``; ``contracts.rulebook`` lists it). ``prefetch(payload, record)`` names the rows
-    the rule will read by key (``(model, key)``) and the ``find``s it will make (``Where``), so
-    a database backend can fetch a whole batch's rows in one query per table and column
-    instead of one per record (a hint: correctness never depends on it)."""
+    ``Rule``; ``contracts.rulebook`` lists it), signed by ``signed_by``; the decorated
+    function's docstring says in one line what the kind records. ``prefetch(payload, record)``
+    names the rows the rule will read by key (``(model, key)``) and the ``find``s it will make
+    (``Where``), so a database backend can fetch a whole batch's rows in one query per table
+    and column instead of one per record (a hint: correctness never depends on it)."""
 
     def make_rule(fn: Callable[[State, RecordContext, P], Iterable[Change]]) -> Rule[P]:
-        return Rule(kind, payload_type, fn, prefetch, version)
+        return Rule(kind, payload_type, fn, prefetch, version, signed_by)
 
     return make_rule
 
 
 def revision(
-    base: Rule[P], *, version: int, reads: Prefetch | None = None
+    base: Rule[P], *, version: int, signed_by: Signers, reads: Prefetch | None = None
 ) -> Callable[[Callable[[State, RecordContext, P], Iterable[Change]]], Rule[P]]:
-    """Make a later version of ``base``'s kind with the same payload schema. The new function
-    usually runs ``base.apply`` (rules are pure, so its changes are only kept) and then checks
-    what the new version adds; it reads what ``base`` reads, and ``reads`` besides."""
+    """Make a later version of ``base``'s kind with the same payload schema, signed by
+    ``signed_by``. The new function usually runs ``base.apply`` (rules are pure, so its
+    changes are only kept) and then checks what the new version adds; it reads what ``base``
+    reads, and ``reads`` besides."""
 
     def prefetch(payload: Any, rec: RecordContext) -> list[tuple[type[SQLModel], Key] | Where]:
         hints = list(base.prefetch(payload, rec)) if base.prefetch else []
@@ -125,7 +151,7 @@ def revision(
         raise ValueError(f"a revision of {base.kind} needs a version above {base.version}")
 
     def make_rule(fn: Callable[[State, RecordContext, P], Iterable[Change]]) -> Rule[P]:
-        return Rule(base.kind, base.payload_type, fn, prefetch, version)
+        return Rule(base.kind, base.payload_type, fn, prefetch, version, signed_by)
 
     return make_rule
 

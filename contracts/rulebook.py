@@ -39,7 +39,7 @@ from contracts import (
     shares,
 )
 from contracts.errors import RuleViolation
-from contracts.registry import Payload, RecordContext, Rule, rule
+from contracts.registry import Payload, RecordContext, Rule, Signers, rule
 from contracts.state import Change, Put, State, make
 from ledger.errors import Category
 
@@ -65,7 +65,12 @@ def version_in_force(state: State) -> int:
     return row.version if row is not None else VERSION_BEFORE_ADOPTION
 
 
-@rule("rules.adopted", RulesAdopted, prefetch=lambda p, rec: [(RulesInForce, (RULES_ROW,))])
+@rule(
+    "rules.adopted",
+    RulesAdopted,
+    prefetch=lambda p, rec: [(RulesInForce, (RULES_ROW,))],
+    signed_by=Signers(("county",), "the root organisation"),
+)
 def adopt_rules(state: State, rec: RecordContext, p: RulesAdopted) -> list[Change]:
     """The root organisation moves the ledger to a later rule version, from this seq on."""
     actor = state.get(orgs.Org, rec.actor)
@@ -182,6 +187,10 @@ class Rulebook:
             for r in area.rules:
                 if (r.kind, r.version) in self.rules:
                     raise RuntimeError(f"two rules for {r.kind} version {r.version}")
+                if r.signed_by is not None and not set(r.signed_by.types) <= set(orgs.ORG_TYPES):
+                    raise RuntimeError(
+                        f"{r.kind} version {r.version} is signed by unknown {r.signed_by.types}"
+                    )
                 self.rules[(r.kind, r.version)] = r
         self.versions = tuple(sorted({VERSION_BEFORE_ADOPTION} | {v for _, v in self.rules}))
         self.tables = tuple(model for area in self.areas for model in area.tables)

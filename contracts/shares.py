@@ -27,7 +27,7 @@ from contracts.land import ContractId
 from contracts.membership import Membership
 from contracts.parties import Sha256Hex, Uuid, require_party
 from contracts.policy import Policy, policy_for
-from contracts.registry import Payload, RecordContext, revision, rule
+from contracts.registry import Payload, RecordContext, Signers, revision, rule
 from contracts.state import Change, Put, State, Where, make
 from ledger.errors import Category
 
@@ -83,6 +83,9 @@ class ShareBuyback(SQLModel, table=True):
 
 
 TABLES = (ShareScheme, ShareHolding, SharePledge, ShareBuyback)
+
+# Who signs every share kind.
+SHARES_COLLECTIVE = Signers(("village_collective",), "the collective whose shares they are")
 
 
 class Allocation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -246,8 +249,10 @@ def _check_allocation(state: State, p: SharesQuantified, collective_id: str) -> 
         *((Membership, (a.party,)) for a in p.allocations),
         *((HouseholdMember, (a.party,)) for a in p.allocations),
     ],
+    signed_by=SHARES_COLLECTIVE,
 )
 def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Change]:
+    """The collective quantifies its net operating assets into shares (折股量化) held by its members."""
     require_collective(state, rec.actor)
     if state.get(ShareScheme, rec.actor) is not None:
         raise RuleViolation("shares.already_quantified", f"{rec.actor} has quantified shares")
@@ -329,8 +334,10 @@ def quantify(state: State, rec: RecordContext, p: SharesQuantified) -> list[Chan
         (ShareHolding, (rec.actor, p.holder)),
         (ShareHolding, (rec.actor, p.to)),
     ],
+    signed_by=SHARES_COLLECTIVE,
 )
 def transfer_shares(state: State, rec: RecordContext, p: SharesTransferred) -> list[Change]:
+    """A holder transfers shares to another member of the collective, within the holder cap."""
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
     if p.holder == p.to:
@@ -348,8 +355,10 @@ def transfer_shares(state: State, rec: RecordContext, p: SharesTransferred) -> l
     "shares.bought_back",
     SharesBoughtBack,
     prefetch=lambda p, rec: [(ShareScheme, (rec.actor,)), (ShareHolding, (rec.actor, p.holder))],
+    signed_by=SHARES_COLLECTIVE,
 )
 def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Change]:
+    """The collective buys back a holder's shares (paid exit) within the annual cap, retiring the units."""
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
     source = take_units(holding_of(state, rec.actor, p.holder), p.units)
@@ -379,8 +388,10 @@ def buy_back(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Chan
         (ShareHolding, (rec.actor, p.heir)),
         (HouseholdMember, (p.heir,)),
     ],
+    signed_by=SHARES_COLLECTIVE,
 )
 def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list[Change]:
+    """A deceased member's shares pass to an heir; a non-member heir gets income rights only."""
     require_collective(state, rec.actor)
     scheme = scheme_of(state, rec.actor)
     m = state.get(Membership, p.deceased)
@@ -399,7 +410,7 @@ def inherit_shares(state: State, rec: RecordContext, p: SharesInherited) -> list
     return [Put(source), Put(target)]
 
 
-@revision(inherit_shares, version=2)
+@revision(inherit_shares, version=2, signed_by=SHARES_COLLECTIVE)
 def inherit_shares_v2(state: State, rec: RecordContext, p: SharesInherited) -> list[Change]:
     """Version 2: an heir is someone other than the deceased (under version 1 naming the
     deceased as heir added the units to their own holding, beyond the total issued)."""
@@ -412,8 +423,10 @@ def inherit_shares_v2(state: State, rec: RecordContext, p: SharesInherited) -> l
     "shares.pledged",
     SharesPledged,
     prefetch=lambda p, rec: [(SharePledge, (p.pledge,)), (ShareHolding, (rec.actor, p.holder))],
+    signed_by=SHARES_COLLECTIVE,
 )
 def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
+    """A holder pledges free units to a lender; they cannot move until the pledge is released."""
     require_collective(state, rec.actor)
     try:
         validate_credit_code(p.pledgee)
@@ -440,7 +453,7 @@ def pledge_shares(state: State, rec: RecordContext, p: SharesPledged) -> list[Ch
     ]
 
 
-@revision(pledge_shares, version=2)
+@revision(pledge_shares, version=2, signed_by=SHARES_COLLECTIVE)
 def pledge_shares_v2(state: State, rec: RecordContext, p: SharesPledged) -> list[Change]:
     """Version 2: a holding with income rights only (a non-member heir's) receives dividends
     and may be sold to a member or bought back by the collective; it is never pledged."""
@@ -453,8 +466,14 @@ def pledge_shares_v2(state: State, rec: RecordContext, p: SharesPledged) -> list
     return changes
 
 
-@rule("shares.pledge_released", PledgeReleased, prefetch=lambda p, rec: [(SharePledge, (p.pledge,))])
+@rule(
+    "shares.pledge_released",
+    PledgeReleased,
+    prefetch=lambda p, rec: [(SharePledge, (p.pledge,))],
+    signed_by=SHARES_COLLECTIVE,
+)
 def release_pledge(state: State, rec: RecordContext, p: PledgeReleased) -> list[Change]:
+    """A pledge is released and its units are free again."""
     pledge = state.get(SharePledge, p.pledge)
     if pledge is None or pledge.collective_id != rec.actor or pledge.status != "pledged":
         raise RuleViolation("shares.no_pledge", f"no open pledge {p.pledge}")
@@ -487,6 +506,7 @@ def household_holdings(state: State, collective_id: str, household_id: str) -> d
         (Household, (p.household,)),
         Where(ShareHolding, "household_id", p.household),
     ],
+    signed_by=SHARES_COLLECTIVE,
 )
 def issue_share_certificate(state: State, rec: RecordContext, p: ShareCertificateIssued) -> list[Change]:
     """A household's share certificate: the holdings it lists must be what the ledger holds."""

@@ -26,7 +26,7 @@ from contracts.engine import admit
 from contracts.homesteads import Homestead
 from contracts.land import LandContract
 from contracts.membership import Membership
-from contracts.registry import Payload, RecordContext, Rule, revision
+from contracts.registry import Payload, RecordContext, Rule, Signers, revision
 from contracts.replay import Replay
 from contracts.rulebook import (
     AREAS,
@@ -67,6 +67,9 @@ class Marker(Payload, frozen=True):
 
 def _nothing(state: State, rec: RecordContext, p: Marker) -> list[Change]:
     return []
+
+
+ANYONE = Signers(("county", "township"), "any county or township")
 
 
 def marker_rule(kind: str, version: int = 1) -> Rule[Marker]:
@@ -216,9 +219,9 @@ def test_a_revision_needs_a_version_above_its_base() -> None:
     base = marker_rule("t.x", 2)
     for version in (0, 1, 2):
         with pytest.raises(ValueError, match="needs a version above 2"):
-            revision(base, version=version)
-    later = revision(base, version=3)(_nothing)
-    assert (later.kind, later.version, later.payload_type) == ("t.x", 3, Marker)
+            revision(base, version=version, signed_by=ANYONE)
+    later = revision(base, version=3, signed_by=ANYONE)(_nothing)
+    assert (later.kind, later.version, later.payload_type, later.signed_by) == ("t.x", 3, Marker, ANYONE)
 
 
 def test_a_revision_reads_what_its_base_reads_and_more() -> None:
@@ -226,7 +229,7 @@ def test_a_revision_reads_what_its_base_reads_and_more() -> None:
         return [(RulesInForce, (1,))]
 
     base = Rule("t.x", Marker, _nothing, base_reads, 1)
-    later = revision(base, version=2, reads=lambda p, rec: [(Membership, ("p",))])(_nothing)
+    later = revision(base, version=2, signed_by=ANYONE, reads=lambda p, rec: [(Membership, ("p",))])(_nothing)
     ctx = RecordContext(0, "", "", "t.x", "", "")
     assert later.prefetch is not None
     assert list(later.prefetch(Marker(), ctx)) == [(RulesInForce, (1,)), (Membership, ("p",))]
