@@ -1,0 +1,203 @@
+"""Who may sign each kind (``Rule.signed_by``) against what the rules do, in memory: in each
+kind's prepared situation (``situations.py``) its example, signed by an organisation of a type
+the declaration does not list, is refused and leaves the ledger as it was; signed by each type
+it lists, it is accepted; and signed by an organisation of a listed type that does not have the
+declared role (another village, another township, an unrelated organisation), it is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts import examples as ex
+from contracts.orgs import CHILD_TYPES, ORG_TYPES, Org
+from contracts.rulebook import RULEBOOK
+from ledger.errors import Category
+from tests.unit.contracts.harness import COUNTY
+from tests.unit.contracts.situations import prepared
+
+CURRENT = RULEBOOK.current
+KINDS = sorted(RULEBOOK.kinds(CURRENT))
+
+# Who signs what, as the rulebook declares it: (types, role) by kind.
+DECLARED = {kind: rule.signed_by for kind, rule in RULEBOOK.kinds(CURRENT).items()}
+
+# The refusal of an example signed by an organisation of a type not listed. Most rules check
+# the actor's type first and refuse as forbidden; those marked RULE_VIOLATION look up what the
+# entry names (a membership, a contract, a homestead, a pledge) within the actor's own collective
+# and so refuse as not found there, which no organisation of another type can ever pass.
+FORBIDDEN, RULE = Category.FORBIDDEN, Category.RULE_VIOLATION
+REFUSAL: dict[str, tuple[str, Category]] = {
+    "rules.adopted": ("rules.not_root", FORBIDDEN),
+    "org.registered": ("org.not_authorised", RULE),
+    "policy.set": ("policy.not_a_county", FORBIDDEN),
+    "household.registered": ("org.not_a_collective", FORBIDDEN),
+    "household.member_added": ("household.other_collective", FORBIDDEN),
+    "household.member_removed": ("household.other_collective", FORBIDDEN),
+    "household.split": ("household.other_collective", FORBIDDEN),
+    "member.admitted": ("org.not_a_collective", FORBIDDEN),
+    "member.objection_filed": ("membership.not_a_member", RULE),
+    "member.objection_resolved": ("membership.not_a_member", RULE),
+    "member.confirmed": ("membership.not_a_member", RULE),
+    "member.status_changed": ("membership.not_a_member", RULE),
+    "land.contract_issued": ("org.not_a_collective", FORBIDDEN),
+    "land.contract_extended": ("land.unknown_contract", RULE),
+    "land.management_transferred": ("land.unknown_contract", RULE),
+    "land.contracting_right_transferred": ("land.unknown_contract", RULE),
+    "land.contracts_exchanged": ("land.unknown_contract", RULE),
+    "land.returned": ("land.unknown_contract", RULE),
+    "homestead.granted": ("org.not_a_collective", FORBIDDEN),
+    "homestead.transferred": ("homestead.unknown", RULE),
+    "homestead.withdrawn": ("homestead.unknown", RULE),
+    "certificate.membership_issued": ("org.not_a_collective", FORBIDDEN),
+    "certificate.transfer_filed": ("certificate.not_a_township", FORBIDDEN),
+    "assets.verified": ("org.not_a_collective", FORBIDDEN),
+    "shares.quantified": ("org.not_a_collective", FORBIDDEN),
+    "shares.transferred": ("org.not_a_collective", FORBIDDEN),
+    "shares.bought_back": ("org.not_a_collective", FORBIDDEN),
+    "shares.inherited": ("org.not_a_collective", FORBIDDEN),
+    "shares.pledged": ("org.not_a_collective", FORBIDDEN),
+    "shares.pledge_released": ("shares.no_pledge", RULE),
+    "shares.certificate_issued": ("org.not_a_collective", FORBIDDEN),
+    "dividend.declared": ("org.not_a_collective", FORBIDDEN),
+}
+# Kinds every organisation type may sign: nothing to refuse by type.
+ANY_TYPE = {"key.added", "key.revoked", "party.registered"}
+
+
+def test_every_rule_of_every_version_declares_who_signs_it() -> None:
+    for (kind, version), rule in RULEBOOK.rules.items():
+        signers = rule.signed_by
+        assert signers is not None, f"{kind} version {version}"
+        assert set(signers.types) <= set(ORG_TYPES) and signers.role.strip()
+        assert list(signers.types) == [t for t in ORG_TYPES if t in signers.types], "in ORG_TYPES order"
+
+
+def test_no_revision_changes_who_signs_its_kind() -> None:
+    for (kind, version), rule in RULEBOOK.rules.items():
+        first = RULEBOOK.first_version(kind)
+        assert first is not None
+        assert rule.signed_by == RULEBOOK.rules[(kind, first)].signed_by, f"{kind} version {version}"
+
+
+def test_the_refusals_table_covers_every_kind_some_type_may_not_sign() -> None:
+    limited = {kind for kind, signers in DECLARED.items() if signers and set(signers.types) != set(ORG_TYPES)}
+    assert limited == set(REFUSAL) and not limited & ANY_TYPE
+    assert set(KINDS) == limited | ANY_TYPE
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSAL))
+def test_an_org_of_a_type_not_listed_is_refused_and_the_declared_signer_accepted(kind: str) -> None:
+    signers = DECLARED[kind]
+    assert signers is not None
+    s = prepared(kind)
+    code, category = REFUSAL[kind]
+    unlisted = [t for t in ORG_TYPES if t not in signers.types]
+    # One type listed, or (org.registered) each listed type's acceptance has its own test.
+    assert unlisted and (len(signers.types) == 1 or kind == "org.registered")
+    for org_type in unlisted:
+        refusal = s.h.refused(code, s.orgs[org_type], kind, ex.example(kind))
+        assert refusal.category == category, (org_type, refusal.message)
+    assert s.h.row(Org, s.signer).type in signers.types
+    assert s.example()
+
+
+def test_a_county_registers_its_own_children_as_the_parent_too() -> None:
+    """``org.registered`` lists the county and the township: the example is a township's act;
+    the county's is registering a township (or an exchange center, a developer, a housing
+    authority)."""
+    s = prepared("org.registered")
+    payload = {
+        **ex.example("org.registered"),
+        "id": "town-songcun",
+        "name": "威海市文登区宋村镇人民政府",
+        "type": "township",
+        "parent": COUNTY,
+        "area_code": "371003112",
+        "credit_code": None,
+    }
+    assert s.h.submit(COUNTY, "org.registered", payload).one(Org).parent_id == COUNTY
+
+
+@pytest.mark.parametrize("org_type", ORG_TYPES)
+def test_an_org_of_any_type_adds_a_key_to_itself(org_type: str) -> None:
+    s = prepared("key.added")
+    org = s.orgs[org_type]
+    s.h.submit(org, "key.added", {**ex.example("key.added"), "org": org})
+
+
+@pytest.mark.parametrize("org_type", ORG_TYPES)
+def test_an_org_of_any_type_revokes_its_own_key(org_type: str) -> None:
+    s = prepared("key.revoked")
+    org = s.orgs[org_type]
+    s.h.submit(org, "key.added", {"org": org, "public_key": ex.NEW_VILLAGE_KEY})
+    s.h.submit(org, "key.revoked", {**ex.example("key.revoked"), "key_id": ex.key_id(ex.NEW_VILLAGE_KEY)})
+
+
+@pytest.mark.parametrize("org_type", ORG_TYPES)
+def test_an_org_of_any_type_registers_a_party(org_type: str) -> None:
+    s = prepared("party.registered")
+    s.h.submit(s.orgs[org_type], "party.registered", ex.example("party.registered"))
+
+
+# The role: an organisation of a listed type that is not the one the role names.
+
+ROLE_REFUSAL: dict[str, str] = {
+    "org.registered": "org.not_authorised",  # another township is not the village's parent
+    "certificate.transfer_filed": "certificate.outside_jurisdiction",  # nor its township
+    "household.registered": "",  # any collective registers its own households: no other to refuse
+    "member.admitted": "household.other_collective",
+    "household.member_added": "household.other_collective",
+    "household.member_removed": "household.other_collective",
+    "household.split": "household.other_collective",
+    "member.objection_filed": "membership.not_a_member",
+    "member.objection_resolved": "membership.not_a_member",
+    "member.confirmed": "membership.not_a_member",
+    "member.status_changed": "membership.not_a_member",
+    "land.contract_issued": "household.other_collective",
+    "land.contract_extended": "land.unknown_contract",
+    "land.management_transferred": "land.unknown_contract",
+    "land.contracting_right_transferred": "land.unknown_contract",
+    "land.contracts_exchanged": "land.unknown_contract",
+    "land.returned": "land.unknown_contract",
+    "homestead.granted": "household.other_collective",
+    "homestead.transferred": "homestead.unknown",
+    "homestead.withdrawn": "homestead.unknown",
+    "certificate.membership_issued": "household.other_collective",
+    "assets.verified": "",  # the collective verifies its own assets
+    "shares.quantified": "assets.unknown",
+    "shares.transferred": "shares.not_quantified",
+    "shares.bought_back": "shares.not_quantified",
+    "shares.inherited": "shares.not_quantified",
+    "shares.pledged": "shares.no_holding",
+    "shares.pledge_released": "shares.no_pledge",
+    "shares.certificate_issued": "household.other_collective",
+    "dividend.declared": "shares.not_quantified",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, code in ROLE_REFUSAL.items() if code))
+def test_an_org_of_a_listed_type_without_the_role_is_refused(kind: str) -> None:
+    """The example signed by the other village of the township (for a township's act, the other
+    township) instead of the one the role names."""
+    s = prepared(kind)
+    other = s.other_township if s.h.row(Org, s.signer).type == "township" else s.other_village
+    s.h.refused(ROLE_REFUSAL[kind], other, kind, ex.example(kind))
+    assert s.example()
+
+
+def test_an_unrelated_org_may_not_manage_the_villages_keys() -> None:
+    s = prepared("key.revoked")
+    for org in (s.other_village, s.other_township, s.orgs["developer"]):
+        s.h.refused("org.not_authorised", org, "key.added", ex.example("key.added"))
+        s.h.refused("org.not_authorised", org, "key.revoked", ex.example("key.revoked"))
+    s.h.submit(ex.TOWNSHIP, "key.added", ex.example("key.added"))  # the village's parent may
+    s.h.submit(COUNTY, "key.revoked", ex.example("key.revoked"))  # and so may its county
+
+
+def test_the_root_is_the_one_county_of_a_ledger() -> None:
+    """``rules.adopted`` (the root) and ``policy.set`` (a county, for itself) both list only the
+    county type: no organisation registers a county, so the root is the only one."""
+    assert all("county" not in children for children in CHILD_TYPES.values())
+    s = prepared("rules.adopted")
+    assert [o.id for o in s.h.rows(Org) if o.type == "county"] == [COUNTY]
+    assert s.h.row(Org, COUNTY).parent_id is None
