@@ -7,13 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Litestar, Response, get
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 
 from api.home import Home
-from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS
+from api.http.dependencies import DEPENDENCIES, Db, Service
+from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS, as_unavailable, on_unexpected
 from api.http.rate_limits import RateLimits, rate_limit_middleware
 from api.http.routes.audit import AuditController
 from api.http.routes.certificates import CertificateController
@@ -31,8 +30,9 @@ from api.http.routes.rights import RightsController
 from api.http.routes.shares import ShareController
 from api.service.database import make_engine, resolve_url
 from api.service.migrate import migrate
-from api.service.service import LedgerService, Service
+from api.service.service import LedgerService
 from api.service.signing_window import SignedAtWindow
+from ledger import store
 from ledger.appender import Clock, system_clock
 from ledger.errors import Unavailable
 
@@ -49,18 +49,28 @@ class Settings:
     signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow.from_env)
 
 
-@get("/healthz", operation_id="health", tags=["service"], summary="Liveness and tree size")
-async def health(service: Service) -> Any:
-    from ledger import store
+def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """What ``/healthz`` answers when the database cannot be reached, at its connection or
+    its read: 503 with the reason, in its own shape; any other failure as every route does."""
+    unavailable = as_unavailable(exc)
+    if unavailable is None:
+        return on_unexpected(request, exc)
+    return Response(
+        {"status": "unavailable", "origin": request.app.state.service.origin, "reason": unavailable.message},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
-    try:
-        latest = await service.read(store.latest_checkpoint)
-    except Unavailable as e:
-        return Response(
-            {"status": "unavailable", "origin": service.origin, "reason": e.message},
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+
+@get(
+    "/healthz",
+    operation_id="health",
+    tags=["service"],
+    summary="Liveness and tree size",
+    exception_handlers={Unavailable: health_unavailable, Exception: health_unavailable},
+)
+async def health(service: Service, db: Db) -> Any:
+    latest = await db.run_sync(store.latest_checkpoint)
     return {
         "status": "ok" if service.read_only is None else "read-only",
         "origin": service.origin,
@@ -96,9 +106,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await service.close()
             await engine.dispose()
 
-    async def provide_service(state: State) -> LedgerService:
-        return state.service  # type: ignore[no-any-return]
-
     return Litestar(
         route_handlers=[
             EntryController,
@@ -117,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MonitoringController,
             NoteController,
         ],
-        dependencies={"service": Provide(provide_service)},
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],
         lifespan=[lifespan],

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import httpx
 from sqlalchemy import text
@@ -91,13 +90,13 @@ async def org_chain(session: AsyncSession, org_id: str | None) -> tuple[str, ...
     return tuple(chain)
 
 
-async def first_use(session: AsyncSession, key_id: str, nonce: str, at: datetime, now: datetime) -> bool:
+async def first_use(engine: AsyncEngine, key_id: str, nonce: str, at: datetime, now: datetime) -> bool:
     """Remember a verified request's nonce; False when the key used it before.
 
     Committed on a connection of its own, before the request is served: a crash after this
     leaves the nonce spent and the request unserved, and the client signs it anew. Nonces of
     requests now too old to pass the skew check are forgotten."""
-    async with cast(AsyncEngine, session.bind).begin() as conn:
+    async with engine.begin() as conn:
         inserted = await conn.execute(_REMEMBER, {"key": key_id, "nonce": nonce, "at": at})
         await conn.execute(_FORGET, {"before": now - MAX_SKEW})
     return bool(inserted.rowcount)
@@ -105,6 +104,7 @@ async def first_use(session: AsyncSession, key_id: str, nonce: str, at: datetime
 
 async def authenticate(
     session: AsyncSession,
+    nonces: AsyncEngine,
     origin: str,
     header: str | None,
     method: str,
@@ -112,7 +112,8 @@ async def authenticate(
     body: bytes,
     now: datetime,
 ) -> Caller:
-    """The organisation that signed this request, or a 401 problem saying why not."""
+    """The organisation that signed this request, or a 401 problem saying why not. Keys and
+    organisations are read through ``session``; the nonce is committed through ``nonces``."""
     if not header:
         raise ApiProblem(
             Category.UNAUTHORISED,
@@ -143,7 +144,7 @@ async def authenticate(
     message = request_message(origin, method, target, ts, nonce, body)
     if not verify_signature(public, signature, message):
         raise ApiProblem(Category.UNAUTHORISED, "auth.bad_signature", "the request signature does not verify")
-    if not await first_use(session, key_id, nonce, at, now):
+    if not await first_use(nonces, key_id, nonce, at, now):
         raise ApiProblem(
             Category.UNAUTHORISED,
             "auth.replayed",

@@ -156,9 +156,20 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _respond(problem(category, code, detail, status=status, **extra))
 
 
+def as_unavailable(exc: Exception) -> Unavailable | None:
+    """``exc`` as the database being unreachable, when that is what it says (a read, or any
+    route, while the database is down); otherwise None."""
+    if isinstance(exc, Unavailable):
+        return exc
+    if database_unreachable(exc):
+        return Unavailable(f"the database is unreachable ({exc.__class__.__name__})")
+    return None
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    if database_unreachable(exc):  # a read, or any route, while the database is down
-        return on_unavailable(request, Unavailable(f"the database is unreachable ({exc.__class__.__name__})"))
+    unavailable = as_unavailable(exc)
+    if unavailable is not None:
+        return on_unavailable(request, unavailable)
     log.exception("unexpected error", exc_info=exc)
     return _respond(problem(Category.FAILED, "server.error", SERVER_FAILED))
 

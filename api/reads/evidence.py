@@ -8,15 +8,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.http.problems import ApiProblem
-from api.http.routes.entries import record_json
 from api.reads.history import Reference, touching_seqs
 from ledger import store, stored_proofs
-from ledger.errors import Category
+from ledger.errors import Category, Rejection
 from ledger.schema import records
+
+
+def record_json(rec: store.StoredRecord) -> dict[str, Any]:
+    """The HTTP shape of a record: the four hashed fields, and the leaf hash."""
+    doc: dict[str, Any] = msgspec.json.decode(rec.body)
+    doc["leaf_hash"] = rec.leaf_hash.hex()
+    return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +41,10 @@ class Snapshot:
         if requested is None:
             return self.size - 1
         if requested >= self.size:
-            raise ApiProblem(
-                Category.MALFORMED,
+            raise Rejection(
                 "as_of.out_of_range",
                 f"as_of must be a seq below the tree size {self.size}, found {requested}",
+                category=Category.MALFORMED,
             )
         return requested
 
@@ -46,7 +52,7 @@ class Snapshot:
 async def snapshot(conn: AsyncConnection) -> Snapshot:
     latest = await conn.run_sync(store.latest_checkpoint)
     if latest is None:  # the genesis record is appended at init: a served ledger has one
-        raise ApiProblem(Category.UNAVAILABLE, "ledger.empty", "the ledger has no checkpoint yet")
+        raise Rejection("ledger.empty", "the ledger has no checkpoint yet", category=Category.UNAVAILABLE)
     return Snapshot(latest.size, latest.root_hash, latest.note)
 
 

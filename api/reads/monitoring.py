@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.http.problems import ApiProblem
 from api.reads.evidence import snapshot
 from api.reads.history import rows_as_of
 from contracts.certificates import Certificate
@@ -26,7 +25,7 @@ from contracts.households import Household
 from contracts.land import LandContract, Parcel
 from contracts.membership import Membership
 from contracts.orgs import Org
-from ledger.errors import Category
+from ledger.errors import Category, Rejection
 
 REGIONS = ("county", "township", "village_collective")
 
@@ -116,12 +115,14 @@ async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int |
     orgs = {v.row.id: v.row for v in await rows_as_of(conn, Org, as_of)}
     org = orgs.get(org_id)
     if org is None:
-        raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id} as of seq {as_of}")
+        raise Rejection(
+            "org.not_found", f"no organisation {org_id} as of seq {as_of}", category=Category.NOT_FOUND
+        )
     if org.type not in REGIONS:
-        raise ApiProblem(
-            Category.INVALID,
+        raise Rejection(
             "monitoring.not_a_region",
             f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}",
+            category=Category.INVALID,
         )
 
     def children(parent: str, kind: str) -> list[Org]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.http.problems import ApiProblem
 from api.reads.evidence import Proven, Snapshot, prove, snapshot
 from api.reads.history import Version, row_as_of, rows_as_of
 from contracts.certificates import Certificate
@@ -24,7 +23,7 @@ from contracts.households import Household, HouseholdMember
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from contracts.membership import Membership
 from contracts.parties import Party
-from ledger.errors import Category
+from ledger.errors import Category, Rejection
 
 
 @dataclass
@@ -122,7 +121,9 @@ async def party_statement(conn: AsyncConnection, party_id: str, requested: int |
     as_of = snap.as_of(requested)
     party = await row_as_of(conn, Party, (party_id,), as_of)
     if party is None:
-        raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id} as of seq {as_of}")
+        raise Rejection(
+            "party.not_found", f"no party {party_id} as of seq {as_of}", category=Category.NOT_FOUND
+        )
     membership = await row_as_of(conn, Membership, (party_id,), as_of)
     member = await row_as_of(conn, HouseholdMember, (party_id,), as_of)
     h = await holdings(conn, member.row.household_id, as_of) if member else Holdings()
@@ -153,8 +154,10 @@ async def household_statement(
     as_of = snap.as_of(requested)
     h = await holdings(conn, household_id, as_of)
     if h.household is None:
-        raise ApiProblem(
-            Category.NOT_FOUND, "household.not_found", f"no household {household_id} as of seq {as_of}"
+        raise Rejection(
+            "household.not_found",
+            f"no household {household_id} as of seq {as_of}",
+            category=Category.NOT_FOUND,
         )
     certificates = await rows_as_of(conn, Certificate, as_of, where={"household_id": household_id})
     claims = Claims(await prove(conn, [v.seq for v in [*h.versions(), *certificates]], snap))

@@ -12,9 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from litestar.di import NamedDependency
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 
 from api.service.notes import check_note
@@ -241,6 +240,16 @@ class LedgerService:
             for p in parsed
         ]
 
+    async def connect(self) -> AsyncConnection:
+        """A pooled connection, for the caller to close; ``Unavailable`` when the database
+        cannot be reached."""
+        try:
+            return await self.engine.connect()
+        except Exception as e:
+            if database_unreachable(e):
+                raise unreachable(e) from e
+            raise
+
     async def read(self, fn: Any, *args: Any) -> Any:
         """Run a synchronous store read on a pooled connection; ``Unavailable`` when the
         database cannot be reached."""
@@ -249,8 +258,13 @@ class LedgerService:
                 return await conn.run_sync(fn, *args)
         except Exception as e:
             if database_unreachable(e):
-                raise Unavailable(f"the database is unreachable ({e.__class__.__name__})") from e
+                raise unreachable(e) from e
             raise
+
+
+def unreachable(error: Exception) -> Unavailable:
+    """What a failure to reach the database is answered with."""
+    return Unavailable(f"the database is unreachable ({error.__class__.__name__})")
 
 
 def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
@@ -258,7 +272,3 @@ def _public_keys(conn: Connection, key_ids: list[str]) -> dict[str, bytes]:
         select(OrgKey.key_id, OrgKey.public_key).where(col(OrgKey.key_id).in_(key_ids))  # type: ignore[call-overload]
     ).all()
     return {r.key_id: decode_b64(r.public_key, size=PUBLIC_KEY_SIZE, what="public key") for r in rows}
-
-
-Service = NamedDependency[LedgerService]
-"""How a route asks for the running ledger."""

@@ -11,12 +11,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Stream
 from sqlalchemy import Connection, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.audit.export import export_stream
 from api.http.body import decode_json, require_json
+from api.http.dependencies import Db, Service
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
-from api.service.service import Service
 from contracts.digest import BUCKETS, DigestBuilder, StateDigest, bucket_rows, table_name
 from contracts.rulebook import PROJECTION_MODELS
 from ledger import store
@@ -60,10 +61,10 @@ def _model(name: str) -> type:
     )
 
 
-async def _snapshot(service: Service, fn: Any, *args: Any) -> Any:
-    async with service.engine.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ")
-        return await conn.run_sync(fn, *args)
+async def _snapshot(db: AsyncConnection, fn: Any, *args: Any) -> Any:
+    """``fn`` run on ``db`` in one REPEATABLE READ transaction (``db`` must not have begun one)."""
+    await db.execution_options(isolation_level="REPEATABLE READ")
+    return await db.run_sync(fn, *args)
 
 
 class CosignatureSubmission(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,16 +86,18 @@ class AuditController(Controller):
     async def export(
         self,
         service: Service,
+        db: Db,
         after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         nodes: Annotated[bool, QueryParameter()] = True,
     ) -> Stream:
-        size = await service.read(_size)
+        size = await db.run_sync(_size)
         if after > max(size - 1, -1):
             raise ApiProblem(
                 Category.MALFORMED,
                 "export.after_out_of_range",
                 f"after must be in [-1, {size - 1}], found {after}",
             )
+        # The stream outlives the request's connection: it reads on connections of its own.
         return Stream(
             export_stream(service.engine, after, nodes=nodes, upto=size), media_type="application/x-ndjson"
         )
@@ -106,24 +109,24 @@ class AuditController(Controller):
     )
     async def digest(
         self,
-        service: Service,
+        db: Db,
         table: Annotated[str | None, QueryParameter()] = None,
         bucket: Annotated[int | None, QueryParameter(ge=0, lt=BUCKETS)] = None,
     ) -> dict[str, Any]:
         if table is None:
             if bucket is not None:
                 raise ApiProblem(Category.MALFORMED, "state.bucket_without_table", "bucket needs a table")
-            size, digest = await _snapshot(service, state_digest)
+            size, digest = await _snapshot(db, state_digest)
             return {"size": size, **digest.as_json()}
         model = _model(table)
         if bucket is None:
-            size, digest = await _snapshot(service, state_digest)
+            size, digest = await _snapshot(db, state_digest)
             return {"size": size, "table": table, **digest.tables[table].as_json(buckets=True)}
 
         def rows(conn: Connection) -> tuple[int, list[Any]]:
             return _size(conn), bucket_rows(model, _table_rows(conn, model), bucket)
 
-        size, found = await _snapshot(service, rows)
+        size, found = await _snapshot(db, rows)
         return {"size": size, "table": table, "bucket": bucket, "rows": [r.as_json() for r in found]}
 
     @post(
@@ -132,7 +135,7 @@ class AuditController(Controller):
         status_code=201,
         summary="Keep a witness's cosignature (C2SP tlog-cosignature) of a stored checkpoint",
     )
-    async def post_cosignature(self, request: Request[Any, Any, Any], service: Service) -> dict[str, Any]:
+    async def post_cosignature(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
         raw = await request.body()
         if len(raw) > MAX_COSIGNATURE_BODY:
             raise ApiProblem(Category.TOO_LARGE, "request.too_large", "a cosignature is a few hundred bytes")
@@ -149,7 +152,7 @@ class AuditController(Controller):
             witness = CosignerVerifier.from_string(sub.witness_key)
         except MalformedError as e:
             raise ApiProblem(Category.MALFORMED, "witness.bad_key", str(e)) from e
-        checkpoint = await service.read(store.checkpoint_at, sub.size)
+        checkpoint = await db.run_sync(store.checkpoint_at, sub.size)
         if checkpoint is None:
             raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", f"no checkpoint of size {sub.size}")
         try:
@@ -161,20 +164,20 @@ class AuditController(Controller):
                 "witness.bad_cosignature",
                 f"not a valid cosignature of checkpoint {sub.size} by this key: {e}",
             ) from e
-        async with service.engine.begin() as conn:
-            stored = await conn.run_sync(
-                lambda c: store.write_cosignature(
-                    c,
-                    size=sub.size,
-                    witness_key=str(witness),
-                    name=witness.name,
-                    key_hash=witness.key_hash,
-                    timestamp=cosignature.timestamp,
-                    signature=cosignature.signature,
-                    line=cosignature.line(),
-                    at=datetime.now(UTC),
-                )
+        stored = await db.run_sync(
+            lambda c: store.write_cosignature(
+                c,
+                size=sub.size,
+                witness_key=str(witness),
+                name=witness.name,
+                key_hash=witness.key_hash,
+                timestamp=cosignature.timestamp,
+                signature=cosignature.signature,
+                line=cosignature.line(),
+                at=datetime.now(UTC),
             )
+        )
+        await db.commit()
         return {"size": sub.size, "witness": witness.name, "stored": stored}
 
     @get(
@@ -184,10 +187,10 @@ class AuditController(Controller):
     )
     async def list_cosignatures(
         self,
-        service: Service,
+        db: Db,
         size: Annotated[int, QueryParameter(ge=1, le=MAX_SEQ)],
     ) -> dict[str, Any]:
-        found = await service.read(store.cosignatures_for, [size])
+        found = await db.run_sync(store.cosignatures_for, [size])
         return {
             "size": size,
             "items": [{"witness_key": c.witness_key, "line": c.line} for c in found.get(size, [])],
@@ -201,14 +204,14 @@ class AuditController(Controller):
     )
     async def cosigned(
         self,
-        service: Service,
+        db: Db,
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
-        cp = await service.read(
+        cp = await db.run_sync(
             store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
         )
         if cp is None:
             raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", "no such checkpoint")
-        found = await service.read(store.cosignatures_for, [cp.size])
+        found = await db.run_sync(store.cosignatures_for, [cp.size])
         note = cp.note + "".join(c.line for c in found.get(cp.size, []))
         return Response(note, media_type="text/plain; charset=utf-8")

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
-from api.http.routes.entries import record_json
 from api.http.routes.paging import (
     ID_PATTERN,
     After,
@@ -25,9 +25,8 @@ from api.http.routes.paging import (
     where_given,
 )
 from api.reads.certificate_page import CertificateView, render
-from api.reads.evidence import entity_history, prove, snapshot
+from api.reads.evidence import entity_history, prove, record_json, snapshot
 from api.reads.history import ByKey, rows_as_of
-from api.service.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
 from contracts.land import LandContract, Parcel
@@ -39,31 +38,32 @@ CertificateKind = Annotated[Literal["membership", "transfer_filing"] | None, Que
 Party = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, description="a person listed on it")]
 
 
-async def certificate_view(conn: AsyncConnection, certificate_id: str) -> CertificateView:
+async def certificate_view(
+    db: AsyncConnection, session: AsyncSession, certificate_id: str
+) -> CertificateView:
     """The certificate, and the persons' statuses and the rights' details right after the
     record that issued it."""
-    async with AsyncSession(conn) as session:
-        cert = await session.get(Certificate, certificate_id)
-        if cert is None:
-            raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
-        issuer = await session.get(Org, cert.issuer_id)
-        collective = await session.get(Org, cert.collective_id)
+    cert = await session.get(Certificate, certificate_id)
+    if cert is None:
+        raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
+    issuer = await session.get(Org, cert.issuer_id)
+    collective = await session.get(Org, cert.collective_id)
     seq = cert.issued_seq
-    snap = await snapshot(conn)
+    snap = await snapshot(db)
     statuses = {
         v.row.party_id: v.row.status
-        for v in await rows_as_of(conn, Membership, seq, where={"party_id": cert.persons})
+        for v in await rows_as_of(db, Membership, seq, where={"party_id": cert.persons})
     }
     contract_ids: list[str] = cert.rights.get("land_contracts", [])
-    parcels = await rows_as_of(conn, Parcel, seq, where={"contract_id": contract_ids})
+    parcels = await rows_as_of(db, Parcel, seq, where={"contract_id": contract_ids})
     contracts = [
         (v.row, [p.row for p in parcels if p.row.contract_id == v.row.id])
-        for v in await rows_as_of(conn, LandContract, seq, where={"id": contract_ids})
+        for v in await rows_as_of(db, LandContract, seq, where={"id": contract_ids})
     ]
     homesteads = [
-        v.row for v in await rows_as_of(conn, Homestead, seq, where={"id": cert.rights.get("homesteads", [])})
+        v.row for v in await rows_as_of(db, Homestead, seq, where={"id": cert.rights.get("homesteads", [])})
     ]
-    proven = (await prove(conn, [seq], snap))[seq]
+    proven = (await prove(db, [seq], snap))[seq]
     return CertificateView(
         cert,
         issuer,
@@ -77,9 +77,8 @@ async def certificate_view(conn: AsyncConnection, certificate_id: str) -> Certif
     )
 
 
-async def certificate_json(service: LedgerService, certificate_id: str) -> dict[str, Any]:
-    async with service.engine.connect() as conn:
-        view = await certificate_view(conn, certificate_id)
+async def certificate_json(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> dict[str, Any]:
+    view = await certificate_view(db, session, certificate_id)
     return {
         "certificate": row_json(view.certificate),
         "statuses": view.statuses,
@@ -88,24 +87,19 @@ async def certificate_json(service: LedgerService, certificate_id: str) -> dict[
     }
 
 
-async def certificate_page(service: LedgerService, certificate_id: str) -> Response[str]:
-    async with service.engine.connect() as conn:
-        view = await certificate_view(conn, certificate_id)
+async def certificate_page(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> Response[str]:
+    view = await certificate_view(db, session, certificate_id)
     return Response(render(view), media_type="text/html; charset=utf-8")
 
 
 async def certificate_history(
-    service: LedgerService, certificate_id: str, after: int, limit: int
+    db: AsyncConnection, session: AsyncSession, certificate_id: str, after: int, limit: int
 ) -> dict[str, Any]:
-    async with service.engine.connect() as conn:
-        async with AsyncSession(conn) as session:
-            if await session.get(Certificate, certificate_id) is None:
-                raise ApiProblem(
-                    Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}"
-                )
-        return await entity_history(
-            conn, {"certificate": certificate_id}, [ByKey(Certificate, (certificate_id,))], after, limit
-        )
+    if await session.get(Certificate, certificate_id) is None:
+        raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
+    return await entity_history(
+        db, {"certificate": certificate_id}, [ByKey(Certificate, (certificate_id,))], after, limit
+    )
 
 
 class CertificateController(Controller):
@@ -119,7 +113,7 @@ class CertificateController(Controller):
     )
     async def list_certificates(
         self,
-        service: Service,
+        session: Session,
         collective: IdFilter = None,
         household: IdFilter = None,
         kind: CertificateKind = None,
@@ -137,15 +131,15 @@ class CertificateController(Controller):
         )
         if party is not None:
             query = query.where(col(Certificate.persons).contains([party]))
-        return await keyset_page(service.engine, query, Certificate.id, after, limit, row_json)
+        return await keyset_page(session, query, Certificate.id, after, limit, row_json)
 
     @get(
         "/{certificate_id:str}",
         operation_id="getCertificate",
         summary="One certificate with its record, inclusion proof and the signed checkpoint",
     )
-    async def get_certificate(self, service: Service, certificate_id: Id) -> dict[str, Any]:
-        return await certificate_json(service, certificate_id)
+    async def get_certificate(self, db: Db, session: Session, certificate_id: Id) -> dict[str, Any]:
+        return await certificate_json(db, session, certificate_id)
 
     @get(
         "/{certificate_id:str}/print",
@@ -153,8 +147,8 @@ class CertificateController(Controller):
         media_type="text/html",
         summary="One certificate as a printable page (persons by party id only)",
     )
-    async def print_certificate(self, service: Service, certificate_id: Id) -> Response[str]:
-        return await certificate_page(service, certificate_id)
+    async def print_certificate(self, db: Db, session: Session, certificate_id: Id) -> Response[str]:
+        return await certificate_page(db, session, certificate_id)
 
     @get(
         "/{certificate_id:str}/history",
@@ -162,6 +156,6 @@ class CertificateController(Controller):
         summary="The records that touched the certificate, with inclusion proofs",
     )
     async def get_history(
-        self, service: Service, certificate_id: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, certificate_id: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await certificate_history(service, certificate_id, after, limit)
+        return await certificate_history(db, session, certificate_id, after, limit)

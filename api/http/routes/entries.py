@@ -5,28 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, PathParameter, QueryParameter
 
 from api.http.body import decode_json, require_json
+from api.http.dependencies import Db, Service
 from api.http.problems import PROBLEM_MEDIA_TYPE, ApiProblem, rejection_problem
 from api.http.routes.paging import MAX_SEQ
 from api.http.routes.parties import existing_party_shown
-from api.service.service import LedgerService, Service
+from api.reads.evidence import record_json
+from api.service.service import LedgerService
 from contracts.parties import DuplicatePerson
 from ledger import store
 from ledger.errors import Category, Rejection
 
 MAX_ENTRIES_PER_REQUEST = 5000
 MAX_PAGE = 1000
-
-
-def record_json(rec: store.StoredRecord) -> dict[str, Any]:
-    """The HTTP shape of a record: the four hashed fields, and the leaf hash."""
-    doc: dict[str, Any] = msgspec.json.decode(rec.body)
-    doc["leaf_hash"] = rec.leaf_hash.hex()
-    return doc
 
 
 def parse_body(raw: bytes) -> tuple[list[Any], bool]:
@@ -54,7 +48,10 @@ def parse_body(raw: bytes) -> tuple[list[Any], bool]:
 
 async def answer(service: LedgerService, item: Any, result: Any) -> Any:
     """A receipt as it is; a refusal as its problem, naming the party a resident ID number
-    already belongs to only to an organisation that governs that person."""
+    already belongs to only to an organisation that governs that person.
+
+    A submission holds no connection of its own while it waits for the appender, which needs
+    one from the same pool: the one refusal that needs a read opens it then."""
     if not isinstance(result, Rejection):
         return result
     body = rejection_problem(result)
@@ -118,20 +115,20 @@ class EntryController(Controller):
     @get("/", operation_id="listRecords", summary="Records after a seq, in order")
     async def list_records(
         self,
-        service: Service,
+        db: Db,
         after: Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ)] = -1,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> dict[str, Any]:
-        rows = await service.read(store.read_records, after, limit + 1)
+        rows = await db.run_sync(store.read_records, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return {"items": [record_json(r) for r in rows], "next": rows[-1].seq if more else None}
 
     @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
     async def get_record(
-        self, service: Service, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
+        self, db: Db, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]
     ) -> dict[str, Any]:
-        rows = await service.read(store.read_records, seq - 1, 1)
+        rows = await db.run_sync(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:
             raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record at seq {seq}")
         return record_json(rows[0])
@@ -139,8 +136,8 @@ class EntryController(Controller):
     @get(
         "/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId", summary="The record holding an entry id"
     )
-    async def by_id(self, service: Service, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
-        found = await service.read(store.records_by_entry_id, [str(entry_id)])
+    async def by_id(self, db: Db, entry_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+        found = await db.run_sync(store.records_by_entry_id, [str(entry_id)])
         if not found:
             raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record holds entry {entry_id}")
         return record_json(next(iter(found.values())))

@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.reads.evidence import entity_history
 from api.reads.history import ByKey
-from api.service.service import LedgerService, Service
 from contracts.homesteads import Homestead
 from ledger.errors import Category
 
@@ -23,22 +24,20 @@ HomesteadZone = Annotated[
 ]
 
 
-async def homestead_json(service: LedgerService, homestead_id: str) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        homestead = await session.get(Homestead, homestead_id)
+async def homestead_json(session: AsyncSession, homestead_id: str) -> dict[str, Any]:
+    homestead = await session.get(Homestead, homestead_id)
     if homestead is None:
         raise ApiProblem(Category.NOT_FOUND, "homestead.not_found", f"no homestead {homestead_id}")
     return row_json(homestead)
 
 
 async def homestead_history(
-    service: LedgerService, homestead_id: str, after: int, limit: int
+    db: AsyncConnection, session: AsyncSession, homestead_id: str, after: int, limit: int
 ) -> dict[str, Any]:
-    await homestead_json(service, homestead_id)
-    async with service.engine.connect() as conn:
-        return await entity_history(
-            conn, {"homestead": homestead_id}, [ByKey(Homestead, (homestead_id,))], after, limit
-        )
+    await homestead_json(session, homestead_id)
+    return await entity_history(
+        db, {"homestead": homestead_id}, [ByKey(Homestead, (homestead_id,))], after, limit
+    )
 
 
 class HomesteadController(Controller):
@@ -48,7 +47,7 @@ class HomesteadController(Controller):
     @get("/", operation_id="listHomesteads", summary="Homesteads, by collective, household, status or zone")
     async def list_homesteads(
         self,
-        service: Service,
+        session: Session,
         collective: IdFilter = None,
         household: IdFilter = None,
         status: HomesteadStatus = None,
@@ -63,11 +62,11 @@ class HomesteadController(Controller):
             (Homestead.status, status),
             (Homestead.zone, zone),
         )
-        return await keyset_page(service.engine, query, Homestead.id, after, limit, row_json)
+        return await keyset_page(session, query, Homestead.id, after, limit, row_json)
 
     @get("/{homestead_id:str}", operation_id="getHomestead", summary="One homestead")
-    async def get_homestead(self, service: Service, homestead_id: Id) -> dict[str, Any]:
-        return await homestead_json(service, homestead_id)
+    async def get_homestead(self, session: Session, homestead_id: Id) -> dict[str, Any]:
+        return await homestead_json(session, homestead_id)
 
     @get(
         "/{homestead_id:str}/history",
@@ -75,6 +74,6 @@ class HomesteadController(Controller):
         summary="Every record that touched the homestead, with inclusion proofs",
     )
     async def get_history(
-        self, service: Service, homestead_id: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, homestead_id: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await homestead_history(service, homestead_id, after, limit)
+        return await homestead_history(db, session, homestead_id, after, limit)

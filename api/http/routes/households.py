@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.reads.evidence import entity_history
 from api.reads.history import ByColumn, ByKey, Reference
-from api.service.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
 from contracts.households import Household, HouseholdMember
@@ -24,22 +25,21 @@ from ledger.errors import Category
 HouseholdStatus = Annotated[Literal["active", "dissolved"] | None, QueryParameter()]
 
 
-async def household_json(service: LedgerService, household_id: str) -> dict[str, Any]:
+async def household_json(session: AsyncSession, household_id: str) -> dict[str, Any]:
     """A household with its members and each member's membership status."""
-    async with AsyncSession(service.engine) as session:
-        household = await session.get(Household, household_id)
-        if household is None:
-            raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
-        members = list(
-            (
-                await session.exec(
-                    select(HouseholdMember, Membership)
-                    .join(Membership, col(Membership.party_id) == col(HouseholdMember.party_id), isouter=True)
-                    .where(HouseholdMember.household_id == household_id)
-                    .order_by(col(HouseholdMember.joined_seq), col(HouseholdMember.party_id))
-                )
-            ).all()
-        )
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
+    members = list(
+        (
+            await session.exec(
+                select(HouseholdMember, Membership)
+                .join(Membership, col(Membership.party_id) == col(HouseholdMember.party_id), isouter=True)
+                .where(HouseholdMember.household_id == household_id)
+                .order_by(col(HouseholdMember.joined_seq), col(HouseholdMember.party_id))
+            )
+        ).all()
+    )
     return {
         **row_json(household),
         "members": [
@@ -66,15 +66,11 @@ def household_refs(household_id: str) -> list[Reference]:
 
 
 async def household_history(
-    service: LedgerService, household_id: str, after: int, limit: int
+    db: AsyncConnection, session: AsyncSession, household_id: str, after: int, limit: int
 ) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        if await session.get(Household, household_id) is None:
-            raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
-    async with service.engine.connect() as conn:
-        return await entity_history(
-            conn, {"household": household_id}, household_refs(household_id), after, limit
-        )
+    if await session.get(Household, household_id) is None:
+        raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
+    return await entity_history(db, {"household": household_id}, household_refs(household_id), after, limit)
 
 
 class HouseholdController(Controller):
@@ -84,7 +80,7 @@ class HouseholdController(Controller):
     @get("/", operation_id="listHouseholds", summary="Households, by collective or status")
     async def list_households(
         self,
-        service: Service,
+        session: Session,
         collective: IdFilter = None,
         status: HouseholdStatus = None,
         after: After = None,
@@ -93,15 +89,15 @@ class HouseholdController(Controller):
         query = where_given(
             select(Household), (Household.collective_id, collective), (Household.status, status)
         )
-        return await keyset_page(service.engine, query, Household.id, after, limit, row_json)
+        return await keyset_page(session, query, Household.id, after, limit, row_json)
 
     @get(
         "/{household_id:str}",
         operation_id="getHousehold",
         summary="One household with its members (party ids only)",
     )
-    async def get_household(self, service: Service, household_id: Id) -> dict[str, Any]:
-        return await household_json(service, household_id)
+    async def get_household(self, session: Session, household_id: Id) -> dict[str, Any]:
+        return await household_json(session, household_id)
 
     @get(
         "/{household_id:str}/history",
@@ -109,6 +105,6 @@ class HouseholdController(Controller):
         summary="Every record that touched the household, with inclusion proofs",
     )
     async def history(
-        self, service: Service, household_id: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, household_id: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await household_history(service, household_id, after, limit)
+        return await household_history(db, session, household_id, after, limit)

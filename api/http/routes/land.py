@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.reads.evidence import entity_history
 from api.reads.history import ByColumn, ByKey, Reference
-from api.service.service import LedgerService, Service
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from ledger.errors import Category
 
@@ -21,28 +22,27 @@ ContractStatus = Annotated[Literal["active", "returned"] | None, QueryParameter(
 TransferMode = Annotated[Literal["lease", "subcontract", "shares"] | None, QueryParameter()]
 
 
-async def contract_json(service: LedgerService, contract_id: str) -> dict[str, Any]:
+async def contract_json(session: AsyncSession, contract_id: str) -> dict[str, Any]:
     """A contract with its parcels (and their total area) and its management transfers."""
-    async with AsyncSession(service.engine) as session:
-        contract = await session.get(LandContract, contract_id)
-        if contract is None:
-            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
-        parcels = list(
-            (
-                await session.exec(
-                    select(Parcel).where(Parcel.contract_id == contract_id).order_by(col(Parcel.code))
-                )
-            ).all()
-        )
-        transfers = list(
-            (
-                await session.exec(
-                    select(ManagementTransfer)
-                    .where(ManagementTransfer.contract_id == contract_id)
-                    .order_by(col(ManagementTransfer.filed_seq))
-                )
-            ).all()
-        )
+    contract = await session.get(LandContract, contract_id)
+    if contract is None:
+        raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
+    parcels = list(
+        (
+            await session.exec(
+                select(Parcel).where(Parcel.contract_id == contract_id).order_by(col(Parcel.code))
+            )
+        ).all()
+    )
+    transfers = list(
+        (
+            await session.exec(
+                select(ManagementTransfer)
+                .where(ManagementTransfer.contract_id == contract_id)
+                .order_by(col(ManagementTransfer.filed_seq))
+            )
+        ).all()
+    )
     return {
         **row_json(contract),
         "area_m2": sum(p.area_m2 for p in parcels),
@@ -60,27 +60,25 @@ def contract_refs(contract_id: str) -> list[Reference]:
 
 
 async def contract_history(
-    service: LedgerService, contract_id: str, after: int, limit: int
+    db: AsyncConnection, session: AsyncSession, contract_id: str, after: int, limit: int
 ) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        if await session.get(LandContract, contract_id) is None:
-            raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
-    async with service.engine.connect() as conn:
-        return await entity_history(conn, {"contract": contract_id}, contract_refs(contract_id), after, limit)
+    if await session.get(LandContract, contract_id) is None:
+        raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
+    return await entity_history(db, {"contract": contract_id}, contract_refs(contract_id), after, limit)
 
 
-async def parcel_json(service: LedgerService, code: str) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        parcel = await session.get(Parcel, code)
+async def parcel_json(session: AsyncSession, code: str) -> dict[str, Any]:
+    parcel = await session.get(Parcel, code)
     if parcel is None:
         raise ApiProblem(Category.NOT_FOUND, "land.parcel_not_found", f"no parcel {code}")
     return row_json(parcel)
 
 
-async def parcel_history(service: LedgerService, code: str, after: int, limit: int) -> dict[str, Any]:
-    await parcel_json(service, code)
-    async with service.engine.connect() as conn:
-        return await entity_history(conn, {"parcel": code}, [ByKey(Parcel, (code,))], after, limit)
+async def parcel_history(
+    db: AsyncConnection, session: AsyncSession, code: str, after: int, limit: int
+) -> dict[str, Any]:
+    await parcel_json(session, code)
+    return await entity_history(db, {"parcel": code}, [ByKey(Parcel, (code,))], after, limit)
 
 
 class LandController(Controller):
@@ -94,7 +92,7 @@ class LandController(Controller):
     )
     async def list_contracts(
         self,
-        service: Service,
+        session: Session,
         collective: IdFilter = None,
         household: IdFilter = None,
         status: ContractStatus = None,
@@ -107,15 +105,15 @@ class LandController(Controller):
             (LandContract.household_id, household),
             (LandContract.status, status),
         )
-        return await keyset_page(service.engine, query, LandContract.id, after, limit, row_json)
+        return await keyset_page(session, query, LandContract.id, after, limit, row_json)
 
     @get(
         "/contracts/{contract_id:str}",
         operation_id="getLandContract",
         summary="One land contract with its parcels and management transfers",
     )
-    async def get_contract(self, service: Service, contract_id: Id) -> dict[str, Any]:
-        return await contract_json(service, contract_id)
+    async def get_contract(self, session: Session, contract_id: Id) -> dict[str, Any]:
+        return await contract_json(session, contract_id)
 
     @get(
         "/contracts/{contract_id:str}/history",
@@ -123,13 +121,13 @@ class LandController(Controller):
         summary="Every record that touched the contract or its parcels, with inclusion proofs",
     )
     async def get_contract_history(
-        self, service: Service, contract_id: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, contract_id: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await contract_history(service, contract_id, after, limit)
+        return await contract_history(db, session, contract_id, after, limit)
 
     @get("/parcels/{code:str}", operation_id="getParcel", summary="One contracted parcel")
-    async def get_parcel(self, service: Service, code: Id) -> dict[str, Any]:
-        return await parcel_json(service, code)
+    async def get_parcel(self, session: Session, code: Id) -> dict[str, Any]:
+        return await parcel_json(session, code)
 
     @get(
         "/parcels/{code:str}/history",
@@ -137,9 +135,9 @@ class LandController(Controller):
         summary="Every record that touched the parcel, with inclusion proofs",
     )
     async def get_parcel_history(
-        self, service: Service, code: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, code: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await parcel_history(service, code, after, limit)
+        return await parcel_history(db, session, code, after, limit)
 
     @get(
         "/transfers",
@@ -148,7 +146,7 @@ class LandController(Controller):
     )
     async def list_transfers(
         self,
-        service: Service,
+        session: Session,
         contract: IdFilter = None,
         mode: TransferMode = None,
         after: After = None,
@@ -159,4 +157,4 @@ class LandController(Controller):
             (ManagementTransfer.contract_id, contract),
             (ManagementTransfer.mode, mode),
         )
-        return await keyset_page(service.engine, query, ManagementTransfer.id, after, limit, row_json)
+        return await keyset_page(session, query, ManagementTransfer.id, after, limit, row_json)

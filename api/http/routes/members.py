@@ -6,14 +6,15 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
 from api.reads.evidence import entity_history
 from api.reads.history import ByKey, ByMember, Reference
-from api.service.service import LedgerService, Service
 from contracts.certificates import Certificate
 from contracts.households import HouseholdMember
 from contracts.membership import Membership
@@ -26,12 +27,11 @@ MembershipStatus = Annotated[
 ]
 
 
-async def member_json(service: LedgerService, party_id: str) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        membership = await session.get(Membership, party_id)
-        if membership is None:
-            raise ApiProblem(Category.NOT_FOUND, "member.not_found", f"party {party_id} has no membership")
-        in_household = await session.get(HouseholdMember, party_id)
+async def member_json(session: AsyncSession, party_id: str) -> dict[str, Any]:
+    membership = await session.get(Membership, party_id)
+    if membership is None:
+        raise ApiProblem(Category.NOT_FOUND, "member.not_found", f"party {party_id} has no membership")
+    in_household = await session.get(HouseholdMember, party_id)
     return {
         **row_json(membership),
         "household_member": None if in_household is None else row_json(in_household),
@@ -48,12 +48,12 @@ def person_refs(party_id: str) -> list[Reference]:
     ]
 
 
-async def member_history(service: LedgerService, party_id: str, after: int, limit: int) -> dict[str, Any]:
-    async with AsyncSession(service.engine) as session:
-        if await session.get(Party, party_id) is None:
-            raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
-    async with service.engine.connect() as conn:
-        return await entity_history(conn, {"party": party_id}, person_refs(party_id), after, limit)
+async def member_history(
+    db: AsyncConnection, session: AsyncSession, party_id: str, after: int, limit: int
+) -> dict[str, Any]:
+    if await session.get(Party, party_id) is None:
+        raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
+    return await entity_history(db, {"party": party_id}, person_refs(party_id), after, limit)
 
 
 class MemberController(Controller):
@@ -67,7 +67,7 @@ class MemberController(Controller):
     )
     async def list_members(
         self,
-        service: Service,
+        session: Session,
         collective: IdFilter = None,
         household: IdFilter = None,
         status: MembershipStatus = None,
@@ -80,11 +80,11 @@ class MemberController(Controller):
             (Membership.household_id, household),
             (Membership.status, status),
         )
-        return await keyset_page(service.engine, query, Membership.party_id, after, limit, row_json)
+        return await keyset_page(session, query, Membership.party_id, after, limit, row_json)
 
     @get("/{party_id:str}", operation_id="getMember", summary="One person's membership")
-    async def get_member(self, service: Service, party_id: Id) -> dict[str, Any]:
-        return await member_json(service, party_id)
+    async def get_member(self, session: Session, party_id: Id) -> dict[str, Any]:
+        return await member_json(session, party_id)
 
     @get(
         "/{party_id:str}/history",
@@ -92,6 +92,6 @@ class MemberController(Controller):
         summary="Every record that touched the person, with inclusion proofs",
     )
     async def history(
-        self, service: Service, party_id: Id, after: AfterSeq = -1, limit: Limit = 100
+        self, db: Db, session: Session, party_id: Id, after: AfterSeq = -1, limit: Limit = 100
     ) -> dict[str, Any]:
-        return await member_history(service, party_id, after, limit)
+        return await member_history(db, session, party_id, after, limit)

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
+from api.http.dependencies import Db
 from api.http.routes.paging import ID_PATTERN, AsOf
 from api.reads.monitoring import monitoring_counts
-from api.service.service import Service
 
 OrgParam = Annotated[
     str, QueryParameter(pattern=ID_PATTERN, description="a county, township or village collective")
@@ -25,6 +25,5 @@ class MonitoringController(Controller):
         operation_id="getMonitoringCounts",
         summary="Counts for a county, township or village as of a seq, per child organisation",
     )
-    async def counts(self, service: Service, org: OrgParam, as_of: AsOf = None) -> dict[str, Any]:
-        async with service.engine.connect() as conn:
-            return await monitoring_counts(conn, org, as_of)
+    async def counts(self, db: Db, org: OrgParam, as_of: AsOf = None) -> dict[str, Any]:
+        return await monitoring_counts(db, org, as_of)

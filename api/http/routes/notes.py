@@ -6,15 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, delete, get
+from litestar import Controller, delete, get
 from litestar.params import FromPath
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.auth import Caller, org_chain
+from api.http.dependencies import Session, SignedCaller
 from api.http.problems import ApiProblem
-from api.http.routes.parties import caller_of
 from api.service.notes import EntryNote
-from api.service.service import Service
 from ledger.entry import format_time
 from ledger.errors import Category
 
@@ -42,11 +41,9 @@ class NoteController(Controller):
         summary="An entry's free-text note (signed request by the actor or an organisation above it)",
     )
     async def get_note(
-        self, request: Request[Any, Any, Any], service: Service, entry_id: FromPath[uuid.UUID]
+        self, caller: SignedCaller, session: Session, entry_id: FromPath[uuid.UUID]
     ) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            caller = await caller_of(request, service, session)
-            note = await governed_note(session, caller, str(entry_id))
+        note = await governed_note(session, caller, str(entry_id))
         return {
             "entry": note.entry_id,
             "actor": note.actor,
@@ -61,11 +58,9 @@ class NoteController(Controller):
         summary="Erase an entry's free-text note; the ledger stays verifiable",
     )
     async def erase_note(
-        self, request: Request[Any, Any, Any], service: Service, entry_id: FromPath[uuid.UUID]
+        self, caller: SignedCaller, session: Session, entry_id: FromPath[uuid.UUID]
     ) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            caller = await caller_of(request, service, session)
-            note = await governed_note(session, caller, str(entry_id))
-            await session.delete(note)
-            await session.commit()
+        note = await governed_note(session, caller, str(entry_id))
+        await session.delete(note)
+        await session.commit()
         return {"entry": str(entry_id), "erased": True}

@@ -6,11 +6,10 @@ from typing import Any
 
 from litestar import Controller, get
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import Id, IdFilter, Limit
-from api.service.service import Service
 from contracts.orgs import Org, OrgKey
 from ledger.errors import Category
 
@@ -42,7 +41,7 @@ class OrgController(Controller):
     @get("/", operation_id="listOrgs", summary="Registered organisations, filtered by type or parent")
     async def list_orgs(
         self,
-        service: Service,
+        session: Session,
         type: IdFilter = None,
         parent: IdFilter = None,
         after: IdFilter = None,
@@ -55,32 +54,30 @@ class OrgController(Controller):
             query = query.where(Org.parent_id == parent)
         if after is not None:
             query = query.where(col(Org.id) > after)
-        async with AsyncSession(service.engine) as session:
-            orgs = list((await session.exec(query)).all())
-            more = len(orgs) > limit
-            orgs = orgs[:limit]
-            keys = list(
-                (
-                    await session.exec(
-                        select(OrgKey)
-                        .where(col(OrgKey.org_id).in_([o.id for o in orgs]))
-                        .order_by(col(OrgKey.added_seq))
-                    )
-                ).all()
-            )
+        orgs = list((await session.exec(query)).all())
+        more = len(orgs) > limit
+        orgs = orgs[:limit]
+        keys = list(
+            (
+                await session.exec(
+                    select(OrgKey)
+                    .where(col(OrgKey.org_id).in_([o.id for o in orgs]))
+                    .order_by(col(OrgKey.added_seq))
+                )
+            ).all()
+        )
         return {"items": [org_json(o, keys) for o in orgs], "next": orgs[-1].id if more else None}
 
     @get("/{org_id:str}", operation_id="getOrg", summary="One organisation with its key history")
-    async def get_org(self, service: Service, org_id: Id) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            org = await session.get(Org, org_id)
-            if org is None:
-                raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id}")
-            keys = list(
-                (
-                    await session.exec(
-                        select(OrgKey).where(OrgKey.org_id == org_id).order_by(col(OrgKey.added_seq))
-                    )
-                ).all()
-            )
+    async def get_org(self, session: Session, org_id: Id) -> dict[str, Any]:
+        org = await session.get(Org, org_id)
+        if org is None:
+            raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id}")
+        keys = list(
+            (
+                await session.exec(
+                    select(OrgKey).where(OrgKey.org_id == org_id).order_by(col(OrgKey.added_seq))
+                )
+            ).all()
+        )
         return org_json(org, keys)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar.params import PathParameter, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -40,7 +39,7 @@ def where_given(query: SelectOfScalar[Any], *tests: tuple[Any, Any]) -> SelectOf
 
 
 async def keyset_page(
-    engine: AsyncEngine,
+    session: AsyncSession,
     query: SelectOfScalar[Any],
     key: Any,
     after: str | None,
@@ -50,8 +49,7 @@ async def keyset_page(
     """``{"items", "next"}``: rows of ``query`` in ``key`` order after ``after``."""
     if after is not None:
         query = query.where(col(key) > after)
-    async with AsyncSession(engine) as session:
-        rows: list[SQLModel] = list((await session.exec(query.order_by(col(key)).limit(limit + 1))).all())
+    rows: list[SQLModel] = list((await session.exec(query.order_by(col(key)).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [to_json(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None}

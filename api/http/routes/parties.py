@@ -9,31 +9,19 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.http.auth import Caller, authenticate, org_chain
+from api.http.auth import Caller, org_chain
 from api.http.body import json_body
+from api.http.dependencies import Service, Session, SignedCaller
 from api.http.problems import ApiProblem
 from api.http.routes.paging import Id
 from api.service.personal import PersonalData
-from api.service.service import LedgerService, Service
+from api.service.service import LedgerService
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
 from contracts.membership import Membership
 from contracts.orgs import Org
 from contracts.parties import Party, blind_index
 from contracts.registry import CHINA_STANDARD_TIME
 from ledger.errors import Category
-
-
-async def caller_of(request: Request[Any, Any, Any], service: LedgerService, session: AsyncSession) -> Caller:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return await authenticate(
-        session,
-        service.origin,
-        request.headers.get("authorization"),
-        request.method,
-        target,
-        await request.body(),
-        service.appender.clock(),
-    )
 
 
 async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
@@ -50,7 +38,7 @@ async def may_see(session: AsyncSession, caller: Caller, party: Party) -> bool:
 async def existing_party_shown(service: LedgerService, actor: object, party_id: str) -> bool:
     """Whether a refused entry's actor may be told which party a resident ID number already
     belongs to. Asked only for a rule's refusal, so the entry's signature by ``actor`` was
-    verified."""
+    verified; read on a connection of its own (a submission holds none)."""
     if not isinstance(actor, str):
         return False
     async with AsyncSession(service.engine) as session:
@@ -82,9 +70,9 @@ class PartyController(Controller):
         status_code=200,
         summary="This ledger's blind index of a resident ID number (signed request)",
     )
-    async def blind_index(self, request: Request[Any, Any, Any], service: Service) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            await caller_of(request, service, session)
+    async def blind_index(
+        self, request: Request[Any, Any, Any], service: Service, caller: SignedCaller
+    ) -> dict[str, Any]:
         try:
             body = await json_body(request, BlindIndexRequest)
         except msgspec.ValidationError as e:
@@ -103,10 +91,9 @@ class PartyController(Controller):
         operation_id="getParty",
         summary="A party as the ledger knows it (no personal data)",
     )
-    async def get_party(self, service: Service, party_id: Id) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            party = await party_or_404(session, party_id)
-            membership = await session.get(Membership, party_id)
+    async def get_party(self, session: Session, party_id: Id) -> dict[str, Any]:
+        party = await party_or_404(session, party_id)
+        membership = await session.get(Membership, party_id)
         return {
             "id": party.id,
             "commitment": party.commitment,
@@ -122,17 +109,13 @@ class PartyController(Controller):
         operation_id="getPersonalData",
         summary="A person's personal fields (signed request by a governing organisation)",
     )
-    async def get_personal(
-        self, request: Request[Any, Any, Any], service: Service, party_id: Id
-    ) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            caller = await caller_of(request, service, session)
-            party = await party_or_404(session, party_id)
-            if not await may_see(session, caller, party):
-                raise ApiProblem(
-                    Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} does not govern party {party_id}"
-                )
-            row = await session.get(PersonalData, party_id)
+    async def get_personal(self, caller: SignedCaller, session: Session, party_id: Id) -> dict[str, Any]:
+        party = await party_or_404(session, party_id)
+        if not await may_see(session, caller, party):
+            raise ApiProblem(
+                Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} does not govern party {party_id}"
+            )
+        row = await session.get(PersonalData, party_id)
         if row is None:
             raise ApiProblem(
                 Category.NOT_FOUND, "personal.erased", f"party {party_id}'s personal data is erased"
@@ -154,18 +137,14 @@ class PartyController(Controller):
         status_code=200,
         summary="Erase a person's personal fields; the ledger stays verifiable",
     )
-    async def erase_personal(
-        self, request: Request[Any, Any, Any], service: Service, party_id: Id
-    ) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            caller = await caller_of(request, service, session)
-            party = await party_or_404(session, party_id)
-            if not caller.governs(party.registered_by, await org_chain(session, party.registered_by)):
-                raise ApiProblem(
-                    Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} did not register party {party_id}"
-                )
-            row = await session.get(PersonalData, party_id)
-            if row is not None:
-                await session.delete(row)
-                await session.commit()
+    async def erase_personal(self, caller: SignedCaller, session: Session, party_id: Id) -> dict[str, Any]:
+        party = await party_or_404(session, party_id)
+        if not caller.governs(party.registered_by, await org_chain(session, party.registered_by)):
+            raise ApiProblem(
+                Category.FORBIDDEN, "auth.forbidden", f"{caller.org.id} did not register party {party_id}"
+            )
+        row = await session.get(PersonalData, party_id)
+        if row is not None:
+            await session.delete(row)
+            await session.commit()
         return {"party": party_id, "erased": row is not None}

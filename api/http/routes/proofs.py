@@ -6,16 +6,17 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.http.dependencies import Db
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
-from api.service.service import Service
 from ledger import store, stored_proofs
 from ledger.errors import Category
 
 
-async def tree_size(service: Service) -> int:
-    latest = await service.read(store.latest_checkpoint)
+async def tree_size(db: AsyncConnection) -> int:
+    latest = await db.run_sync(store.latest_checkpoint)
     return latest.size if latest else 0
 
 
@@ -31,10 +32,10 @@ class ProofController(Controller):
     )
     async def checkpoint(
         self,
-        service: Service,
+        db: Db,
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
-        cp = await service.read(
+        cp = await db.run_sync(
             store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
         )
         if cp is None:
@@ -52,11 +53,11 @@ class ProofController(Controller):
     )
     async def checkpoints(
         self,
-        service: Service,
+        db: Db,
         after: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        rows = await service.read(store.read_checkpoints, after, limit + 1)
+        rows = await db.run_sync(store.read_checkpoints, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return {
@@ -71,11 +72,11 @@ class ProofController(Controller):
     )
     async def inclusion(
         self,
-        service: Service,
+        db: Db,
         seq: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)],
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
-        latest = await tree_size(service)
+        latest = await tree_size(db)
         size = latest if size is None else size
         if not seq < size <= latest:
             raise ApiProblem(
@@ -83,8 +84,8 @@ class ProofController(Controller):
                 "proof.out_of_range",
                 f"need seq < size <= {latest}, found seq={seq} size={size}",
             )
-        rows = await service.read(store.read_records, seq - 1, 1)
-        proof = await service.read(stored_proofs.inclusion_proof, seq, size)
+        rows = await db.run_sync(store.read_records, seq - 1, 1)
+        proof = await db.run_sync(stored_proofs.inclusion_proof, seq, size)
         return {
             "seq": seq,
             "size": size,
@@ -99,11 +100,11 @@ class ProofController(Controller):
     )
     async def consistency(
         self,
-        service: Service,
+        db: Db,
         from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_SEQ)],
         to: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> dict[str, Any]:
-        latest = await tree_size(service)
+        latest = await tree_size(db)
         to = latest if to is None else to
         if not from_ <= to <= latest:
             raise ApiProblem(
@@ -111,5 +112,5 @@ class ProofController(Controller):
                 "proof.out_of_range",
                 f"need from <= to <= {latest}, found from={from_} to={to}",
             )
-        proof = await service.read(stored_proofs.consistency_proof, from_, to)
+        proof = await db.run_sync(stored_proofs.consistency_proof, from_, to)
         return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}

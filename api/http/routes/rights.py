@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar import Controller, get
 
+from api.http.dependencies import Db
 from api.http.routes.paging import AsOf, Id
 from api.reads.statements import household_statement, party_statement
-from api.service.service import Service
 
 
 class RightsController(Controller):
@@ -20,17 +20,13 @@ class RightsController(Controller):
         operation_id="getPartyRights",
         summary="What a person holds as of a seq, each item with its record's inclusion proof",
     )
-    async def party_rights(self, service: Service, party_id: Id, as_of: AsOf = None) -> dict[str, Any]:
-        async with service.engine.connect() as conn:
-            return await party_statement(conn, party_id, as_of)
+    async def party_rights(self, db: Db, party_id: Id, as_of: AsOf = None) -> dict[str, Any]:
+        return await party_statement(db, party_id, as_of)
 
     @get(
         "/households/{household_id:str}/rights",
         operation_id="getHouseholdRights",
         summary="What a household holds as of a seq, each item with its record's inclusion proof",
     )
-    async def household_rights(
-        self, service: Service, household_id: Id, as_of: AsOf = None
-    ) -> dict[str, Any]:
-        async with service.engine.connect() as conn:
-            return await household_statement(conn, household_id, as_of)
+    async def household_rights(self, db: Db, household_id: Id, as_of: AsOf = None) -> dict[str, Any]:
+        return await household_statement(db, household_id, as_of)

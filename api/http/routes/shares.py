@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.params import FromPath, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
 from api.reads.history import rows_as_of
-from api.service.service import LedgerService, Service
 from contracts.dividends import Dividend
 from contracts.shares import ShareHolding, ShareScheme
 from ledger import store
@@ -24,15 +24,14 @@ from ledger.errors import Category
 AsOf = Annotated[int | None, QueryParameter(ge=0, le=MAX_SEQ, description="a seq; default: now")]
 
 
-async def cap_table(service: LedgerService, collective: str, as_of: int | None) -> dict[str, Any]:
-    latest = await service.read(store.latest_checkpoint)
+async def cap_table(db: AsyncConnection, collective: str, as_of: int | None) -> dict[str, Any]:
+    latest = await db.run_sync(store.latest_checkpoint)
     size = latest.size if latest else 0
     if as_of is not None and as_of >= size:
         raise ApiProblem(Category.MALFORMED, "request.as_of_out_of_range", f"as_of must be below {size}")
     seq = size - 1 if as_of is None else as_of
-    async with service.engine.connect() as conn:
-        schemes = await rows_as_of(conn, ShareScheme, seq, where={"collective_id": collective})
-        holdings = await rows_as_of(conn, ShareHolding, seq, where={"collective_id": collective})
+    schemes = await rows_as_of(db, ShareScheme, seq, where={"collective_id": collective})
+    holdings = await rows_as_of(db, ShareHolding, seq, where={"collective_id": collective})
     if not schemes:
         raise ApiProblem(
             Category.NOT_FOUND,
@@ -89,10 +88,8 @@ class ShareController(Controller):
         operation_id="capTable",
         summary="A collective's cap table, now or as of a seq",
     )
-    async def cap_table(
-        self, service: Service, collective: FromPath[str], as_of: AsOf = None
-    ) -> dict[str, Any]:
-        return await cap_table(service, collective, as_of)
+    async def cap_table(self, db: Db, collective: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
+        return await cap_table(db, collective, as_of)
 
     @get(
         "/collectives/{collective:str}/register.csv",
@@ -100,10 +97,8 @@ class ShareController(Controller):
         media_type="text/csv",
         summary="The share register as CSV (holders by party id)",
     )
-    async def register_csv(
-        self, service: Service, collective: FromPath[str], as_of: AsOf = None
-    ) -> Response[str]:
-        table = await cap_table(service, collective, as_of)
+    async def register_csv(self, db: Db, collective: FromPath[str], as_of: AsOf = None) -> Response[str]:
+        table = await cap_table(db, collective, as_of)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
@@ -142,15 +137,14 @@ class ShareController(Controller):
         operation_id="holdingsOfHolder",
         summary="What a member (or heir) holds, in every collective",
     )
-    async def of_holder(self, service: Service, holder: FromPath[str]) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            rows = (
-                await session.exec(
-                    select(ShareHolding)
-                    .where(ShareHolding.holder == holder)
-                    .order_by(col(ShareHolding.collective_id))
-                )
-            ).all()
+    async def of_holder(self, session: Session, holder: FromPath[str]) -> dict[str, Any]:
+        rows = (
+            await session.exec(
+                select(ShareHolding)
+                .where(ShareHolding.holder == holder)
+                .order_by(col(ShareHolding.collective_id))
+            )
+        ).all()
         return {"holder": holder, "items": [holding_json(h) for h in rows if h.units > 0]}
 
     @get(
@@ -158,15 +152,14 @@ class ShareController(Controller):
         operation_id="holdingsOfHousehold",
         summary="What a household's members hold",
     )
-    async def of_household(self, service: Service, household: FromPath[str]) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            rows = (
-                await session.exec(
-                    select(ShareHolding)
-                    .where(ShareHolding.household_id == household)
-                    .order_by(col(ShareHolding.holder))
-                )
-            ).all()
+    async def of_household(self, session: Session, household: FromPath[str]) -> dict[str, Any]:
+        rows = (
+            await session.exec(
+                select(ShareHolding)
+                .where(ShareHolding.household_id == household)
+                .order_by(col(ShareHolding.holder))
+            )
+        ).all()
         return {
             "household": household,
             "items": [holding_json(h) for h in rows if h.units > 0],
@@ -178,11 +171,10 @@ class ShareController(Controller):
         operation_id="dividendPayouts",
         summary="A dividend and its payout per holder",
     )
-    async def payouts(self, service: Service, dividend: FromPath[str]) -> dict[str, Any]:
-        async with AsyncSession(service.engine) as session:
-            d = await session.get(Dividend, dividend)
-            if d is None:
-                raise ApiProblem(Category.NOT_FOUND, "dividend.not_found", f"no dividend {dividend}")
+    async def payouts(self, session: Session, dividend: FromPath[str]) -> dict[str, Any]:
+        d = await session.get(Dividend, dividend)
+        if d is None:
+            raise ApiProblem(Category.NOT_FOUND, "dividend.not_found", f"no dividend {dividend}")
         return {
             "dividend": d.id,
             "collective": d.collective_id,
