@@ -93,3 +93,17 @@ async def test_service_connections_stay_in_the_service_role(ledger: LedgerFixtur
             assert await conn.scalar(text("SELECT current_user")) == SERVICE_ROLE
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE projection_history SET deleted = deleted",
+        "DELETE FROM projection_history",
+        "TRUNCATE projection_history",
+    ],
+)
+async def test_owner_cannot_change_the_projection_history(owner: asyncpg.Connection, statement: str) -> None:
+    """The history of every projection row is kept as the log is: only appended."""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+        await owner.execute(statement)
