@@ -19,12 +19,14 @@ from api.http.routes.certificates import CertificateController
 from api.http.routes.entries import EntryController
 from api.http.routes.homesteads import HomesteadController
 from api.http.routes.households import HouseholdController
+from api.http.routes.kinds import KindController
 from api.http.routes.land import LandController
 from api.http.routes.members import MemberController
 from api.http.routes.monitoring import MonitoringController
 from api.http.routes.notes import NoteController
 from api.http.routes.orgs import OrgController
 from api.http.routes.parties import PartyController
+from api.http.routes.policy import PolicyController
 from api.http.routes.proofs import ProofController
 from api.http.routes.rights import RightsController
 from api.http.routes.shares import ShareController
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RightsController,
             MonitoringController,
             NoteController,
+            KindController,
+            PolicyController,
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
