@@ -42,7 +42,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if not home.operator_key_file.exists():
         if not args.init:
             print(
-                f"rural-ledger seed: no ledger in {home.root}: run `rural-ledger init` first, "
+                f"rural-ledger seed: no ledger in {home.root.absolute()}: run `rural-ledger init` first, "
                 "or `rural-ledger seed --init ORIGIN` to create one whose history starts "
                 f"{DEFAULT_START}",
                 file=sys.stderr,

@@ -9,6 +9,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from api.cli.ledger_here import require_home, require_ledger
 from api.home import Home
 from api.service.database import resolve_url
 from ledger.errors import Category, LedgerError
@@ -35,9 +36,11 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"rural-ledger init: {e}", file=sys.stderr)
         return 2
     print(f"ledger        {g.origin}")
-    print(f"root org      {g.root_org} (key file {g.root_key_file})")
+    print(f"root org      {g.root_org}")
+    print(f"key file      {g.root_key_file} (acts for {g.root_org}: submit KIND --as {g.root_org})")
     print(f"genesis       seq {g.receipt.seq}, leaf {g.receipt.leaf_hash.hex()}")
     print(f"operator key  {g.operator_key}")
+    print(f"operator.pub  {home.operator_pub_file} (what receipts and checkpoints are checked against)")
     return 0
 
 
@@ -45,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.http.server import run
 
     home = Home.from_env(args.home)
+    require_ledger(home)
     os.environ["RURAL_LEDGER_HOME"] = str(home.root)
     if not os.environ.get("DATABASE_URL"):
         # Start the embedded server once here, so worker processes attach to a running one.
@@ -64,10 +68,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     from ledger.signing import KeyFile, SigningKey, b64
 
-    out = Path(args.out) if args.out else Home.from_env(args.home).org_key_file(args.org)
+    if args.out:
+        out = Path(args.out)
+    else:  # into the ledger's home, which must hold a ledger
+        home = Home.from_env(args.home)
+        require_home(home)
+        out = home.org_key_file(args.org)
     key = SigningKey.generate()
-    KeyFile(args.org, key).write(out)
-    print(f"key file    {out}\nkey id      {key.key_id}\npublic key  {b64(key.public_key)}")
+    try:
+        KeyFile(args.org, key).write(out)
+    except FileExistsError:
+        print(f"rural-ledger keys: {out} exists; a key file is never overwritten", file=sys.stderr)
+        return 2
+    signs = f"rural-ledger submit KIND --as {args.org}" + (f" --key {out}" if args.out else "")
+    print(f"key file    {out}\nacts for    {args.org} ({signs})")
+    print(f"key id      {key.key_id}\npublic key  {b64(key.public_key)}")
+    print("register    its parent submits org.registered with this public key in public_keys")
     return 0
 
 
@@ -115,11 +131,19 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--reuse", metavar="DIR", help="bench verify: keep or reuse the bundle here")
     bench.set_defaults(fn=cmd_bench)
 
+    from api.cli.kinds import add_kinds_parser
+    from api.cli.person import add_person_parser
+    from api.cli.receipt import add_receipt_parser
+    from api.cli.submit import add_submit_parser
     from api.cli.verify import add_verify_parser
     from api.cli.witness import add_witness_parser
 
     add_verify_parser(sub)
     add_witness_parser(sub)
+    add_submit_parser(sub)
+    add_person_parser(sub)
+    add_receipt_parser(sub)
+    add_kinds_parser(sub)
     add_installed_commands(sub)
     return p
 

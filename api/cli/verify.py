@@ -2,7 +2,8 @@
 
 ``verify`` exits 0 when the ledger is intact, 1 when it is tampered with (or the state the
 server shows does not follow from it, or fewer known witnesses cosigned it than required),
-2 when the input is unusable (no bundle there, not an export, the server unreachable).
+2 when the input is unusable (no bundle there, not an export, the server unreachable, more
+cosigners required than witnesses given).
 """
 
 from __future__ import annotations
@@ -102,7 +103,18 @@ def render(outcome: AuditOutcome) -> str:
 
 
 def witnesses_from(args: argparse.Namespace) -> tuple[CosignerVerifier, ...]:
-    return tuple(CosignerVerifier.from_string(read_key(w)) for w in args.witness or ())
+    """The known witnesses (each once), checked against ``--min-witnesses``: asking for more
+    cosigners than there are known witnesses can never pass, so it is unusable input, not a
+    verdict on the ledger."""
+    known = {str(w): w for w in (CosignerVerifier.from_string(read_key(text)) for text in args.witness or ())}
+    if args.min_witnesses < 0:
+        raise MalformedError(f"--min-witnesses must be 0 or more, found {args.min_witnesses}")
+    if args.min_witnesses > len(known):
+        raise MalformedError(
+            f"--min-witnesses {args.min_witnesses} needs at least {args.min_witnesses} known "
+            f"witnesses (--witness VKEY, one per witness), found {len(known)}"
+        )
+    return tuple(known.values())
 
 
 async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = None) -> AuditOutcome:
@@ -158,11 +170,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from api.audit.export import write_bundle
+    from api.cli.ledger_here import require_ledger
     from api.home import Home
     from api.service.database import make_engine, resolve_url
 
+    home = Home.from_env(args.home)
+    require_ledger(home, operator_key=False)  # before the bundle's folder is made
+
     async def run() -> int:
-        engine = make_engine(resolve_url(Home.from_env(args.home).root), pool_size=2)
+        engine = make_engine(resolve_url(home.root), pool_size=2)
         try:
             written = await write_bundle(engine, Path(args.out), nodes=not args.no_nodes)
         finally:
