@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 
 from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
+from api.http.explorer import openapi_router, render_plugins
+from api.http.head import answer_head_as_get
 from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS, as_unavailable, on_unexpected
 from api.http.rate_limits import RateLimits, rate_limit_middleware
 from api.http.routes.audit import AuditController
@@ -19,6 +21,7 @@ from api.http.routes.certificates import CertificateController
 from api.http.routes.entries import EntryController
 from api.http.routes.homesteads import HomesteadController
 from api.http.routes.households import HouseholdController
+from api.http.routes.index import index_page
 from api.http.routes.kinds import KindController
 from api.http.routes.land import LandController
 from api.http.routes.members import MemberController
@@ -108,8 +111,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await service.close()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
+            index_page,
             EntryController,
             ProofController,
             OrgController,
@@ -133,5 +137,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[rate_limit_middleware(settings.rate_limits)],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(title="Rural Ledger", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Rural Ledger",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=render_plugins(),
+            openapi_router=openapi_router(),
+        ),
     )
+    app.asgi_handler = answer_head_as_get(app.asgi_handler)  # HEAD on every GET route: api.http.head
+    return app

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.auth import Caller, authenticate
+from api.http.head import sent_method
 from api.service.service import LedgerService
 
 Service = NamedDependency[LedgerService]
@@ -68,7 +69,7 @@ async def provide_caller(
             service.engine,
             service.origin,
             request.headers.get("authorization"),
-            request.method,
+            sent_method(request.scope),
             target,
             await request.body(),
             service.appender.clock(),

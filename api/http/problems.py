@@ -140,7 +140,7 @@ HTTP_CODES = {
 }
 
 
-def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
     if status >= 500:
         log.error("server error: %s", exc.detail)
@@ -151,6 +151,10 @@ def on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     elif isinstance(exc, NotFoundException):
         code = "not_found"
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if isinstance(exc, NotFoundException) and detail == "Not Found":  # a path no route matches
+        detail = (
+            f"nothing at {request.url.path!r}: no route takes this path, or a parameter in it is malformed"
+        )
     extra = {"errors": exc.extra} if isinstance(exc, ValidationException) and exc.extra else {}
     category = CATEGORY_OF_STATUS.get(status, Category.MALFORMED)
     return _respond(problem(category, code, detail, status=status, **extra))

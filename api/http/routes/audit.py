@@ -214,4 +214,4 @@ class AuditController(Controller):
             raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", "no such checkpoint")
         found = await db.run_sync(store.cosignatures_for, [cp.size])
         note = cp.note + "".join(c.line for c in found.get(cp.size, []))
-        return Response(note, media_type="text/plain; charset=utf-8")
+        return Response(note, media_type="text/plain")

@@ -89,7 +89,7 @@ async def certificate_json(db: AsyncConnection, session: AsyncSession, certifica
 
 async def certificate_page(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> Response[str]:
     view = await certificate_view(db, session, certificate_id)
-    return Response(render(view), media_type="text/html; charset=utf-8")
+    return Response(render(view), media_type="text/html")
 
 
 async def certificate_history(

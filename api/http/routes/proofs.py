@@ -44,7 +44,7 @@ class ProofController(Controller):
                 "checkpoint.not_found",
                 "no checkpoint yet" if size is None else f"no checkpoint of size {size}",
             )
-        return Response(cp.note, media_type="text/plain; charset=utf-8")
+        return Response(cp.note, media_type="text/plain")
 
     @get(
         "/checkpoints",

@@ -128,7 +128,7 @@ class ShareController(Controller):
             )
         return Response(
             out.getvalue(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{collective}-shares.csv"'},
         )
 

@@ -1,0 +1,34 @@
+"""``/``: the front page, saying what this ledger is and where to look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, get
+from sqlmodel import col, select
+
+from api.http.dependencies import Db, Service, Session
+from api.reads.evidence import snapshot
+from api.reads.index_page import Example, IndexView, render
+from contracts.certificates import Certificate
+
+
+@get(
+    "/",
+    operation_id="getIndexPage",
+    tags=["pages"],
+    media_type=MediaType.HTML,
+    summary="The front page (HTML): origin, size, the operator's verifier key, links",
+)
+async def index_page(request: Request[Any, Any, Any], service: Service, db: Db, session: Session) -> str:
+    snap = await snapshot(db)
+    latest = (
+        await session.exec(select(Certificate).order_by(col(Certificate.issued_seq).desc()).limit(1))
+    ).first()
+    example = (
+        None
+        if latest is None
+        else Example(latest.id, latest.household_id, latest.persons[0] if latest.persons else None)
+    )
+    view = IndexView(service.origin, str(service.verifier), snap, str(request.base_url).rstrip("/"), example)
+    return render(view)
