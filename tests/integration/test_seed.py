@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import jsonschema
 import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 
 from api.audit.export import write_bundle
 from api.cli.main import parser
 from api.cli.verify import run_verify
 from api.home import Home
+from api.http.app import Settings, create_app
 from api.service.database import asyncpg_url, make_engine
 from contracts.identifiers import validate_credit_code, validate_resident_id
 from contracts.rulebook import RULEBOOK
@@ -168,3 +171,24 @@ async def test_resident_ids_and_codes_are_valid(pair: tuple[Any, Any]) -> None:
         if o["type"] == "village_collective":
             assert validate_credit_code(o["credit_code"]).startswith("N2")
             assert len(o["area_code"]) == 12 and o["area_code"][:9] in codes
+
+
+async def test_every_seeded_payload_validates_against_its_published_schema(pair: tuple[Any, Any]) -> None:
+    """Every payload of the seeded county against its kind's JSON Schema as ``GET /v1/kinds``
+    publishes it, checked by ``jsonschema`` (independent of msgspec, which wrote the schemas),
+    formats (dates, UUIDs) included."""
+    url, home, _, _ = pair[0]
+    async with AsyncTestClient(app=create_app(Settings(home=home, database_url=asyncpg_url(url)))) as http:
+        published = (await http.get("/v1/kinds")).json()
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    validators = {
+        k["kind"]: jsonschema.Draft202012Validator(k["schema"], format_checker=checker)
+        for k in published["kinds"]
+    }
+    checked: dict[str, int] = {}
+    for r in await records(url):
+        kind = r["entry"]["kind"]
+        error = jsonschema.exceptions.best_match(validators[kind].iter_errors(r["entry"]["payload"]))
+        assert error is None, (r["seq"], kind, error.message if error else None)
+        checked[kind] = checked.get(kind, 0) + 1
+    assert len(checked) >= 20 and sum(checked.values()) > 500, checked
