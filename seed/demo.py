@@ -123,6 +123,17 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
     return out
 
 
+def key_files(home: Home, state: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the organisations' key files are and whom each acts for (demo keys: derivable
+    from the seed, so for trying things only)."""
+    show: dict[str, str] = state.get("showcase") or {}
+    out = [("key files (demo only)", f"{home.root / 'keys'}/ORG.key acts for ORG: submit KIND --as ORG")]
+    for label, key in (("root organisation", "county"), ("a village collective", "village")):
+        if key in show and home.org_key_file(show[key]).exists():
+            out.append((f"  {label} {show[key]}", str(home.org_key_file(show[key]))))
+    return out
+
+
 def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: float) -> int:
     import uvicorn
 
@@ -147,6 +158,7 @@ def serve(home: Home, args: argparse.Namespace, state: dict[str, Any], began: fl
             lines += [f"  {label:<38} {url}" for label, url in urls(base, state, paths)]
             lines.append(f"  {'operator verifier key':<38} {home.operator_pub_file.read_text().strip()}")
             lines.append(f"  verify it: rural-ledger verify {base} --operator-key {home.operator_pub_file}")
+            lines += [f"  {label:<38} {where}" for label, where in key_files(home, state)]
             print("\n".join(lines), flush=True)
         await task
 
