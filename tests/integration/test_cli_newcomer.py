@@ -29,7 +29,6 @@ import pytest
 
 from api.cli.main import main
 from contracts.identifiers import resident_id_check_char
-from ledger.signing import SigningKey, b64
 from tests.support import credit_code
 
 ORIGIN = "test.rural-ledger/newcomer"
@@ -257,23 +256,15 @@ def test_the_newcomer_path(newcomer: Newcomer, capsys: pytest.CaptureFixture[str
 
 
 def test_a_refusal_is_exit_1_with_its_code(newcomer: Newcomer) -> None:
-    """The county has no business registering a village under a township: the ledger refuses,
-    the code and detail are printed in one line, nothing is stored."""
+    """A policy number the county does not have: the ledger refuses, the code and detail are
+    printed in one line, nothing is stored. The payload comes on standard input."""
     before = httpx.get(f"{newcomer.url}/healthz").json()["size"]
-    payload = {
-        "id": "ghost-village",
-        "name": "ghost",
-        "type": "village_collective",
-        "parent": "zetou-town",
-        "public_keys": [b64(SigningKey.generate().public_key)],
-        "area_code": "371003101202",
-        "credit_code": credit_code("N2", "371003", 2),
-    }
-    submit = ("submit", "org.registered", "--as", "county", "--payload", "-", "--url", newcomer.url)
+    payload = {"numbers": {"tractor_quota": 3}}
+    submit = ("submit", "policy.set", "--as", "county", "--payload", "-", "--url", newcomer.url)
     r = newcomer.run(*submit, stdin=json.dumps(payload))
     assert r.returncode == 1, r.stderr
     [line] = r.stderr.strip().splitlines()
-    assert line.startswith("rural-ledger submit: refused: org.not_authorised: "), line
+    assert line.startswith("rural-ledger submit: refused: policy.unknown_number: "), line
     assert r.stdout == ""
     assert httpx.get(f"{newcomer.url}/healthz").json()["size"] == before
 
@@ -281,7 +272,7 @@ def test_a_refusal_is_exit_1_with_its_code(newcomer: Newcomer) -> None:
 def test_a_duplicate_person_is_refused(newcomer: Newcomer, capsys: pytest.CaptureFixture[str]) -> None:
     born = date(1975, 1, 2)
     common = (
-        "person", "register", "--as", "houtuan-village", "--name", "王芳",
+        "person", "register", "--as", "county", "--name", "王芳",
         "--id-number", resident_id(born, 22), "--phone", "13806310009",
         "--url", newcomer.url, "--home", str(newcomer.home),
     )  # fmt: skip
@@ -336,7 +327,13 @@ def test_unusable_input_is_exit_2_in_one_line(
 
 
 def test_a_tampered_receipt_does_not_check(newcomer: Newcomer, capsys: pytest.CaptureFixture[str]) -> None:
-    receipt = json.loads((newcomer.folder / "township.receipt").read_text())
+    policy = newcomer.payload("policy", {"numbers": {"membership_notice_days": 7}})
+    code, out, err = cli(
+        capsys, "submit", "policy.set", "--as", "county", "--payload", str(policy),
+        "--url", newcomer.url, "--home", str(newcomer.home),
+    )  # fmt: skip
+    assert code == 0, err
+    receipt = json.loads(out)
     receipt["leaf_hash"] = "00" * 32
     path = newcomer.payload("tampered.receipt", receipt)
     code, out, err = cli(capsys, "--home", str(newcomer.home), "receipt", "check", str(path))
