@@ -137,7 +137,11 @@ def render(view: IndexView) -> str:
         + "</table><h2>最新检查点 <span class=en>Latest checkpoint</span></h2><pre>"
         + escape(view.snapshot.note)
         + "</pre><p>"
-        + _both("离线核验全部记录：", "To check every record offline:")
+        + _both(
+            "离线核验全部记录（运营方验证公钥请从运营方另行取得，例如其公布的 operator.pub，不要只信本页）：",
+            "To check every record offline (take the operator's key from the operator, such as the "
+            "operator.pub it publishes, not from this page alone):",
+        )
         + f"</p><pre>rural-ledger verify {escape(view.base_url)} "
         f"--operator-key '{escape(view.operator_key)}'</pre>"
         + "<h2>去哪里看 <span class=en>Where to look</span></h2><ul>"
