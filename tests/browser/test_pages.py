@@ -28,7 +28,7 @@ from tests.support import open_ledger
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 WAIT_MS = 10_000  # for any one element or page load
-SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS")  # a folder, to look at the pages
+SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS")  # a folder for screenshots and request lists
 
 try:
     from playwright.async_api import Browser, Page, Route, async_playwright
@@ -120,6 +120,8 @@ async def screenshot(page: Page, name: str) -> None:
 
 async def leave(page: Page, seen: Visit, name: str) -> None:
     await screenshot(page, name)
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / f"{name}.requests.txt").write_text("".join(f"{u}\n" for u in seen.requests))
     await page.close()
     assert not seen.left_the_service, f"requests left the service: {seen.left_the_service}"
     assert not seen.errors, seen.errors
