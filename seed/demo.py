@@ -63,6 +63,7 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
     """What to look at first, for the routes this build of the service has."""
     show: dict[str, str] = state.get("showcase") or {}
     out = [
+        ("what this ledger is", f"{base}/"),
         ("API docs (OpenAPI)", f"{base}/schema"),
         ("latest checkpoint", f"{base}/v1/checkpoint"),
         ("records", f"{base}/v1/entries?limit=20"),

@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["DATABASE_URL"] = resolve_url(home.root)
     base = f"http://{args.host}:{args.port}"
     print(
-        f"Rural Ledger on {base}\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
+        f"Rural Ledger on {base}/\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
         f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
         if home.operator_pub_file.exists()
         else f"Rural Ledger on {base}",
