@@ -71,7 +71,7 @@ async def every_get_route(story: Story) -> list[tuple[str, dict[str, str]]]:
     for route in http.app.routes:  # type: ignore[attr-defined]
         if "GET" not in getattr(route, "methods", ()):
             continue
-        path = PARAMETER.sub(lambda m: values[m.group(1)], route.path)
+        path = PARAMETER.sub(lambda m: values.get(m.group(1), "unknown"), route.path)
         if route.path.endswith("{file_path:path}"):
             path = path.replace("//", "/")
         routes.append((path, QUERY.get(route.path, {})))
