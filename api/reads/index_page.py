@@ -38,15 +38,19 @@ PAGE_TEMPLATES = (
     ),
     (
         "/v1/parties/{id}/rights",
-        "个人权益保留证明（JSON，附包含证明）",
+        "个人权益清单（JSON，附包含证明）",
         "a person's retained rights, with proofs",
     ),
     (
         "/v1/households/{id}/rights",
-        "户权益保留证明（JSON，附包含证明）",
+        "户权益清单（JSON，附包含证明）",
         "a household's retained rights, with proofs",
     ),
     ("/v1/entries/{seq}", "一条记录", "one record"),
+)
+PRINTED_STATEMENTS = (
+    ("/v1/parties/{id}/rights/print", "个人权益清单打印页", "a person's retained rights, printable"),
+    ("/v1/households/{id}/rights/print", "户权益清单打印页", "a household's retained rights, printable"),
 )
 
 
@@ -66,6 +70,7 @@ class IndexView:
     snapshot: Snapshot
     base_url: str  # where this page was asked for, for the verify command
     example: Example | None
+    printed_statements: bool = False  # whether this service has the statements' printable pages
 
 
 STYLE = """
@@ -89,15 +94,24 @@ def _link(path: str, zh: str, en: str) -> str:
     return f"<li><a href='{escape(path)}'><code>{escape(path)}</code></a> {_both(zh, en)}</li>"
 
 
-def _examples(example: Example | None) -> str:
+def _templates(view: IndexView) -> str:
+    templates = PAGE_TEMPLATES + (PRINTED_STATEMENTS if view.printed_statements else ())
+    return "".join(f"<li><code>{escape(p)}</code> {_both(zh, en)}</li>" for p, zh, en in templates)
+
+
+def _examples(view: IndexView) -> str:
+    example = view.example
     if example is None:
         return ""
+    rights = "rights/print" if view.printed_statements else "rights"
     links = [
         (f"/v1/certificates/{example.certificate_id}/print", "证书打印页", "a certificate, printable"),
-        (f"/v1/households/{example.household_id}/rights", "该户权益", "its household's rights"),
+        (f"/v1/households/{example.household_id}/{rights}", "该户权益清单", "its household's rights"),
     ]
     if example.party_id is not None:
-        links.append((f"/v1/parties/{example.party_id}/rights", "证书所列人员的权益", "a person's rights"))
+        links.append(
+            (f"/v1/parties/{example.party_id}/{rights}", "证书所列人员的权益清单", "a person's rights")
+        )
     return "<p>" + _both("例如：", "For example:") + "</p><ul>" + "".join(_link(*x) for x in links) + "</ul>"
 
 
@@ -147,8 +161,8 @@ def render(view: IndexView) -> str:
         + "<h2>去哪里看 <span class=en>Where to look</span></h2><ul>"
         + "".join(_link(*x) for x in LINKS)
         + "</ul><h2>公开页面 <span class=en>Public pages</span></h2><ul>"
-        + "".join(f"<li><code>{escape(p)}</code> {_both(zh, en)}</li>" for p, zh, en in PAGE_TEMPLATES)
+        + _templates(view)
         + "</ul>"
-        + _examples(view.example)
+        + _examples(view)
         + "</body></html>"
     )

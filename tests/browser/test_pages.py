@@ -155,6 +155,9 @@ async def test_the_index_page_says_what_the_ledger_is(browser: Browser, served: 
     hrefs = await page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     for path in ("/v1/checkpoint", "/schema", "/v1/kinds", "/v1/entries", "/v1/certificates/TF-A/print"):
         assert path in hrefs, hrefs
+    async with httpx.AsyncClient(base_url=served.server.base) as http:
+        broken = [(h, r.status_code) for h in hrefs if (r := await http.get(h)).status_code != 200]
+    assert not broken, broken
     await screenshot(page, "index")
     await page.locator("a[href='/v1/certificates/TF-A/print']").click()
     await page.locator("h1", has_text="转移备案证书").wait_for()

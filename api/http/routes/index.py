@@ -12,6 +12,9 @@ from api.reads.evidence import snapshot
 from api.reads.index_page import Example, IndexView, render
 from contracts.certificates import Certificate
 
+# The printable statements' pages, linked when this build of the service has them.
+PRINTED_PARTY_RIGHTS = "/v1/parties/{party_id:str}/rights/print"
+
 
 @get(
     "/",
@@ -30,5 +33,12 @@ async def index_page(request: Request[Any, Any, Any], service: Service, db: Db, 
         if latest is None
         else Example(latest.id, latest.household_id, latest.persons[0] if latest.persons else None)
     )
-    view = IndexView(service.origin, str(service.verifier), snap, str(request.base_url).rstrip("/"), example)
+    view = IndexView(
+        service.origin,
+        str(service.verifier),
+        snap,
+        str(request.base_url).rstrip("/"),
+        example,
+        printed_statements=PRINTED_PARTY_RIGHTS in {route.path for route in request.app.routes},
+    )
     return render(view)
