@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import ResponseSpec
 
 from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
 from api.http.explorer import openapi_router, render_plugins
 from api.http.head import answer_head_as_get
+from api.http.openapi.document import DocumentedOpenAPIConfig
 from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS, as_unavailable, on_unexpected
 from api.http.rate_limits import RateLimits, rate_limit_middleware
 from api.http.routes.audit import AuditController
@@ -33,6 +34,7 @@ from api.http.routes.policy import PolicyController
 from api.http.routes.proofs import ProofController
 from api.http.routes.rights import RightsController
 from api.http.routes.shares import ShareController
+from api.http.wire.records import Health, HealthUnavailable
 from api.service.database import make_engine, resolve_url
 from api.service.migrate import migrate
 from api.service.service import LedgerService
@@ -61,7 +63,7 @@ def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     if unavailable is None:
         return on_unexpected(request, exc)
     return Response(
-        {"status": "unavailable", "origin": request.app.state.service.origin, "reason": unavailable.message},
+        HealthUnavailable("unavailable", request.app.state.service.origin, unavailable.message),
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
@@ -73,15 +75,38 @@ def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     tags=["service"],
     summary="Liveness and tree size",
     exception_handlers={Unavailable: health_unavailable, Exception: health_unavailable},
+    responses={503: ResponseSpec(HealthUnavailable, description="The database cannot be reached")},
 )
-async def health(service: Service, db: Db) -> Any:
+async def health(service: Service, db: Db) -> Health:
     latest = await db.run_sync(store.latest_checkpoint)
-    return {
-        "status": "ok" if service.read_only is None else "read-only",
-        "origin": service.origin,
-        "size": latest.size if latest else 0,
-        "self_check": service.read_only or "passed",
-    }
+    return Health(
+        status="ok" if service.read_only is None else "read-only",
+        origin=service.origin,
+        size=latest.size if latest else 0,
+        self_check=service.read_only or "passed",
+    )
+
+
+ROUTE_HANDLERS = (
+    index_page,
+    EntryController,
+    ProofController,
+    OrgController,
+    AuditController,
+    PartyController,
+    ShareController,
+    health,
+    HouseholdController,
+    MemberController,
+    LandController,
+    HomesteadController,
+    CertificateController,
+    RightsController,
+    MonitoringController,
+    NoteController,
+    KindController,
+    PolicyController,
+)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -112,32 +137,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     app = Litestar(
-        route_handlers=[
-            index_page,
-            EntryController,
-            ProofController,
-            OrgController,
-            AuditController,
-            PartyController,
-            ShareController,
-            health,
-            HouseholdController,
-            MemberController,
-            LandController,
-            HomesteadController,
-            CertificateController,
-            RightsController,
-            MonitoringController,
-            NoteController,
-            KindController,
-            PolicyController,
-        ],
+        route_handlers=ROUTE_HANDLERS,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(
+        openapi_config=DocumentedOpenAPIConfig(
+            route_handlers=ROUTE_HANDLERS,
             title="Rural Ledger",
             version="0.1.0",
             path="/schema",

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
+from api.http.wire.problems import Problem, Refusal, StoredSeq
 from ledger.errors import Category, ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -50,28 +51,29 @@ class ApiProblem(Rejection):
 
 def problem(
     category: Category, code: str, detail: str, *, status: int | None = None, **extra: Any
-) -> dict[str, Any]:
+) -> Problem:
     """An RFC 9457 body; its status is its category's (``status`` is given only for
-    Litestar's own exceptions, which come with theirs)."""
-    return {
-        "type": f"urn:rural-ledger:problem:{code}",
-        "title": code,
-        "status": status or HTTP_STATUS[category],
-        "detail": detail,
-        "code": code,
+    Litestar's own exceptions, which come with theirs); ``extra`` names one of the members
+    ``Problem`` declares beside the five."""
+    return Problem(
+        type=f"urn:rural-ledger:problem:{code}",
+        title=code,
+        status=status or HTTP_STATUS[category],
+        detail=detail,
+        code=code,
         **extra,
-    }
+    )
 
 
-def rejection_problem(r: Rejection) -> dict[str, Any]:
+def rejection_problem(r: Rejection) -> Problem:
     return problem(r.category, r.code, r.message)
 
 
-def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
-    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+def _respond(body: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+    return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def unavailable_problem(exc: Unavailable) -> dict[str, Any]:
+def unavailable_problem(exc: Unavailable) -> Problem:
     if exc.maybe_stored:
         detail = (
             f"{exc.message} while the entries were being stored: they may have been "
@@ -83,13 +85,13 @@ def unavailable_problem(exc: Unavailable) -> dict[str, Any]:
     return problem(Category.UNAVAILABLE, Unavailable.code, detail, retry_after=RETRY_AFTER_SECONDS)
 
 
-def on_unavailable(_: Request[Any, Any, Any], exc: Unavailable) -> Response[dict[str, Any]]:
+def on_unavailable(_: Request[Any, Any, Any], exc: Unavailable) -> Response[Problem]:
     return _respond(unavailable_problem(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable) -> Response[dict[str, Any]]:
-    results = [
-        {"error": rejection_problem(r)} if isinstance(r, Rejection) else {"seq": r} for r in exc.results
+def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable) -> Response[Problem]:
+    results: list[Refusal | StoredSeq] = [
+        Refusal(rejection_problem(r)) if isinstance(r, Rejection) else StoredSeq(r) for r in exc.results
     ]
     return _respond(
         problem(
@@ -104,7 +106,7 @@ def on_receipts_unavailable(_: Request[Any, Any, Any], exc: ReceiptsUnavailable)
     )
 
 
-def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[dict[str, Any]]:
+def on_rejection(_: Request[Any, Any, Any], exc: Rejection) -> Response[Problem]:
     return _respond(rejection_problem(exc))
 
 
@@ -140,7 +142,7 @@ HTTP_CODES = {
 }
 
 
-def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if status >= 500:
         log.error("server error: %s", exc.detail)
@@ -170,7 +172,7 @@ def as_unavailable(exc: Exception) -> Unavailable | None:
     return None
 
 
-def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     unavailable = as_unavailable(exc)
     if unavailable is not None:
         return on_unavailable(request, unavailable)

@@ -18,7 +18,8 @@ from api.http.body import decode_json, require_json
 from api.http.dependencies import Db, Service
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
-from contracts.digest import BUCKETS, DigestBuilder, StateDigest, bucket_rows, table_name
+from api.http.wire import audit as wire
+from contracts.digest import BUCKETS, DigestBuilder, RowDigest, StateDigest, bucket_rows, table_name
 from contracts.rulebook import PROJECTION_MODELS
 from ledger import store
 from ledger.checkpoint import parse_note
@@ -112,22 +113,32 @@ class AuditController(Controller):
         db: Db,
         table: Annotated[str | None, QueryParameter()] = None,
         bucket: Annotated[int | None, QueryParameter(ge=0, lt=BUCKETS)] = None,
-    ) -> dict[str, Any]:
+    ) -> wire.StateDigest | wire.TableDigest | wire.BucketRows:
         if table is None:
             if bucket is not None:
                 raise ApiProblem(Category.MALFORMED, "state.bucket_without_table", "bucket needs a table")
             size, digest = await _snapshot(db, state_digest)
-            return {"size": size, **digest.as_json()}
+            return wire.StateDigest(
+                size,
+                digest.digest.hex(),
+                {
+                    name: wire.TableSummary(t.rows, t.digest.hex())
+                    for name, t in sorted(digest.tables.items())
+                },
+            )
         model = _model(table)
         if bucket is None:
             size, digest = await _snapshot(db, state_digest)
-            return {"size": size, "table": table, **digest.tables[table].as_json(buckets=True)}
+            t = digest.tables[table]
+            return wire.TableDigest(size, table, t.rows, t.digest.hex(), [b.hex() for b in t.buckets])
 
-        def rows(conn: Connection) -> tuple[int, list[Any]]:
+        def rows(conn: Connection) -> tuple[int, list[RowDigest]]:
             return _size(conn), bucket_rows(model, _table_rows(conn, model), bucket)
 
         size, found = await _snapshot(db, rows)
-        return {"size": size, "table": table, "bucket": bucket, "rows": [r.as_json() for r in found]}
+        return wire.BucketRows(
+            size, table, bucket, [wire.BucketRow(r.key, r.hash.hex(), r.values) for r in found]
+        )
 
     @post(
         "/witness/cosignatures",
@@ -135,7 +146,7 @@ class AuditController(Controller):
         status_code=201,
         summary="Keep a witness's cosignature (C2SP tlog-cosignature) of a stored checkpoint",
     )
-    async def post_cosignature(self, request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
+    async def post_cosignature(self, request: Request[Any, Any, Any], db: Db) -> wire.CosignatureStored:
         raw = await request.body()
         if len(raw) > MAX_COSIGNATURE_BODY:
             raise ApiProblem(Category.TOO_LARGE, "request.too_large", "a cosignature is a few hundred bytes")
@@ -178,7 +189,7 @@ class AuditController(Controller):
             )
         )
         await db.commit()
-        return {"size": sub.size, "witness": witness.name, "stored": stored}
+        return wire.CosignatureStored(sub.size, witness.name, stored)
 
     @get(
         "/witness/cosignatures",
@@ -189,12 +200,9 @@ class AuditController(Controller):
         self,
         db: Db,
         size: Annotated[int, QueryParameter(ge=1, le=MAX_SEQ)],
-    ) -> dict[str, Any]:
+    ) -> wire.Cosignatures:
         found = await db.run_sync(store.cosignatures_for, [size])
-        return {
-            "size": size,
-            "items": [{"witness_key": c.witness_key, "line": c.line} for c in found.get(size, [])],
-        }
+        return wire.Cosignatures(size, [wire.Cosignature(c.witness_key, c.line) for c in found.get(size, [])])
 
     @get(
         "/checkpoint/cosigned",

@@ -3,7 +3,7 @@ certificates (转移备案证书), as JSON with their record's inclusion proof, 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
@@ -21,9 +21,11 @@ from api.http.routes.paging import (
     IdFilter,
     Limit,
     keyset_page,
-    row_json,
     where_given,
 )
+from api.http.wire import from_dict, from_row
+from api.http.wire import registry as wire
+from api.http.wire.records import ProvenRecord, SignedCheckpoint
 from api.reads.certificate_page import CertificateView, render
 from api.reads.evidence import entity_history, prove, record_json, snapshot
 from api.reads.history import ByKey, rows_as_of
@@ -77,14 +79,18 @@ async def certificate_view(
     )
 
 
-async def certificate_json(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> dict[str, Any]:
+async def certificate_json(
+    db: AsyncConnection, session: AsyncSession, certificate_id: str
+) -> wire.CertificateDetail:
     view = await certificate_view(db, session, certificate_id)
-    return {
-        "certificate": row_json(view.certificate),
-        "statuses": view.statuses,
-        **view.proven.with_record(),
-        "checkpoint": view.snapshot.json(),
-    }
+    proven = from_dict(ProvenRecord, view.proven.with_record())
+    return wire.CertificateDetail(
+        certificate=from_row(wire.Certificate, view.certificate),
+        statuses=view.statuses,
+        record=proven.record,
+        inclusion_proof=proven.inclusion_proof,
+        checkpoint=from_dict(SignedCheckpoint, view.snapshot.json()),
+    )
 
 
 async def certificate_page(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> Response[str]:
@@ -94,12 +100,13 @@ async def certificate_page(db: AsyncConnection, session: AsyncSession, certifica
 
 async def certificate_history(
     db: AsyncConnection, session: AsyncSession, certificate_id: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.CertificateHistory:
     if await session.get(Certificate, certificate_id) is None:
         raise ApiProblem(Category.NOT_FOUND, "certificate.not_found", f"no certificate {certificate_id}")
-    return await entity_history(
+    found = await entity_history(
         db, {"certificate": certificate_id}, [ByKey(Certificate, (certificate_id,))], after, limit
     )
+    return from_dict(wire.CertificateHistory, found)
 
 
 class CertificateController(Controller):
@@ -121,7 +128,7 @@ class CertificateController(Controller):
         party: Party = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.CertificatePage:
         query = where_given(
             select(Certificate),
             (Certificate.collective_id, collective),
@@ -131,14 +138,16 @@ class CertificateController(Controller):
         )
         if party is not None:
             query = query.where(col(Certificate.persons).contains([party]))
-        return await keyset_page(session, query, Certificate.id, after, limit, row_json)
+        return await keyset_page(
+            session, query, Certificate.id, after, limit, wire.CertificatePage, wire.Certificate
+        )
 
     @get(
         "/{certificate_id:str}",
         operation_id="getCertificate",
         summary="One certificate with its record, inclusion proof and the signed checkpoint",
     )
-    async def get_certificate(self, db: Db, session: Session, certificate_id: Id) -> dict[str, Any]:
+    async def get_certificate(self, db: Db, session: Session, certificate_id: Id) -> wire.CertificateDetail:
         return await certificate_json(db, session, certificate_id)
 
     @get(
@@ -157,5 +166,5 @@ class CertificateController(Controller):
     )
     async def get_history(
         self, db: Db, session: Session, certificate_id: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.CertificateHistory:
         return await certificate_history(db, session, certificate_id, after, limit)

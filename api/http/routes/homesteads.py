@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
@@ -12,7 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
-from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, where_given
+from api.http.wire import from_dict, from_row
+from api.http.wire import registry as wire
 from api.reads.evidence import entity_history
 from api.reads.history import ByKey
 from contracts.homesteads import Homestead
@@ -24,20 +26,21 @@ HomesteadZone = Annotated[
 ]
 
 
-async def homestead_json(session: AsyncSession, homestead_id: str) -> dict[str, Any]:
+async def homestead_json(session: AsyncSession, homestead_id: str) -> wire.Homestead:
     homestead = await session.get(Homestead, homestead_id)
     if homestead is None:
         raise ApiProblem(Category.NOT_FOUND, "homestead.not_found", f"no homestead {homestead_id}")
-    return row_json(homestead)
+    return from_row(wire.Homestead, homestead)
 
 
 async def homestead_history(
     db: AsyncConnection, session: AsyncSession, homestead_id: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.HomesteadHistory:
     await homestead_json(session, homestead_id)
-    return await entity_history(
+    found = await entity_history(
         db, {"homestead": homestead_id}, [ByKey(Homestead, (homestead_id,))], after, limit
     )
+    return from_dict(wire.HomesteadHistory, found)
 
 
 class HomesteadController(Controller):
@@ -54,7 +57,7 @@ class HomesteadController(Controller):
         zone: HomesteadZone = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.HomesteadPage:
         query = where_given(
             select(Homestead),
             (Homestead.collective_id, collective),
@@ -62,10 +65,12 @@ class HomesteadController(Controller):
             (Homestead.status, status),
             (Homestead.zone, zone),
         )
-        return await keyset_page(session, query, Homestead.id, after, limit, row_json)
+        return await keyset_page(
+            session, query, Homestead.id, after, limit, wire.HomesteadPage, wire.Homestead
+        )
 
     @get("/{homestead_id:str}", operation_id="getHomestead", summary="One homestead")
-    async def get_homestead(self, session: Session, homestead_id: Id) -> dict[str, Any]:
+    async def get_homestead(self, session: Session, homestead_id: Id) -> wire.Homestead:
         return await homestead_json(session, homestead_id)
 
     @get(
@@ -75,5 +80,5 @@ class HomesteadController(Controller):
     )
     async def get_history(
         self, db: Db, session: Session, homestead_id: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.HomesteadHistory:
         return await homestead_history(db, session, homestead_id, after, limit)

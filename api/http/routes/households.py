@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
+import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
-from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, where_given
+from api.http.wire import from_dict, from_row
+from api.http.wire import registry as wire
 from api.reads.evidence import entity_history
 from api.reads.history import ByColumn, ByKey, Reference
 from contracts.certificates import Certificate
@@ -25,7 +28,7 @@ from ledger.errors import Category
 HouseholdStatus = Annotated[Literal["active", "dissolved"] | None, QueryParameter()]
 
 
-async def household_json(session: AsyncSession, household_id: str) -> dict[str, Any]:
+async def household_json(session: AsyncSession, household_id: str) -> wire.HouseholdDetail:
     """A household with its members and each member's membership status."""
     household = await session.get(Household, household_id)
     if household is None:
@@ -40,18 +43,16 @@ async def household_json(session: AsyncSession, household_id: str) -> dict[str, 
             )
         ).all()
     )
-    return {
-        **row_json(household),
-        "members": [
-            {
-                **row_json(m),
-                "membership": None
-                if ms is None
-                else {"collective_id": ms.collective_id, "status": ms.status},
-            }
+    return wire.HouseholdDetail(
+        **msgspec.structs.asdict(from_row(wire.Household, household)),
+        members=[
+            wire.HouseholdMemberStatus(
+                **msgspec.structs.asdict(from_row(wire.HouseholdMember, m)),
+                membership=None if ms is None else wire.MemberStatus(ms.collective_id, ms.status),
+            )
             for m, ms in members
         ],
-    }
+    )
 
 
 def household_refs(household_id: str) -> list[Reference]:
@@ -67,10 +68,11 @@ def household_refs(household_id: str) -> list[Reference]:
 
 async def household_history(
     db: AsyncConnection, session: AsyncSession, household_id: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.HouseholdHistory:
     if await session.get(Household, household_id) is None:
         raise ApiProblem(Category.NOT_FOUND, "household.not_found", f"no household {household_id}")
-    return await entity_history(db, {"household": household_id}, household_refs(household_id), after, limit)
+    found = await entity_history(db, {"household": household_id}, household_refs(household_id), after, limit)
+    return from_dict(wire.HouseholdHistory, found)
 
 
 class HouseholdController(Controller):
@@ -85,18 +87,20 @@ class HouseholdController(Controller):
         status: HouseholdStatus = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.HouseholdPage:
         query = where_given(
             select(Household), (Household.collective_id, collective), (Household.status, status)
         )
-        return await keyset_page(session, query, Household.id, after, limit, row_json)
+        return await keyset_page(
+            session, query, Household.id, after, limit, wire.HouseholdPage, wire.Household
+        )
 
     @get(
         "/{household_id:str}",
         operation_id="getHousehold",
         summary="One household with its members (party ids only)",
     )
-    async def get_household(self, session: Session, household_id: Id) -> dict[str, Any]:
+    async def get_household(self, session: Session, household_id: Id) -> wire.HouseholdDetail:
         return await household_json(session, household_id)
 
     @get(
@@ -106,5 +110,5 @@ class HouseholdController(Controller):
     )
     async def history(
         self, db: Db, session: Session, household_id: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.HouseholdHistory:
         return await household_history(db, session, household_id, after, limit)

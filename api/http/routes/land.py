@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
+import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
-from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, where_given
+from api.http.wire import from_dict, from_row
+from api.http.wire import registry as wire
 from api.reads.evidence import entity_history
 from api.reads.history import ByColumn, ByKey, Reference
 from contracts.land import LandContract, ManagementTransfer, Parcel
@@ -22,7 +25,7 @@ ContractStatus = Annotated[Literal["active", "returned"] | None, QueryParameter(
 TransferMode = Annotated[Literal["lease", "subcontract", "shares"] | None, QueryParameter()]
 
 
-async def contract_json(session: AsyncSession, contract_id: str) -> dict[str, Any]:
+async def contract_json(session: AsyncSession, contract_id: str) -> wire.LandContractDetail:
     """A contract with its parcels (and their total area) and its management transfers."""
     contract = await session.get(LandContract, contract_id)
     if contract is None:
@@ -43,12 +46,12 @@ async def contract_json(session: AsyncSession, contract_id: str) -> dict[str, An
             )
         ).all()
     )
-    return {
-        **row_json(contract),
-        "area_m2": sum(p.area_m2 for p in parcels),
-        "parcels": [row_json(p) for p in parcels],
-        "management_transfers": [row_json(t) for t in transfers],
-    }
+    return wire.LandContractDetail(
+        **msgspec.structs.asdict(from_row(wire.LandContract, contract)),
+        area_m2=sum(p.area_m2 for p in parcels),
+        parcels=[from_row(wire.Parcel, p) for p in parcels],
+        management_transfers=[from_row(wire.ManagementTransfer, t) for t in transfers],
+    )
 
 
 def contract_refs(contract_id: str) -> list[Reference]:
@@ -61,24 +64,26 @@ def contract_refs(contract_id: str) -> list[Reference]:
 
 async def contract_history(
     db: AsyncConnection, session: AsyncSession, contract_id: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.LandContractHistory:
     if await session.get(LandContract, contract_id) is None:
         raise ApiProblem(Category.NOT_FOUND, "land.contract_not_found", f"no land contract {contract_id}")
-    return await entity_history(db, {"contract": contract_id}, contract_refs(contract_id), after, limit)
+    found = await entity_history(db, {"contract": contract_id}, contract_refs(contract_id), after, limit)
+    return from_dict(wire.LandContractHistory, found)
 
 
-async def parcel_json(session: AsyncSession, code: str) -> dict[str, Any]:
+async def parcel_json(session: AsyncSession, code: str) -> wire.Parcel:
     parcel = await session.get(Parcel, code)
     if parcel is None:
         raise ApiProblem(Category.NOT_FOUND, "land.parcel_not_found", f"no parcel {code}")
-    return row_json(parcel)
+    return from_row(wire.Parcel, parcel)
 
 
 async def parcel_history(
     db: AsyncConnection, session: AsyncSession, code: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.ParcelHistory:
     await parcel_json(session, code)
-    return await entity_history(db, {"parcel": code}, [ByKey(Parcel, (code,))], after, limit)
+    found = await entity_history(db, {"parcel": code}, [ByKey(Parcel, (code,))], after, limit)
+    return from_dict(wire.ParcelHistory, found)
 
 
 class LandController(Controller):
@@ -98,21 +103,23 @@ class LandController(Controller):
         status: ContractStatus = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.LandContractPage:
         query = where_given(
             select(LandContract),
             (LandContract.collective_id, collective),
             (LandContract.household_id, household),
             (LandContract.status, status),
         )
-        return await keyset_page(session, query, LandContract.id, after, limit, row_json)
+        return await keyset_page(
+            session, query, LandContract.id, after, limit, wire.LandContractPage, wire.LandContract
+        )
 
     @get(
         "/contracts/{contract_id:str}",
         operation_id="getLandContract",
         summary="One land contract with its parcels and management transfers",
     )
-    async def get_contract(self, session: Session, contract_id: Id) -> dict[str, Any]:
+    async def get_contract(self, session: Session, contract_id: Id) -> wire.LandContractDetail:
         return await contract_json(session, contract_id)
 
     @get(
@@ -122,11 +129,11 @@ class LandController(Controller):
     )
     async def get_contract_history(
         self, db: Db, session: Session, contract_id: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.LandContractHistory:
         return await contract_history(db, session, contract_id, after, limit)
 
     @get("/parcels/{code:str}", operation_id="getParcel", summary="One contracted parcel")
-    async def get_parcel(self, session: Session, code: Id) -> dict[str, Any]:
+    async def get_parcel(self, session: Session, code: Id) -> wire.Parcel:
         return await parcel_json(session, code)
 
     @get(
@@ -136,7 +143,7 @@ class LandController(Controller):
     )
     async def get_parcel_history(
         self, db: Db, session: Session, code: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.ParcelHistory:
         return await parcel_history(db, session, code, after, limit)
 
     @get(
@@ -151,10 +158,18 @@ class LandController(Controller):
         mode: TransferMode = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.ManagementTransferPage:
         query = where_given(
             select(ManagementTransfer),
             (ManagementTransfer.contract_id, contract),
             (ManagementTransfer.mode, mode),
         )
-        return await keyset_page(session, query, ManagementTransfer.id, after, limit, row_json)
+        return await keyset_page(
+            session,
+            query,
+            ManagementTransfer.id,
+            after,
+            limit,
+            wire.ManagementTransferPage,
+            wire.ManagementTransfer,
+        )

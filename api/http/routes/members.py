@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
+import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
-from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, row_json, where_given
+from api.http.routes.paging import After, AfterSeq, Id, IdFilter, Limit, keyset_page, where_given
+from api.http.wire import from_dict, from_row
+from api.http.wire import registry as wire
 from api.reads.evidence import entity_history
 from api.reads.history import ByKey, ByMember, Reference
 from contracts.certificates import Certificate
@@ -27,15 +30,15 @@ MembershipStatus = Annotated[
 ]
 
 
-async def member_json(session: AsyncSession, party_id: str) -> dict[str, Any]:
+async def member_json(session: AsyncSession, party_id: str) -> wire.Member:
     membership = await session.get(Membership, party_id)
     if membership is None:
         raise ApiProblem(Category.NOT_FOUND, "member.not_found", f"party {party_id} has no membership")
     in_household = await session.get(HouseholdMember, party_id)
-    return {
-        **row_json(membership),
-        "household_member": None if in_household is None else row_json(in_household),
-    }
+    return wire.Member(
+        **msgspec.structs.asdict(from_row(wire.Membership, membership)),
+        household_member=None if in_household is None else from_row(wire.HouseholdMember, in_household),
+    )
 
 
 def person_refs(party_id: str) -> list[Reference]:
@@ -50,10 +53,11 @@ def person_refs(party_id: str) -> list[Reference]:
 
 async def member_history(
     db: AsyncConnection, session: AsyncSession, party_id: str, after: int, limit: int
-) -> dict[str, Any]:
+) -> wire.PartyHistory:
     if await session.get(Party, party_id) is None:
         raise ApiProblem(Category.NOT_FOUND, "party.not_found", f"no party {party_id}")
-    return await entity_history(db, {"party": party_id}, person_refs(party_id), after, limit)
+    found = await entity_history(db, {"party": party_id}, person_refs(party_id), after, limit)
+    return from_dict(wire.PartyHistory, found)
 
 
 class MemberController(Controller):
@@ -73,17 +77,19 @@ class MemberController(Controller):
         status: MembershipStatus = None,
         after: After = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> wire.MembershipPage:
         query = where_given(
             select(Membership),
             (Membership.collective_id, collective),
             (Membership.household_id, household),
             (Membership.status, status),
         )
-        return await keyset_page(session, query, Membership.party_id, after, limit, row_json)
+        return await keyset_page(
+            session, query, Membership.party_id, after, limit, wire.MembershipPage, wire.Membership
+        )
 
     @get("/{party_id:str}", operation_id="getMember", summary="One person's membership")
-    async def get_member(self, session: Session, party_id: Id) -> dict[str, Any]:
+    async def get_member(self, session: Session, party_id: Id) -> wire.Member:
         return await member_json(session, party_id)
 
     @get(
@@ -93,5 +99,5 @@ class MemberController(Controller):
     )
     async def history(
         self, db: Db, session: Session, party_id: Id, after: AfterSeq = -1, limit: Limit = 100
-    ) -> dict[str, Any]:
+    ) -> wire.PartyHistory:
         return await member_history(db, session, party_id, after, limit)

@@ -4,7 +4,6 @@ organisations above it (signed requests); never part of the ledger."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import Controller, delete, get
 from litestar.params import FromPath
@@ -13,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.http.auth import Caller, org_chain
 from api.http.dependencies import Session, SignedCaller
 from api.http.problems import ApiProblem
+from api.http.wire.parties import EntryNote as EntryNoteOut
+from api.http.wire.parties import EntryNoteErased
 from api.service.notes import EntryNote
 from ledger.entry import format_time
 from ledger.errors import Category
@@ -42,14 +43,9 @@ class NoteController(Controller):
     )
     async def get_note(
         self, caller: SignedCaller, session: Session, entry_id: FromPath[uuid.UUID]
-    ) -> dict[str, Any]:
+    ) -> EntryNoteOut:
         note = await governed_note(session, caller, str(entry_id))
-        return {
-            "entry": note.entry_id,
-            "actor": note.actor,
-            "note": note.text,
-            "created_at": format_time(note.created_at),
-        }
+        return EntryNoteOut(note.entry_id, note.actor, note.text, format_time(note.created_at))
 
     @delete(
         "/",
@@ -59,8 +55,8 @@ class NoteController(Controller):
     )
     async def erase_note(
         self, caller: SignedCaller, session: Session, entry_id: FromPath[uuid.UUID]
-    ) -> dict[str, Any]:
+    ) -> EntryNoteErased:
         note = await governed_note(session, caller, str(entry_id))
         await session.delete(note)
         await session.commit()
-        return {"entry": str(entry_id), "erased": True}
+        return EntryNoteErased(str(entry_id), True)

@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get
 from sqlmodel import col, select
 
 from api.http.dependencies import Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import Id, IdFilter, Limit
+from api.http.wire.registry import Organisation, OrganisationKey, OrganisationPage
 from contracts.orgs import Org, OrgKey
 from ledger.errors import Category
 
 
-def org_json(org: Org, keys: list[OrgKey]) -> dict[str, Any]:
-    return {
-        "id": org.id,
-        "name": org.name,
-        "type": org.type,
-        "parent": org.parent_id,
-        "registered_seq": org.registered_seq,
-        "keys": [
-            {
-                "key_id": k.key_id,
-                "public_key": k.public_key,
-                "added_seq": k.added_seq,
-                "revoked_seq": k.revoked_seq,
-            }
+def org_json(org: Org, keys: list[OrgKey]) -> Organisation:
+    return Organisation(
+        id=org.id,
+        name=org.name,
+        type=org.type,
+        parent=org.parent_id,
+        registered_seq=org.registered_seq,
+        keys=[
+            OrganisationKey(
+                key_id=k.key_id, public_key=k.public_key, added_seq=k.added_seq, revoked_seq=k.revoked_seq
+            )
             for k in keys
             if k.org_id == org.id
         ],
-    }
+    )
 
 
 class OrgController(Controller):
@@ -46,7 +42,7 @@ class OrgController(Controller):
         parent: IdFilter = None,
         after: IdFilter = None,
         limit: Limit = 100,
-    ) -> dict[str, Any]:
+    ) -> OrganisationPage:
         query = select(Org).order_by(col(Org.id)).limit(limit + 1)
         if type is not None:
             query = query.where(Org.type == type)
@@ -66,10 +62,10 @@ class OrgController(Controller):
                 )
             ).all()
         )
-        return {"items": [org_json(o, keys) for o in orgs], "next": orgs[-1].id if more else None}
+        return OrganisationPage([org_json(o, keys) for o in orgs], orgs[-1].id if more else None)
 
     @get("/{org_id:str}", operation_id="getOrg", summary="One organisation with its key history")
-    async def get_org(self, session: Session, org_id: Id) -> dict[str, Any]:
+    async def get_org(self, session: Session, org_id: Id) -> Organisation:
         org = await session.get(Org, org_id)
         if org is None:
             raise ApiProblem(Category.NOT_FOUND, "org.not_found", f"no organisation {org_id}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar.params import PathParameter, QueryParameter
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
+
+from api.http.wire import from_row
 
 MAX_PAGE = 1000
 MAX_SEQ = 2**63 - 1  # seqs are BIGINT
@@ -24,6 +26,8 @@ After = Annotated[
     str | None, QueryParameter(pattern=ID_PATTERN, description="the `next` of the previous page")
 ]
 AfterSeq = Annotated[int, QueryParameter(ge=-1, le=MAX_SEQ, description="the `next` of the previous page")]
+P = TypeVar("P", bound=msgspec.Struct)
+
 AsOf = Annotated[
     int | None,
     QueryParameter(ge=0, le=MAX_SEQ, description="the seq to state things as of (default: the last record)"),
@@ -44,17 +48,14 @@ async def keyset_page(
     key: Any,
     after: str | None,
     limit: int,
-    to_json: Callable[[Any], dict[str, Any]],
-) -> dict[str, Any]:
-    """``{"items", "next"}``: rows of ``query`` in ``key`` order after ``after``."""
+    page: type[P],
+    item: type[msgspec.Struct],
+) -> P:
+    """A ``page`` (``{"items", "next"}``) of the rows of ``query`` in ``key`` order after
+    ``after``, each as ``item``."""
     if after is not None:
         query = query.where(col(key) > after)
     rows: list[SQLModel] = list((await session.exec(query.order_by(col(key)).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [to_json(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None}
-
-
-def row_json(row: SQLModel) -> dict[str, Any]:
-    """A projection row as JSON: its columns, dates as ISO 8601, areas in integer m²."""
-    return row.model_dump(mode="json")
+    return page([from_row(item, r) for r in rows], getattr(rows[-1], key.key) if more else None)

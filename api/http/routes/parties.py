@@ -14,6 +14,7 @@ from api.http.body import json_body
 from api.http.dependencies import Service, Session, SignedCaller
 from api.http.problems import ApiProblem
 from api.http.routes.paging import Id
+from api.http.wire import parties as wire
 from api.service.personal import PersonalData
 from api.service.service import LedgerService
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
@@ -72,7 +73,7 @@ class PartyController(Controller):
     )
     async def blind_index(
         self, request: Request[Any, Any, Any], service: Service, caller: SignedCaller
-    ) -> dict[str, Any]:
+    ) -> wire.BlindIndex:
         try:
             body = await json_body(request, BlindIndexRequest)
         except msgspec.ValidationError as e:
@@ -84,32 +85,32 @@ class PartyController(Controller):
             validate_resident_id(body.id_number, today)
         except InvalidIdentifier as e:
             raise ApiProblem(Category.INVALID, "personal.invalid_id_number", str(e)) from e
-        return {"blind_index": blind_index(service.blind_secret, body.id_number)}
+        return wire.BlindIndex(blind_index(service.blind_secret, body.id_number))
 
     @get(
         "/{party_id:str}",
         operation_id="getParty",
         summary="A party as the ledger knows it (no personal data)",
     )
-    async def get_party(self, session: Session, party_id: Id) -> dict[str, Any]:
+    async def get_party(self, session: Session, party_id: Id) -> wire.Party:
         party = await party_or_404(session, party_id)
         membership = await session.get(Membership, party_id)
-        return {
-            "id": party.id,
-            "commitment": party.commitment,
-            "registered_by": party.registered_by,
-            "registered_seq": party.registered_seq,
-            "membership": None
+        return wire.Party(
+            id=party.id,
+            commitment=party.commitment,
+            registered_by=party.registered_by,
+            registered_seq=party.registered_seq,
+            membership=None
             if membership is None
-            else {"collective": membership.collective_id, "status": membership.status},
-        }
+            else wire.PartyMembership(membership.collective_id, membership.status),
+        )
 
     @get(
         "/{party_id:str}/personal",
         operation_id="getPersonalData",
         summary="A person's personal fields (signed request by a governing organisation)",
     )
-    async def get_personal(self, caller: SignedCaller, session: Session, party_id: Id) -> dict[str, Any]:
+    async def get_personal(self, caller: SignedCaller, session: Session, party_id: Id) -> wire.PersonalData:
         party = await party_or_404(session, party_id)
         if not await may_see(session, caller, party):
             raise ApiProblem(
@@ -120,16 +121,16 @@ class PartyController(Controller):
             raise ApiProblem(
                 Category.NOT_FOUND, "personal.erased", f"party {party_id}'s personal data is erased"
             )
-        return {
-            "party": party_id,
-            "name": row.name,
-            "id_number": row.id_number,
-            "sex": row.sex,
-            "birth_date": row.birth_date.isoformat(),
-            "phone": row.phone,
-            "salt": row.salt,
-            "commitment": party.commitment,
-        }
+        return wire.PersonalData(
+            party=party_id,
+            name=row.name,
+            id_number=row.id_number,
+            sex=row.sex,
+            birth_date=row.birth_date,
+            phone=row.phone,
+            salt=row.salt,
+            commitment=party.commitment,
+        )
 
     @delete(
         "/{party_id:str}/personal",
@@ -137,7 +138,9 @@ class PartyController(Controller):
         status_code=200,
         summary="Erase a person's personal fields; the ledger stays verifiable",
     )
-    async def erase_personal(self, caller: SignedCaller, session: Session, party_id: Id) -> dict[str, Any]:
+    async def erase_personal(
+        self, caller: SignedCaller, session: Session, party_id: Id
+    ) -> wire.PersonalDataErased:
         party = await party_or_404(session, party_id)
         if not caller.governs(party.registered_by, await org_chain(session, party.registered_by)):
             raise ApiProblem(
@@ -147,4 +150,4 @@ class PartyController(Controller):
         if row is not None:
             await session.delete(row)
             await session.commit()
-        return {"party": party_id, "erased": row is not None}
+        return wire.PersonalDataErased(party_id, row is not None)

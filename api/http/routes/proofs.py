@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.http.dependencies import Db
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
+from api.http.wire.records import CheckpointPage, ConsistencyProof, InclusionProof, SignedCheckpoint
 from ledger import store, stored_proofs
 from ledger.errors import Category
 
@@ -56,14 +57,14 @@ class ProofController(Controller):
         db: Db,
         after: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
+    ) -> CheckpointPage:
         rows = await db.run_sync(store.read_checkpoints, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        return {
-            "items": [{"size": c.size, "root_hash": c.root_hash.hex(), "note": c.note} for c in rows],
-            "next": rows[-1].size if more else None,
-        }
+        return CheckpointPage(
+            [SignedCheckpoint(c.size, c.root_hash.hex(), c.note) for c in rows],
+            rows[-1].size if more else None,
+        )
 
     @get(
         "/proofs/inclusion",
@@ -75,7 +76,7 @@ class ProofController(Controller):
         db: Db,
         seq: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)],
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
-    ) -> dict[str, Any]:
+    ) -> InclusionProof:
         latest = await tree_size(db)
         size = latest if size is None else size
         if not seq < size <= latest:
@@ -86,12 +87,7 @@ class ProofController(Controller):
             )
         rows = await db.run_sync(store.read_records, seq - 1, 1)
         proof = await db.run_sync(stored_proofs.inclusion_proof, seq, size)
-        return {
-            "seq": seq,
-            "size": size,
-            "leaf_hash": rows[0].leaf_hash.hex(),
-            "proof": [h.hex() for h in proof],
-        }
+        return InclusionProof(seq, size, rows[0].leaf_hash.hex(), [h.hex() for h in proof])
 
     @get(
         "/proofs/consistency",
@@ -103,7 +99,7 @@ class ProofController(Controller):
         db: Db,
         from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_SEQ)],
         to: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
-    ) -> dict[str, Any]:
+    ) -> ConsistencyProof:
         latest = await tree_size(db)
         to = latest if to is None else to
         if not from_ <= to <= latest:
@@ -113,4 +109,4 @@ class ProofController(Controller):
                 f"need from <= to <= {latest}, found from={from_} to={to}",
             )
         proof = await db.run_sync(stored_proofs.consistency_proof, from_, to)
-        return {"from": from_, "to": to, "proof": [h.hex() for h in proof]}
+        return ConsistencyProof(from_, to, [h.hex() for h in proof])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.params import FromPath, QueryParameter
@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from api.http.dependencies import Db, Session
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
+from api.http.wire import shares as wire
 from api.reads.history import rows_as_of
 from contracts.dividends import Dividend
 from contracts.shares import ShareHolding, ShareScheme
@@ -24,7 +25,7 @@ from ledger.errors import Category
 AsOf = Annotated[int | None, QueryParameter(ge=0, le=MAX_SEQ, description="a seq; default: now")]
 
 
-async def cap_table(db: AsyncConnection, collective: str, as_of: int | None) -> dict[str, Any]:
+async def cap_table(db: AsyncConnection, collective: str, as_of: int | None) -> wire.CapTable:
     latest = await db.run_sync(store.latest_checkpoint)
     size = latest.size if latest else 0
     if as_of is not None and as_of >= size:
@@ -40,43 +41,43 @@ async def cap_table(db: AsyncConnection, collective: str, as_of: int | None) -> 
         )
     scheme = schemes[0].row
     total = scheme.total_units
-    return {
-        "collective": collective,
-        "as_of": seq,
-        "scheme": {
-            "id": scheme.id,
-            "scheme_date": scheme.scheme_date.isoformat(),
-            "management": scheme.management,
-            "issued_units": scheme.issued_units,
-            "total_units": total,
-            "collective_units": scheme.collective_units,
-            "quantified_seq": scheme.quantified_seq,
-        },
-        "holders": [
-            {
-                "holder": h.row.holder,
-                "household": h.row.household_id,
-                "units": h.row.units,
-                "pledged_units": h.row.pledged_units,
-                "income_only": h.row.income_only,
-                "share_bp": h.row.units * 10_000 // total if total else 0,
-                "changed_seq": h.seq,
-            }
+    return wire.CapTable(
+        collective=collective,
+        as_of=seq,
+        scheme=wire.ShareScheme(
+            id=scheme.id,
+            scheme_date=scheme.scheme_date,
+            management=scheme.management,
+            issued_units=scheme.issued_units,
+            total_units=total,
+            collective_units=scheme.collective_units,
+            quantified_seq=scheme.quantified_seq,
+        ),
+        holders=[
+            wire.CapTableHolder(
+                holder=h.row.holder,
+                household=h.row.household_id,
+                units=h.row.units,
+                pledged_units=h.row.pledged_units,
+                income_only=h.row.income_only,
+                share_bp=h.row.units * 10_000 // total if total else 0,
+                changed_seq=h.seq,
+            )
             for h in holdings
             if h.row.units > 0
         ],
-    }
+    )
 
 
-def holding_json(h: ShareHolding) -> dict[str, Any]:
-    return {
-        "collective": h.collective_id,
-        "holder": h.holder,
-        "household": h.household_id,
-        "units": h.units,
-        "pledged_units": h.pledged_units,
-        "income_only": h.income_only,
-    }
+def holding_json(h: ShareHolding) -> wire.Holding:
+    return wire.Holding(
+        collective=h.collective_id,
+        holder=h.holder,
+        household=h.household_id,
+        units=h.units,
+        pledged_units=h.pledged_units,
+        income_only=h.income_only,
+    )
 
 
 class ShareController(Controller):
@@ -88,7 +89,7 @@ class ShareController(Controller):
         operation_id="capTable",
         summary="A collective's cap table, now or as of a seq",
     )
-    async def cap_table(self, db: Db, collective: FromPath[str], as_of: AsOf = None) -> dict[str, Any]:
+    async def cap_table(self, db: Db, collective: FromPath[str], as_of: AsOf = None) -> wire.CapTable:
         return await cap_table(db, collective, as_of)
 
     @get(
@@ -113,17 +114,17 @@ class ShareController(Controller):
                 "share_percent",
             ]
         )
-        for h in table["holders"]:
+        for h in table.holders:
             writer.writerow(
                 [
                     collective,
-                    table["as_of"],
-                    h["holder"],
-                    h["household"] or "",
-                    h["units"],
-                    h["pledged_units"],
-                    str(h["income_only"]).lower(),
-                    f"{h['share_bp'] / 100:.2f}",
+                    table.as_of,
+                    h.holder,
+                    h.household or "",
+                    h.units,
+                    h.pledged_units,
+                    str(h.income_only).lower(),
+                    f"{h.share_bp / 100:.2f}",
                 ]
             )
         return Response(
@@ -137,7 +138,7 @@ class ShareController(Controller):
         operation_id="holdingsOfHolder",
         summary="What a member (or heir) holds, in every collective",
     )
-    async def of_holder(self, session: Session, holder: FromPath[str]) -> dict[str, Any]:
+    async def of_holder(self, session: Session, holder: FromPath[str]) -> wire.HolderHoldings:
         rows = (
             await session.exec(
                 select(ShareHolding)
@@ -145,14 +146,14 @@ class ShareController(Controller):
                 .order_by(col(ShareHolding.collective_id))
             )
         ).all()
-        return {"holder": holder, "items": [holding_json(h) for h in rows if h.units > 0]}
+        return wire.HolderHoldings(holder, [holding_json(h) for h in rows if h.units > 0])
 
     @get(
         "/households/{household:str}",
         operation_id="holdingsOfHousehold",
         summary="What a household's members hold",
     )
-    async def of_household(self, session: Session, household: FromPath[str]) -> dict[str, Any]:
+    async def of_household(self, session: Session, household: FromPath[str]) -> wire.HouseholdHoldings:
         rows = (
             await session.exec(
                 select(ShareHolding)
@@ -160,30 +161,25 @@ class ShareController(Controller):
                 .order_by(col(ShareHolding.holder))
             )
         ).all()
-        return {
-            "household": household,
-            "items": [holding_json(h) for h in rows if h.units > 0],
-            "units": sum(h.units for h in rows),
-        }
+        return wire.HouseholdHoldings(
+            household, [holding_json(h) for h in rows if h.units > 0], sum(h.units for h in rows)
+        )
 
     @get(
         "/dividends/{dividend:str}",
         operation_id="dividendPayouts",
         summary="A dividend and its payout per holder",
     )
-    async def payouts(self, session: Session, dividend: FromPath[str]) -> dict[str, Any]:
+    async def payouts(self, session: Session, dividend: FromPath[str]) -> wire.DividendPayouts:
         d = await session.get(Dividend, dividend)
         if d is None:
             raise ApiProblem(Category.NOT_FOUND, "dividend.not_found", f"no dividend {dividend}")
-        return {
-            "dividend": d.id,
-            "collective": d.collective_id,
-            "amount_fen": d.amount_fen,
-            "distributable_fen": d.distributable_fen,
-            "units": d.units,
-            "declared_seq": d.declared_seq,
-            "payouts": [
-                {"holder": holder, "units": units, "amount_fen": fen}
-                for holder, (units, fen) in sorted(d.payouts.items())
-            ],
-        }
+        return wire.DividendPayouts(
+            dividend=d.id,
+            collective=d.collective_id,
+            amount_fen=d.amount_fen,
+            distributable_fen=d.distributable_fen,
+            units=d.units,
+            declared_seq=d.declared_seq,
+            payouts=[wire.Payout(holder, units, fen) for holder, (units, fen) in sorted(d.payouts.items())],
+        )
