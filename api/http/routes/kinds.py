@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import PathParameter
 
 from api.http.dependencies import Db
+from api.http.wire.kinds import Kind, KindCatalogue, KindSigners
 from api.reads.policy import rules_version
 from contracts.catalogue import KindEntry, catalogue, rule_of
 
 KindName = Annotated[str, PathParameter(min_length=1, max_length=100, description="an entry kind")]
-
-
-class KindSigners(msgspec.Struct, frozen=True, kw_only=True):
-    """Who may sign the kind: organisation types, and which organisation of those types."""
-
-    types: list[str]
-    role: str
-
-
-class Kind(msgspec.Struct, frozen=True, kw_only=True):
-    """One entry kind in force: the version of its rule, its area of the rules, its signers, what
-    it records, its payload's JSON Schema (2020-12, one document) and a valid example payload."""
-
-    kind: str
-    version: int
-    area: str
-    signed_by: KindSigners
-    description: str
-    schema: dict[str, Any]
-    example: dict[str, Any]
-
-
-class KindCatalogue(msgspec.Struct, frozen=True, kw_only=True):
-    """Every kind in force under the ledger's rule version, in the rulebook's order.
-    ``rules_adopted_seq`` is the ``rules.adopted`` record that put the version in force (null:
-    version 1 since genesis)."""
-
-    rules_version: int
-    rules_adopted_seq: int | None
-    kinds: list[Kind]
 
 
 def kind_out(entry: KindEntry) -> Kind:

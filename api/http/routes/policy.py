@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.http.dependencies import Db
 from api.http.routes.paging import ID_PATTERN
+from api.http.wire.policy import CountyPolicyInForce, PolicyNumber
 from api.reads.policy import policy_in_force
 
 OrgParam = Annotated[str, QueryParameter(pattern=ID_PATTERN, description="any organisation of a county")]
-
-
-class PolicyNumber(msgspec.Struct, frozen=True, kw_only=True):
-    """A number in force, its default, and the seq of the ``policy.set`` record that last set
-    it (null: never set, the default is in force)."""
-
-    value: Any
-    default: Any
-    set_seq: int | None
-
-
-class CountyPolicyInForce(msgspec.Struct, frozen=True, kw_only=True):
-    """Every policy number of the organisation's county, by name."""
-
-    org: str
-    county: str
-    numbers: dict[str, PolicyNumber]
 
 
 class PolicyController(Controller):
