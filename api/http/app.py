@@ -75,7 +75,11 @@ def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     tags=["service"],
     summary="Liveness and tree size",
     exception_handlers={Unavailable: health_unavailable, Exception: health_unavailable},
-    responses={503: ResponseSpec(HealthUnavailable, description="The database cannot be reached")},
+    responses={
+        503: ResponseSpec(
+            HealthUnavailable, description="The database cannot be reached", generate_examples=False
+        )
+    },
 )
 async def health(service: Service, db: Db) -> Health:
     latest = await db.run_sync(store.latest_checkpoint)

@@ -43,8 +43,10 @@ class KnownProblem:
 
 
 def refusals_of(fn: Callable[..., Any]) -> frozenset[KnownProblem]:
-    """Every refusal raised by ``fn`` or by a function it calls, as far as the source tells."""
-    return _Reader().read(fn)
+    """Every refusal raised by ``fn`` or by a function it calls, as far as the source tells.
+    Read once per function and process: the source does not change while it runs. (Of
+    functions that call each other in a cycle, the first one read has them all.)"""
+    return _READER.read(fn)
 
 
 def refusals_in_module(module: types.ModuleType) -> frozenset[KnownProblem]:
@@ -87,17 +89,16 @@ class _Reader:
         return self.found[fn]
 
 
+_READER = _Reader()
+
+
 @cache
-def _source(fn: Any) -> str | None:
+def source_tree(fn: Any) -> ast.AST | None:
+    """The parsed source of ``fn`` (shared: never change it), None for one without source."""
     try:
-        return textwrap.dedent(inspect.getsource(fn))
+        return ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError):
         return None
-
-
-def source_tree(fn: Any) -> ast.AST | None:
-    source = _source(fn)
-    return None if source is None else ast.parse(source)
 
 
 def _ours(obj: Any) -> bool:
@@ -286,6 +287,7 @@ def merged(*groups: Iterable[KnownProblem]) -> frozenset[KnownProblem]:
     return frozenset(by_code.values())
 
 
+@cache
 def admission_refusals() -> frozenset[KnownProblem]:
     """What admitting an entry can refuse it for, beyond its envelope: the engine's checks of
     signer, key and payload (``contracts.engine``, ``contracts.registry``), the appender's and
