@@ -6,7 +6,9 @@ document says of their operation (``jsonschema``, an independent validator)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 import re
 import uuid
 from typing import Any
@@ -18,14 +20,7 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-import api.http.wire.audit
-import api.http.wire.monitoring
-import api.http.wire.parties
-import api.http.wire.problems
-import api.http.wire.records
-import api.http.wire.registry
-import api.http.wire.shares
-import api.http.wire.statements
+import api.http.wire
 from contracts.catalogue import catalogue
 from tests.registry_support import Village, village
 from tests.support import LedgerFixture
@@ -33,16 +28,9 @@ from tests.support import LedgerFixture
 PROBLEM = "application/problem+json"
 DOCUMENT = "urn:rural-ledger:openapi"
 METHODS = ("get", "put", "post", "delete", "patch")
-WIRE_MODULES = (
-    api.http.wire.audit,
-    api.http.wire.monitoring,
-    api.http.wire.parties,
-    api.http.wire.problems,
-    api.http.wire.records,
-    api.http.wire.registry,
-    api.http.wire.shares,
-    api.http.wire.statements,
-)
+WIRE_MODULES = [
+    importlib.import_module(f"api.http.wire.{m.name}") for m in pkgutil.iter_modules(api.http.wire.__path__)
+]
 # Wire structs no answer carries as such: the record as hashed (inside every record), the
 # fields of a party that Party and a statement's ClaimedParty extend.
 NOT_ANSWERED = {"HashedRecord", "RegisteredParty"}
