@@ -128,9 +128,24 @@ def refused(command: str, error: SubmitError) -> int:
     return EXIT_REFUSED
 
 
+def check_url(text: str) -> None:
+    """``--url`` names a service: http or https, a host, a port in range."""
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as e:
+        raise MalformedError(f"--url {text} is not a URL: {e}") from e
+    if url.scheme not in ("http", "https") or not url.host or not 0 < (url.port or 80) < 65536:
+        raise MalformedError(f"--url {text} names no service: give http://HOST[:PORT]")
+
+
 def run_act(url: str, act: Coroutine[Any, Any, T]) -> T:
     """Run ``act`` against the service at ``url``: no answer at all is ``Unavailable`` (exit
     2), an answer that is not JSON is not a ledger's (exit 2); a refusal stays ``SubmitError``."""
+    try:
+        check_url(url)
+    except MalformedError:
+        act.close()  # never awaited
+        raise
     try:
         return asyncio.run(act)
     except httpx.TransportError as e:

@@ -308,6 +308,9 @@ def test_unusable_input_is_exit_2_in_one_line(
             "submit", "policy.set", "--as", "county", "--payload", str(no_receipt),
             "--url", "http://127.0.0.1:9",
         ],
+        "--url ftp://x names no service": [
+            "submit", "policy.set", "--as", "county", "--payload", str(no_receipt), "--url", "ftp://x",
+        ],
         "--id-number 371003": [
             "person", "register", "--as", "county", "--name", "x", "--id-number", "371003199901011234",
             "--phone", "13800000000",
