@@ -1,48 +1,54 @@
-"""A settlement certificate as a printable page: 集体成员资格证明 or 转移备案证书.
+"""A certificate as a printable page: 集体成员资格证明, 转移备案证书 or 股权证书 (the share certificate
+of a 股份经济合作社, one per household, listing the units each holder holds).
 
 Persons appear by party id only (the page is public); the rights are listed as they stood when
 the certificate was recorded, with areas in m² and 亩; the page ends with what a reader needs
 to check it against the ledger: the record's seq and leaf hash, the checkpoint's size and root,
-and how to verify.
+and how to verify. Printed, it is one A4 sheet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from api.reads.evidence import Proven, Snapshot
+from api.reads.history import rows_as_of
+from api.reads.printed_page import (
+    CERTIFICATE_TITLES,
+    LAND_CLASSES,
+    MANAGEMENT,
+    SCOPES,
+    STATUSES,
+    ZONES,
+    across_for,
+    beijing_time,
+    checkpoint_section,
+    document,
+    facts,
+    grouped_grid,
+    label,
+    mono,
+    mu,
+)
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
 from contracts.land import LandContract, Parcel
 from contracts.orgs import Org
+from contracts.shares import ShareHolding, ShareScheme
 
-SQUARE_METRES_PER_MU = 666.67
-
-TITLES = {"membership": "集体成员资格证明", "transfer_filing": "转移备案证书"}
 RIGHTS_HEADINGS = {"membership": "享有的权利", "transfer_filing": "保留的权利"}
-SCOPES = {"household": "整户", "individual": "个人"}
-STATUSES = {
-    "in_notice": "公示中",
-    "suspended": "异议暂停",
-    "active": "集体成员",
-    "settled_in_town": "进城落户，权益保留",
-    "ended": "成员资格终止",
-    "rejected": "未获通过",
-}
-LAND_CLASSES = {"arable": "耕地", "garden": "园地", "forest": "林地", "grassland": "草地", "other": "其他"}
-ZONES = {
-    "suburb": "城郊及镇驻地",
-    "plain": "平原村",
-    "plain_saline": "平原村（盐碱荒滩）",
-    "hilly_flat": "丘陵村（平地）",
-    "hilly_slope": "丘陵村（坡地）",
-}
 
 
-def mu(area_m2: int) -> str:
-    """An area in 亩 for display (1 亩 = 666.67 m²); the ledger keeps integer m²."""
-    return f"{area_m2 / SQUARE_METRES_PER_MU:.2f}"
+@dataclass(frozen=True)
+class ShareDetails:
+    """A share certificate's holdings as the ledger held them at its record: the scheme in
+    force and each holder's row (pledged units, income rights only)."""
+
+    scheme: ShareScheme | None
+    holdings: dict[str, ShareHolding]
 
 
 @dataclass(frozen=True)
@@ -58,135 +64,180 @@ class CertificateView:
     proven: Proven
     recorded_at: str
     snapshot: Snapshot
+    shares: ShareDetails | None = None
+
+
+async def with_share_details(conn: AsyncConnection, view: CertificateView) -> CertificateView:
+    """``view`` with its share details when it is a share certificate."""
+    c = view.certificate
+    if c.kind != "shares":
+        return view
+    seq = c.issued_seq
+    schemes = await rows_as_of(conn, ShareScheme, seq, where={"collective_id": c.collective_id})
+    holdings = await rows_as_of(conn, ShareHolding, seq, where={"collective_id": c.collective_id})
+    held = {v.row.holder: v.row for v in holdings if v.row.holder in c.rights.get("shares", {})}
+    return replace(view, shares=ShareDetails(schemes[0].row if schemes else None, held))
 
 
 def _org(org: Org | None, org_id: str) -> str:
     if org is None or org.name == org_id:
         return escape(org_id)
-    return escape(f"{org.name}（{org_id}）")
-
-
-def _row(label: str, value: str) -> str:
-    return f"<tr><th>{label}</th><td>{value}</td></tr>"
+    return f"{escape(org.name)}（{mono(org_id)}）"
 
 
 def _persons(view: CertificateView) -> str:
     rows = "".join(
-        f"<tr><td class=mono>{escape(p)}</td><td>{escape(STATUSES.get(s, s))}</td></tr>"
-        for p, s in ((p, view.statuses.get(p, "")) for p in view.certificate.persons)
+        f"<tr><td class=mono>{escape(p)}</td><td>{label(STATUSES, view.statuses.get(p, ''))}</td></tr>"
+        for p in view.certificate.persons
     )
-    return (
+    html = (
         "<h2>人员（以当事人编号表示）</h2><table class=grid><tr><th>当事人编号</th>"
         f"<th>成员状态</th></tr>{rows}</table>"
     )
+    return html
+
+
+def _percent(units: int, total: int) -> str:
+    return f"{units * 100 / total:.2f}%" if total else "—"
+
+
+def _holders(view: CertificateView, details: ShareDetails) -> str:
+    listed: dict[str, int] = view.certificate.rights.get("shares", {})
+    total = details.scheme.total_units if details.scheme else 0
+    rows = []
+    for holder, units in sorted(listed.items()):
+        h = details.holdings.get(holder)
+        notes = "仅享有收益权" if h is not None and h.income_only else ""
+        status = label(STATUSES, view.statuses.get(holder, ""))
+        rows.append(
+            f"<tr><td class=mono>{escape(holder)}</td><td>{status}</td>"
+            f"<td class=num>{units:,}</td><td class=num>{h.pledged_units if h else 0:,}</td>"
+            f"<td class=num>{_percent(units, total)}</td><td>{notes}</td></tr>"
+        )
+    held = sum(listed.values())
+    html = (
+        "<h2>持股明细（以当事人编号表示）</h2><table class=grid><tr><th>持股人（当事人编号）</th>"
+        "<th>成员状态</th><th>持有股数（股）</th><th>其中质押（股）</th><th>占总股本</th><th>备注</th></tr>"
+        + "".join(rows)
+        + f"<tr class=total><td colspan=2>本户合计</td><td class=num>{held:,}</td><td></td>"
+        f"<td class=num>{_percent(held, total)}</td><td></td></tr></table>"
+    )
+    return html
+
+
+def _scheme_facts(details: ShareDetails) -> list[tuple[str, str]]:
+    s = details.scheme
+    if s is None:
+        return []
+    return [
+        ("折股量化方案", f"{mono(s.id)}（基准日 {s.scheme_date.isoformat()}）"),
+        ("总股本", f"{s.total_units:,} 股（其中集体股 {s.collective_units:,} 股）"),
+        ("股权管理方式", label(MANAGEMENT, s.management)),
+    ]
 
 
 def _land(view: CertificateView) -> str:
     if not view.contracts:
         return "<p>土地承包经营权：无</p>"
-    rows = []
+    groups = []
     for contract, parcels in view.contracts:
-        for i, parcel in enumerate(parcels):
-            lead = (
-                (
-                    f"<td rowspan={len(parcels)}>{escape(contract.id)}<br>"
-                    f"证书号 {escape(contract.certificate_no)}<br>{contract.term_start} 至 "
-                    f"{contract.term_end}</td>"
-                )
-                if i == 0
-                else ""
-            )
-            rows.append(
-                f"<tr>{lead}<td class=mono>{escape(parcel.code)}</td>"
-                f"<td>{escape(LAND_CLASSES.get(parcel.land_class, parcel.land_class))}</td>"
-                f"<td class=num>{parcel.area_m2:,}</td><td class=num>{mu(parcel.area_m2)}</td></tr>"
-            )
+        area = sum(p.area_m2 for p in parcels)
+        lead = (
+            f"承包合同 {mono(contract.id)} · 证书号 {escape(contract.certificate_no)} · "
+            f"{contract.term_start} 至 {contract.term_end} · {len(parcels)} 块 {area:,} ㎡（{mu(area)} 亩）"
+        )
+        items = [
+            f"<td class='mono code'>{escape(p.code)}</td><td>{label(LAND_CLASSES, p.land_class)}</td>"
+            f"<td class=num>{p.area_m2:,}</td><td class=num>{mu(p.area_m2)}</td>"
+            for p in parcels
+        ]
+        groups.append((lead, items))
+    count = sum(len(parcels) for _, parcels in view.contracts)
     total = sum(p.area_m2 for _, parcels in view.contracts for p in parcels)
-    return (
-        "<h3>土地承包经营权</h3><table class=grid><tr><th>承包合同</th><th>地块编码</th>"
-        "<th>地类</th><th>面积（㎡）</th><th>面积（亩）</th></tr>"
-        + "".join(rows)
-        + f"<tr class=total><td colspan=3>合计</td><td class=num>{total:,}</td>"
-        f"<td class=num>{mu(total)}</td></tr></table>"
+    across = across_for(count)
+    table = grouped_grid(
+        ["地块编码", "地类", "面积（㎡）", "面积（亩）"],
+        groups,
+        f"<td colspan={4 * across}>合计 {count} 块 {total:,} ㎡（{mu(total)} 亩）</td>",
+        across=across,
     )
+    return "<h3>土地承包经营权</h3>" + table
 
 
 def _homesteads(view: CertificateView) -> str:
     if not view.homesteads:
         return "<p>宅基地使用权：无</p>"
     rows = "".join(
-        f"<tr><td>{escape(h.id)}<br>证书号 {escape(h.certificate_no)}</td>"
-        f"<td class=mono>{escape(h.plot_code)}</td><td>{escape(ZONES.get(h.zone, h.zone))}</td>"
+        f"<tr><td class=wrap>{mono(h.id)}<br>证书号 {escape(h.certificate_no)}</td>"
+        f"<td class=mono>{escape(h.plot_code)}</td><td>{label(ZONES, h.zone)}</td>"
         f"<td class=num>{h.area_m2:,}</td><td class=num>{mu(h.area_m2)}</td></tr>"
         for h in view.homesteads
     )
-    return (
+    html = (
         "<h3>宅基地使用权</h3><table class=grid><tr><th>宅基地</th><th>宗地代码</th>"
         f"<th>区位</th><th>面积（㎡）</th><th>面积（亩）</th></tr>{rows}</table>"
     )
+    return html
+
+
+def statement_path(view: CertificateView) -> str:
+    """The household's retained-rights statement as of the certificate's record."""
+    c = view.certificate
+    return f"/v1/households/{c.household_id}/rights/print?as_of={c.issued_seq}"
 
 
 def _proof(view: CertificateView) -> str:
     seq, size = view.proven.record.seq, view.snapshot.size
-    return (
-        "<h2>账本凭证</h2><table class=facts>"
-        + _row("记录序号", str(seq))
-        + _row("叶哈希", f"<span class=mono>{view.proven.record.leaf_hash.hex()}</span>")
-        + _row("检查点", f"树大小 {size}，根哈希 <span class=mono>{view.snapshot.root_hash.hex()}</span>")
-        + "</table><pre>"
-        + escape(view.snapshot.note)
-        + "</pre>"
-        + "<p class=verify>验证方法：用运营方公钥核验上列检查点签名（C2SP 签名注记格式）；"
-        f"取得包含证明 <span class=mono>GET /v1/proofs/inclusion?seq={seq}&amp;size={size}</span>，"
-        f"取得记录 <span class=mono>GET /v1/entries/{seq}</span> 并按 RFC 9162 计算叶哈希"
+    lead = facts([("记录", f"序号 {seq}，叶哈希 {mono(view.proven.record.leaf_hash.hex())}")], across=1)
+    how = (
+        "验证方法：用运营方公钥核验上列检查点签名（C2SP 签名注记格式）；"
+        f"取得包含证明 {mono(f'GET /v1/proofs/inclusion?seq={seq}&size={size}')}，"
+        f"取得记录 {mono(f'GET /v1/entries/{seq}')} 并按 RFC 9162 计算叶哈希"
         "（SHA-256(0x00 ‖ 记录的 JCS 字节)），由叶哈希和包含证明重算根哈希，"
-        "与检查点根哈希一致即证明本证书已记入账本、未被篡改。</p>"
+        "与检查点根哈希一致即证明本证书已记入账本、未被篡改。"
+        f"本证书的 JSON 版本（含包含证明）：{mono(f'GET /v1/certificates/{view.certificate.id}')}。"
     )
-
-
-STYLE = """
-body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", serif; margin: 2em auto;
-       max-width: 46em; color: #111; line-height: 1.5; }
-.sheet { border: 3px double #8b0000; padding: 1.5em 2em; }
-h1 { text-align: center; letter-spacing: .4em; color: #8b0000; margin: .2em 0 1em; }
-h2 { font-size: 1.1em; border-bottom: 1px solid #999; margin-top: 1.5em; }
-h3 { font-size: 1em; margin-bottom: .3em; }
-table { border-collapse: collapse; width: 100%; }
-.facts th { text-align: left; width: 10em; font-weight: normal; color: #444; vertical-align: top; }
-.grid th, .grid td { border: 1px solid #888; padding: .2em .4em; font-size: .92em; }
-.grid th { background: #f3eee6; font-weight: normal; }
-.num { text-align: right; } .total td { font-weight: bold; }
-.mono { font-family: "DejaVu Sans Mono", monospace; font-size: .85em; word-break: break-all; }
-pre { font-size: .75em; background: #f6f6f6; padding: .5em; white-space: pre-wrap;
-      word-break: break-all; }
-.verify { font-size: .85em; color: #333; }
-@media print { body { margin: 0; } .sheet { border-width: 2px; } }
-"""
+    return checkpoint_section(view.snapshot, lead, how)
 
 
 def render(view: CertificateView) -> str:
     c = view.certificate
-    facts = [
-        _row("证书编号", escape(c.id)),
-        _row("出具单位", _org(view.issuer, c.issuer_id)),
-        _row("集体经济组织", _org(view.collective, c.collective_id)),
-        _row("户编号", f"<span class=mono>{escape(c.household_id)}</span>"),
-        _row("范围", SCOPES.get(c.scope, escape(c.scope))),
+    title = CERTIFICATE_TITLES.get(c.kind, c.kind)
+    pairs = [
+        ("证书编号", mono(c.id)),
+        ("出具单位", _org(view.issuer, c.issuer_id)),
+        ("集体经济组织", _org(view.collective, c.collective_id)),
+        ("户编号", mono(c.household_id)),
+        ("范围", label(SCOPES, c.scope)),
     ]
     if c.membership_certificate:
-        facts.append(_row("依据的成员资格证明", escape(c.membership_certificate)))
+        pairs.append(("依据的成员资格证明", mono(c.membership_certificate)))
     if c.valid_until:
-        facts.append(_row("有效期至", c.valid_until.isoformat()))
-    facts.append(_row("记账时间", escape(view.recorded_at)))
-    title = TITLES.get(c.kind, escape(c.kind))
-    return (
-        f"<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8><title>{title} "
-        f"{escape(c.id)}</title><style>{STYLE}</style></head><body><div class=sheet>"
-        f"<h1>{title}</h1><table class=facts>{''.join(facts)}</table>"
-        + _persons(view)
-        + f"<h2>{RIGHTS_HEADINGS.get(c.kind, '权利')}（记账时）</h2>"
-        + _land(view)
-        + _homesteads(view)
-        + _proof(view)
-        + "</div></body></html>"
+        pairs.append(("有效期至", c.valid_until.isoformat()))
+    pairs.append(("记账时间", beijing_time(view.recorded_at)))
+    sections: list[str]
+    if view.shares is not None:
+        pairs += _scheme_facts(view.shares)
+        sections = [_holders(view, view.shares)]
+    else:
+        sections = [
+            _persons(view),
+            f"<h2>{RIGHTS_HEADINGS.get(c.kind, '权利')}（记账时）</h2>",
+            _land(view),
+            _homesteads(view),
+        ]
+    sections.append(_proof(view))
+    links = (
+        f"<p class=links><a href='{escape(statement_path(view))}'>本户权益清单（截至本证书记账）</a>"
+        f" · <a href='/v1/certificates/{escape(c.id)}'>JSON</a></p>"
     )
+    issuer = view.collective.name if view.collective and c.kind == "shares" else None
+    body = (
+        (f"<p class=issuer>{escape(issuer)}</p>" if issuer else "")
+        + f"<h1>{escape(title)}</h1>"
+        + facts(pairs)
+        + "".join(sections)
+        + links
+    )
+    named = "股份经济合作社股权证书" if c.kind == "shares" else title
+    return document(f"{named} {c.id}", body)

@@ -1,7 +1,8 @@
 """Retained-rights statements: everything a person or a household holds as of a seq — membership,
 household, contracted land with its parcels and management transfers, homestead, certificates —
 each item with the seq of the record that established it and that record's inclusion proof in
-the latest checkpoint's tree.
+the latest checkpoint's tree. ``party_facts`` and ``household_facts`` gather a ``Statement``;
+the JSON and the printed page (``api.reads.rights_page``) are both made from it.
 
 Read from ``projection_history`` (``api.reads.history``), so a statement is exact at any seq; the
 default is the last record the latest checkpoint covers.
@@ -23,6 +24,7 @@ from contracts.households import Household, HouseholdMember
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from contracts.membership import Membership
 from contracts.parties import Party
+from contracts.shares import ShareHolding, ShareScheme
 from ledger.errors import Category, Rejection
 
 
@@ -37,6 +39,8 @@ class Holdings:
     parcels: list[Version[Parcel]] = field(default_factory=list)
     transfers: list[Version[ManagementTransfer]] = field(default_factory=list)
     homesteads: list[Version[Homestead]] = field(default_factory=list)
+    shares: list[Version[ShareHolding]] = field(default_factory=list)  # units > 0
+    schemes: list[Version[ShareScheme]] = field(default_factory=list)  # of the shares' collectives
 
     def versions(self) -> list[Version[Any]]:
         return [
@@ -47,6 +51,8 @@ class Holdings:
             *self.parcels,
             *self.transfers,
             *self.homesteads,
+            *self.shares,
+            *self.schemes,
         ]
 
 
@@ -68,7 +74,34 @@ async def holdings(conn: AsyncConnection, household_id: str, as_of: int) -> Hold
     found.homesteads = [
         v for v in await rows_as_of(conn, Homestead, as_of, where=where) if v.row.status == "held"
     ]
+    found.shares = [v for v in await rows_as_of(conn, ShareHolding, as_of, where=where) if v.row.units > 0]
+    found.schemes = await schemes_of(conn, found.shares, as_of)
     return found
+
+
+async def schemes_of(
+    conn: AsyncConnection, shares: list[Version[ShareHolding]], as_of: int
+) -> list[Version[ShareScheme]]:
+    collectives = sorted({v.row.collective_id for v in shares})
+    return (
+        await rows_as_of(conn, ShareScheme, as_of, where={"collective_id": collectives})
+        if collectives
+        else []
+    )
+
+
+async def own_shares(
+    conn: AsyncConnection, h: Holdings, party_id: str, as_of: int
+) -> list[Version[ShareHolding]]:
+    """The household's holdings and the person's own, wherever recorded (an heir's income
+    rights in another collective, say)."""
+    own = [
+        v for v in await rows_as_of(conn, ShareHolding, as_of, where={"holder": party_id}) if v.row.units > 0
+    ]
+    seen = {(v.row.collective_id, v.row.holder) for v in h.shares}
+    shares = [*h.shares, *(v for v in own if (v.row.collective_id, v.row.holder) not in seen)]
+    h.schemes = await schemes_of(conn, shares, as_of)
+    return shares
 
 
 class Claims:
@@ -116,7 +149,23 @@ def _header(snap: Snapshot, as_of: int) -> dict[str, Any]:
     return {"as_of": as_of, "checkpoint": snap.json()}
 
 
-async def party_statement(conn: AsyncConnection, party_id: str, requested: int | None) -> dict[str, Any]:
+@dataclass
+class Statement:
+    """What a statement claims as of a seq, each claim with its record's proof (``proven``,
+    by seq) in the snapshot's tree. A person's statement has ``party``, ``membership`` and
+    ``member`` (their place in a household), a household's only the holdings."""
+
+    snapshot: Snapshot
+    as_of: int
+    holdings: Holdings
+    certificates: list[Version[Certificate]]
+    proven: dict[int, Proven]
+    party: Version[Party] | None = None
+    membership: Version[Membership] | None = None
+    member: Version[HouseholdMember] | None = None
+
+
+async def party_facts(conn: AsyncConnection, party_id: str, requested: int | None) -> Statement:
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     party = await row_as_of(conn, Party, (party_id,), as_of)
@@ -127,29 +176,14 @@ async def party_statement(conn: AsyncConnection, party_id: str, requested: int |
     membership = await row_as_of(conn, Membership, (party_id,), as_of)
     member = await row_as_of(conn, HouseholdMember, (party_id,), as_of)
     h = await holdings(conn, member.row.household_id, as_of) if member else Holdings()
+    h.shares = await own_shares(conn, h, party_id, as_of)
     certificates = await rows_as_of(conn, Certificate, as_of, contains={"persons": party_id})
     versions = [party, membership, member, *h.versions(), *certificates]
-    claims = Claims(await prove(conn, [v.seq for v in versions if v is not None], snap))
-    return {
-        "party": party_id,
-        **_header(snap, as_of),
-        "registered": claims.one(party),
-        "membership": claims.one(membership),
-        "household": None
-        if member is None
-        else {
-            **claims.one(h.household),  # type: ignore[dict-item]
-            "relation": member.row.relation,
-            "member_since": claims.one(member),
-        },
-        **holdings_json(h, claims),
-        "certificates": claims.all(certificates),
-    }
+    proven = await prove(conn, [v.seq for v in versions if v is not None], snap)
+    return Statement(snap, as_of, h, certificates, proven, party, membership, member)
 
 
-async def household_statement(
-    conn: AsyncConnection, household_id: str, requested: int | None
-) -> dict[str, Any]:
+async def household_facts(conn: AsyncConnection, household_id: str, requested: int | None) -> Statement:
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     h = await holdings(conn, household_id, as_of)
@@ -160,10 +194,38 @@ async def household_statement(
             category=Category.NOT_FOUND,
         )
     certificates = await rows_as_of(conn, Certificate, as_of, where={"household_id": household_id})
-    claims = Claims(await prove(conn, [v.seq for v in [*h.versions(), *certificates]], snap))
+    proven = await prove(conn, [v.seq for v in [*h.versions(), *certificates]], snap)
+    return Statement(snap, as_of, h, certificates, proven)
+
+
+async def party_statement(conn: AsyncConnection, party_id: str, requested: int | None) -> dict[str, Any]:
+    s = await party_facts(conn, party_id, requested)
+    h, member, claims = s.holdings, s.member, Claims(s.proven)
+    return {
+        "party": party_id,
+        **_header(s.snapshot, s.as_of),
+        "registered": claims.one(s.party),
+        "membership": claims.one(s.membership),
+        "household": None
+        if member is None
+        else {
+            **claims.one(h.household),  # type: ignore[dict-item]
+            "relation": member.row.relation,
+            "member_since": claims.one(member),
+        },
+        **holdings_json(h, claims),
+        "certificates": claims.all(s.certificates),
+    }
+
+
+async def household_statement(
+    conn: AsyncConnection, household_id: str, requested: int | None
+) -> dict[str, Any]:
+    s = await household_facts(conn, household_id, requested)
+    h, claims = s.holdings, Claims(s.proven)
     status = {v.row.party_id: v for v in h.memberships}
     return {
-        **_header(snap, as_of),
+        **_header(s.snapshot, s.as_of),
         "household": claims.one(h.household),
         "members": [
             {
@@ -173,5 +235,5 @@ async def household_statement(
             for m in h.members
         ],
         **holdings_json(h, claims),
-        "certificates": claims.all(certificates),
+        "certificates": claims.all(s.certificates),
     }

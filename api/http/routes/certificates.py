@@ -26,7 +26,7 @@ from api.http.routes.paging import (
 from api.http.wire import from_dict, from_row
 from api.http.wire import registry as wire
 from api.http.wire.records import ProvenRecord, SignedCheckpoint
-from api.reads.certificate_page import CertificateView, render
+from api.reads.certificate_page import CertificateView, render, with_share_details
 from api.reads.evidence import entity_history, prove, record_json, snapshot
 from api.reads.history import ByKey, rows_as_of
 from contracts.certificates import Certificate
@@ -95,7 +95,7 @@ async def certificate_json(
 
 async def certificate_page(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> Response[str]:
     view = await certificate_view(db, session, certificate_id)
-    return Response(render(view), media_type="text/html")
+    return Response(render(await with_share_details(db, view)), media_type="text/html")
 
 
 async def certificate_history(
