@@ -31,7 +31,7 @@ from litestar.openapi.spec import OpenAPI
 
 from api.http import routes, wire
 from api.http.openapi import security
-from api.http.openapi.problems import operation_problems, problem_responses
+from api.http.openapi.problems import operation_problems, parameters, problem_responses
 from api.http.openapi.refusals import Scope, source_tree
 from api.http.wire import COMPONENTS
 from api.http.wire.problems import Problem, Refusal, StoredSeq
@@ -150,14 +150,10 @@ def _finish_operation(operation: Schema, handler: HTTPRouteHandler, path: str, s
         (shape_ref,), components = msgspec.json.schema_components([shape], ref_template=COMPONENTS + "{name}")
         schemas.update(components)
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": shape_ref}}}
-    if security.SIGNED_BY in _parameters(handler):
+    if security.SIGNED_BY in parameters(handler.fn):
         operation["security"] = security.requirement()
         return True
     return False
-
-
-def _parameters(handler: HTTPRouteHandler) -> list[str]:
-    return list(inspect.signature(handler.fn).parameters)
 
 
 class FinishedOpenAPI(OpenAPI):

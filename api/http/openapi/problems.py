@@ -59,7 +59,8 @@ RETRY_AFTER = {
 }
 
 
-def _parameters(fn: Callable[..., Any]) -> list[str]:
+def parameters(fn: Callable[..., Any]) -> list[str]:
+    """The names of ``fn``'s parameters: a handler's or a provider's dependencies among them."""
     return list(inspect.signature(fn).parameters)
 
 
@@ -73,13 +74,13 @@ def dependency_refusals(names: Iterable[str]) -> frozenset[KnownProblem]:
         seen.add(name)
         provider = DEPENDENCIES[name].dependency
         found.append(refusals_of(provider))
-        pending.extend(_parameters(provider))
+        pending.extend(parameters(provider))
     return merged(*found)
 
 
 def operation_problems(handler: HTTPRouteHandler, operation: Schema, path: str) -> frozenset[KnownProblem]:
     """Every refusal the operation of ``handler`` can answer."""
-    names = _parameters(handler.fn)
+    names = parameters(handler.fn)
     own = merged(refusals_of(handler.fn), dependency_refusals(names))
     named: Callable[[], Iterable[KnownProblem]] | None = (handler.opt or {}).get("problems")
     around: list[KnownProblem] = list(AROUND_EVERY_REQUEST)
