@@ -1,8 +1,9 @@
 """``rural-ledger receipt check FILE``: a receipt checked offline, with nothing but the operator
 key: the checkpoint's signature, and the inclusion proof of the record's leaf against it.
 
-Exit 0 when it checks, 1 when it does not (a signature or proof that fails: evidence of a
-ledger that lied), 2 when the file is no receipt or no operator key is known.
+Exit 0 when it checks, 1 when it does not (a signature, a checkpoint or a proof that fails:
+evidence of a ledger that lied, or of a receipt changed since), 2 when the file does not have
+a receipt's shape or no operator key is known.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import msgspec
 from api.cli.options import add_operator_key_option, operator_verifier, read_json_object
 from api.client import check_receipt
 from ledger.checkpoint import Checkpoint, NoteVerifier
-from ledger.errors import MalformedError
+from ledger.errors import IntegrityError, MalformedError
 
 Hash = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 
@@ -41,8 +42,13 @@ def parse_receipt(value: Any) -> Receipt:
 
 def check(receipt: Receipt, verifier: NoteVerifier) -> Checkpoint:
     """The receipt's checkpoint, once its signature by ``verifier`` (for the ledger it names)
-    and the inclusion proof are checked; ``IntegrityError`` when either fails."""
-    return check_receipt(msgspec.to_builtins(receipt), verifier, verifier.name)
+    and the inclusion proof are checked; ``IntegrityError`` when either fails, a checkpoint
+    note that does not parse and a proof of the wrong length or for a seq beyond the tree
+    included: the receipt has the shape of one, and what it claims is false."""
+    try:
+        return check_receipt(msgspec.to_builtins(receipt), verifier, verifier.name)
+    except (IntegrityError, MalformedError) as e:
+        raise IntegrityError(f"the receipt does not check: {e}") from e
 
 
 def checked_line(receipt: Receipt, checkpoint: Checkpoint) -> str:

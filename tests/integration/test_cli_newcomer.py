@@ -29,6 +29,7 @@ import pytest
 
 from api.cli.main import main
 from contracts.identifiers import resident_id_check_char
+from ledger.checkpoint import generate_signer
 from tests.support import credit_code
 
 ORIGIN = "test.rural-ledger/newcomer"
@@ -337,10 +338,19 @@ def test_a_tampered_receipt_does_not_check(newcomer: Newcomer, capsys: pytest.Ca
     )  # fmt: skip
     assert code == 0, err
     receipt = json.loads(out)
-    receipt["leaf_hash"] = "00" * 32
-    path = newcomer.payload("tampered.receipt", receipt)
-    code, out, err = cli(capsys, "--home", str(newcomer.home), "receipt", "check", str(path))
-    assert code == 1 and out == "" and "mismatch for tree size" in err, err
+    other_ledger = generate_signer(ORIGIN)[1]  # same name, another key
+    tampered = {
+        "mismatch for tree size": {"leaf_hash": "00" * 32},
+        "is not in a tree of size": {"seq": receipt["seq"] + 1000},
+        "must have": {"inclusion_proof": receipt["inclusion_proof"][:-1]},
+        "note has no signature by key": {"checkpoint": receipt["checkpoint"]},
+    }
+    for expected, change in tampered.items():
+        path = newcomer.payload("tampered.receipt", {**receipt, **change})
+        key = ("--operator-key", other_ledger) if "signature" in expected else ()
+        code, out, err = cli(capsys, "--home", str(newcomer.home), "receipt", "check", str(path), *key)
+        assert code == 1 and out == "" and expected in err, (expected, err)
+        assert err.startswith("rural-ledger receipt: the receipt does not check: "), err
 
 
 def test_kinds_table(newcomer: Newcomer) -> None:
