@@ -133,7 +133,8 @@ table { border-collapse: collapse; width: 100%; }
 .facts th { text-align: left; width: 7.5em; font-weight: normal; color: #444; vertical-align: top;
             padding: .05em .4em .05em 0; }
 .facts td { padding: .05em .8em .05em 0; vertical-align: top; }
-.grid th, .grid td { border: 1px solid #888; padding: .12em .35em; font-size: .92em; vertical-align: top; }
+.grid th, .grid td { border: 1px solid #888; padding: .12em .35em; font-size: .92em;
+                     vertical-align: baseline; }
 .grid td { white-space: nowrap; } .grid td.mono { font-size: .78em; }
 .grid td.wrap, .grid .group td { white-space: normal; }
 .sheet { overflow-x: auto; }

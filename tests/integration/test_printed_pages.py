@@ -45,13 +45,6 @@ async def recorded_at(fx: LedgerFixture, seq: int) -> str:
     return str((await fx.client.get(f"/v1/entries/{seq}"))["recorded_at"])
 
 
-def test_beijing_time_is_utc_plus_eight_to_the_minute() -> None:
-    assert beijing_time("2026-03-01T08:00:00Z") == "2026-03-01 16:00 北京时间"
-    assert beijing_time("2026-12-31T16:59:59.999999Z") == "2027-01-01 00:59 北京时间"
-    with pytest.raises(ValueError):
-        beijing_time("2026-03-01 08:00:00")
-
-
 async def test_share_certificate_is_titled_in_chinese_with_each_holders_units(
     h: LargeHousehold, ledger: LedgerFixture
 ) -> None:
