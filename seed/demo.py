@@ -98,6 +98,12 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
             "/v1/households/{}/rights",
         ),
         (
+            "the same, printable (Chinese, A4)",
+            "/v1/households/{household_id:str}/rights/print",
+            "settled_household",
+            "/v1/households/{}/rights/print",
+        ),
+        (
             "the transfer filing certificate",
             "/v1/certificates/{certificate_id:str}/print",
             "transfer_certificate",
