@@ -1,6 +1,8 @@
 """The command line in a folder with no ledger: each command that needs one says so in one line
-on stderr, exits 2 and creates nothing; ``verify`` asked for more cosigners than known witnesses
-is unusable input. Run as a user would, in subprocesses."""
+on stderr, exits 2 and creates nothing, and the others (which take a service, a bundle or a file)
+fail in one line too without leaving anything behind; ``verify`` asked for more cosigners than
+known witnesses is unusable input. Run as a user would, in subprocesses. (``init`` and ``demo``
+create a ledger there, as they should; ``kinds`` needs none; ``bench`` works in a scratch folder.)"""
 
 from __future__ import annotations
 
@@ -56,6 +58,26 @@ def test_a_command_in_an_empty_folder_says_there_is_no_ledger(tmp_path: Path, ar
     line = one_line_refusal(run(tmp_path, *args), args[0])
     assert f"no ledger in {tmp_path / 'rural-ledger-data'}" in line
     assert "rural-ledger init" in line
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("submit", "org.registered", "--as", "county", "--payload", "payload.json"),
+        ("person", "register", "--as", "village-1", "--name", "张三", "--id-number", "11010519491231002X",
+         "--phone", "13800000000"),
+        ("receipt", "check", "receipt.json"),
+        ("witness", "http://127.0.0.1:9", "--operator-key", "OPERATOR", "--key", "witness.key"),
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)  # fmt: skip
+def test_the_other_commands_in_an_empty_folder_fail_in_one_line(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    operator = generate_signer("test.rural-ledger/cli")[1]
+    args = tuple(operator if a == "OPERATOR" else a for a in args)
+    one_line_refusal(run(tmp_path, *args), args[0])
     assert files_in(tmp_path) == []
 
 
