@@ -142,3 +142,32 @@ async def test_openapi_links_the_json_statements_to_their_pages(ledger: LedgerFi
         printed = paths[f"{json_path}/print"]["get"]
         assert "text/html" in printed["responses"]["200"]["content"]
         assert f"`GET {json_path}`" in printed["description"]
+
+
+async def test_no_html_page_shows_a_wire_time(h: LargeHousehold, ledger: LedgerFixture) -> None:
+    """Every route the OpenAPI document says answers HTML, with this household's ids."""
+    ids = {
+        "certificate_id": list(h.certificates.values()),
+        "household_id": [h.household],
+        "party_id": h.persons[:2],
+    }
+    paths = (await ledger.client.get("/schema/openapi.json"))["paths"]
+    html_paths = [
+        p
+        for p, item in paths.items()
+        if "text/html" in item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+    ]
+    assert "/v1/certificates/{certificate_id}/print" in html_paths and len(html_paths) >= 3
+    visited = 0
+    for template in html_paths:
+        params = re.findall(r"{(\w+)}", template)
+        assert all(p in ids for p in params), f"{template}: give the test an id for it"
+        values = ids[params[0]] if params else [""]
+        for value in values:
+            r = await ledger.client.http.get(
+                template.replace(f"{{{params[0]}}}", value) if params else template
+            )
+            assert r.status_code == 200, (template, r.text[:300])
+            assert not WIRE_TIME.findall(r.text), (template, WIRE_TIME.findall(r.text))
+            visited += 1
+    assert visited >= 7
