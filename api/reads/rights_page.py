@@ -311,7 +311,7 @@ def render(page: StatementPage) -> str:
     settled = settled or any(v.row.status == "settled_in_town" for v in s.holdings.memberships)
     sections = [
         _members(page),
-        "<h2>享有的权利</h2>",
+        f"<h2>{'保留的权利' if settled else '享有的权利'}</h2>",
         _land(page),
         _homesteads(page),
         _shares(page),

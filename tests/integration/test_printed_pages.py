@@ -86,7 +86,7 @@ async def test_household_statement_page(h: LargeHousehold, ledger: LedgerFixture
     size = (await ledger.client.get("/healthz"))["size"]
     assert title(html) == f"农村集体经济权益清单 {h.household}（截至记录 {size - 1}）"
     assert "<h1>农村集体经济权益清单</h1>" in html
-    assert "威办发〔2017〕35号" in html  # the household settled in town, rights retained
+    assert "威办发〔2017〕35号" in html and "<h2>保留的权利</h2>" in html  # settled, rights retained
     for party in h.persons:
         assert f">{party}</a></td><td>" in html
     assert html.count("进城落户，权益保留") == len(h.persons)
@@ -119,6 +119,7 @@ async def test_party_statement_page_as_of_a_seq(h: LargeHousehold, ledger: Ledge
     assert title(html) == f"农村集体经济权益清单 {party}（截至记录 {before}）"
     assert "<tr class=me>" in html and f"当事人编号</th><td><span class=mono>{party}</span>" in html
     assert "进城落户" not in html and "威办发" not in html  # not yet settled at that seq
+    assert "<h2>享有的权利</h2>" in html
     assert "集体成员" in html and "子女" in html
     assert h.certificates["membership"] in html and h.certificates["transfer_filing"] not in html
     at = await recorded_at(ledger, before)
