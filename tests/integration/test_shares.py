@@ -315,3 +315,13 @@ async def test_verification_and_scheme_refusals(ledger: LedgerFixture) -> None:
         "shares.certificate_issued",
         {"certificate": "SC-v2", "household": household, "holdings": {p.party: 10 for p in people}},
     )
+
+
+async def test_share_certificates_are_listed_by_their_kind(ledger: LedgerFixture) -> None:
+    """``GET /v1/certificates?kind=shares`` finds the share certificates (the filter once took
+    only membership and transfer filing certificates, and refused this kind with a 400)."""
+    found = await ledger.client.http.get("/v1/certificates", params={"kind": "shares"})
+    assert found.status_code == 200, found.text
+    items = found.json()["items"]
+    assert items and {c["kind"] for c in items} == {"shares"}
+    assert "SC-v2" in {c["id"] for c in items}

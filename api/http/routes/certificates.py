@@ -36,7 +36,7 @@ from contracts.membership import Membership
 from contracts.orgs import Org
 from ledger.errors import Category
 
-CertificateKind = Annotated[Literal["membership", "transfer_filing"] | None, QueryParameter()]
+CertificateKind = Annotated[Literal["membership", "transfer_filing", "shares"] | None, QueryParameter()]
 Party = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, description="a person listed on it")]
 
 
