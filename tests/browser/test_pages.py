@@ -9,7 +9,6 @@ the ``playwright`` package. On CI (``CI`` set) their absence fails the test inst
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,34 +19,24 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.browser.chromium import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    Browser,
+    Page,
+    Route,
+    async_playwright,
+    require_chromium,
+)
 from tests.conftest import FakeClock
 from tests.registry_reads_support import Story, build_story
 from tests.served import Server, serve
 from tests.support import open_ledger
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 WAIT_MS = 10_000  # for any one element or page load
-SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS")  # a folder for screenshots and request lists
 
-try:
-    from playwright.async_api import Browser, Page, Route, async_playwright
-except ImportError:  # pragma: no cover - the test extras install it
-    async_playwright = None  # type: ignore[assignment]
-
-
-def missing() -> str | None:
-    if async_playwright is None:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    return None
-
-
-if (reason := missing()) is not None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"the browser test must run on CI: {reason}")
-    pytest.skip(reason, allow_module_level=True)
+require_chromium("the browser test")
 
 
 @dataclass

@@ -8,7 +8,6 @@ the ``playwright`` package. On CI (``CI`` set) their absence fails the test inst
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,32 +16,21 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.browser.chromium import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    Browser,
+    Route,
+    async_playwright,
+    require_chromium,
+)
 from tests.printed_support import LargeHousehold, build_large_household
 from tests.support import LedgerFixture
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 BASE = "http://ledger.test"
-SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS")  # a folder, to look at the pages
 
-try:
-    from playwright.async_api import Browser, Route, async_playwright
-except ImportError:  # pragma: no cover - the test extras install it
-    async_playwright = None  # type: ignore[assignment]
-
-
-def missing() -> str | None:
-    if async_playwright is None:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    return None
-
-
-if (reason := missing()) is not None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"the print test must run on CI: {reason}")
-    pytest.skip(reason, allow_module_level=True)
+require_chromium("the print test")
 
 
 def pdf_pages(pdf: bytes) -> int:
