@@ -18,6 +18,7 @@ from api.http.body import decode_json, require_json
 from api.http.dependencies import Db, Service
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
+from api.http.routes.proofs import checkpoint_or_404
 from api.http.wire import audit as wire
 from contracts.digest import BUCKETS, DigestBuilder, RowDigest, StateDigest, bucket_rows, table_name
 from contracts.rulebook import PROJECTION_MODELS
@@ -215,11 +216,7 @@ class AuditController(Controller):
         db: Db,
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
-        cp = await db.run_sync(
-            store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
-        )
-        if cp is None:
-            raise ApiProblem(Category.NOT_FOUND, "checkpoint.not_found", "no such checkpoint")
+        cp = await checkpoint_or_404(db, size)
         found = await db.run_sync(store.cosignatures_for, [cp.size])
         note = cp.note + "".join(c.line for c in found.get(cp.size, []))
         return Response(note, media_type="text/plain")

@@ -21,6 +21,20 @@ async def tree_size(db: AsyncConnection) -> int:
     return latest.size if latest else 0
 
 
+async def checkpoint_or_404(db: AsyncConnection, size: int | None) -> store.StoredCheckpoint:
+    """The latest checkpoint, or the one of ``size``; a 404 problem when there is none."""
+    cp = await db.run_sync(
+        store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
+    )
+    if cp is None:
+        raise ApiProblem(
+            Category.NOT_FOUND,
+            "checkpoint.not_found",
+            "no checkpoint yet" if size is None else f"no checkpoint of size {size}",
+        )
+    return cp
+
+
 class ProofController(Controller):
     path = "/v1"
     tags = ["proofs"]
@@ -36,15 +50,7 @@ class ProofController(Controller):
         db: Db,
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> Response[str]:
-        cp = await db.run_sync(
-            store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
-        )
-        if cp is None:
-            raise ApiProblem(
-                Category.NOT_FOUND,
-                "checkpoint.not_found",
-                "no checkpoint yet" if size is None else f"no checkpoint of size {size}",
-            )
+        cp = await checkpoint_or_404(db, size)
         return Response(cp.note, media_type="text/plain")
 
     @get(
