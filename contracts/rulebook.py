@@ -12,7 +12,8 @@ Each area lists its projection tables and its rules. Version 2 fixes what was fo
 the rules from outside: land contracts and homestead grants only to a household with a member
 in force; homestead transfers only to a household living in the village; no pledge of a
 holding with income rights only; no membership decision by a meeting nobody attended; no
-inheritance by the deceased themself.
+inheritance by the deceased themself. Version 3 brings the county's working-day calendar and
+the rural property rights exchange (``contracts.exchange``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from sqlmodel import Field, SQLModel
 
 from contracts import (
     assets,
+    calendar,
     certificates,
     dividends,
+    exchange,
     homesteads,
     households,
     land,
@@ -174,6 +177,8 @@ AREAS = (
         ),
     ),
     Area("dividends", (dividends.Dividend,), (dividends.declare_dividend,)),
+    Area("calendar", (calendar.WorkingCalendar,), (calendar.declare_calendar,)),
+    Area("exchange", exchange.TABLES, exchange.RULES),
 )
 
 
