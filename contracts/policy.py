@@ -18,6 +18,8 @@ from ledger.errors import Category
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
 BasisPoints = Annotated[int, msgspec.Meta(ge=0, le=10_000)]  # 1 bp = 0.01 %
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)]  # at most a week
+WorkingDayCount = Annotated[int, msgspec.Meta(ge=0, le=250)]  # at most about a year
 
 
 class FeeTier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -62,18 +64,18 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     exchange_fee_min_fen: Count = 200_00
     exchange_deposit_min_bp: BasisPoints = 1000  # of the deal value at the reserve
     exchange_deposit_max_bp: BasisPoints = 6000
-    late_bid_extension_minutes: Count = 5
+    late_bid_extension_minutes: Minutes = 5
     # Which priority model the county's exchanges follow: in_auction_match (A), tie (B) or
     # post_close_match (C).
     priority_model: Literal["in_auction_match", "tie", "post_close_match"] = "tie"
-    priority_response_minutes: Count = 10
-    priority_match_working_days: Count = 3
-    sealed_opening_minutes: Count = 120
-    no_bidder_extension_working_days: Count = 5
+    priority_response_minutes: Minutes = 10
+    priority_match_working_days: WorkingDayCount = 3
+    sealed_opening_minutes: Minutes = 120
+    no_bidder_extension_working_days: WorkingDayCount = 5
     relist_reserve_step_bp: BasisPoints = 2000
-    contract_working_days: Count = 3
-    payment_working_days: Count = 5
-    refund_working_days: Count = 5
+    contract_working_days: WorkingDayCount = 3
+    payment_working_days: WorkingDayCount = 5
+    refund_working_days: WorkingDayCount = 5
     voucher_validity_months: Count = 24
     voucher_bonus_bp_by_month: tuple[tuple[Count, BasisPoints], ...] = ((12, 500), (24, 200))
     voucher_transfers_allowed: Count = 1

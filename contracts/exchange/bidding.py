@@ -30,6 +30,7 @@ from contracts.exchange.common import (
     now,
     policy_of,
     step,
+    within_value_cap,
 )
 from contracts.exchange.moments import bidding_over, is_agreement, match_deadline
 from contracts.exchange.outcome import ranking
@@ -207,6 +208,7 @@ def place_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
         )
     if p.amount_fen < listing.reserve_fen:
         raise RuleViolation("exchange.bid_below_reserve", f"the reserve is {listing.reserve_fen} fen")
+    within_value_cap(listing, p.amount_fen)
     update: dict[str, Any] = {"bids": listing.bids + 1, "high_at": rec.recorded_at}
     if agreement:
         if b.best_fen is not None:
@@ -361,6 +363,7 @@ def open_quote(state: State, rec: RecordContext, p: QuoteOpened) -> list[Change]
         )
     if p.amount_fen < listing.reserve_fen:
         raise RuleViolation("exchange.bid_below_reserve", f"the reserve is {listing.reserve_fen} fen")
+    within_value_cap(listing, p.amount_fen)
     row = b.model_copy(update={"best_fen": p.amount_fen, "best_seq": b.sealed_seq})
     update: dict[str, Any] = {
         "high_at": rec.recorded_at,

@@ -106,3 +106,19 @@ def lottery_seed(rec: RecordContext, listing_id: str) -> str:
 
 def policy_of(state: State, listing: Listing) -> Policy:
     return policy_for(state, listing.exchange_id)
+
+
+def max_listing_days(policy: Policy) -> timedelta:
+    """How long a listing may run (the county's number, read as at most ten years: a larger
+    one means no limit a calendar can hold)."""
+    return timedelta(days=min(policy.listing_max_days, 3660))
+
+
+def within_value_cap(listing: Listing, amount_fen: int) -> None:
+    """Refuse an amount whose whole deal would exceed the largest deal the ledger records."""
+    from contracts.exchange.outcome import MAX_DEAL_FEN, deal_value
+
+    if deal_value(listing, amount_fen) > MAX_DEAL_FEN:
+        raise RuleViolation(
+            "exchange.value_too_large", f"the deal at {amount_fen} fen would exceed {MAX_DEAL_FEN} fen"
+        )

@@ -8,7 +8,7 @@ ahead by the time it was held).
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 import msgspec
@@ -28,9 +28,11 @@ from contracts.exchange.common import (
     listing_of,
     listing_reads,
     lottery_seed,
+    max_listing_days,
     now,
     policy_of,
     step,
+    within_value_cap,
 )
 from contracts.exchange.outcome import deal_value
 from contracts.exchange.rights import ListedRight, Right, listable, not_listed_twice, require_jurisdiction
@@ -145,7 +147,7 @@ def list_right(state: State, rec: RecordContext, p: Listed) -> list[Change]:
         )
     if not opens < closes:
         raise RuleViolation("exchange.bad_window", "the bidding window closes after it opens")
-    if (closes + CHINA_STANDARD_TIME).date() > rec.local_date + timedelta(days=policy.listing_max_days):
+    if (closes + CHINA_STANDARD_TIME).date() > rec.local_date + max_listing_days(policy):
         raise RuleViolation(
             "exchange.announcement_too_long", f"a listing runs at most {policy.listing_max_days} days"
         )
@@ -185,6 +187,7 @@ def list_right(state: State, rec: RecordContext, p: Listed) -> list[Change]:
         relisting_of=p.relisting_of,
         barred=list(previous.barred) if previous else [],
     )
+    within_value_cap(row, p.reserve_fen)
     value = deal_value(row, p.reserve_fen)
     if (
         not policy.exchange_deposit_min_bp * value
@@ -254,15 +257,13 @@ def extend_listing(state: State, rec: RecordContext, p: ListingAct) -> list[Chan
             "exchange.has_bidders", "a bidder registered and paid the deposit: bidding goes ahead"
         )
     policy = policy_of(state, listing)
-    start = max(listing.announce_ends, rec.local_date)
-    ends = WorkingDays(state, listing.exchange_id).after(start, policy.no_bidder_extension_working_days)
-    shift = timedelta(days=(ends - listing.announce_ends).days)
-    closes = at(listing.closes_at) + shift
-    if (closes + CHINA_STANDARD_TIME).date() > listing.listed_on + timedelta(days=policy.listing_max_days):
+    ends, shift = _extension(state, rec, listing)
+    if not can_extend(state, rec, listing):
         raise RuleViolation(
             "exchange.announcement_too_long",
             f"a listing runs at most {policy.listing_max_days} days: it fails instead",
         )
+    closes = at(listing.closes_at) + shift
     row = listing.model_copy(
         update={
             "announce_ends": ends,
@@ -272,6 +273,23 @@ def extend_listing(state: State, rec: RecordContext, p: ListingAct) -> list[Chan
         }
     )
     return [Put(row), step(rec, listing.id)]
+
+
+def _extension(state: State, rec: RecordContext, listing: Listing) -> tuple[date, timedelta]:
+    """The announcement's new end after one more cycle, and how far the window moves."""
+    start = max(listing.announce_ends, rec.local_date)
+    cycle = policy_of(state, listing).no_bidder_extension_working_days
+    ends = WorkingDays(state, listing.exchange_id).after(start, cycle)
+    return ends, timedelta(days=(ends - listing.announce_ends).days)
+
+
+def can_extend(state: State, rec: RecordContext, listing: Listing) -> bool:
+    """Whether one more announcement cycle keeps the listing within the county's longest run."""
+    _, shift = _extension(state, rec, listing)
+    closes = at(listing.closes_at) + shift
+    return (closes + CHINA_STANDARD_TIME).date() <= listing.listed_on + max_listing_days(
+        policy_of(state, listing)
+    )
 
 
 def _announced(listing: Listing) -> None:

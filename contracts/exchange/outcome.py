@@ -50,6 +50,9 @@ def months_between(start: date, end: date) -> int:
     return max(months, 1)
 
 
+MAX_DEAL_FEN = 10**13  # 1,000 亿元: no deal of a county's exchange is worth more
+
+
 def deal_value(listing: Listing, price_fen: int) -> int:
     """The whole deal in fen: the price itself for a total price; for a price per 亩 per year,
     price × area in 亩 (m² × 15 / 10,000) × years (months / 12), rounded half up to the fen."""

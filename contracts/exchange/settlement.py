@@ -29,6 +29,7 @@ from contracts.exchange.common import (
     policy_of,
     step,
 )
+from contracts.exchange.listing import can_extend
 from contracts.exchange.moments import decided, is_agreement
 from contracts.exchange.outcome import deal_value, exchange_fee, ranking
 from contracts.exchange.rights import move_right, seller_exempt
@@ -156,7 +157,11 @@ def fail(state: State, rec: RecordContext, p: Failed) -> list[Change]:
         raise RuleViolation("exchange.not_closed", "bidding, opening or priority matching is still open")
     if ranking(listing, bidders):
         raise RuleViolation("exchange.has_valid_bid", "a valid bid stands: the listing is awarded")
-    if not any(b.deposit != "none" for b in bidders) and listing.extensions == 0:
+    if (
+        not any(b.deposit != "none" for b in bidders)
+        and listing.extensions == 0
+        and can_extend(state, rec, listing)
+    ):
         raise RuleViolation(
             "exchange.extend_instead",
             "no bidder came: the announcement is extended first (exchange.extended)",
@@ -240,8 +245,15 @@ def default(state: State, rec: RecordContext, p: Defaulted) -> list[Change]:
         update={"deposit": "forfeited", "settled_seq": rec.seq, "forfeit_reason": p.reason}
     )
     update: dict[str, Any] = {"barred": sorted({*listing.barred, b.bidder})}
+    rows = [forfeited if x.number == b.number else x for x in bidders_of(state, listing.id)]
+    if listing.status == "announced":  # a bidder withdrew during bidding: the high bid is recomputed
+        top = ranking(listing.model_copy(update=update), rows)
+        update.update(
+            {"high_bidder": top[0].number, "high_fen": top[0].best_fen, "high_priority": top[0].priority}
+            if top
+            else {"high_bidder": None, "high_fen": None, "high_priority": False}
+        )
     if listing.winner == b.number:
-        rows = [forfeited if x.number == b.number else x for x in bidders_of(state, listing.id)]
         runner_up = ranking(listing.model_copy(update=update), rows)
         reopen = listing.priority_model == "tie" and bool(runner_up)
         update.update(
