@@ -312,10 +312,12 @@ def withdraw_listing(state: State, rec: RecordContext, p: Withdrawn) -> list[Cha
         raise RuleViolation(
             "exchange.has_bids", f"listing {listing.id} has bids: it can no longer be withdrawn"
         )
-    return [
-        Put(listing.model_copy(update={"status": "withdrawn", "ended_seq": rec.seq, "held_at": None})),
-        step(rec, listing.id),
-    ]
+    # The deposits are refunded within the county's working days of the withdrawal.
+    due = WorkingDays(state, listing.exchange_id).after(
+        rec.local_date, policy_of(state, listing).refund_working_days
+    )
+    update = {"status": "withdrawn", "ended_seq": rec.seq, "held_at": None, "refunds_due": due}
+    return [Put(listing.model_copy(update=update)), step(rec, listing.id)]
 
 
 @rule(

@@ -166,7 +166,12 @@ def fail(state: State, rec: RecordContext, p: Failed) -> list[Change]:
             "exchange.extend_instead",
             "no bidder came: the announcement is extended first (exchange.extended)",
         )
-    return [Put(listing.model_copy(update={"status": "failed", "ended_seq": rec.seq})), step(rec, listing.id)]
+    # The deposits are refunded within the county's working days of the failure, as after an award.
+    due = WorkingDays(state, listing.exchange_id).after(
+        rec.local_date, policy_of(state, listing).refund_working_days
+    )
+    row = listing.model_copy(update={"status": "failed", "ended_seq": rec.seq, "refunds_due": due})
+    return [Put(row), step(rec, listing.id)]
 
 
 @rule(
