@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from contracts.exchange.tables import Listing, ListingBidder
 from contracts.policy import Policy
@@ -46,7 +46,10 @@ def ranking(listing: Listing, bidders: Iterable[ListingBidder]) -> list[ListingB
 
 
 def months_between(start: date, end: date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+    """The whole months of a term from ``start`` to ``end``, both days in it, as terms are
+    written (a lease from 2026-07-01 to 2036-06-30 runs 120 months); at least one."""
+    after = end + timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month - (1 if after.day < start.day else 0)
     return max(months, 1)
 
 
