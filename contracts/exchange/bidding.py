@@ -245,9 +245,12 @@ def place_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
     version=EXCHANGE_VERSION,
 )
 def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
-    """A priority holder matches a bid: in the auction within the response window after another
-    bidder's bid (in-auction matching), or the final high bid before the deadline after the
-    close (post-close matching); it then ranks above the bid it matched."""
+    """A priority holder matches a bid and then ranks above it: another bidder's bid within the
+    response window (in-auction matching), or the final high bid before the deadline (post-close
+    matching).
+
+    On a sealed listing in-auction matching is post-close matching: there is no auction to
+    match in."""
     listing = _open_listing(state, rec, p.listing)
     b = _bidding_bidder(state, listing, p.bidder)
     if not b.priority:

@@ -113,8 +113,9 @@ def _right_reads(p: Listed) -> list[tuple[type, tuple[str, ...]] | Where]:
 )
 def list_right(state: State, rec: RecordContext, p: Listed) -> list[Change]:
     """An exchange centre announces a listing (挂牌公告) of a right on the holder's written consent:
-    reserve, increment, deposit, method, bidding window, qualifications; the priority holders
-    are derived from the registry."""
+    reserve, increment, deposit, method, bidding window and qualifications.
+
+    The priority holders are derived from the registry, not claimed."""
     if state.get(Listing, p.listing) is not None:
         raise RuleViolation("exchange.listing_exists", f"listing {p.listing} exists")
     exchange = state.get(Org, rec.actor)
