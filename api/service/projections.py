@@ -191,13 +191,17 @@ def write_rows(
     if puts:
         cols = [c.name for c in table.columns]
         others = [c for c in cols if c not in pk]
+        # Column names are quoted: a model may name one as SQL reserves a word ("right").
+        quoted = {c: f'"{c}"' for c in cols}
         update = (
-            f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}" if others else "DO NOTHING"
+            f"DO UPDATE SET {', '.join(f'{quoted[c]} = EXCLUDED.{quoted[c]}' for c in others)}"
+            if others
+            else "DO NOTHING"
         )
         conflict = f"ON CONFLICT ({', '.join(pk)}) {update}" if upsert else ""
         conn.execute(
             text(
-                f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM "
+                f"INSERT INTO {table.name} ({', '.join(quoted[c] for c in cols)}) SELECT * FROM "
                 f"unnest({', '.join(_array_param(table.c[c]) for c in cols)}) {conflict}"
             ),
             {c: _column_values(table.c[c], [r[c] for r in puts]) for c in cols},
