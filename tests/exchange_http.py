@@ -60,6 +60,7 @@ class ExchangeHttp:
     buyers: list[str]  # member parties, not of the seller's household
     numbers: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # bidders per listing
     payloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # listing payloads
+    parcel_m2: int = 2000  # the area of each parcel of the contract
 
     @classmethod
     async def build(
@@ -86,7 +87,17 @@ class ExchangeHttp:
             },
         )
         _, people = await v.members(buyers)
-        return cls(fx, v, exchange, seller, contract, codes, parcels * parcel_m2, [p.party for p in people])
+        return cls(
+            fx,
+            v,
+            exchange,
+            seller,
+            contract,
+            codes,
+            parcels * parcel_m2,
+            [p.party for p in people],
+            parcel_m2=parcel_m2,
+        )
 
     @property
     def key(self) -> KeyFile:
@@ -120,8 +131,9 @@ class ExchangeHttp:
     # Listing
 
     def listing_payload(self, listing: str, **over: Any) -> dict[str, Any]:
-        """A lease of the whole contract, per 亩 per year, bidding two hours from 09:00 China
-        time 14 days on, the deposit 20% of the deal at the reserve."""
+        """A lease of the whole contract (``right={..., "parcels": [...]}`` lists fewer), per 亩
+        per year, bidding two hours from 09:00 China time 14 days on, the deposit 20% of the
+        deal at the reserve."""
         opens = self.local(14)
         payload: dict[str, Any] = {
             "listing": listing,
@@ -145,7 +157,8 @@ class ExchangeHttp:
         }
         payload.update(over)
         if "deposit_fen" not in over:
-            payload["deposit_fen"] = deal_value_fen(payload, self.area_m2) // 5
+            area = len(payload["right"].get("parcels", ())) * self.parcel_m2
+            payload["deposit_fen"] = deal_value_fen(payload, area) // 5
         return payload
 
     async def list(self, listing: str, **over: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from api.http.rate_limits import RateLimits, rate_limit_middleware
 from api.http.routes.audit import AuditController
 from api.http.routes.certificates import CertificateController
 from api.http.routes.entries import EntryController
+from api.http.routes.exchange import ExchangeController
 from api.http.routes.exchange_deals import ExchangeDealsController
 from api.http.routes.homesteads import HomesteadController
 from api.http.routes.households import HouseholdController
@@ -111,6 +112,7 @@ ROUTE_HANDLERS = (
     NoteController,
     KindController,
     PolicyController,
+    ExchangeController,
     ExchangeDealsController,
 )
 

@@ -34,7 +34,14 @@ WIRE_MODULES = [
 # Wire structs no answer carries as such: the record as hashed (inside every record), the
 # fields of a party that Party and a statement's ClaimedParty extend.
 NOT_ANSWERED = {"HashedRecord", "RegisteredParty"}
-SIGNED = {"blindIndex", "getPersonalData", "erasePersonalData", "getEntryNote", "eraseEntryNote"}
+SIGNED = {
+    "blindIndex",
+    "getPersonalData",
+    "erasePersonalData",
+    "getEntryNote",
+    "eraseEntryNote",
+    "getExchangeBidder",
+}
 
 
 class OpenAPI:
@@ -255,6 +262,7 @@ async def test_signed_operations_carry_the_scheme(ledger: LedgerFixture, openapi
     for op_id, (method, path) in signed.items():
         assert openapi.operation(op_id)["security"] == [{"signedRequest": []}]
         url = path.replace("{party_id}", str(uuid.uuid4())).replace("{entry_id}", str(uuid.uuid4()))
+        url = url.replace("{listing}", "L-1").replace("{number}", "1")
         r = await ledger.client.http.request(method.upper(), url)
         assert r.status_code == 401 and r.json()["code"] == "auth.required", (op_id, r.text)
         assert openapi.check(r) == op_id
