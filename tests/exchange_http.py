@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+
+import asyncpg
 
 from contracts.exchange.bidding import quote_commitment
 from contracts.exchange.outcome import months_between
@@ -247,3 +249,336 @@ class ExchangeHttp:
             "exchange.held",
             {"listing": listing, "reason": "ownership_dispute", "document": hexdigest(f"hold {listing}")},
         )
+
+
+# The whole market, for the rules tests: beside the seller's contract, a household that settled
+# in town keeping its homestead and its shares, a member who already holds shares up to the
+# cap, a member household that holds a homestead, a registered person who is no member, an
+# exchange centre of another township (no jurisdiction over the village), and reads of the
+# projection so that a test can show a refused entry changed nothing.
+
+EXCHANGE_TABLES = ("exchange_listings", "exchange_bidders", "exchange_steps")
+RIGHT_TABLES = ("management_transfers", "share_holdings", "homesteads", "households", "county_policies")
+LENDER = "91371003000008801N"  # a bank, by its unified social credit code
+SHARE_UNITS = 120  # each holder's units (100 basic, 2 labour years): 360 in all, so 18 fit the 5% cap
+
+
+@dataclass
+class Snapshot:
+    """What a refused entry must leave as it was: the log (size and checkpoint) and every row
+    of the exchange's tables and of the rights they move."""
+
+    size: int
+    checkpoint: str
+    rows: dict[str, list[tuple[Any, ...]]]
+
+
+@dataclass
+class Market(ExchangeHttp):
+    settled: str = ""  # a household settled in town that kept its homestead and shares
+    homestead: str = ""  # the settled household's
+    holders: list[str] = field(default_factory=list)  # its two members; the second pledged all but 5 units
+    rich: str = ""  # a member holding shares: no listed units fit under the holder cap
+    homesteader: str = ""  # a member living in the village whose household holds a homestead
+    homesteader_homestead: str = ""
+    outsider: str = ""  # a registered person, member of no collective
+    far_exchange: str = ""  # an exchange centre under another township
+    free_parcels: list[str] = field(default_factory=list)  # parcels no test listed yet
+    serial: int = 1000
+    db: asyncpg.Connection | None = None
+
+    @classmethod
+    async def open(cls, fx: LedgerFixture, name: str, *, parcels: int = 200, buyers: int = 4) -> Market:
+        """The market over ``fx``; ``close`` it at the end (it holds a database connection)."""
+        m = cast(Market, await cls.build(fx, name, buyers=buyers, parcels=parcels))
+        m.free_parcels = list(m.parcels)
+        await m._furnish(name)
+        m.db = await asyncpg.connect(fx.url)
+        return m
+
+    async def close(self) -> None:
+        if self.db is not None:
+            await self.db.close()
+
+    async def _furnish(self, name: str) -> None:
+        v, fx = self.v, self.fx
+        settled, people = await v.members(2)
+        rich_household, (rich,) = await v.members(1)
+        homesteader_household, (homesteader,) = await v.members(1)
+        self.settled, self.holders = settled, [p.party for p in people]
+        self.rich, self.homesteader = rich.party, homesteader.party
+        self.outsider = (await v.person()).party
+        self.homestead, self.homesteader_homestead = f"H-{name}", f"H2-{name}"
+        for household, homestead, plot in (
+            (settled, self.homestead, 900),
+            (homesteader_household, self.homesteader_homestead, 901),
+        ):
+            await v.append(
+                "homestead.granted",
+                {
+                    "homestead": homestead,
+                    "household": household,
+                    "plot_code": v.parcel(plot),
+                    "area_m2": 160,
+                    "zone": "plain",
+                    "certificate_no": f"ZJ-{homestead}",
+                },
+            )
+        await v.append(
+            "assets.verified",
+            {
+                "verification": f"AV-{name}",
+                "as_of": "2025-12-31",
+                "operating_assets": [{"category": "factory_rental", "value_fen": 80_000_000}],
+                "liabilities_fen": 20_000_000,
+                "resource_assets": [],
+                "non_operating_assets": [],
+                "audit_statement": hexdigest("audit"),
+            },
+        )
+        holders = [(settled, p) for p in self.holders] + [(rich_household, self.rich)]
+        await v.append(
+            "shares.quantified",
+            {
+                "scheme": f"S-{name}",
+                "verification": f"AV-{name}",
+                "scheme_date": self.today().isoformat(),
+                "basic_units_per_member": 100,
+                "labour_units_per_year": 10,
+                "collective_units": 0,
+                "total_units": SHARE_UNITS * len(holders),
+                "allocations": [
+                    {"party": p, "household": h, "basic_units": 100, "labour_years": 2, "labour_units": 20}
+                    for h, p in holders
+                ],
+            },
+        )
+        await v.append(
+            "shares.pledged",
+            {
+                "pledge": f"P-{name}",
+                "holder": self.holders[1],
+                "units": SHARE_UNITS - 5,
+                "pledgee": LENDER,
+                "contract": hexdigest("pledge"),
+            },
+        )
+        rights = {"land_contracts": [], "homesteads": [self.homestead]}
+        await v.append(
+            "certificate.membership_issued",
+            {"certificate": f"MC-{name}", "household": settled, "persons": self.holders, "rights": rights},
+        )
+        await v.append(
+            "certificate.transfer_filed",
+            {
+                "certificate": f"TF-{name}",
+                "village": v.village,
+                "scope": "household",
+                "household": settled,
+                "persons": self.holders,
+                "membership_certificate": f"MC-{name}",
+                "rights": rights,
+            },
+            key=fx.keys[v.township],
+        )
+        await fx.register("county", f"t2-{name}", "township")
+        self.far_exchange = f"x2-{name}"
+        await fx.register(f"t2-{name}", self.far_exchange, "exchange_center")
+
+    # Rights and listings
+
+    def take_parcels(self, n: int = 1) -> list[str]:
+        """``n`` parcels of the seller's contract that no listing named yet."""
+        taken, self.free_parcels = self.free_parcels[:n], self.free_parcels[n:]
+        assert len(taken) == n, "the market's contract has no parcels left to list"
+        return taken
+
+    def land_right(self, parcels: list[str] | None = None, **over: Any) -> dict[str, Any]:
+        return {
+            "type": "land_management",
+            "contract": self.contract,
+            "parcels": parcels if parcels is not None else self.take_parcels(),
+            "mode": "lease",
+            "term_start": (self.today() + timedelta(days=30)).isoformat(),
+            "term_end": "2040-12-31",
+            "agricultural_use": True,
+            **over,
+        }
+
+    def shares_right(self, holder: str | None = None, units: int = 10) -> dict[str, Any]:
+        return {
+            "type": "shares",
+            "collective": self.v.village,
+            "holder": holder or self.holders[0],
+            "units": units,
+        }
+
+    def homestead_right(self, homestead: str | None = None) -> dict[str, Any]:
+        return {"type": "homestead", "homestead": homestead or self.homestead}
+
+    def lot_payload(self, listing: str, right: dict[str, Any] | None = None, **over: Any) -> dict[str, Any]:
+        """A listing of one fresh parcel (or of ``right``, at a total price when it is no land)."""
+        right = right or self.land_right()
+        if right["type"] != "land_management":
+            over.setdefault("price_unit", "total")
+            over.setdefault("reserve_fen", 1_000_000)
+        return self.listing_payload(listing, right=right, **over)
+
+    async def lot(self, listing: str, right: dict[str, Any] | None = None, **over: Any) -> dict[str, Any]:
+        """List ``lot_payload``; the payload."""
+        payload = self.lot_payload(listing, right, **over)
+        await self.act("exchange.listed", payload)
+        self.payloads[listing] = payload
+        return payload
+
+    async def bidding(
+        self, listing: str, right: dict[str, Any] | None = None, *, bidders: int = 2, **over: Any
+    ) -> list[int]:
+        """A listing with ``bidders`` entity bidders who paid the deposit (member buyers instead
+        for shares and homesteads), and the clock at its opening; their numbers."""
+        payload = await self.lot(listing, right, **over)
+        members = payload["right"]["type"] in ("shares", "homestead")
+        numbers = [
+            await self.register(listing, self.buyers[i]) if members else await self.register_entity(listing)
+            for i in range(bidders)
+        ]
+        self.open_bidding(listing)
+        return numbers
+
+    def new_entity(self, **over: Any) -> dict[str, Any]:
+        self.serial += 1
+        return {**entity(self.serial, f"文登第{self.serial}农业专业合作社"), **over}
+
+    async def register_entity(self, listing: str, *, deposit: bool = True, **over: Any) -> int:
+        return await self.register(listing, bidder=self.new_entity(**over), deposit=deposit)
+
+    def registration(
+        self, listing: str, bidder: dict[str, Any] | str, *, capacity: bool = True
+    ) -> dict[str, Any]:
+        """An ``exchange.bidder_registered`` payload for a party id or an entity."""
+        payload: dict[str, Any] = {
+            "listing": listing,
+            "bidder": {"type": "party", "party": bidder} if isinstance(bidder, str) else bidder,
+            "application": hexdigest(f"application {listing}"),
+        }
+        if capacity:
+            payload["agricultural_capacity"] = hexdigest("capacity")
+        return payload
+
+    # The acts the builder above has no method for
+
+    async def extend(self, listing: str) -> dict[str, Any]:
+        return await self.act("exchange.extended", {"listing": listing})
+
+    async def lift(self, listing: str) -> dict[str, Any]:
+        return await self.act(
+            "exchange.hold_lifted", {"listing": listing, "document": hexdigest(f"lift {listing}")}
+        )
+
+    async def match(self, listing: str, number: int, amount_fen: int) -> dict[str, Any]:
+        return await self.act(
+            "exchange.priority_matched", {"listing": listing, "bidder": number, "amount_fen": amount_fen}
+        )
+
+    async def sign_contract(self, listing: str) -> dict[str, Any]:
+        return await self.act(
+            "exchange.contract_signed", {"listing": listing, "contract": hexdigest(f"contract {listing}")}
+        )
+
+    def default_payload(self, listing: str, number: int, reason: str) -> dict[str, Any]:
+        return {"listing": listing, "bidder": number, "reason": reason, "document": hexdigest(reason)}
+
+    async def default(self, listing: str, number: int, reason: str) -> dict[str, Any]:
+        return await self.act("exchange.defaulted", self.default_payload(listing, number, reason))
+
+    async def payment_due(self, listing: str) -> int:
+        """What the winner pays in: the deal less its deposit plus the buyer's fee."""
+        row = await self.listing_row(listing)
+        winner = await self.bidder_row(listing, row["winner"])
+        return int(row["value_fen"] - winner["deposit_fen"] + row["buyer_fee_fen"])
+
+    def payment(self, listing: str, amount_fen: int) -> dict[str, Any]:
+        return {"listing": listing, "amount_fen": amount_fen, "bank_reference": hexdigest(f"pay {listing}")}
+
+    async def pay(self, listing: str) -> dict[str, Any]:
+        return await self.act(
+            "exchange.payment_confirmed", self.payment(listing, await self.payment_due(listing))
+        )
+
+    def refund_payload(self, listing: str, number: int) -> dict[str, Any]:
+        return {
+            "listing": listing,
+            "bidder": number,
+            "bank_reference": hexdigest(f"refund {listing} {number}"),
+        }
+
+    async def refund(self, listing: str, number: int) -> dict[str, Any]:
+        return await self.act("exchange.deposit_refunded", self.refund_payload(listing, number))
+
+    async def certify(self, listing: str) -> dict[str, Any]:
+        return await self.act(
+            "exchange.certificate_issued", {"listing": listing, "certificate_no": f"JY-{listing}"}
+        )
+
+    async def set_policy(self, **numbers: Any) -> dict[str, Any]:
+        return await self.fx.client.append(self.fx.keys["county"], "policy.set", {"numbers": numbers})
+
+    async def after_close(self, listing: str, minutes: float = 1) -> None:
+        """The clock past the listing's close as it stands now (late bids move it)."""
+        self.move_to(parse_time((await self.listing_row(listing))["closes_at"]) + timedelta(minutes=minutes))
+
+    async def awarded(self, listing: str, amounts: tuple[int, ...] = (80_000, 90_000)) -> list[int]:
+        """A listing of a fresh parcel bid on by entities (one bid each, in order) and awarded to
+        the last; the bidders' numbers."""
+        numbers = await self.bidding(listing, bidders=len(amounts))
+        for number, amount in zip(numbers, amounts, strict=True):
+            await self.bid(listing, number, amount)
+        await self.after_close(listing)
+        await self.award(listing, numbers[-1], amounts[-1])
+        return numbers
+
+    # Reads of the projection, and the refusal check
+
+    async def listing_row(self, listing: str) -> dict[str, Any]:
+        assert self.db is not None
+        row = await self.db.fetchrow("SELECT * FROM exchange_listings WHERE id = $1", listing)
+        assert row is not None, f"no listing {listing}"
+        return dict(row)
+
+    async def bidder_row(self, listing: str, number: int) -> dict[str, Any]:
+        assert self.db is not None
+        row = await self.db.fetchrow(
+            "SELECT * FROM exchange_bidders WHERE listing_id = $1 AND number = $2", listing, number
+        )
+        assert row is not None, f"no 竞买人 {number} on {listing}"
+        return dict(row)
+
+    async def snapshot(self) -> Snapshot:
+        assert self.db is not None
+        rows = {
+            table: [tuple(r) for r in await self.db.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")]
+            for table in (*EXCHANGE_TABLES, *RIGHT_TABLES)
+        }
+        checkpoint = (await self.fx.client.http.get("/v1/checkpoint")).text
+        return Snapshot(await self.fx.size(), checkpoint, rows)
+
+    async def refused(
+        self, kind: str, payload: dict[str, Any], code: str, *, key: KeyFile | None = None, status: int = 422
+    ) -> dict[str, Any]:
+        """Submit ``payload`` (signed by the exchange unless ``key``) in a list; assert its
+        per-entry answer is the problem ``code`` with ``status`` and that the log and the
+        projection are as they were. The problem."""
+        before = await self.snapshot()
+        item = self.fx.sign(key or self.key, kind, payload)
+        r = await self.fx.client.http.post("/v1/entries", json={"entries": [item]})
+        assert r.status_code == 200, r.text
+        (answer,) = r.json()["results"]
+        assert "error" in answer, f"{kind} was accepted at seq {answer.get('seq')}, expected {code}"
+        problem = answer["error"]
+        assert (problem["code"], problem["status"]) == (code, status), problem
+        assert problem["type"] == f"urn:rural-ledger:problem:{code}" and problem["detail"]
+        after = await self.snapshot()
+        assert (after.size, after.checkpoint) == (before.size, before.checkpoint), "the log moved"
+        for table, rows in before.rows.items():
+            assert after.rows[table] == rows, f"a refused {kind} changed {table}"
+        return problem  # type: ignore[no-any-return]
