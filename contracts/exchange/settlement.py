@@ -276,6 +276,11 @@ def default(state: State, rec: RecordContext, p: Defaulted) -> list[Change]:
                 "payment_due": None,
             }
         )
+        if reopen:  # the runner-up is the high bidder now, not the barred defaulter
+            runner = runner_up[0]
+            update.update(
+                {"high_bidder": runner.number, "high_fen": runner.best_fen, "high_priority": runner.priority}
+            )
     return [
         Put(forfeited),
         Put(listing.model_copy(update=update)),
