@@ -1,5 +1,6 @@
 """The exchange's Atom 1.0 feed (RFC 4287): announcements (挂牌公告) and outcomes (成交公示,
-流拍, 撤牌), newest first, one entry per step that made them.
+流拍, 撤牌, and defaults: a winner's default voids its award), newest first, one entry per step
+that made them.
 
 An entry's id is a URN of the ledger's origin, the listing and the step's seq, so it never
 changes once published, and its text is made from that step (the amount and the bidder it
@@ -28,6 +29,7 @@ HEADINGS = {
     "exchange.awarded": "成交公示",
     "exchange.failed": "流拍公告",
     "exchange.withdrawn": "撤牌公告",
+    "exchange.defaulted": "违约公告",
 }
 RIGHTS = {
     "land_management": "土地经营权",
@@ -65,6 +67,8 @@ def title(step: ListingStep, listing: Listing) -> str:
         return f"{heading}：{right_text(listing)}，底价 {priced(listing, listing.reserve_fen)}"
     if step.kind == "exchange.awarded" and step.bidder is not None and step.amount_fen is not None:
         return f"{heading}：{bidder_label(step.bidder)} 以 {priced(listing, step.amount_fen)} 成交"
+    if step.kind == "exchange.defaulted" and step.bidder is not None:
+        return f"{heading}：{bidder_label(step.bidder)} 违约，保证金不予退还"
     return f"{heading}：{right_text(listing)}"
 
 

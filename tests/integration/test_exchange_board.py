@@ -5,7 +5,9 @@ and a bidder's registration for its exchange centre only; hostile parameters are
 One county story for the module, told through ``POST /v1/entries`` with the ledger's clock
 moved: L-A is auctioned (a tie-priority equal bid, a late bid that moves the close) and
 awarded; L-B is held, then withdrawn; L-C fails with bidders but no bid and is relisted as L-D,
-which is announced. What the board said at moments along the way is kept for the tests.
+which is announced; L-E is awarded, its winner defaults and, under tie priority, the listing is
+announced again with the runner-up as its high bidder. What the board said at moments along
+the way is kept for the tests.
 """
 
 from __future__ import annotations
@@ -49,18 +51,21 @@ class Story:
 
 
 async def tell(fx: LedgerFixture) -> Story:
-    m = await ExchangeHttp.build(fx, "board", buyers=3, parcels=4)
+    m = await ExchangeHttp.build(fx, "board", buyers=3, parcels=5)
     s = Story(fx, m)
     p = m.parcels
     s.seqs["A"] = (await m.list("L-A", right={**m.listing_payload("L-A")["right"], "parcels": p[:2]}))["seq"]
     await m.list("L-B", right={**m.listing_payload("L-B")["right"], "parcels": p[2:3]})
     await m.list("L-C", right={**m.listing_payload("L-C")["right"], "parcels": p[3:4]})
+    await m.list("L-E", right={**m.listing_payload("L-E")["right"], "parcels": p[4:5]})
     s.seen["announced"] = (await s.get(LISTINGS, status="open"), m.now())
     assert await m.register("L-A", m.buyers[0]) == 1  # a member of the collective: priority
     assert await m.register("L-A", m.buyers[1]) == 2
     assert await m.register("L-A", bidder=COOPERATIVE) == 3
     await m.register("L-C", m.buyers[2])
     await m.register("L-C", bidder=FAMILY_FARM)
+    await m.register("L-E", m.buyers[0])
+    await m.register("L-E", bidder=COOPERATIVE)
     await m.hold("L-B")
     s.seen["held"] = await s.get(f"{LISTINGS}/L-B")
     s.seqs["B"] = (await m.withdraw("L-B"))["seq"]
@@ -72,6 +77,10 @@ async def tell(fx: LedgerFixture) -> Story:
     s.seen["tie"] = await s.get(f"{LISTINGS}/L-A")
     m.open_bidding("L-A", minutes=30)
     await m.bid("L-A", 2, 90_000)
+    m.open_bidding("L-A", minutes=40)
+    s.seqs["E_runner_up"] = (await m.bid("L-E", 2, 80_000))["seq"]
+    m.open_bidding("L-A", minutes=50)
+    await m.bid("L-E", 1, 90_000)
     m.open_bidding("L-A", minutes=118)  # two minutes before the close
     s.late_at = format_time(m.now())
     s.seqs["late"] = (await m.bid("L-A", 3, 100_000))["seq"]
@@ -80,6 +89,9 @@ async def tell(fx: LedgerFixture) -> Story:
     m.move_to(parse_time(s.late_at) + timedelta(minutes=6))
     s.seqs["C"] = (await m.fail("L-C"))["seq"]
     s.seqs["A_awarded"] = (await m.award("L-A", 3, 100_000))["seq"]
+    s.seqs["E_awarded"] = (await m.award("L-E", 1, 90_000))["seq"]
+    defaulted = {"listing": "L-E", "bidder": 1, "reason": "refused_confirmation", "document": "ab" * 32}
+    s.seqs["E_defaulted"] = (await m.act("exchange.defaulted", defaulted))["seq"]
     s.seqs["D"] = (
         await m.list(
             "L-D",
@@ -113,7 +125,7 @@ async def test_the_board_lists_every_listing_with_its_terms(story: Story, openap
     r = await story.fx.client.http.get(LISTINGS)
     openapi.check(r)
     board = items_by_id(r.json())
-    assert list(board) == ["L-A", "L-B", "L-C", "L-D"]
+    assert list(board) == ["L-A", "L-B", "L-C", "L-D", "L-E"]
     a = board["L-A"]
     m = story.m
     assert (a["exchange"], a["township"], a["village"]) == (m.exchange, m.v.township, m.v.village)
@@ -156,30 +168,31 @@ async def test_the_board_filters_and_pages(story: Story) -> None:
     async def ids(**params: Any) -> list[str]:
         return [x["id"] for x in (await story.get(LISTINGS, **params))["items"]]
 
-    assert await ids(status="open") == ["L-D"]
-    assert await ids(status="announced") == ["L-D"]
+    assert await ids(status="open") == ["L-D", "L-E"]
+    assert await ids(status="announced") == ["L-D", "L-E"]
     assert await ids(status="awarded") == ["L-A"]
     assert await ids(status="failed") == ["L-C"]
     assert await ids(status="withdrawn") == ["L-B"]
     assert await ids(status="certified") == []
-    assert await ids(exchange=story.m.exchange) == ["L-A", "L-B", "L-C", "L-D"]
+    assert await ids(exchange=story.m.exchange) == ["L-A", "L-B", "L-C", "L-D", "L-E"]
     assert await ids(exchange="x-elsewhere") == []
     assert await ids(township=story.m.v.township, right_type="land_management") == [
         "L-A",
         "L-B",
         "L-C",
         "L-D",
+        "L-E",
     ]
     assert await ids(right_type="homestead") == []
     first = await story.get(LISTINGS, limit=3)
     assert [x["id"] for x in first["items"]] == ["L-A", "L-B", "L-C"] and first["next"] == "L-C"
     rest = await story.get(LISTINGS, limit=3, after=first["next"])
-    assert [x["id"] for x in rest["items"]] == ["L-D"] and rest["next"] is None
+    assert [x["id"] for x in rest["items"]] == ["L-D", "L-E"] and rest["next"] is None
 
 
 async def test_countdowns_are_by_the_ledgers_clock(story: Story) -> None:
     announced, at = story.seen["announced"]
-    assert [x["id"] for x in announced["items"]] == ["L-A", "L-B", "L-C"]
+    assert [x["id"] for x in announced["items"]] == ["L-A", "L-B", "L-C", "L-E"]
     for x in announced["items"]:
         assert x["phase"] == "announcement" and x["high_bid"] is None and x["bidders"] == 0
         assert x["closes_in_seconds"] == (parse_time(x["bidding_closes_at"]) - at).total_seconds()
@@ -198,6 +211,16 @@ async def test_a_held_listing_has_no_countdown(story: Story) -> None:
     held = story.seen["held"]
     assert held["held"] is True and held["phase"] == "held" and held["closes_in_seconds"] is None
     assert [s["kind"] for s in held["steps"]] == ["exchange.listed", "exchange.held"]
+
+
+async def test_a_defaulting_winner_passes_the_high_bid_to_the_runner_up(story: Story) -> None:
+    e = await story.get(f"{LISTINGS}/L-E")
+    assert (e["status"], e["phase"], e["closes_in_seconds"], e["result"]) == ("announced", "closed", 0, None)
+    assert e["high_bid"]["number"] == 2 and e["high_bid"]["amount_fen"] == 80_000
+    assert e["high_bid"]["seq"] == story.seqs["E_runner_up"]
+    assert [s["kind"] for s in e["steps"]][-2:] == ["exchange.awarded", "exchange.defaulted"]
+    results = await story.get("/v1/exchange/results")
+    assert "L-E" not in [x["id"] for x in results["items"]]
 
 
 # A listing's history and its proofs -------------------------------------------------------------
@@ -299,22 +322,24 @@ async def test_the_atom_feed(story: Story, openapi: OpenAPI) -> None:
     entries = feed.findall(f"{ATOM}entry")
     expected = [
         ("exchange.listed", "L-D", story.seqs["D"]),
+        ("exchange.defaulted", "L-E", story.seqs["E_defaulted"]),
+        ("exchange.awarded", "L-E", story.seqs["E_awarded"]),
         ("exchange.awarded", "L-A", story.seqs["A_awarded"]),
         ("exchange.failed", "L-C", story.seqs["C"]),
         ("exchange.withdrawn", "L-B", story.seqs["B"]),
     ]
     kinds = [category.get("term") for e in entries if (category := e.find(f"{ATOM}category")) is not None]
-    assert kinds[:4] == [k for k, _, _ in expected] and kinds[4:] == ["exchange.listed"] * 3
+    assert kinds[:6] == [k for k, _, _ in expected] and kinds[6:] == ["exchange.listed"] * 4
     ids = [e.findtext(f"{ATOM}id") for e in entries]
-    assert len(set(ids)) == len(ids) == 7
+    assert len(set(ids)) == len(ids) == 10
     origin = story.fx.origin
     for (_, listing, seq), entry_id in zip(expected, ids, strict=False):
         assert entry_id == f"urn:rural-ledger:{origin}:exchange:{listing}:{seq}"
     times = [parse_time(e.findtext(f"{ATOM}updated") or "") for e in entries]
     assert times == sorted(times, reverse=True)
     assert feed.findtext(f"{ATOM}updated") == entries[0].findtext(f"{ATOM}updated")
-    assert "竞买人 3" in (entries[1].findtext(f"{ATOM}title") or "")
-    assert "成交公示 L-A" in (entries[1].findtext(f"{ATOM}title") or "")
+    assert "违约公告 L-E：竞买人 1" in (entries[1].findtext(f"{ATOM}title") or "")
+    assert "成交公示 L-A：竞买人 3" in (entries[3].findtext(f"{ATOM}title") or "")
     for e in entries:
         link = e.find(f"{ATOM}link")
         assert link is not None and link.get("rel") == "alternate"
@@ -334,7 +359,7 @@ async def test_public_reads_show_no_bidder_or_holder(story: Story, ledger: Ledge
     http = ledger.client.http
     public = [
         (await http.get(LISTINGS)).text,
-        *[(await http.get(f"{LISTINGS}/{x}")).text for x in ("L-A", "L-B", "L-C", "L-D")],
+        *[(await http.get(f"{LISTINGS}/{x}")).text for x in ("L-A", "L-B", "L-C", "L-D", "L-E")],
         (await http.get("/v1/exchange/results")).text,
         (await http.get("/v1/exchange/feed.atom")).text,
     ]
