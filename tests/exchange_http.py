@@ -9,15 +9,28 @@ response, for tests that expect a refusal.
 
 from __future__ import annotations
 
+import socket
 from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 import asyncpg
+import httpx
+import uvicorn
 
+from api.client import LedgerClient
+from api.home import Home
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url
+from api.service.genesis import init_ledger
 from contracts.exchange.bidding import quote_commitment
 from contracts.exchange.outcome import months_between
+from contracts.rulebook import RULEBOOK
 from ledger.entry import format_time, parse_time
 from ledger.signing import KeyFile
 from tests.registry_support import Village, hexdigest, village
@@ -271,6 +284,7 @@ class Snapshot:
     size: int
     checkpoint: str
     rows: dict[str, list[tuple[Any, ...]]]
+    listing: tuple[int, Any] | None  # the public read of the listing acted on: status and body
 
 
 @dataclass
@@ -553,14 +567,21 @@ class Market(ExchangeHttp):
         assert row is not None, f"no 竞买人 {number} on {listing}"
         return dict(row)
 
-    async def snapshot(self) -> Snapshot:
+    async def snapshot(self, listing: str | None = None) -> Snapshot:
+        """The log, the projection, and ``GET /v1/exchange/listings/{listing}`` when named."""
         assert self.db is not None
         rows = {
             table: [tuple(r) for r in await self.db.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")]
             for table in (*EXCHANGE_TABLES, *RIGHT_TABLES)
         }
-        checkpoint = (await self.fx.client.http.get("/v1/checkpoint")).text
-        return Snapshot(await self.fx.size(), checkpoint, rows)
+        http = self.fx.client.http
+        checkpoint = (await http.get("/v1/checkpoint")).text
+        read = None
+        if listing is not None:
+            r = await http.get(f"/v1/exchange/listings/{quote(listing, safe='')}")
+            assert r.status_code in (200, 404), r.text
+            read = (r.status_code, r.json())
+        return Snapshot(await self.fx.size(), checkpoint, rows, read)
 
     async def refused(
         self, kind: str, payload: dict[str, Any], code: str, *, key: KeyFile | None = None, status: int = 422
@@ -568,7 +589,8 @@ class Market(ExchangeHttp):
         """Submit ``payload`` (signed by the exchange unless ``key``) in a list; assert its
         per-entry answer is the problem ``code`` with ``status`` and that the log and the
         projection are as they were. The problem."""
-        before = await self.snapshot()
+        listing = payload.get("listing") if isinstance(payload.get("listing"), str) else None
+        before = await self.snapshot(listing)
         item = self.fx.sign(key or self.key, kind, payload)
         r = await self.fx.client.http.post("/v1/entries", json={"entries": [item]})
         assert r.status_code == 200, r.text
@@ -577,8 +599,42 @@ class Market(ExchangeHttp):
         problem = answer["error"]
         assert (problem["code"], problem["status"]) == (code, status), problem
         assert problem["type"] == f"urn:rural-ledger:problem:{code}" and problem["detail"]
-        after = await self.snapshot()
+        after = await self.snapshot(listing)
         assert (after.size, after.checkpoint) == (before.size, before.checkpoint), "the log moved"
+        assert after.listing == before.listing, f"a refused {kind} changed the listing's public read"
         for table, rows in before.rows.items():
             assert after.rows[table] == rows, f"a refused {kind} changed {table}"
         return problem  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def served_ledger(
+    url: str, home_dir: Path, clock: Callable[[], datetime], origin: str = "test.rural-ledger/exchange"
+) -> AsyncIterator[LedgerFixture]:
+    """A new ledger served by the real app under uvicorn on a free port of 127.0.0.1, in this
+    process and event loop, so that the test's ``clock`` is the ledger's; its client speaks
+    HTTP over sockets with enough connections for many concurrent requests (the in-process
+    test client answers one request at a time)."""
+    home = Home(home_dir)
+    genesis = await init_ledger(
+        asyncpg_url(url), home, origin, "county", "威海市文登区", clock, rules_version=RULEBOOK.current
+    )
+    app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, lifespan="on", log_level="warning")
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)
+    await server.startup(sockets=[sock])  # returns once the app's lifespan started and it listens
+    assert server.started, "the ledger's app did not start"
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+            fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin, clock=clock), clock)
+            fx.keys["county"] = home.org_key("county")
+            yield fx
+    finally:
+        await server.shutdown(sockets=[sock])
+        sock.close()
