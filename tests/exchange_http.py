@@ -302,11 +302,15 @@ class Market(ExchangeHttp):
     db: asyncpg.Connection | None = None
 
     @classmethod
-    async def open(cls, fx: LedgerFixture, name: str, *, parcels: int = 200, buyers: int = 4) -> Market:
-        """The market over ``fx``; ``close`` it at the end (it holds a database connection)."""
+    async def open(
+        cls, fx: LedgerFixture, name: str, *, parcels: int = 200, buyers: int = 4, full: bool = True
+    ) -> Market:
+        """The market over ``fx`` (without the settled household and the rest when not
+        ``full``); ``close`` it at the end (it holds a database connection)."""
         m = cast(Market, await cls.build(fx, name, buyers=buyers, parcels=parcels))
         m.free_parcels = list(m.parcels)
-        await m._furnish(name)
+        if full:
+            await m._furnish(name)
         m.db = await asyncpg.connect(fx.url)
         return m
 
