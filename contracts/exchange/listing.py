@@ -29,6 +29,7 @@ from contracts.exchange.common import (
     listing_reads,
     lottery_seed,
     max_listing_days,
+    not_held,
     now,
     policy_of,
     step,
@@ -249,6 +250,7 @@ def extend_listing(state: State, rec: RecordContext, p: ListingAct) -> list[Chan
     the county's cycle of working days, the bidding window with it."""
     listing = listing_of(state, rec, p.listing)
     _announced(listing)
+    not_held(listing)  # a hold freezes the announcement too; lifting it moves the moments ahead
     if now(rec) < at(listing.opens_at):
         raise RuleViolation(
             "exchange.announcement_running", f"the announcement runs until {listing.opens_at}"
