@@ -517,6 +517,7 @@ async def test_acts_on_a_held_listing(m: Market) -> None:
         ("exchange.deposit_received", deposit("L-held", b, m.payloads["L-held"]["deposit_fen"])),
         ("exchange.defaulted", m.default_payload("L-held", b, "withdrawal_after_qualification")),
         ("exchange.quote_sealed", act("L-held", bidder=b, commitment=hexdigest("q"))),
+        ("exchange.extended", act("L-held")),
     ]:
         await m.refused(kind, payload, "exchange.listing_held")
     closes = (await m.listing_row("L-held"))["closes_at"]
@@ -529,6 +530,17 @@ async def test_acts_on_a_held_listing(m: Market) -> None:
     moved = parse_time((await m.listing_row("L-held"))["closes_at"])
     assert moved == parse_time(closes) + (m.now() - held_at)
     await m.bid("L-held", b, 90_000)
+
+
+async def test_extension_of_a_held_listing(m: Market) -> None:
+    """Nobody came, but a dispute holds the listing: nothing moves on it, not even the
+    announcement's cycle, until the hold is lifted."""
+    await m.lot("L-held-ext")
+    m.open_bidding("L-held-ext")
+    await m.hold("L-held-ext")
+    await m.refused("exchange.extended", act("L-held-ext"), "exchange.listing_held")
+    await m.lift("L-held-ext")
+    await m.extend("L-held-ext")
 
 
 async def test_hold_twice(m: Market) -> None:
