@@ -277,10 +277,13 @@ def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
                 "exchange.match_not_equal", f"a match equals the high bid, {listing.high_fen} fen"
             )
         update["match_until"] = None
+        update["high_at"] = rec.recorded_at
         closes, extension = at(listing.closes_at), timedelta(minutes=listing.extension_minutes)
         if closes - extension <= t < closes:
             update["closes_at"] = format_time(t + extension)
     else:
+        # A match after the close leaves high_at alone: on sealed quotes it is when the last
+        # quote was opened, the moment the deadline to match counts from for every holder.
         policy = policy_of(state, listing)
         over = bidding_over(listing, bidders, policy)
         if t < over:
@@ -301,7 +304,6 @@ def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
                 "exchange.match_not_equal", f"a match equals the final high bid, {final[0].best_fen} fen"
             )
     row = b.model_copy(update={"best_fen": p.amount_fen, "best_seq": rec.seq, "matched": True})
-    update["high_at"] = rec.recorded_at
     update.update(standing(listing, bidders, row))
     return [Put(row), Put(listing.model_copy(update=update)), step(rec, listing.id, b.number, p.amount_fen)]
 
