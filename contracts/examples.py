@@ -6,6 +6,11 @@ and a grandchild born later) and a neighbouring household of two. Their ids are 
 below, so a test can build the state an example needs (the household the admission names, the
 contract the lease names) with the same ids, mostly by submitting the examples before it.
 
+On the county's exchange centre the household lists its two contracted parcels for a ten-year
+lease (the county has declared its 2026 working days): the fruit growers' cooperative registers
+as 竞买人 1 and the neighbouring household's head, a member of the collective and so a priority
+holder, as 竞买人 2; each pays the deposit, and the member's equal bid wins under tie priority.
+
 Every value reads like real data and means what it says: 12-digit village and 19-digit parcel
 codes under it, unified social credit codes with their check character, UUIDs for persons and
 households, RFC 3339 dates, money in integer fen, areas in integer m², document hashes in
@@ -20,8 +25,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
+from contracts.exchange.bidding import quote_commitment
 from contracts.rulebook import RULEBOOK
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
 
@@ -83,6 +90,30 @@ SHARE_PLEDGE = "ZY-371003106201-2026-0002"
 NOTICE_START = "2026-03-02"
 NOTICE_END = "2026-03-09"
 SCHEME_DATE = "2026-03-31"
+
+# The exchange: the county's exchange centre (12: a public institution) lists the household's
+# contract's two parcels (2,201 m², 3.3015 亩) on 1 June 2026 for a lease from 1 July 2026 to
+# 30 June 2036, the announcement running seven working days to 10 June; bidding is on 16 June
+# from 09:00 to 11:00 China Standard Time. Prices are per 亩 per year.
+EXCHANGE = "exchange-wendeng"
+EXCHANGE_NAME = "威海市文登区农村产权交易中心"
+EXCHANGE_CREDIT_CODE = "12371003MB2851674B"
+LISTING = "GP-371003-2026-0031"  # 挂牌 number
+LISTING_CERTIFICATE = "JZ-371003-2026-0031"  # 交易鉴证书 number
+LEASE_START = "2026-07-01"
+LEASE_END = "2036-06-30"
+BIDDING_OPENS_AT = "2026-06-16T01:00:00Z"
+BIDDING_CLOSES_AT = "2026-06-16T03:00:00Z"
+COOPERATIVE_BIDDER = 1  # 竞买人 1: the cooperative
+NEIGHBOUR_BIDDER = 2  # 竞买人 2: the neighbour's head, a member with priority
+RESERVE_FEN = 80_000  # 800 yuan per 亩 per year
+INCREMENT_FEN = 10_000  # the county's smallest increment, 100 yuan
+DEPOSIT_FEN = 500_000  # 5,000 yuan: 19 % of the deal at the reserve (26,412 yuan)
+WINNING_FEN = 90_000  # 900 yuan per 亩 per year
+DEAL_FEN = 2_971_350  # 900 yuan × 3.3015 亩 × 10 years = 29,713.50 yuan
+BUYER_FEE_FEN = 38_628  # 1.3 % of the deal (the county's first tier), rounded to the fen
+SEALED_QUOTE_FEN = 95_000  # the cooperative's quote when the listing takes sealed quotes
+QUOTE_SALT = "7f930752c734ba37066af9034d0bd843"
 
 
 def rules_adopted() -> Example:
@@ -440,6 +471,189 @@ def dividend_declared() -> Example:
     }
 
 
+def days_from(first: str, count: int) -> list[str]:
+    """``count`` consecutive dates from ``first``."""
+    start = date.fromisoformat(first)
+    return [(start + timedelta(days=n)).isoformat() for n in range(count)]
+
+
+def calendar_declared() -> Example:
+    """2026 as the State Council's notice arranges it: New Year, the Spring Festival, Qingming,
+    Labour Day, the Dragon Boat Festival, Mid-Autumn and National Day off, and six weekend days
+    worked instead."""
+    return {
+        "year": 2026,
+        "holidays": [
+            *days_from("2026-01-01", 3),
+            *days_from("2026-02-15", 9),
+            *days_from("2026-04-04", 3),
+            *days_from("2026-05-01", 5),
+            *days_from("2026-06-19", 3),
+            *days_from("2026-09-25", 3),
+            *days_from("2026-10-01", 7),
+        ],
+        "working_weekend_days": [
+            "2026-01-04",
+            "2026-02-14",
+            "2026-02-28",
+            "2026-05-09",
+            "2026-09-20",
+            "2026-10-10",
+        ],
+    }
+
+
+def exchange_listed() -> Example:
+    return {
+        "listing": LISTING,
+        "right": {
+            "type": "land_management",
+            "contract": CONTRACT,
+            "parcels": [EAST_FIELD, RIVER_FIELD],
+            "mode": "lease",
+            "term_start": LEASE_START,
+            "term_end": LEASE_END,
+            "agricultural_use": True,
+        },
+        "consent": document_hash("the household's written consent to lease its two parcels on the exchange"),
+        "reserve_fen": RESERVE_FEN,
+        "price_unit": "per_mu_year",
+        "increment_fen": INCREMENT_FEN,
+        "deposit_fen": DEPOSIT_FEN,
+        "method": "auction",
+        "bidding_opens_at": BIDDING_OPENS_AT,
+        "bidding_closes_at": BIDDING_CLOSES_AT,
+        "qualifications": {
+            "members_only": False,
+            "agricultural_capacity": True,
+            "entity_types": ["cooperative", "family_farm"],
+        },
+    }
+
+
+def exchange_extended() -> Example:
+    return {"listing": LISTING}
+
+
+def exchange_withdrawn() -> Example:
+    return {
+        "listing": LISTING,
+        "reason": "holder_request",
+        "document": document_hash("the household's written request to withdraw listing GP-371003-2026-0031"),
+    }
+
+
+def exchange_held() -> Example:
+    return {
+        "listing": LISTING,
+        "reason": "ownership_dispute",
+        "document": document_hash("张家产镇 mediation committee: notice of a boundary dispute, parcel 0232"),
+    }
+
+
+def exchange_hold_lifted() -> Example:
+    return {
+        "listing": LISTING,
+        "document": document_hash("张家产镇 mediation committee: agreement on the boundary of parcel 0232"),
+    }
+
+
+def exchange_bidder_registered() -> Example:
+    return {
+        "listing": LISTING,
+        "bidder": {
+            "type": "entity",
+            "name": COOPERATIVE_NAME,
+            "credit_code": COOPERATIVE_CREDIT_CODE,
+            "entity_type": "cooperative",
+        },
+        "application": document_hash("the cooperative's application to bid for listing GP-371003-2026-0031"),
+        "agricultural_capacity": document_hash(
+            "the cooperative's business licence and its orchards' records"
+        ),
+    }
+
+
+def exchange_deposit_received() -> Example:
+    return {
+        "listing": LISTING,
+        "bidder": COOPERATIVE_BIDDER,
+        "amount_fen": DEPOSIT_FEN,
+        "bank_reference": document_hash("settlement account credit advice: 竞买人 1's deposit"),
+    }
+
+
+def exchange_bid() -> Example:
+    # The member opened at the reserve; the cooperative raises by one increment.
+    return {"listing": LISTING, "bidder": COOPERATIVE_BIDDER, "amount_fen": WINNING_FEN}
+
+
+def exchange_priority_matched() -> Example:
+    # Where the county's model is in-auction matching: the member matches the cooperative's bid.
+    return {"listing": LISTING, "bidder": NEIGHBOUR_BIDDER, "amount_fen": WINNING_FEN}
+
+
+def exchange_quote_sealed() -> Example:
+    commitment = quote_commitment(LISTING, COOPERATIVE_BIDDER, SEALED_QUOTE_FEN, QUOTE_SALT)
+    return {"listing": LISTING, "bidder": COOPERATIVE_BIDDER, "commitment": commitment}
+
+
+def exchange_quote_opened() -> Example:
+    return {
+        "listing": LISTING,
+        "bidder": COOPERATIVE_BIDDER,
+        "amount_fen": SEALED_QUOTE_FEN,
+        "salt": QUOTE_SALT,
+    }
+
+
+def exchange_awarded() -> Example:
+    # Both bid 900 yuan; under tie priority the member's equal bid outranks the cooperative's.
+    return {"listing": LISTING, "bidder": NEIGHBOUR_BIDDER, "amount_fen": WINNING_FEN}
+
+
+def exchange_failed() -> Example:
+    return {"listing": LISTING}
+
+
+def exchange_contract_signed() -> Example:
+    return {
+        "listing": LISTING,
+        "contract": document_hash("lease contract of listing GP-371003-2026-0031, signed by both parties"),
+    }
+
+
+def exchange_defaulted() -> Example:
+    return {
+        "listing": LISTING,
+        "bidder": NEIGHBOUR_BIDDER,
+        "reason": "refused_contract",
+        "document": document_hash("the centre's notice: 竞买人 2 did not sign the contract by 2026-06-22"),
+    }
+
+
+def exchange_payment_confirmed() -> Example:
+    # The deal less the winner's deposit, which counts toward it, plus the buyer's fee; the
+    # seller, a member household, pays none.
+    return {
+        "listing": LISTING,
+        "amount_fen": DEAL_FEN - DEPOSIT_FEN + BUYER_FEE_FEN,
+        "bank_reference": document_hash("settlement account credit advice: 竞买人 2's payment"),
+    }
+
+
+def exchange_deposit_refunded() -> Example:
+    return {
+        "listing": LISTING,
+        "bidder": COOPERATIVE_BIDDER,
+        "bank_reference": document_hash("settlement account debit advice: 竞买人 1's deposit refunded"),
+    }
+
+
+def exchange_certificate_issued() -> Example:
+    return {"listing": LISTING, "certificate_no": LISTING_CERTIFICATE}
+
+
 EXAMPLES: Mapping[str, Callable[[], Example]] = {
     "rules.adopted": rules_adopted,
     "org.registered": org_registered,
@@ -476,6 +690,25 @@ EXAMPLES: Mapping[str, Callable[[], Example]] = {
     "shares.pledge_released": shares_pledge_released,
     "shares.certificate_issued": shares_certificate_issued,
     "dividend.declared": dividend_declared,
+    "calendar.declared": calendar_declared,
+    "exchange.listed": exchange_listed,
+    "exchange.extended": exchange_extended,
+    "exchange.withdrawn": exchange_withdrawn,
+    "exchange.held": exchange_held,
+    "exchange.hold_lifted": exchange_hold_lifted,
+    "exchange.bidder_registered": exchange_bidder_registered,
+    "exchange.deposit_received": exchange_deposit_received,
+    "exchange.bid": exchange_bid,
+    "exchange.priority_matched": exchange_priority_matched,
+    "exchange.quote_sealed": exchange_quote_sealed,
+    "exchange.quote_opened": exchange_quote_opened,
+    "exchange.awarded": exchange_awarded,
+    "exchange.failed": exchange_failed,
+    "exchange.contract_signed": exchange_contract_signed,
+    "exchange.defaulted": exchange_defaulted,
+    "exchange.payment_confirmed": exchange_payment_confirmed,
+    "exchange.deposit_refunded": exchange_deposit_refunded,
+    "exchange.certificate_issued": exchange_certificate_issued,
 }
 
 

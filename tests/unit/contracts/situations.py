@@ -18,8 +18,22 @@ land contract, and the 24 members of six more households in the share scheme, so
 receiving units stays within the county's 5 % holder cap (the ``shares.quantified`` example's
 allocations come first, unchanged).
 
+The exchange's kinds play the examples' listing (``exchange.listed``'s example, or the same
+payload taking sealed quotes) on the exchange centre the base registers as ``ex.EXCHANGE``, with
+the household's and the neighbours' members, the household's land contract and the county's
+2026 calendar before it. The cooperative registers as 竞买人 1 (``exchange.bidder_registered``'s
+example) and the neighbours' head as 竞买人 2, each pays the deposit; in the auction the member
+opens at the reserve, the cooperative bids 900 yuan (``exchange.bid``'s example) and the member
+bids the same under the county's default tie priority, or, where the county's model is
+in-auction matching, matches it (``exchange.priority_matched``'s example). ``Situation.other_exchange``
+is a township's exchange centre with no jurisdiction over the village.
+
 The clock: the assembly's decision is admitted on 1 March 2026 with its notice from 2 to 9
-March; members are confirmed on 10 March; shares are quantified on 1 April.
+March; members are confirmed on 10 March; shares are quantified on 1 April. The listing is made
+on 1 June (the announcement runs to 10 June), bidders register on 8 June, bidding runs on 16
+June from 09:00 to 11:00 China Standard Time and the award follows at 11:30; with the Dragon
+Boat holiday on 19 June the contract is due by 22 June. The contract is signed on 18 June, the
+payment confirmed on 24 June and the certificate issued on 26 June.
 """
 
 from __future__ import annotations
@@ -27,22 +41,41 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts import examples as ex
 from contracts.examples import example
+from contracts.exchange.bidding import quote_commitment
+from contracts.exchange.tables import Listing
 from contracts.rulebook import RULEBOOK
+from ledger.entry import parse_time
 from ledger.signing import b64
 from tests.unit.contracts.harness import COUNTY, Changes, Harness
 
 CONFIRMED_AT = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 09:00 in China Standard Time
 QUANTIFIED_AT = datetime(2026, 4, 1, 1, 0, tzinfo=UTC)
+LISTED_AT = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 on a Monday
+REGISTERED_AT = datetime(2026, 6, 8, 2, 0, tzinfo=UTC)
+HELD_AT = datetime(2026, 6, 9, 2, 0, tzinfo=UTC)
+LIFTED_AT = datetime(2026, 6, 12, 2, 0, tzinfo=UTC)
+BIDDING_OPENS_AT = parse_time(ex.BIDDING_OPENS_AT)  # 09:00 on 16 June
+BIDDING_CLOSES_AT = parse_time(ex.BIDDING_CLOSES_AT)  # 11:00
+AWARDED_AT = BIDDING_CLOSES_AT + timedelta(minutes=30)
+CONTRACTED_AT = datetime(2026, 6, 18, 2, 0, tzinfo=UTC)
+CONTRACT_OVERDUE_AT = datetime(2026, 6, 23, 2, 0, tzinfo=UTC)  # the day after the contract was due
+PAID_AT = datetime(2026, 6, 24, 2, 0, tzinfo=UTC)
+CERTIFIED_AT = datetime(2026, 6, 26, 2, 0, tzinfo=UTC)
 FILLER_HOUSEHOLDS = 6  # of 4 members each, in the share scheme
 
 # Who signs each example in its situation: the one organisation of the one type its rule lists,
 # or, for the kinds several types may sign, the one the example is about.
-SIGNER_BY_TYPE = {"county": COUNTY, "township": ex.TOWNSHIP, "village_collective": ex.VILLAGE}
+SIGNER_BY_TYPE = {
+    "county": COUNTY,
+    "township": ex.TOWNSHIP,
+    "village_collective": ex.VILLAGE,
+    "exchange_center": ex.EXCHANGE,
+}
 SIGNER = {
     "org.registered": ex.TOWNSHIP,  # the parent of the village it registers
     "key.added": ex.VILLAGE,  # the village adds a key to itself
@@ -71,6 +104,7 @@ class Situation:
     orgs: dict[str, str] = field(default_factory=dict)
     other_village: str = ""
     other_township: str = ""
+    other_exchange: str = ""
 
     def submit(self, kind: str, actor: str | None = None, **over: Any) -> Changes:
         """``kind``'s example (with the fields in ``over`` replaced), signed by its signer."""
@@ -139,6 +173,70 @@ class Situation:
         scheme["total_units"] = members + scheme["collective_units"]
         self.h.submit(ex.VILLAGE, "shares.quantified", scheme)
 
+    # The exchange
+
+    def ready_to_list(self) -> None:
+        """The household's and the neighbours' members, the household's contract and the
+        county's calendar, and the clock on 1 June."""
+        self.members(neighbours=True)
+        self.submit("land.contract_issued")
+        self.submit("calendar.declared")
+        self.h.clock.set(LISTED_AT)
+
+    def listing(self, **over: Any) -> None:
+        """The examples' listing (with the fields in ``over`` replaced), made on 1 June."""
+        self.ready_to_list()
+        self.submit("exchange.listed", **over)
+
+    def bidders(self) -> None:
+        """The cooperative (竞买人 1) and the neighbours' head (竞买人 2) registered on 8 June, each
+        with the deposit."""
+        self.h.clock.set(REGISTERED_AT)
+        self.submit("exchange.bidder_registered")
+        self.submit("exchange.deposit_received")
+        self.submit(
+            "exchange.bidder_registered",
+            bidder={"type": "party", "party": ex.NEIGHBOUR_HEAD},
+            application=ex.document_hash("the neighbouring household head's application to bid"),
+            agricultural_capacity=ex.document_hash("the neighbouring household's farming record"),
+        )
+        self.submit(
+            "exchange.deposit_received",
+            bidder=ex.NEIGHBOUR_BIDDER,
+            bank_reference=ex.document_hash("settlement account credit advice: 竞买人 2's deposit"),
+        )
+
+    def bidding(self, minutes: int = 5) -> None:
+        """``minutes`` into bidding."""
+        self.h.clock.set(BIDDING_OPENS_AT + timedelta(minutes=minutes))
+
+    def member_opens(self) -> None:
+        """The member's bid at the reserve, five minutes into bidding."""
+        self.bidding(5)
+        self.submit("exchange.bid", bidder=ex.NEIGHBOUR_BIDDER, amount_fen=ex.RESERVE_FEN)
+
+    def auction(self) -> None:
+        """The auction as the examples tell it, the clock after the close: the member at the
+        reserve, the cooperative at 900 yuan, the member's equal bid (tie priority)."""
+        self.member_opens()
+        self.bidding(20)
+        self.submit("exchange.bid")
+        self.bidding(40)
+        self.submit("exchange.bid", bidder=ex.NEIGHBOUR_BIDDER)
+        self.h.clock.set(AWARDED_AT)
+
+    def awarded(self) -> None:
+        self.listing()
+        self.bidders()
+        self.auction()
+        self.submit("exchange.awarded")
+
+    def sealed(self) -> None:
+        """A listing taking sealed quotes, its bidders, and the clock half an hour into the window."""
+        self.listing(method="sealed")
+        self.bidders()
+        self.bidding(30)
+
 
 def base(kind: str) -> Situation:
     h = Harness(rules_version=None if kind == "rules.adopted" else RULEBOOK.current)
@@ -157,11 +255,15 @@ def base(kind: str) -> Situation:
     s = Situation(h, kind, signer_of(kind))
     s.other_township = h.township("town-other")
     s.other_village = h.collective(ex.TOWNSHIP, "village-other")
+    s.other_exchange = h.exchange_center(s.other_township, "exchange-other")
+    exchange = h.register(
+        COUNTY, ex.EXCHANGE, "exchange_center", name=ex.EXCHANGE_NAME, credit_code=ex.EXCHANGE_CREDIT_CODE
+    )
     s.orgs = {
         "county": COUNTY,
         "township": ex.TOWNSHIP,
         "village_collective": ex.VILLAGE if kind != "org.registered" else s.other_village,
-        "exchange_center": h.exchange_center(COUNTY, "exchange-wendeng"),
+        "exchange_center": exchange,
         "developer": h.developer("developer-wendeng"),
         "housing_authority": h.housing_authority("housing-wendeng"),
     }
@@ -256,6 +358,110 @@ def pledged(s: Situation) -> None:
     s.submit("shares.pledged")
 
 
+def before_listing(s: Situation) -> None:
+    s.ready_to_list()
+
+
+def listed(s: Situation) -> None:
+    s.listing()
+
+
+def registration(s: Situation) -> None:
+    s.listing()
+    s.h.clock.set(REGISTERED_AT)
+
+
+def cooperative_registered(s: Situation) -> None:
+    s.listing()
+    s.h.clock.set(REGISTERED_AT)
+    s.submit("exchange.bidder_registered")
+
+
+def nobody_came(s: Situation) -> None:
+    """No bidder by the opening: the announcement is to be extended."""
+    s.listing()
+    s.h.clock.set(BIDDING_OPENS_AT)
+
+
+def nobody_came_again(s: Situation) -> None:
+    """Extended once, and still no bidder by the new close."""
+    nobody_came(s)
+    s.submit("exchange.extended")
+    s.h.clock.set(parse_time(s.h.row(Listing, ex.LISTING).closes_at) + timedelta(minutes=30))
+
+
+def with_bidders(s: Situation) -> None:
+    s.listing()
+    s.bidders()
+
+
+def held(s: Situation) -> None:
+    with_bidders(s)
+    s.h.clock.set(HELD_AT)
+    s.submit("exchange.held")
+    s.h.clock.set(LIFTED_AT)
+
+
+def member_opened(s: Situation) -> None:
+    """The member's bid at the reserve; the cooperative bids twenty minutes in."""
+    with_bidders(s)
+    s.member_opens()
+    s.bidding(20)
+
+
+def outside_bid_to_match(s: Situation) -> None:
+    """Under in-auction matching: the cooperative's bid over the member's, five minutes before."""
+    s.h.set_policy(priority_model="in_auction_match")
+    member_opened(s)
+    s.submit("exchange.bid")
+    s.bidding(25)
+
+
+def sealed(s: Situation) -> None:
+    s.sealed()
+
+
+def quotes_sealed(s: Situation) -> None:
+    """Both quotes sealed (the member's at 920 yuan), the clock ten minutes after the close."""
+    s.sealed()
+    s.submit("exchange.quote_sealed")
+    s.bidding(45)
+    salt = ex.document_hash("the member's salt")[:32]
+    s.submit(
+        "exchange.quote_sealed",
+        bidder=ex.NEIGHBOUR_BIDDER,
+        commitment=quote_commitment(ex.LISTING, ex.NEIGHBOUR_BIDDER, 92_000, salt),
+    )
+    s.h.clock.set(BIDDING_CLOSES_AT + timedelta(minutes=10))
+
+
+def auction_over(s: Situation) -> None:
+    with_bidders(s)
+    s.auction()
+
+
+def awarded(s: Situation) -> None:
+    s.awarded()
+
+
+def contract_overdue(s: Situation) -> None:
+    s.awarded()
+    s.h.clock.set(CONTRACT_OVERDUE_AT)
+
+
+def contract_signed(s: Situation) -> None:
+    s.awarded()
+    s.h.clock.set(CONTRACTED_AT)
+    s.submit("exchange.contract_signed")
+    s.h.clock.set(PAID_AT)
+
+
+def paid(s: Situation) -> None:
+    contract_signed(s)
+    s.submit("exchange.payment_confirmed")
+    s.h.clock.set(CERTIFIED_AT)
+
+
 # What each kind's example needs before it, beyond the base.
 PREPARE: dict[str, Callable[[Situation], None]] = {
     "rules.adopted": nothing,
@@ -293,6 +499,25 @@ PREPARE: dict[str, Callable[[Situation], None]] = {
     "shares.pledge_released": pledged,
     "shares.certificate_issued": share_scheme,
     "dividend.declared": share_scheme,
+    "calendar.declared": nothing,
+    "exchange.listed": before_listing,
+    "exchange.extended": nobody_came,
+    "exchange.withdrawn": listed,
+    "exchange.held": with_bidders,
+    "exchange.hold_lifted": held,
+    "exchange.bidder_registered": registration,
+    "exchange.deposit_received": cooperative_registered,
+    "exchange.bid": member_opened,
+    "exchange.priority_matched": outside_bid_to_match,
+    "exchange.quote_sealed": sealed,
+    "exchange.quote_opened": quotes_sealed,
+    "exchange.awarded": auction_over,
+    "exchange.failed": nobody_came_again,
+    "exchange.contract_signed": awarded,
+    "exchange.defaulted": contract_overdue,
+    "exchange.payment_confirmed": contract_signed,
+    "exchange.deposit_refunded": awarded,
+    "exchange.certificate_issued": paid,
 }
 
 

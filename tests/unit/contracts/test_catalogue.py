@@ -28,8 +28,11 @@ from contracts.catalogue import (
     refs_in,
 )
 from contracts.examples import EXAMPLES, example
+from contracts.exchange.bidding import quote_commitment
+from contracts.exchange.tables import Listing
 from contracts.identifiers import validate_area_code, validate_credit_code, validate_parcel_code
 from contracts.rulebook import RULEBOOK
+from ledger.entry import RFC3339_UTC, parse_time
 from ledger.errors import Category, Rejection
 from tests.unit.contracts.situations import prepared
 
@@ -96,22 +99,29 @@ PERSON_FIELDS = {"party", "head", "household", "new_household", "to_household", 
 PERSON_FIELDS |= {"deceased", "heir", "persons", "new_head"}
 HASH_FIELDS = {"commitment", "blind_index", "objection", "decision", "evidence", "written_contract"}
 HASH_FIELDS |= {"household_consent", "consent", "agreement", "audit_statement", "resolution"}
+HASH_FIELDS |= {"application", "bank_reference", "document"}
+HASHES_BY_KIND = {("contract", "shares.pledged"), ("contract", "exchange.contract_signed")}
+HASHES_BY_KIND |= {("agricultural_capacity", "exchange.bidder_registered")}  # elsewhere a flag
 PARCEL_FIELDS = {"code", "plot_code", "parcels", "other_parcels"}
 DATE_FIELDS = {"notice_start", "notice_end", "term_start", "term_end", "notice_date", "effective_date"}
-DATE_FIELDS |= {"as_of", "scheme_date"}
+DATE_FIELDS |= {"as_of", "scheme_date", "holidays", "working_weekend_days"}
+TIME_FIELDS = {"bidding_opens_at", "bidding_closes_at"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_example_reads_like_real_data(kind: str) -> None:
     """Ids are version-4 UUIDs, hashes SHA-256 hex, parcels 19 digits under the village's code,
-    codes valid with their check characters, dates real, amounts and areas integers."""
+    codes valid with their check characters, dates real, times RFC 3339 UTC, salts hex, amounts
+    and areas integers."""
     for name, value in fields(example(kind)):
         if isinstance(value, (dict, list)):
             continue
         if name in PERSON_FIELDS:
             assert UUID.match(value), (name, value)
-        elif name in HASH_FIELDS or (name, kind) == ("contract", "shares.pledged"):
+        elif name in HASH_FIELDS or (name, kind) in HASHES_BY_KIND:
             assert SHA256.match(value), (name, value)
+        elif name == "salt":
+            assert re.fullmatch(r"[0-9a-f]{32,128}", value), (name, value)
         elif name in PARCEL_FIELDS or (name in ("east", "south", "west", "north") and value.isdigit()):
             validate_parcel_code(value, ex.VILLAGE_CODE)
         elif name in ("credit_code", "pledgee"):
@@ -120,6 +130,8 @@ def test_the_example_reads_like_real_data(kind: str) -> None:
             validate_area_code(value, "village", ex.TOWNSHIP_CODE)
         elif name in DATE_FIELDS:
             assert date.fromisoformat(value).isoformat() == value
+        elif name in TIME_FIELDS:
+            assert RFC3339_UTC.match(value) and parse_time(value).second == 0, (name, value)
         elif name.endswith(("_fen", "_m2", "units")):
             assert type(value) is int and value >= 0, (name, value)
         assert not isinstance(value, float), (name, value)
@@ -133,6 +145,52 @@ def test_the_examples_codes_and_keys_are_what_they_claim() -> None:
     assert example("key.revoked")["key_id"] == ex.key_id(ex.VILLAGE_KEY) != ex.key_id(ex.NEW_VILLAGE_KEY)
     scheme = example("shares.quantified")
     assert scheme["total_units"] == 925 and scheme["collective_units"] * 5 == scheme["total_units"]
+    assert validate_credit_code(ex.EXCHANGE_CREDIT_CODE).startswith("12" + ex.COUNTY_CODE)
+
+
+def test_the_calendar_example_is_2026_as_declared() -> None:
+    """Holidays in 2026 (33 days off in seven holidays), and the days worked instead all fall on
+    a Saturday or Sunday next to a holiday."""
+    calendar = example("calendar.declared")
+    holidays = [date.fromisoformat(d) for d in calendar["holidays"]]
+    worked = [date.fromisoformat(d) for d in calendar["working_weekend_days"]]
+    assert len(holidays) == len(set(holidays)) == 33 and {d.year for d in holidays + worked} == {2026}
+    assert all(d.weekday() >= 5 for d in worked) and not set(worked) & set(holidays)
+    assert date(2026, 6, 19) in holidays  # the Dragon Boat Festival, which the contract deadline skips
+
+
+def test_the_exchange_examples_add_up() -> None:
+    """The listing's deposit is within the county's 10-60 % of the deal at the reserve; the deal
+    at 900 yuan is the price × 亩 × years; the payment is the deal less the winner's deposit plus
+    the buyer's fee at the first tier's 1.3 %; the sealed quote's commitment is the one its
+    opening gives."""
+    listing = example("exchange.listed")
+    contract = example("land.contract_issued")
+    area_m2: int = sum(p["area_m2"] for p in contract["parcels"] if p["code"] in listing["right"]["parcels"])
+    assert area_m2 == 2201 and listing["right"]["contract"] == contract["contract"]
+    years = 10
+    assert date.fromisoformat(listing["right"]["term_end"]) == date(2036, 6, 30)
+
+    def deal(price_fen: int) -> int:  # fen per 亩 per year × m² × 15 / 10,000 × years
+        return price_fen * area_m2 * 15 * years // 10_000
+
+    assert (
+        10 * deal(listing["reserve_fen"]) <= 100 * listing["deposit_fen"] <= 60 * deal(listing["reserve_fen"])
+    )
+    award = example("exchange.awarded")
+    assert award["amount_fen"] == example("exchange.bid")["amount_fen"] == ex.WINNING_FEN
+    assert deal(award["amount_fen"]) == ex.DEAL_FEN
+    assert ex.BUYER_FEE_FEN == (ex.DEAL_FEN * 130 + 5_000) // 10_000
+    paid = example("exchange.payment_confirmed")["amount_fen"]
+    assert paid == ex.DEAL_FEN - example("exchange.deposit_received")["amount_fen"] + ex.BUYER_FEE_FEN
+    opened = example("exchange.quote_opened")
+    assert example("exchange.quote_sealed") == {
+        "listing": opened["listing"],
+        "bidder": opened["bidder"],
+        "commitment": quote_commitment(
+            opened["listing"], opened["bidder"], opened["amount_fen"], opened["salt"]
+        ),
+    }
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -140,6 +198,26 @@ def test_the_example_is_accepted_in_its_prepared_situation(kind: str) -> None:
     s = prepared(kind)
     changes = s.example()
     assert changes, f"{kind}'s example changed nothing"
+
+
+def test_the_listings_deadlines_follow_the_declared_calendar() -> None:
+    """Listed on Monday 1 June, the announcement runs seven working days to 10 June; awarded on
+    16 June, the contract is due three working days later, on 22 June, and the refunds five, on
+    24 June: the Dragon Boat Festival (19 June) is no working day."""
+    s = prepared("exchange.contract_signed")
+    listing = s.h.row(Listing, ex.LISTING)
+    assert (listing.listed_on, listing.announce_ends) == (date(2026, 6, 1), date(2026, 6, 10))
+    assert (listing.awarded_on, listing.contract_due) == (date(2026, 6, 16), date(2026, 6, 22))
+    assert listing.refunds_due == date(2026, 6, 24)
+    assert (listing.winner, listing.price_fen, listing.value_fen) == (
+        ex.NEIGHBOUR_BIDDER,
+        ex.WINNING_FEN,
+        ex.DEAL_FEN,
+    )
+    assert (listing.buyer_fee_fen, listing.seller_fee_fen) == (
+        ex.BUYER_FEE_FEN,
+        0,
+    )  # a member household sells
 
 
 # Schemas
@@ -210,6 +288,28 @@ WRONG = {
         wrong("land.management_transferred", transferee={"type": "person", "party": ex.SON}),
     ),
     "a date that is no calendar date": ("land.returned", wrong("land.returned", effective_date="2026-02-30")),
+    "a holiday that is no calendar date": (
+        "calendar.declared",
+        wrong("calendar.declared", holidays=["2026-02-30"]),
+    ),
+    "a right of no known type (collective land ownership is never listed)": (
+        "exchange.listed",
+        wrong("exchange.listed", right={"type": "collective_land", "collective": ex.VILLAGE}),
+    ),
+    "a bidding time in local time": (
+        "exchange.listed",
+        wrong("exchange.listed", bidding_opens_at="2026-06-16T09:00:00+08:00"),
+    ),
+    "a float bid": ("exchange.bid", wrong("exchange.bid", amount_fen=90_000.5)),
+    "a bidder number of zero": ("exchange.deposit_received", wrong("exchange.deposit_received", bidder=0)),
+    "an upper-case salt": (
+        "exchange.quote_opened",
+        wrong("exchange.quote_opened", salt=ex.QUOTE_SALT.upper()),
+    ),
+    "a forfeit reason outside the list": (
+        "exchange.defaulted",
+        wrong("exchange.defaulted", reason="changed_mind"),
+    ),
 }
 
 

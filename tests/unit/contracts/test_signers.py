@@ -24,7 +24,8 @@ DECLARED = {kind: rule.signed_by for kind, rule in RULEBOOK.kinds(CURRENT).items
 # The refusal of an example signed by an organisation of a type not listed. Most rules check
 # the actor's type first and refuse as forbidden; those marked RULE_VIOLATION look up what the
 # entry names (a membership, a contract, a homestead, a pledge) within the actor's own collective
-# and so refuse as not found there, which no organisation of another type can ever pass.
+# and so refuse as not found there, which no organisation of another type can ever pass. Every
+# exchange act but the listing finds its listing and refuses a signer that does not run it.
 FORBIDDEN, RULE = Category.FORBIDDEN, Category.RULE_VIOLATION
 REFUSAL: dict[str, tuple[str, Category]] = {
     "rules.adopted": ("rules.not_root", FORBIDDEN),
@@ -59,6 +60,30 @@ REFUSAL: dict[str, tuple[str, Category]] = {
     "shares.pledge_released": ("shares.no_pledge", RULE),
     "shares.certificate_issued": ("org.not_a_collective", FORBIDDEN),
     "dividend.declared": ("org.not_a_collective", FORBIDDEN),
+    "calendar.declared": ("calendar.not_a_county", FORBIDDEN),
+    "exchange.listed": ("exchange.not_an_exchange", FORBIDDEN),
+    **{
+        f"exchange.{act}": ("exchange.not_listing_exchange", FORBIDDEN)
+        for act in (
+            "extended",
+            "withdrawn",
+            "held",
+            "hold_lifted",
+            "bidder_registered",
+            "deposit_received",
+            "bid",
+            "priority_matched",
+            "quote_sealed",
+            "quote_opened",
+            "awarded",
+            "failed",
+            "contract_signed",
+            "defaulted",
+            "payment_confirmed",
+            "deposit_refunded",
+            "certificate_issued",
+        )
+    },
 }
 # Kinds every organisation type may sign: nothing to refuse by type.
 ANY_TYPE = {"key.added", "key.revoked", "party.registered"}
@@ -172,15 +197,39 @@ ROLE_REFUSAL: dict[str, str] = {
     "shares.pledge_released": "shares.no_pledge",
     "shares.certificate_issued": "household.other_collective",
     "dividend.declared": "shares.not_quantified",
+    # A township's exchange centre has no jurisdiction over the village; one that did not make
+    # the listing does not act on it.
+    "exchange.listed": "exchange.no_jurisdiction",
+    **{
+        kind: "exchange.not_listing_exchange"
+        for kind in REFUSAL
+        if kind.startswith("exchange.") and kind != "exchange.listed"
+    },
 }
+# Kinds only the county signs, for itself: a ledger has one county (the root), so there is no
+# other organisation of the type to refuse.
+COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared"}
+# The organisation of the signer's type that does not have the role.
+OTHER = {
+    "township": "other_township",
+    "village_collective": "other_village",
+    "exchange_center": "other_exchange",
+}
+
+
+def test_the_role_table_covers_every_kind_but_the_countys_own() -> None:
+    assert set(ROLE_REFUSAL) == set(REFUSAL) - COUNTY_ONLY
+    assert {
+        kind for kind, signers in DECLARED.items() if signers and signers.types == ("county",)
+    } == COUNTY_ONLY
 
 
 @pytest.mark.parametrize("kind", sorted(k for k, code in ROLE_REFUSAL.items() if code))
 def test_an_org_of_a_listed_type_without_the_role_is_refused(kind: str) -> None:
     """The example signed by the other village of the township (for a township's act, the other
-    township) instead of the one the role names."""
+    township; for an exchange's, a township's exchange centre) instead of the one the role names."""
     s = prepared(kind)
-    other = s.other_township if s.h.row(Org, s.signer).type == "township" else s.other_village
+    other = getattr(s, OTHER[s.h.row(Org, s.signer).type])
     s.h.refused(ROLE_REFUSAL[kind], other, kind, ex.example(kind))
     assert s.example()
 
@@ -195,9 +244,12 @@ def test_an_unrelated_org_may_not_manage_the_villages_keys() -> None:
 
 
 def test_the_root_is_the_one_county_of_a_ledger() -> None:
-    """``rules.adopted`` (the root) and ``policy.set`` (a county, for itself) both list only the
-    county type: no organisation registers a county, so the root is the only one."""
+    """``rules.adopted`` (the root), ``policy.set`` and ``calendar.declared`` (a county, for
+    itself) list only the county type: no organisation registers a county, so the root is the
+    only one."""
     assert all("county" not in children for children in CHILD_TYPES.values())
-    s = prepared("rules.adopted")
-    assert [o.id for o in s.h.rows(Org) if o.type == "county"] == [COUNTY]
-    assert s.h.row(Org, COUNTY).parent_id is None
+    for kind in sorted(COUNTY_ONLY):
+        s = prepared(kind)
+        assert [o.id for o in s.h.rows(Org) if o.type == "county"] == [COUNTY]
+        assert s.h.row(Org, COUNTY).parent_id is None
+        assert s.example()
