@@ -165,6 +165,21 @@ def test_version_2_has_the_same_kinds_and_revises_exactly_six() -> None:
         assert v1[kind].apply is not v2[kind].apply
 
 
+def test_version_3_adds_the_calendar_and_the_exchange_and_revises_nothing() -> None:
+    """Version 3 keeps every version 2 rule and adds the county's working-day calendar and the
+    exchange's kinds, each in its own area, each first in version 3."""
+    v2, v3 = RULEBOOK.kinds(2), RULEBOOK.kinds(3)
+    assert v2.keys() < v3.keys() and all(v3[kind] is v2[kind] for kind in v2)
+    added = v3.keys() - v2.keys()
+    assert added == {"calendar.declared"} | {kind for kind in v3 if kind.startswith("exchange.")}
+    assert len(added) == 19
+    areas = {r.kind: area.name for area in RULEBOOK.areas for r in area.rules}
+    for kind in added:
+        assert v3[kind].version == 3 and RULEBOOK.first_version(kind) == 3, kind
+        assert areas[kind] == kind.split(".")[0], kind
+    assert [a.name for a in RULEBOOK.areas][-2:] == ["calendar", "exchange"]
+
+
 def reference_in_force(rules: Iterable[Rule[Any]], kind: str, version: int) -> Rule[Any] | None:
     found = [r for r in rules if r.kind == kind and r.version <= version]
     return max(found, key=lambda r: r.version) if found else None
@@ -244,7 +259,8 @@ def test_every_projection_table_belongs_to_exactly_one_area() -> None:
 
 
 def contracts_modules() -> list[Any]:
-    return [importlib.import_module(f"contracts.{m.name}") for m in pkgutil.iter_modules(contracts.__path__)]
+    """Every module of ``contracts``, those of its sub-packages (``contracts.exchange``) too."""
+    return [importlib.import_module(m.name) for m in pkgutil.walk_packages(contracts.__path__, "contracts.")]
 
 
 def test_the_rulebook_lists_every_rule_and_table_contracts_defines() -> None:
@@ -339,6 +355,11 @@ def test_a_new_harness_adopts_the_current_version_as_record_1() -> None:
 
 
 LATER_KIND = "test.later_kind"
+CALENDAR_WITH_A_DAY_TWICE = {
+    "year": 2026,
+    "holidays": ["2026-10-01", "2026-10-01"],
+    "working_weekend_days": [],
+}
 
 
 @pytest.fixture
@@ -360,19 +381,26 @@ def test_a_kind_of_a_later_version_is_not_in_force_before_its_adoption(
     v1.refused("entry.unknown_kind", COUNTY, "test.no_such_kind", {"n": 1})
 
 
-def test_a_version_3_rulebook(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rulebook whose version 3 brings a new kind and revises nothing else: the ledger on
-    version 2 refuses the kind, adopts 3 (not 4), and then admits the kind while every other
-    kind keeps its version 2 rule."""
-    book = Rulebook([*AREAS, Area("later", (), (marker_rule(LATER_KIND, 3),))])
+def test_the_next_version_of_a_rulebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rulebook whose next version (after the current one) brings a new kind and revises
+    nothing else: the ledger on the current version refuses the kind, adopts the next (not the
+    one after), and then admits the kind while every other kind keeps its rule (the version 2
+    admission, the version 3 calendar)."""
+    current = RULEBOOK.current
+    following = current + 1
+    book = Rulebook([*AREAS, Area("later", (), (marker_rule(LATER_KIND, following),))])
     monkeypatch.setattr(contracts.rulebook, "RULEBOOK", book)
     monkeypatch.setattr(contracts.engine, "RULEBOOK", book)
     h = Harness()
     village = h.collective()
     h.refused("entry.kind_not_in_force", COUNTY, LATER_KIND, {})
-    h.refused("rules.unknown_version", COUNTY, "rules.adopted", {"version": 4})
-    adoption = h.adopt(3)
-    assert h.row(RulesInForce, RULES_ROW).model_dump() == {"id": 1, "version": 3, "adopted_seq": adoption.seq}
+    h.refused("rules.unknown_version", COUNTY, "rules.adopted", {"version": following + 1})
+    adoption = h.adopt(following)
+    assert h.row(RulesInForce, RULES_ROW).model_dump() == {
+        "id": 1,
+        "version": following,
+        "adopted_seq": adoption.seq,
+    }
     h.submit(COUNTY, LATER_KIND, {})
     party = h.person(village)
     h.refused(
@@ -381,7 +409,8 @@ def test_a_version_3_rulebook(monkeypatch: pytest.MonkeyPatch) -> None:
         "member.admitted",
         h.admission(village, party, contested=True, votes_for=0, attendance=0),
     )
-    assert [u["version"] for u in audit(h).versions_used()] == [1, 2, 3]
+    h.refused("calendar.duplicate_day", COUNTY, "calendar.declared", CALENDAR_WITH_A_DAY_TWICE)
+    assert [u["version"] for u in audit(h).versions_used()] == [1, current, following]
 
 
 # 3. Each revision: accepted under version 1, refused under version 2, and the log replays
