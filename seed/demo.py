@@ -125,9 +125,41 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
     for label, template, key, path in optional:
         if key in show and template in paths:
             out.append((label, base + path.format(show[key])))
+    out += exchange_urls(base, show, paths)
     if "/v1/monitoring" in paths and "county" in show:
         out.append(("monitoring counts, whole county", f"{base}/v1/monitoring?org={show['county']}"))
     return out
+
+
+def exchange_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:
+    """The exchange's board, a listing's history, its feed, a certificate and comparable deals."""
+    links = (
+        ("exchange board (挂牌公告)", "/v1/exchange/listings", None, "/v1/exchange/listings"),
+        (
+            "a listing and its history",
+            "/v1/exchange/listings/{listing:str}",
+            "exchange_listing",
+            "/v1/exchange/listings/{}",
+        ),
+        ("exchange feed (Atom)", "/v1/exchange/feed.atom", None, "/v1/exchange/feed.atom"),
+        (
+            "a transaction certificate (交易鉴证书)",
+            "/v1/exchange/certificates/{listing:str}",
+            "exchange_certificate",
+            "/v1/exchange/certificates/{}",
+        ),
+        (
+            "comparable land deals",
+            "/v1/exchange/deals",
+            None,
+            "/v1/exchange/deals?right_type=land_management",
+        ),
+    )
+    return [
+        (label, base + (path.format(show[key]) if key else path))
+        for label, template, key, path in links
+        if template in paths and (key is None or key in show)
+    ]
 
 
 def key_files(home: Home, state: dict[str, Any]) -> list[tuple[str, str]]:

@@ -85,6 +85,8 @@ class Counts:
     marriages: int = 0
     share_transfers: int = 0
     share_pledges: int = 0
+    listings: int = 0  # on the exchange
+    deals: int = 0  # exchange deals certified
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:

@@ -116,6 +116,8 @@ def summary_table(result: SeedResult) -> Table:
         ("marriages", c.marriages),
         ("share transfers", c.share_transfers),
         ("share pledges", c.share_pledges),
+        ("exchange listings", c.listings),
+        ("exchange deals certified", c.deals),
         ("records", result.records),
     ]
     for name, value in rows:

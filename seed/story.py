@@ -7,8 +7,9 @@ ledger's clock to it, signs each intent with its organisation's key and submits 
 
 The story (dates from ``start``):
 
-- day 0, organisations: the county's policy numbers, exchange center, townships; each
-  township registers its village collectives (valid N2 credit codes, 12-digit codes);
+- day 0, organisations: the county's policy numbers and working-day calendar, exchange
+  center, townships (one or two with an exchange service station); each township registers
+  its village collectives (valid N2 credit codes, 12-digit codes);
 - day 14, registration: every village registers its people, households and members (one
   assembly decision, seven days' public notice);
 - day 22, confirmation of members once the notice is over, then the second-round land
@@ -21,8 +22,11 @@ The story (dates from ``start``):
   county), households and individuals settling in town (membership certificate, then the
   township's transfer filing certificate), homestead grants and paid withdrawals, land leases,
   parcel exchanges, paid exit of shares by buy-back, and each April a dividend; in the sixth
-  year the second-round contracts are extended thirty years. Admissions are confirmed eight
-  days after their round.
+  year the second-round contracts are extended thirty years; each October the county
+  declares the next year's working days. Admissions are confirmed eight days after their
+  round;
+- the exchange (seed/exchange.py): a season of listings run to their end between the last two
+  rounds, and one left open after the last.
 """
 
 from __future__ import annotations
@@ -143,13 +147,21 @@ class CountyStory:
         self.lane: str | None = None
         self.showcase: dict[str, str] = {}
         self.quantified = False
+        from seed.exchange import ExchangeStory  # it builds on this module's helpers
+
+        self.exchange = ExchangeStory(self)
 
     # -- output ---------------------------------------------------------------------------
 
     @property
     def org_ids(self) -> list[str]:
         """Every organisation the story registers (the runner derives their keys)."""
-        return ["exchange-center"] + [t.id for t in self.townships] + [v.id for v in self.villages]
+        return (
+            ["exchange-center"]
+            + [t.id for t in self.townships]
+            + self.exchange.centre_ids
+            + [v.id for v in self.villages]
+        )
 
     def counts(self) -> Counts:
         total = Counts(townships=len(self.townships), villages=len(self.villages))
@@ -166,7 +178,8 @@ class CountyStory:
         return intent
 
     def ticks(self) -> Iterator[Tick]:
-        """Every tick of the story, in order; build each only when the previous one is done."""
+        """Every tick of the story, in order; build each only when the previous one is done.
+        The exchange's ticks (seed/exchange.py) come between the rounds, in time order."""
         day = self.start
         yield self._tick(day, "organisations", self.organisations)
         yield self._tick(day + timedelta(days=14), "registration", self.registration)
@@ -175,20 +188,32 @@ class CountyStory:
         )
         yield self._tick(day + timedelta(days=120), "assets and shares", self.shares)
         yield self._tick(day + timedelta(days=127), "share certificates", self.share_certificates)
+        rounds = self.round_days()
+        self.exchange.plan(list(rounds), day + timedelta(days=127))
+        for when, extend in rounds.items():
+            yield from self.exchange.ticks_until(ledger_time(when))
+            label = f"{when:%Y-%m} round"
+            yield self._tick(when, label, lambda d, e=extend: self.round(d, e))
+            if any(v.pending for v in self.villages):
+                yield from self.exchange.ticks_until(ledger_time(when + timedelta(days=8)))
+                yield self._tick(when + timedelta(days=8), f"{when:%Y-%m} confirmations", self.confirmations)
+        yield from self.exchange.ticks_until(None)
+
+    def round_days(self) -> dict[date, bool]:
+        """Every April and October round day after the first steps, and whether the land
+        contracts are extended on it (once, in the sixth year)."""
         end = add_years(self.start, self.years)
+        days: dict[date, bool] = {}
         extended = False
         for year in range(self.start.year, end.year + 1):
             for month in (4, 10):
                 when = date(year, month, 10)
-                if when <= day + timedelta(days=130) or when >= end:
+                if when <= self.start + timedelta(days=130) or when >= end:
                     continue
                 extend = not extended and year >= self.start.year + 6
                 extended = extended or extend
-                yield self._tick(when, f"{year}-{month:02d} round", lambda d, e=extend: self.round(d, e))
-                if any(v.pending for v in self.villages):
-                    yield self._tick(
-                        when + timedelta(days=8), f"{year}-{month:02d} confirmations", self.confirmations
-                    )
+                days[when] = extend
+        return days
 
     def _tick(self, day: date, label: str, build: Any) -> Tick:
         self.tick = Tick(ledger_time(day), f"{day.isoformat()} {label}")
@@ -217,6 +242,8 @@ class CountyStory:
             },
             self.ids,
         )
+        self.exchange.declare_calendar(day.year)
+        self.exchange.declare_calendar(day.year + 1)
         self.emit(
             root,
             "org.registered",
@@ -243,6 +270,7 @@ class CountyStory:
                 },
                 self.ids,
             )
+        self.exchange.register_stations()
         for v in self.villages:
             self.emit(
                 v.place.township.id,
@@ -590,6 +618,8 @@ class CountyStory:
     # -- a half-year round ------------------------------------------------------------------
 
     def round(self, day: date, extend: bool) -> None:
+        if day.month == 10:  # the next year's holidays are out by now
+            self.exchange.declare_calendar(day.year + 1)
         crossings: list[tuple[Village, Resident]] = []
         for v in self.villages:
             self.lane = v.id
