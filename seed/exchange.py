@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.policy import DEFAULT_POLICY
 from seed.exchange_calendar import DeclaredCalendar
+from seed.exchange_chain import Chain
 from seed.exchange_desk import CST, Desk, SeedListing, cst
 from seed.exchange_rights import move_right
-from seed.exchange_scenarios import FIRST_SEASON, SECOND_SEASON, Chain, Relisting
+from seed.exchange_scenarios import FIRST_SEASON, SECOND_SEASON, Relisting
 from seed.model import Household, Resident, Village
 from seed.places import Township
 from seed.story import Tick
