@@ -4,7 +4,10 @@ and the certificate that moves the right."""
 from __future__ import annotations
 
 from contracts.exchange.tables import Listing
+from contracts.homesteads import Homestead
+from contracts.households import Household, HouseholdMember
 from contracts.land import ManagementTransfer
+from contracts.shares import ShareHolding
 from tests.registry_support import hexdigest
 from tests.unit.contracts.exchange_support import Market
 from tests.unit.contracts.harness import Harness
@@ -231,3 +234,91 @@ def test_post_close_matching(h: Harness) -> None:
     )
     h.submit(m.exchange, "exchange.priority_matched", {"listing": "L-1", "bidder": a, "amount_fen": 80_000})
     h.submit(m.exchange, "exchange.awarded", {"listing": "L-1", "bidder": a, "amount_fen": 80_000})
+
+
+def _sell(h: Harness, m: Market, listing: str, winner: int, amount: int) -> None:
+    """Award to ``winner`` at ``amount`` after the close, then contract, payment and certificate."""
+    m.after_close(listing)
+    h.submit(m.exchange, "exchange.awarded", {"listing": listing, "bidder": winner, "amount_fen": amount})
+    h.submit(m.exchange, "exchange.contract_signed", {"listing": listing, "contract": hexdigest("contract")})
+    row = m.listing(listing)
+    assert row.value_fen is not None and row.buyer_fee_fen is not None
+    due = row.value_fen - m.bidder(listing, winner).deposit_fen + row.buyer_fee_fen
+    pay = {"listing": listing, "amount_fen": due, "bank_reference": hexdigest("pay")}
+    h.submit(m.exchange, "exchange.payment_confirmed", pay)
+    h.submit(
+        m.exchange, "exchange.certificate_issued", {"listing": listing, "certificate_no": f"JY-{listing}"}
+    )
+
+
+def test_shares_go_to_a_member_and_move_on_the_certificate(h: Harness) -> None:
+    village = h.collective()
+    h.set_policy(holder_share_cap_bp=2000)
+    members = h.quantified(village, households=6, size=2)
+    exchange = h.exchange_center()
+    m = Market(h, village=village, exchange=exchange)
+    seller, buyer = members[0][1], members[2][1]
+    outsider = h.person(village)
+    right = {"type": "shares", "collective": village, "holder": seller, "units": 20}
+    payload = m.listing_payload("S-1", right=right, price_unit="total", reserve_fen=200_000)
+    h.refused(
+        "exchange.bad_price_unit", exchange, "exchange.listed", {**payload, "price_unit": "per_mu_year"}
+    )
+    h.refused(
+        "exchange.right_not_held",
+        exchange,
+        "exchange.listed",
+        {**payload, "right": {**right, "units": 10**6}},
+    )
+    h.submit(exchange, "exchange.listed", payload)
+    h.refused("exchange.already_listed", exchange, "exchange.listed", {**payload, "listing": "S-2"})
+    register = {"listing": "S-1", "application": hexdigest("application")}
+    h.refused(
+        "exchange.bidder_not_member",
+        exchange,
+        "exchange.bidder_registered",
+        {**register, "bidder": {"type": "party", "party": outsider}},
+    )
+    h.refused(
+        "exchange.bidder_is_holder",
+        exchange,
+        "exchange.bidder_registered",
+        {**register, "bidder": {"type": "party", "party": seller}},
+    )
+    number = m.register("S-1", buyer)
+    m.open_bidding("S-1")
+    m.bid("S-1", number, 200_000)
+    before_seller = h.row(ShareHolding, village, seller).units
+    before_buyer = h.row(ShareHolding, village, buyer).units
+    _sell(h, m, "S-1", number, 200_000)
+    assert h.row(ShareHolding, village, seller).units == before_seller - 20
+    assert h.row(ShareHolding, village, buyer).units == before_buyer + 20
+    assert m.listing("S-1").seller_fee_fen == 0  # a member farmer selling is exempt
+
+
+def test_a_settled_households_homestead_goes_to_a_member_household_in_the_village(h: Harness) -> None:
+    m = Market.build(h, buyers=0)
+    seller_household, homestead = h.homestead(m.village)
+    people = [x.party_id for x in h.find(HouseholdMember, household_id=seller_household)]
+    right = {"type": "homestead", "homestead": homestead}
+    payload = m.listing_payload("H-1", right=right, price_unit="total", reserve_fen=5_000_000)
+    h.refused("exchange.holder_not_settled", m.exchange, "exchange.listed", payload)
+    buyer_household, buyer_people = h.members(m.village, 1)
+    _, held_people = h.members(m.village, 1)
+    h.homestead(m.village, h.row(HouseholdMember, held_people[0]).household_id)
+    h.settle(m.village, seller_household, people)
+    payload = m.listing_payload("H-1", right=right, price_unit="total", reserve_fen=5_000_000)
+    h.submit(m.exchange, "exchange.listed", payload)
+    register = {"listing": "H-1", "application": hexdigest("application")}
+    h.refused(
+        "exchange.bidder_not_qualified",
+        m.exchange,
+        "exchange.bidder_registered",
+        {**register, "bidder": {"type": "party", "party": held_people[0]}},
+    )
+    number = m.register("H-1", buyer_people[0])
+    m.open_bidding("H-1")
+    m.bid("H-1", number, 5_000_000)
+    _sell(h, m, "H-1", number, 5_000_000)
+    assert h.row(Homestead, homestead).household_id == buyer_household
+    assert h.row(Household, seller_household).house_given_up
