@@ -125,25 +125,30 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
     for label, template, key, path in optional:
         if key in show and template in paths:
             out.append((label, base + path.format(show[key])))
-    out += exchange_urls(base, show, paths)
     if "/v1/monitoring" in paths and "county" in show:
         out.append(("monitoring counts, whole county", f"{base}/v1/monitoring?org={show['county']}"))
-    return out
+    return out + exchange_urls(base, show, paths)
 
 
 def exchange_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:
     """The exchange's board, a listing's history, its feed, a certificate and comparable deals."""
     links = (
-        ("exchange board (挂牌公告)", "/v1/exchange/listings", None, "/v1/exchange/listings"),
+        ("exchange board", "/v1/exchange/listings", None, "/v1/exchange/listings"),
         (
-            "a listing and its history",
+            "an exchange listing, every step",
             "/v1/exchange/listings/{listing:str}",
             "exchange_listing",
             "/v1/exchange/listings/{}",
         ),
+        (
+            "an exchange listing open for bids",
+            "/v1/exchange/listings/{listing:str}",
+            "exchange_open",
+            "/v1/exchange/listings/{}",
+        ),
         ("exchange feed (Atom)", "/v1/exchange/feed.atom", None, "/v1/exchange/feed.atom"),
         (
-            "a transaction certificate (交易鉴证书)",
+            "an exchange deal's certificate",
             "/v1/exchange/certificates/{listing:str}",
             "exchange_certificate",
             "/v1/exchange/certificates/{}",

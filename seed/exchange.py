@@ -15,12 +15,14 @@ minute each act happens (bids at 10:00 China time, the last ones in the closing 
 
 The county's priority model is a policy number fixed on each listing when it is listed: the
 seed sets it (``policy.set``) before each group of listings and sets tie priority, the default,
-back after them. Everything is drawn from generators of its own, so the story stays
-deterministic.
+back after them. The county keeps the other exchange numbers at their defaults
+(contracts/policy.py), and the seed counts its days, deposits and fees with them. Everything is
+drawn from generators of its own, so the story stays deterministic.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import random
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
 COUNTY_CENTRE = "exchange-center"
 MODELS = ("in_auction_match", "post_close_match", "tie")  # the order listings are grouped in
 LISTINGS_PER_TOWNSHIP = 2  # first-season listings (the second season adds about one more)
+# The first season's longest run, listing to the last failure, with the longest holidays
+# (春节, 国庆) in its announcement and its extension: about six weeks.
+FIRST_SEASON_DAYS = timedelta(days=60)
 
 
 @dataclass
@@ -69,7 +74,7 @@ class ExchangeStory:
         self.desk.on_certified = move_right
         self.events: list[tuple[datetime, int, str, Callable[[], None]]] = []
         self.counter = itertools.count()
-        self.model_in_force = DEFAULT_POLICY.priority_model
+        self.model_in_force: str = DEFAULT_POLICY.priority_model
         self.cycle = DEFAULT_POLICY.no_bidder_extension_working_days
         self.relist_step_bp = DEFAULT_POLICY.relist_reserve_step_bp
         self.stations = story.townships[: 2 if len(story.townships) > 2 else 1]
@@ -117,11 +122,13 @@ class ExchangeStory:
     # -- time -----------------------------------------------------------------------------
 
     def plan(self, rounds: list[date], quantified: date) -> None:
-        """Date the two seasons from the story's round days (nothing without a round)."""
+        """Date the two seasons from the story's round days (nothing without a round; no first
+        season unless it is over, with room to spare, before the last round)."""
         if not rounds:
             return
         first = rounds[-2] + timedelta(days=20) if len(rounds) > 1 else quantified + timedelta(days=14)
-        self.at(cst(first, 9, 30), "listings", lambda: self.first_season(first))
+        if first + FIRST_SEASON_DAYS <= rounds[-1]:
+            self.at(cst(first, 9, 30), "listings", lambda: self.first_season(first))
         last = rounds[-1] + timedelta(days=10)
         self.at(cst(last, 9, 30), "listings", lambda: self.second_season(last))
 
@@ -224,7 +231,7 @@ class ExchangeStory:
                     chain.announce()
         self.set_priority_model(DEFAULT_POLICY.priority_model)
         for name, when in season.moments.items():
-            self.at(when, name.replace("_", " "), lambda name=name: self.moment(season, name))
+            self.at(when, name.replace("_", " "), functools.partial(self.moment, season, name))
 
     def moment(self, season: Season, name: str) -> None:
         for chain in season.chains:

@@ -127,7 +127,7 @@ def homestead_sellers(v: Village, taken: set[str]) -> list[Household]:
 def homestead_buyers(v: Village, day: date, seller: Household, taken: set[str]) -> list[Resident]:
     """A member of each household living in the village that holds no homestead and never gave
     one up, to bid for it."""
-    out = []
+    out: list[Resident] = []
     for r in members_bidding(v, day, taken, not_of=seller):
         hh = r.household
         if (
@@ -169,16 +169,16 @@ def move_right(listing: SeedListing, winner: SeedBidder) -> None:
         for p in listing.right["parcels"]:
             holder.contract.leased_until[p] = listing.term[1]
     elif listing.right_type == "shares":
-        seller, buyer = listing.holder, winner.resident
-        assert isinstance(seller, Resident) and buyer is not None and buyer.household is not None
+        member, buyer = listing.holder, winner.resident
+        assert isinstance(member, Resident) and buyer is not None and buyer.household is not None
         units = int(listing.right["units"])
-        v.holdings[seller.party][0] -= units
+        v.holdings[member.party][0] -= units
         mine = v.holdings.get(buyer.party, [0, buyer.household.id])
         v.holdings[buyer.party] = [mine[0] + units, mine[1]]
     elif listing.right_type == "homestead":
         seller = listing.holder
         assert isinstance(seller, Household) and winner.resident is not None
-        buyer = winner.resident.household
-        assert buyer is not None
-        buyer.homestead, seller.homestead = seller.homestead, None
+        household = winner.resident.household
+        assert household is not None
+        household.homestead, seller.homestead = seller.homestead, None
         seller.house_given_up = True

@@ -8,17 +8,19 @@ checked against the weekdays it names."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 
 from api.audit.export import write_bundle
 from api.cli.main import parser
 from api.cli.verify import run_verify
+from api.http.app import Settings, create_app
 from api.service.database import asyncpg_url, make_engine
 from contracts.exchange.bidding import quote_commitment
 from contracts.identifiers import validate_credit_code
@@ -27,7 +29,7 @@ from seed.demo import urls
 from seed.exchange_calendar import NOTICES, notice
 from seed.runner import SeedOptions
 from tests.integration.test_seed import MakeDatabase, seeded
-from tests.integration.test_seed_no_personal_data import offending, personal_data, record_bodies
+from tests.integration.test_seed_no_personal_data import Crawl, offending, personal_data, record_bodies
 from tests.replay_check import assert_replay_matches_projections
 
 # Three villages (three townships) over four years: the smallest county found to hold a
@@ -288,14 +290,42 @@ async def test_the_exchange_ledger_replays_and_verifies(county: tuple[Any, ...],
     assert outcome.status == "intact", outcome.as_json()
 
 
+async def needles_of(url: str) -> set[str]:
+    """Every registered person's name, resident ID number and phone number."""
+    rows = await personal_data(url)
+    needles = {r["name"] for r in rows if len(r["name"]) >= 2} | {r["id_number"] for r in rows}
+    return needles | {r["phone"] for r in rows}
+
+
 async def test_no_personal_data_on_the_exchange_log(county: tuple[Any, ...]) -> None:
     ex: Exchange = county[0]
-    rows = await personal_data(ex.url)
-    needles = {r["name"] for r in rows if len(r["name"]) >= 2} | {r["id_number"] for r in rows}
-    needles |= {r["phone"] for r in rows}
+    needles = await needles_of(ex.url)
     bodies = await record_bodies(ex.url)
     assert sum('"exchange.' in b for b in bodies) > 100 and len(needles) > 100
     found = offending({f"record {i}": b for i, b in enumerate(bodies)}, needles)
+    assert not found, found
+
+
+async def test_no_personal_data_in_the_exchange_reads(county: tuple[Any, ...]) -> None:
+    """The board, every listing's history, results, the feed, deals, certificates and
+    monitoring of the seeded exchange name no registered person."""
+    ex, home = county[0], county[1]
+    needles = await needles_of(ex.url)
+    app = create_app(Settings(home=home, database_url=asyncpg_url(ex.url), clock=lambda: datetime.now(UTC)))
+    async with AsyncTestClient(app=app, timeout=120) as http:
+        crawl = Crawl(http)
+        board = await crawl.pages("/v1/exchange/listings")
+        for x in board:
+            await crawl.get(f"/v1/exchange/listings/{x['id']}")
+        await crawl.pages("/v1/exchange/results")
+        await crawl.get("/v1/exchange/feed.atom")
+        for right_type in ("land_management", "shares", "homestead"):
+            await crawl.get("/v1/exchange/deals", right_type=right_type)
+        for x in ex.with_status("certified"):
+            await crawl.get(f"/v1/exchange/certificates/{x['id']}")
+        await crawl.get("/v1/exchange/monitoring", org="county")
+    assert {x["id"] for x in board} == set(ex.listings)
+    found = offending(crawl.texts, needles)
     assert not found, found
 
 
