@@ -105,6 +105,10 @@ LEASE_END = "2036-06-30"
 BIDDING_OPENS_AT = "2026-06-16T01:00:00Z"
 BIDDING_CLOSES_AT = "2026-06-16T03:00:00Z"
 COOPERATIVE_BIDDER = 1  # 竞买人 1: the cooperative
+# The cooperative as a bidding entity of the county's exchange centre (rule version 3): an
+# organisation of its own, registered by the centre, that signs its bids with its own key.
+COOPERATIVE = "coop-houtuan-guoshu"
+COOPERATIVE_KEY = "wZ3LegxC/+DuSq6bx21/XGmcWe0W8ecWlmWDJ/dtwJ4="
 NEIGHBOUR_BIDDER = 2  # 竞买人 2: the neighbour's head, a member with priority
 RESERVE_FEN = 80_000  # 800 yuan per 亩 per year
 INCREMENT_FEN = 10_000  # the county's smallest increment, 100 yuan
@@ -129,6 +133,19 @@ def org_registered() -> Example:
         "public_keys": [VILLAGE_KEY],
         "area_code": VILLAGE_CODE,
         "credit_code": VILLAGE_CREDIT_CODE,
+    }
+
+
+def bidding_entity_registered() -> Example:
+    """``org.registered`` as an exchange centre signs it: the cooperative as its bidding entity,
+    by its unified social credit code (no area code)."""
+    return {
+        "id": COOPERATIVE,
+        "name": COOPERATIVE_NAME,
+        "type": "bidding_entity",
+        "parent": EXCHANGE,
+        "public_keys": [COOPERATIVE_KEY],
+        "credit_code": COOPERATIVE_CREDIT_CODE,
     }
 
 

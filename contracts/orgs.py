@@ -2,12 +2,15 @@
 
 Organisations form a tree: the county (the root, registered in the genesis record) registers its
 townships, exchange centers, housing authority and developers; a township registers its village
-collectives and may run a township exchange center. A parent manages its children's keys; an
-organisation may add or revoke its own. A key revoked at seq r signs nothing after r.
+collectives and may run a township exchange center. From rule version 3 an exchange center
+registers bidding entities: cooperatives, family farms and companies that bid on its listings
+with their own keys. A parent manages its children's keys; an organisation may add or revoke its
+own. A key revoked at seq r signs nothing after r.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -22,17 +25,28 @@ from contracts.identifiers import (
     validate_area_code,
     validate_credit_code,
 )
-from contracts.registry import Payload, RecordContext, Signers, rule
+from contracts.registry import Payload, RecordContext, Signers, revision, rule
 from contracts.state import Change, Key, Put, State, make
 from ledger.errors import Category
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
 
-ORG_TYPES = ("county", "township", "village_collective", "exchange_center", "developer", "housing_authority")
+ORG_TYPES = (
+    "county",
+    "township",
+    "village_collective",
+    "exchange_center",
+    "developer",
+    "housing_authority",
+    "bidding_entity",
+)
 ROOT_TYPES = frozenset({"county"})
+# Who registers whom under rule versions 1 and 2 (a version knows the types it can register).
 CHILD_TYPES: dict[str, frozenset[str]] = {
     "county": frozenset({"township", "exchange_center", "developer", "housing_authority"}),
     "township": frozenset({"village_collective", "exchange_center"}),
 }
+# Version 3: an exchange center registers the bidding entities that bid on its listings.
+CHILD_TYPES_V3: dict[str, frozenset[str]] = {**CHILD_TYPES, "exchange_center": frozenset({"bidding_entity"})}
 MAX_KEYS_PER_ENTRY = 8
 
 OrgId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
@@ -144,12 +158,13 @@ def _key_rows(p: KeyAdded, rec: RecordContext) -> list[tuple[type, Key]]:
 
 
 AREA_LEVEL = {"county": "county", "township": "township", "village_collective": "village"}
-CREDIT_CODE_REQUIRED = frozenset({"village_collective", "developer"})
+CREDIT_CODE_REQUIRED = frozenset({"village_collective", "developer", "bidding_entity"})
 
 
 def check_codes(state: State, p: OrgRegistered, parent: Org | None) -> None:
     """Counties, townships and villages carry area codes extending their parent's; village
-    collectives (prefix N2) and developers carry a valid unified social credit code."""
+    collectives (prefix N2), developers and bidding entities carry a valid unified social credit
+    code."""
     level = AREA_LEVEL.get(p.type)
     try:
         if level is not None:
@@ -176,18 +191,14 @@ def check_codes(state: State, p: OrgRegistered, parent: Org | None) -> None:
         raise RuleViolation("org.code_taken", f"credit code {p.credit_code} is already registered")
 
 
-@rule(
-    "org.registered",
-    OrgRegistered,
-    prefetch=_org_rows,
-    signed_by=Signers(
-        ("county", "township"), "the parent organisation (the root registers itself at genesis)"
-    ),
-)
-def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
-    """A parent registers a child organisation, its keys and codes (the root itself, at genesis)."""
-    if p.type not in ORG_TYPES:
-        raise RuleViolation("org.unknown_type", f"type must be one of {ORG_TYPES}, found {p.type!r}")
+def registered_org(
+    state: State, rec: RecordContext, p: OrgRegistered, child_types: Mapping[str, frozenset[str]]
+) -> list[Change]:
+    """``org.registered`` under a rule version whose parents register ``child_types`` (parent
+    type -> the child types it may register); the types it knows are the root's and those."""
+    known = tuple(t for t in ORG_TYPES if t in ROOT_TYPES or any(t in c for c in child_types.values()))
+    if p.type not in known:
+        raise RuleViolation("org.unknown_type", f"type must be one of {known}, found {p.type!r}")
     if state.get(Org, p.id) is not None:
         raise RuleViolation("org.already_registered", f"organisation {p.id} is already registered")
     if p.parent is None:
@@ -204,7 +215,7 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
                 "org.not_authorised",
                 f"{p.type} {p.id} is registered by its parent {p.parent}, not {rec.actor}",
             )
-        if p.type not in CHILD_TYPES.get(parent.type, frozenset()):
+        if p.type not in child_types.get(parent.type, frozenset()):
             raise RuleViolation(
                 "org.type_not_allowed",
                 f"a {parent.type} cannot register a {p.type}",
@@ -222,6 +233,35 @@ def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Cha
         credit_code=p.credit_code,
     )
     return [Put(org), *new_keys(state, p.id, p.public_keys, rec.seq)]
+
+
+@rule(
+    "org.registered",
+    OrgRegistered,
+    prefetch=_org_rows,
+    signed_by=Signers(
+        ("county", "township"), "the parent organisation (the root registers itself at genesis)"
+    ),
+)
+def register_org(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
+    """A parent registers a child organisation, its keys and codes (the root itself, at genesis)."""
+    return registered_org(state, rec, p, CHILD_TYPES)
+
+
+@revision(
+    register_org,
+    version=3,
+    signed_by=Signers(
+        ("county", "township", "exchange_center"),
+        "the parent organisation (the root registers itself at genesis; an exchange centre its"
+        " bidding entities)",
+    ),
+)
+def register_org_v3(state: State, rec: RecordContext, p: OrgRegistered) -> list[Change]:
+    """Version 3: an exchange centre registers bidding entities (a cooperative, a family farm, a
+    company, by its unified social credit code and without an area code), which bid on its
+    listings with their own keys; everything else as version 1."""
+    return registered_org(state, rec, p, CHILD_TYPES_V3)
 
 
 @rule(

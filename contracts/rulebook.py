@@ -106,7 +106,11 @@ class Area:
 
 AREAS = (
     Area("rules", (RulesInForce,), (adopt_rules,)),
-    Area("orgs", (orgs.Org, orgs.OrgKey), (orgs.register_org, orgs.add_key, orgs.revoke_key)),
+    Area(
+        "orgs",
+        (orgs.Org, orgs.OrgKey),
+        (orgs.register_org, orgs.register_org_v3, orgs.add_key, orgs.revoke_key),
+    ),
     Area("policy", (policy.CountyPolicy,), (policy.set_policy,)),
     Area("parties", (parties.Party, parties.PartyIdentity), (parties.register_party,)),
     Area(

@@ -3,7 +3,9 @@ exchange), ``exchange.deposit_received`` (no bid without both), ``exchange.bid``
 auction's bid, or the sole bidder's quote by agreement), ``exchange.quote_sealed`` and
 ``exchange.quote_opened`` (a single sealed quote, committed in the window and opened after it,
 so the public log shows no amount before the close), and ``exchange.priority_matched`` (a
-priority holder matching a bid, in the models that let it).
+priority holder matching a bid, in the models that let it). A bid, a match and a sealed quote
+are signed by the listing's exchange centre on the bidder's behalf, or by a bidding entity the
+centre registered, with its own key, for itself.
 """
 
 from __future__ import annotations
@@ -38,13 +40,24 @@ from contracts.exchange.rights import Bidder, qualify
 from contracts.exchange.tables import Listing, ListingBidder
 from contracts.households import HouseholdMember
 from contracts.membership import Membership
+from contracts.orgs import Org
 from contracts.parties import Sha256Hex
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, Signers, rule
 from contracts.state import Change, Put, State, make
 from ledger.canonical import canonical_bytes
 from ledger.entry import format_time
+from ledger.errors import Category
 
 Salt = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32,128}$")]
+
+# A bid, a priority match and a sealed quote (sealed and opened) are the bidder's own acts: the
+# listing's exchange centre signs them on the bidder's behalf, or a bidding entity the centre
+# registered signs its own (``_listing_for_bidder``).
+BIDDER_OR_EXCHANGE = Signers(
+    ("exchange_center", "bidding_entity"),
+    "the exchange centre that made the listing, on the bidder's behalf, or a bidding entity it"
+    " registered, for itself",
+)
 
 
 class BidderRegistered(Payload, frozen=True):
@@ -95,12 +108,43 @@ def _registration_reads(p: BidderRegistered, rec: RecordContext) -> list[Any]:
 
 
 def _open_listing(state: State, rec: RecordContext, listing_id: str) -> Listing:
-    listing = listing_of(state, rec, listing_id)
+    return _still_open(listing_of(state, rec, listing_id))
+
+
+def _still_open(listing: Listing) -> Listing:
     if listing.status != "announced":
         raise RuleViolation("exchange.listing_not_open", f"listing {listing.id} is {listing.status}")
     if listing.held_at is not None:
         raise RuleViolation("exchange.listing_held", f"listing {listing.id} is held for a dispute")
     return listing
+
+
+def _bidders_reads(p: BidPlaced | QuoteSealed | QuoteOpened, rec: RecordContext) -> list[Any]:
+    return [*listing_reads(p.listing), (Org, (rec.actor,))]
+
+
+def _listing_for_bidder(state: State, rec: RecordContext, listing_id: str, number: int) -> Listing:
+    """The open listing of an act by 竞买人 ``number``, signed by the listing's exchange centre or
+    by a bidding entity that centre registered, for itself: the bidder must be an entity
+    registered under the signer's own unified social credit code."""
+    listing = state.get(Listing, listing_id)
+    entity = state.get(Org, rec.actor) if listing is not None and listing.exchange_id != rec.actor else None
+    if listing is None or entity is None or entity.type != "bidding_entity":
+        return _open_listing(state, rec, listing_id)  # the exchange's own act, or its refusal
+    if entity.parent_id != listing.exchange_id:
+        raise RuleViolation(
+            "exchange.not_listing_exchange",
+            f"listing {listing_id} is run by {listing.exchange_id}, which did not register {entity.id}",
+            category=Category.FORBIDDEN,
+        )
+    b = bidder_of(state, listing, number)
+    if b.bidder_kind != "entity" or entity.credit_code is None or b.bidder != entity.credit_code:
+        raise RuleViolation(
+            "exchange.not_the_bidder",
+            f"{entity.id} bids for itself, not for 竞买人 {b.number}",
+            category=Category.FORBIDDEN,
+        )
+    return _still_open(listing)
 
 
 @rule(
@@ -186,14 +230,14 @@ def standing(listing: Listing, bidders: list[ListingBidder], changed: ListingBid
 @rule(
     "exchange.bid",
     BidPlaced,
-    prefetch=lambda p, rec: listing_reads(p.listing),
-    signed_by=LISTING_EXCHANGE,
+    prefetch=_bidders_reads,
+    signed_by=BIDDER_OR_EXCHANGE,
     version=EXCHANGE_VERSION,
 )
 def place_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
     """A bid in a rising auction (at least the reserve and the high bid plus the increment; a late
     bid moves the close), or the sole qualified bidder's one quote by agreement."""
-    listing = _open_listing(state, rec, p.listing)
+    listing = _listing_for_bidder(state, rec, p.listing, p.bidder)
     b = _bidding_bidder(state, listing, p.bidder)
     t = now(rec)
     if t < at(listing.opens_at):
@@ -240,8 +284,8 @@ def place_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
 @rule(
     "exchange.priority_matched",
     BidPlaced,
-    prefetch=lambda p, rec: listing_reads(p.listing),
-    signed_by=LISTING_EXCHANGE,
+    prefetch=_bidders_reads,
+    signed_by=BIDDER_OR_EXCHANGE,
     version=EXCHANGE_VERSION,
 )
 def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
@@ -251,7 +295,7 @@ def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
 
     On a sealed listing in-auction matching is post-close matching: there is no auction to
     match in."""
-    listing = _open_listing(state, rec, p.listing)
+    listing = _listing_for_bidder(state, rec, p.listing, p.bidder)
     b = _bidding_bidder(state, listing, p.bidder)
     if not b.priority:
         raise RuleViolation("exchange.no_priority", f"竞买人 {b.number} holds no priority right")
@@ -311,14 +355,14 @@ def match_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
 @rule(
     "exchange.quote_sealed",
     QuoteSealed,
-    prefetch=lambda p, rec: listing_reads(p.listing),
-    signed_by=LISTING_EXCHANGE,
+    prefetch=_bidders_reads,
+    signed_by=BIDDER_OR_EXCHANGE,
     version=EXCHANGE_VERSION,
 )
 def seal_quote(state: State, rec: RecordContext, p: QuoteSealed) -> list[Change]:
     """A bidder's single sealed quote (一次性报价), committed inside the window: only its hash is on
     the log until it is opened."""
-    listing = _open_listing(state, rec, p.listing)
+    listing = _listing_for_bidder(state, rec, p.listing, p.bidder)
     b = _bidding_bidder(state, listing, p.bidder)
     if listing.method != "sealed":
         raise RuleViolation("exchange.not_sealed", "this listing is a rising auction (exchange.bid)")
@@ -341,14 +385,14 @@ def seal_quote(state: State, rec: RecordContext, p: QuoteSealed) -> list[Change]
 @rule(
     "exchange.quote_opened",
     QuoteOpened,
-    prefetch=lambda p, rec: listing_reads(p.listing),
-    signed_by=LISTING_EXCHANGE,
+    prefetch=_bidders_reads,
+    signed_by=BIDDER_OR_EXCHANGE,
     version=EXCHANGE_VERSION,
 )
 def open_quote(state: State, rec: RecordContext, p: QuoteOpened) -> list[Change]:
     """A sealed quote is opened after the window: amount and salt must give its commitment, and
     the amount reach the reserve."""
-    listing = _open_listing(state, rec, p.listing)
+    listing = _listing_for_bidder(state, rec, p.listing, p.bidder)
     b = _bidding_bidder(state, listing, p.bidder)
     t, closes = now(rec), at(listing.closes_at)
     minutes = policy_of(state, listing).sealed_opening_minutes

@@ -26,7 +26,8 @@ Instant = Annotated[str, msgspec.Meta(pattern=RFC3339_UTC.pattern)]
 
 EXCHANGE_VERSION = 3  # the rule version that brings the exchange and the working-day calendar
 
-# Every exchange kind is signed by the exchange centre that made the listing.
+# Every exchange kind is signed by the exchange centre that made the listing (a bidder's own acts
+# may also be signed by the bidding entity itself: ``contracts.exchange.bidding``).
 LISTING_EXCHANGE = Signers(("exchange_center",), "the exchange centre that made the listing")
 
 

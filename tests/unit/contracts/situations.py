@@ -7,7 +7,11 @@ Every situation starts from the same county: genesis and the current rule versio
 of the examples, the examples' village as ``org.registered``'s example registers it (with the
 harness's signing key beside the example's key, so the test can sign for it; ``org.registered``'s
 own situation leaves it out), and one organisation of every other type: a second township and
-village, an exchange center, a developer and a housing authority (``Situation.orgs``).
+village, an exchange center, a developer, a housing authority and the exchange center's bidding
+entity (``Situation.orgs``). The bidding entity is the examples' cooperative
+(``ex.bidding_entity_registered``, with the harness's key), 竞买人 1 of the examples' listing; in
+``org.registered``'s own situation, which registers the cooperative in its test, it is a family
+farm, and in ``rules.adopted``'s, under version 1, there is none (version 3 brings the type).
 
 The rest is built from the examples themselves, with the ids they name: the household's
 registration is ``household.registered``'s example, the head's admission ``member.admitted``'s
@@ -51,6 +55,7 @@ from contracts.exchange.tables import Listing
 from contracts.rulebook import RULEBOOK
 from ledger.entry import parse_time
 from ledger.signing import b64
+from tests.support import credit_code
 from tests.unit.contracts.harness import COUNTY, Changes, Harness
 
 CONFIRMED_AT = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 09:00 in China Standard Time
@@ -67,6 +72,9 @@ CONTRACT_OVERDUE_AT = datetime(2026, 6, 23, 2, 0, tzinfo=UTC)  # the day after t
 PAID_AT = datetime(2026, 6, 24, 2, 0, tzinfo=UTC)
 CERTIFIED_AT = datetime(2026, 6, 26, 2, 0, tzinfo=UTC)
 FILLER_HOUSEHOLDS = 6  # of 4 members each, in the share scheme
+FAMILY_FARM_CREDIT_CODE = credit_code("92", ex.COUNTY_CODE, 7)  # 92: an individually run business
+# The kinds a bidding entity signs for itself, beside the listing's exchange centre.
+BIDDERS_ACTS = ("exchange.bid", "exchange.priority_matched", "exchange.quote_sealed", "exchange.quote_opened")
 
 # Who signs each example in its situation: the one organisation of the one type its rule lists,
 # or, for the kinds several types may sign, the one the example is about.
@@ -81,6 +89,8 @@ SIGNER = {
     "key.added": ex.VILLAGE,  # the village adds a key to itself
     "key.revoked": ex.VILLAGE,  # and revokes its own old one
     "party.registered": ex.VILLAGE,  # the village registers the grandchild
+    # A bidder's own acts: the listing's exchange centre, on the bidder's behalf.
+    **{kind: ex.EXCHANGE for kind in BIDDERS_ACTS},
 }
 
 
@@ -267,7 +277,23 @@ def base(kind: str) -> Situation:
         "developer": h.developer("developer-wendeng"),
         "housing_authority": h.housing_authority("housing-wendeng"),
     }
+    if kind != "rules.adopted":
+        s.orgs["bidding_entity"] = bidding_entity(h, kind)
     return s
+
+
+def bidding_entity(h: Harness, kind: str) -> str:
+    """The exchange centre's bidding entity: the cooperative, or (for ``org.registered``) a family farm."""
+    if kind == "org.registered":
+        return h.register(ex.EXCHANGE, "farm-other", "bidding_entity", credit_code=FAMILY_FARM_CREDIT_CODE)
+    payload = ex.bidding_entity_registered()
+    return h.register(
+        ex.EXCHANGE,
+        ex.COOPERATIVE,
+        "bidding_entity",
+        name=payload["name"],
+        credit_code=payload["credit_code"],
+    )
 
 
 def nothing(s: Situation) -> None:

@@ -2,18 +2,21 @@
 kind's prepared situation (``situations.py``) its example, signed by an organisation of a type
 the declaration does not list, is refused and leaves the ledger as it was; signed by each type
 it lists, it is accepted; and signed by an organisation of a listed type that does not have the
-declared role (another village, another township, an unrelated organisation), it is refused."""
+declared role (another village, another township, an unrelated organisation), it is refused.
+A bidding entity signs a bidder's own acts (a bid, a match, a sealed quote and its opening) for
+itself and nothing for anyone else."""
 
 from __future__ import annotations
 
 import pytest
 
 from contracts import examples as ex
-from contracts.orgs import CHILD_TYPES, ORG_TYPES, Org
+from contracts.orgs import CHILD_TYPES, CHILD_TYPES_V3, ORG_TYPES, Org
 from contracts.rulebook import RULEBOOK
 from ledger.errors import Category
+from tests.support import credit_code
 from tests.unit.contracts.harness import COUNTY
-from tests.unit.contracts.situations import prepared
+from tests.unit.contracts.situations import BIDDERS_ACTS, prepared
 
 CURRENT = RULEBOOK.current
 KINDS = sorted(RULEBOOK.kinds(CURRENT))
@@ -97,11 +100,20 @@ def test_every_rule_of_every_version_declares_who_signs_it() -> None:
         assert list(signers.types) == [t for t in ORG_TYPES if t in signers.types], "in ORG_TYPES order"
 
 
-def test_no_revision_changes_who_signs_its_kind() -> None:
+def test_a_revision_may_add_signers_but_never_drops_one() -> None:
+    """A revision may let organisations of more types sign what it newly allows (version 3's
+    ``org.registered``: an exchange centre registering its bidding entities), with a role phrase
+    that says so; it never drops a type, so an entry an earlier version admitted is never refused
+    for its signer's type, and a revision that adds no type keeps the declaration as it was."""
     for (kind, version), rule in RULEBOOK.rules.items():
-        first = RULEBOOK.first_version(kind)
-        assert first is not None
-        assert rule.signed_by == RULEBOOK.rules[(kind, first)].signed_by, f"{kind} version {version}"
+        earlier = [r for (k, v), r in RULEBOOK.rules.items() if k == kind and v < version]
+        if not earlier:
+            continue
+        before, after = max(earlier, key=lambda r: r.version).signed_by, rule.signed_by
+        assert before is not None and after is not None
+        assert set(before.types) <= set(after.types), f"{kind} version {version} drops a signer type"
+        if set(before.types) == set(after.types):
+            assert after == before, f"{kind} version {version}"
 
 
 def test_the_refusals_table_covers_every_kind_some_type_may_not_sign() -> None:
@@ -117,9 +129,15 @@ def test_an_org_of_a_type_not_listed_is_refused_and_the_declared_signer_accepted
     s = prepared(kind)
     code, category = REFUSAL[kind]
     unlisted = [t for t in ORG_TYPES if t not in signers.types]
-    # One type listed, or (org.registered) each listed type's acceptance has its own test.
-    assert unlisted and (len(signers.types) == 1 or kind == "org.registered")
-    for org_type in unlisted:
+    # One type listed, or (org.registered, a bidder's own acts) each listed type's acceptance
+    # has its own test.
+    assert unlisted and (len(signers.types) == 1 or kind in {"org.registered", *BIDDERS_ACTS})
+    # Under version 1 (rules.adopted's situation) no bidding entity exists: its refusal is below.
+    assert set(s.orgs) == set(ORG_TYPES) or (kind, set(ORG_TYPES) - set(s.orgs)) == (
+        "rules.adopted",
+        {"bidding_entity"},
+    )
+    for org_type in [t for t in unlisted if t in s.orgs]:
         refusal = s.h.refused(code, s.orgs[org_type], kind, ex.example(kind))
         assert refusal.category == category, (org_type, refusal.message)
     assert s.h.row(Org, s.signer).type in signers.types
@@ -141,6 +159,56 @@ def test_a_county_registers_its_own_children_as_the_parent_too() -> None:
         "credit_code": None,
     }
     assert s.h.submit(COUNTY, "org.registered", payload).one(Org).parent_id == COUNTY
+
+
+def test_a_bidding_entity_adopts_no_rules() -> None:
+    """``rules.adopted``'s situation is under version 1, before bidding entities; under the
+    current version one is refused as any organisation but the root."""
+    s = prepared("policy.set")
+    refusal = s.h.refused("rules.not_root", s.orgs["bidding_entity"], "rules.adopted", {"version": CURRENT})
+    assert refusal.category == FORBIDDEN
+
+
+def test_an_exchange_centre_registers_its_bidding_entities_as_the_parent_too() -> None:
+    """Version 3's ``org.registered`` lists the exchange centre too: it registers the
+    cooperative as its bidding entity, by its credit code, with no area code."""
+    s = prepared("org.registered")
+    org = s.h.submit(ex.EXCHANGE, "org.registered", ex.bidding_entity_registered()).one(Org)
+    assert (org.type, org.parent_id, org.credit_code) == (
+        "bidding_entity",
+        ex.EXCHANGE,
+        ex.COOPERATIVE_CREDIT_CODE,
+    )
+    assert org.area_code is None
+
+
+@pytest.mark.parametrize("kind", ["exchange.bid", "exchange.quote_sealed", "exchange.quote_opened"])
+def test_a_bidding_entity_signs_its_own_bid(kind: str) -> None:
+    """The cooperative, 竞买人 1 of the examples and the exchange centre's bidding entity, signs
+    the example for itself (its own match as the sitting tenant is in
+    ``test_rules_exchange_entities``: the examples' match is the member's)."""
+    s = prepared(kind)
+    assert ex.example(kind)["bidder"] == ex.COOPERATIVE_BIDDER
+    changes = s.submit(kind, s.orgs["bidding_entity"])
+    assert changes and s.h.records[-1]["entry"]["actor"] == ex.COOPERATIVE
+
+
+@pytest.mark.parametrize("kind", BIDDERS_ACTS)
+def test_a_bidding_entity_acts_for_no_other_bidder(kind: str) -> None:
+    """The cooperative signing the example for the member (竞买人 2) is refused, and so is a
+    bidding entity of another exchange centre signing it for the cooperative."""
+    s = prepared(kind)
+    s.h.refused(
+        "exchange.not_the_bidder",
+        s.orgs["bidding_entity"],
+        kind,
+        {**ex.example(kind), "bidder": ex.NEIGHBOUR_BIDDER},
+    )
+    far = s.h.register(
+        s.other_exchange, "coop-far", "bidding_entity", credit_code=credit_code("93", ex.COUNTY_CODE, 77)
+    )
+    s.h.refused("exchange.not_listing_exchange", far, kind, ex.example(kind))
+    assert s.example()
 
 
 @pytest.mark.parametrize("org_type", ORG_TYPES)
@@ -236,7 +304,7 @@ def test_an_org_of_a_listed_type_without_the_role_is_refused(kind: str) -> None:
 
 def test_an_unrelated_org_may_not_manage_the_villages_keys() -> None:
     s = prepared("key.revoked")
-    for org in (s.other_village, s.other_township, s.orgs["developer"]):
+    for org in (s.other_village, s.other_township, s.orgs["developer"], s.orgs["bidding_entity"]):
         s.h.refused("org.not_authorised", org, "key.added", ex.example("key.added"))
         s.h.refused("org.not_authorised", org, "key.revoked", ex.example("key.revoked"))
     s.h.submit(ex.TOWNSHIP, "key.added", ex.example("key.added"))  # the village's parent may
@@ -247,7 +315,7 @@ def test_the_root_is_the_one_county_of_a_ledger() -> None:
     """``rules.adopted`` (the root), ``policy.set`` and ``calendar.declared`` (a county, for
     itself) list only the county type: no organisation registers a county, so the root is the
     only one."""
-    assert all("county" not in children for children in CHILD_TYPES.values())
+    assert all("county" not in children for children in (*CHILD_TYPES.values(), *CHILD_TYPES_V3.values()))
     for kind in sorted(COUNTY_ONLY):
         s = prepared(kind)
         assert [o.id for o in s.h.rows(Org) if o.type == "county"] == [COUNTY]
