@@ -64,9 +64,11 @@ def declare_calendar(state: State, rec: RecordContext, p: CalendarDeclared) -> l
         p.working_weekend_days
     ):
         raise RuleViolation("calendar.duplicate_day", "a day is listed twice")
-    if any(d.weekday() < 5 for d in p.working_weekend_days):
+    weekdays = [d.isoformat() for d in p.working_weekend_days if d.weekday() < 5]
+    if weekdays:
         raise RuleViolation(
-            "calendar.not_a_weekend_day", "a working weekend day falls on a Saturday or Sunday"
+            "calendar.not_a_weekend_day",
+            f"{', '.join(weekdays)}: a working weekend day falls on a Saturday or Sunday",
         )
     if set(p.holidays) & set(p.working_weekend_days):
         raise RuleViolation("calendar.duplicate_day", "a day cannot be both a holiday and a working day")

@@ -358,7 +358,9 @@ def lift_hold(state: State, rec: RecordContext, p: HoldLifted) -> list[Change]:
         raise RuleViolation("exchange.not_held", f"listing {listing.id} is not held")
     held_at = at(listing.held_at)
     shift = now(rec) - held_at
-    days = timedelta(days=math.ceil(shift / timedelta(days=1)))
+    # Dates move by the whole days held (rounded down), times by the exact time held: a moment
+    # that was after a date stays after it.
+    days = timedelta(days=math.floor(shift / timedelta(days=1)))
     held_on = (held_at + CHINA_STANDARD_TIME).date()
     update: dict[str, object] = {"held_at": None, "hold_document": None}
     for name in ("opens_at", "closes_at", "match_until"):

@@ -160,10 +160,12 @@ def listable(state: State, rec: RecordContext, right: Right) -> ListedRight:
         h = state.get(Homestead, right.homestead)
         if h is None or h.status != "held":
             raise refuse("exchange.right_not_held", f"homestead {right.homestead} is not held")
-        if not any(m.status == "settled_in_town" for m in memberships_in_force(state, h.household_id)):
+        members = memberships_in_force(state, h.household_id)
+        if not members or any(m.status != "settled_in_town" for m in members):
             raise refuse(
                 "exchange.holder_not_settled",
-                "a homestead is listed for a household that settled in town, rights retained",
+                "a homestead is listed for a household whose members in force all settled in town, "
+                "rights retained",
             )
         return ListedRight(
             "homestead",
