@@ -33,7 +33,7 @@ from contracts.exchange.listing import can_extend
 from contracts.exchange.moments import decided, is_agreement
 from contracts.exchange.outcome import deal_value, exchange_fee, ranking
 from contracts.exchange.rights import move_right, seller_exempt
-from contracts.exchange.tables import Listing
+from contracts.exchange.tables import Listing, ListingBidder
 from contracts.land import CertificateNo
 from contracts.parties import Sha256Hex
 from contracts.registry import Payload, RecordContext, rule
@@ -96,6 +96,18 @@ def _status(listing: Listing, *allowed: str) -> None:
         raise RuleViolation("exchange.listing_held", f"listing {listing.id} is held for a dispute")
 
 
+def _decided_listing(
+    state: State, rec: RecordContext, listing_id: str
+) -> tuple[Listing, list[ListingBidder]]:
+    """The listing and its bidders, once its outcome may be recorded (an award or a failure)."""
+    listing = listing_of(state, rec, listing_id)
+    _status(listing, "announced")
+    bidders = bidders_of(state, listing.id)
+    if not decided(state, listing, bidders, policy_of(state, listing), now(rec)):
+        raise RuleViolation("exchange.not_closed", "bidding, opening or priority matching is still open")
+    return listing, bidders
+
+
 @rule(
     "exchange.awarded",
     Awarded,
@@ -106,12 +118,8 @@ def _status(listing: Listing, *allowed: str) -> None:
 def award(state: State, rec: RecordContext, p: Awarded) -> list[Change]:
     """The award (成交): the winner and the price the rules compute from the bids; an award naming
     anyone else, or any other price, is refused."""
-    listing = listing_of(state, rec, p.listing)
-    _status(listing, "announced")
-    bidders = bidders_of(state, listing.id)
+    listing, bidders = _decided_listing(state, rec, p.listing)
     policy = policy_of(state, listing)
-    if not decided(state, listing, bidders, policy, now(rec)):
-        raise RuleViolation("exchange.not_closed", "bidding, opening or priority matching is still open")
     order = ranking(listing, bidders)
     if not order:
         raise RuleViolation("exchange.no_valid_bid", "no valid bid: the listing fails (exchange.failed)")
@@ -150,11 +158,7 @@ def award(state: State, rec: RecordContext, p: Awarded) -> list[Change]:
 )
 def fail(state: State, rec: RecordContext, p: Failed) -> list[Change]:
     """No valid bid once bidding is over (流拍): the listing fails and may be relisted."""
-    listing = listing_of(state, rec, p.listing)
-    _status(listing, "announced")
-    bidders = bidders_of(state, listing.id)
-    if not decided(state, listing, bidders, policy_of(state, listing), now(rec)):
-        raise RuleViolation("exchange.not_closed", "bidding, opening or priority matching is still open")
+    listing, bidders = _decided_listing(state, rec, p.listing)
     if ranking(listing, bidders):
         raise RuleViolation("exchange.has_valid_bid", "a valid bid stands: the listing is awarded")
     if (
