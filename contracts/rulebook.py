@@ -13,7 +13,8 @@ the rules from outside: land contracts and homestead grants only to a household 
 in force; homestead transfers only to a household living in the village; no pledge of a
 holding with income rights only; no membership decision by a meeting nobody attended; no
 inheritance by the deceased themself. Version 3 brings the county's working-day calendar and
-the rural property rights exchange (``contracts.exchange``).
+the rural property rights exchange (``contracts.exchange``), and revises ``org.registered`` so
+that an exchange centre registers the bidding entities that sign their own bids.
 """
 
 from __future__ import annotations
