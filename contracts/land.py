@@ -476,3 +476,63 @@ def return_land(state: State, rec: RecordContext, p: LandReturned) -> list[Chang
     if p.notice_date > rec.local_date:
         raise RuleViolation("land.bad_notice_date", "the notice cannot be dated in the future")
     return [Put(c.model_copy(update={"status": "returned", "returned_on": p.effective_date}))]
+
+
+class ReturnedParcelsFreed:
+    """The state as ``land.contract_issued`` version 3 reads it: a parcel of a contract
+    returned on or before the record's date is free to contract again (version 1 saw it taken
+    forever, since the returned contract's ``Parcel`` rows still name it)."""
+
+    def __init__(self, state: State, rec: RecordContext) -> None:
+        self.state, self.rec = state, rec
+
+    def get(self, model: type[Any], *key: Any) -> Any:
+        row = self.state.get(model, *key)
+        if model is Parcel and row is not None:
+            contract = self.state.get(LandContract, row.contract_id)
+            if (
+                contract is not None
+                and contract.status == "returned"
+                and (contract.returned_on is None or contract.returned_on <= self.rec.local_date)
+            ):
+                return None
+        return row
+
+    def find(self, model: type[Any], **where: Any) -> list[Any]:
+        return self.state.find(model, **where)
+
+
+@revision(
+    issue_contract_v2,
+    version=3,
+    signed_by=CONTRACTING_COLLECTIVE,
+)
+def issue_contract_v3(state: State, rec: RecordContext, p: ContractIssued) -> list[Change]:
+    """Version 3: land a household returned is contracted again, to another household, once the
+    return took effect."""
+    return list(issue_contract_v2.apply(ReturnedParcelsFreed(state, rec), rec, p))
+
+
+@revision(
+    exchange_contracts,
+    version=3,
+    reads=lambda p, rec: [
+        Where(ManagementTransfer, "contract_id", p.contract),
+        Where(ManagementTransfer, "contract_id", p.other_contract),
+    ],
+    signed_by=CONTRACTING_COLLECTIVE,
+)
+def exchange_contracts_v3(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
+    """Version 3: a parcel under a management transfer that has not ended is not exchanged, so
+    a lease always stays filed under the contract that holds the parcel (version 1 let the
+    parcel move and be leased again for the same years)."""
+    changes = list(exchange_contracts.apply(state, rec, p))
+    for contract, codes in ((p.contract, p.parcels), (p.other_contract, p.other_parcels)):
+        for t in state.find(ManagementTransfer, contract_id=contract):
+            leased = sorted(set(t.parcels) & set(codes))
+            if leased and t.term_end >= rec.local_date:
+                raise RuleViolation(
+                    "land.parcel_under_transfer",
+                    f"{leased} are under transfer {t.id} until {t.term_end}: not exchanged before it ends",
+                )
+    return changes

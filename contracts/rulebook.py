@@ -14,7 +14,9 @@ in force; homestead transfers only to a household living in the village; no pled
 holding with income rights only; no membership decision by a meeting nobody attended; no
 inheritance by the deceased themself. Version 3 brings the county's working-day calendar and
 the rural property rights exchange (``contracts.exchange``), and revises ``org.registered`` so
-that an exchange centre registers the bidding entities that sign their own bids.
+that an exchange centre registers the bidding entities that sign their own bids; land a
+household returned may be contracted again once the return took effect, and a parcel under a
+running lease is not exchanged (so no lease is ever bypassed).
 """
 
 from __future__ import annotations
@@ -142,10 +144,12 @@ AREAS = (
         (
             land.issue_contract,
             land.issue_contract_v2,
+            land.issue_contract_v3,
             land.extend_contract,
             land.transfer_management,
             land.transfer_contracting_right,
             land.exchange_contracts,
+            land.exchange_contracts_v3,
             land.return_land,
         ),
     ),

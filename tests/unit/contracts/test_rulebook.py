@@ -165,14 +165,19 @@ def test_version_2_has_the_same_kinds_and_revises_exactly_six() -> None:
         assert v1[kind].apply is not v2[kind].apply
 
 
-def test_version_3_adds_the_calendar_and_the_exchange_and_revises_only_org_registration() -> None:
+def test_version_3_adds_the_calendar_and_the_exchange_and_revises_three_kinds() -> None:
     """Version 3 adds the county's working-day calendar and the exchange's kinds, each in its
-    own area, each first in version 3, and keeps every version 2 rule but ``org.registered``,
-    revised so that an exchange centre registers its bidding entities."""
+    own area, each first in version 3, and keeps every version 2 rule but three:
+    ``org.registered`` (an exchange centre registers its bidding entities),
+    ``land.contract_issued`` (returned land is contracted again once the return took effect)
+    and ``land.contracts_exchanged`` (no parcel under a running lease is exchanged)."""
     v2, v3 = RULEBOOK.kinds(2), RULEBOOK.kinds(3)
     assert v2.keys() < v3.keys()
-    assert {kind for kind in v2 if v3[kind] is not v2[kind]} == {"org.registered"}
-    assert (v2["org.registered"].version, v3["org.registered"].version) == (1, 3)
+    revised = {"org.registered": 1, "land.contract_issued": 2, "land.contracts_exchanged": 1}
+    assert {kind for kind in v2 if v3[kind] is not v2[kind]} == revised.keys()
+    for kind, before in revised.items():
+        assert (v2[kind].version, v3[kind].version) == (before, 3)
+        assert v2[kind].payload_type is v3[kind].payload_type  # a revision keeps the schema
     added = v3.keys() - v2.keys()
     assert added == {"calendar.declared"} | {kind for kind in v3 if kind.startswith("exchange.")}
     assert len(added) == 19

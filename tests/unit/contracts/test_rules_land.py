@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from contracts.errors import RuleViolation
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from contracts.membership import Membership
 from tests.unit.contracts.harness import BOUNDS, COOPERATIVE, DOC, Harness
@@ -521,30 +520,34 @@ def test_no_new_land_during_the_returned_term(h: Harness, village: str) -> None:
     issue(h, village, household, term_start="2048-01-02", term_end="2078-01-01")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a returned contract keeps its parcels forever (Parcel rows still name it), so "
-    "the collective can never contract returned land again: land.parcel_taken",
-)
-def test_returned_land_can_be_contracted_to_another_household(h: Harness, village: str) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_returned_land_can_be_contracted_to_another_household(version: int) -> None:
+    """Version 3: once a return took effect its parcels are contracted again (before it, and
+    under versions 1-2, whose rule saw a returned contract's parcels taken forever, they are
+    land.parcel_taken)."""
+    h = Harness(rules_version=version)
+    village = h.collective()
     _, contract, parcels = h.contracted(village)
     h.submit(
         village,
         "land.returned",
         {"contract": contract, "notice_date": "2026-03-01", "effective_date": "2026-09-01"},
     )
-    h.clock.set(datetime(2026, 9, 2, 8, 0, tzinfo=UTC))
     other, _ = h.members(village, 1)
-    issue(h, village, other, parcels=parcels, term_start="2026-09-02", term_end="2056-09-01")
+    early = h.contract_payload(village, other, parcels, term_start="2026-09-02", term_end="2056-09-01")
+    h.refused("land.parcel_taken", village, "land.contract_issued", early)
+    h.clock.set(datetime(2026, 9, 2, 8, 0, tzinfo=UTC))
+    payload = h.contract_payload(village, other, parcels, term_start="2026-09-02", term_end="2056-09-01")
+    if version < 3:
+        h.refused("land.parcel_taken", village, "land.contract_issued", payload)
+        return
+    h.submit(village, "land.contract_issued", payload)
+    assert {h.row(Parcel, code).contract_id for code in parcels} == {payload["contract"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the overlap check reads only the transfers filed under the parcel's current "
-    "contract, so after an exchange moves a leased parcel to another contract it can be leased "
-    "again for the same years (land.parcel_already_transferred is bypassed)",
-)
 def test_a_leased_parcel_is_not_leased_again_after_an_exchange(h: Harness, village: str) -> None:
+    """Version 3 refuses to exchange a parcel under a running lease (land.parcel_under_transfer),
+    so its lease cannot be bypassed by leasing it again under the other contract."""
     _, a, pa = h.contracted(village)
     _, b, pb = h.contracted(village)
     h.submit(village, "land.management_transferred", h.lease_payload(a, pa[:1]))
@@ -555,10 +558,7 @@ def test_a_leased_parcel_is_not_leased_again_after_an_exchange(h: Harness, villa
         "other_parcels": pb[:1],
         "consent": DOC,
     }
-    try:
-        h.submit(village, "land.contracts_exchanged", exchange)
-    except RuleViolation:
-        return  # refusing to exchange a leased parcel also keeps it under one lease
-    h.refused(
-        "land.parcel_already_transferred", village, "land.management_transferred", h.lease_payload(b, pa[:1])
-    )
+    h.refused("land.parcel_under_transfer", village, "land.contracts_exchanged", exchange)
+    h.clock.set(datetime(2031, 1, 1, 8, 0, tzinfo=UTC))  # the lease ended on 2030-12-31
+    h.submit(village, "land.contracts_exchanged", exchange)
+    assert h.row(Parcel, pa[0]).contract_id == b
