@@ -35,6 +35,7 @@ from contracts.exchange.common import (
     step,
     within_value_cap,
 )
+from contracts.exchange.moments import decided
 from contracts.exchange.outcome import deal_value
 from contracts.exchange.rights import ListedRight, Right, listable, not_listed_twice, require_jurisdiction
 from contracts.exchange.tables import OPEN, Listing
@@ -367,6 +368,18 @@ def lift_hold(state: State, rec: RecordContext, p: HoldLifted) -> list[Change]:
         value = getattr(listing, name)
         if value is not None and at(value) > held_at:
             update[name] = format_time(at(value) + shift)
+    if (
+        listing.status == "announced"
+        and at(listing.closes_at) <= held_at
+        and not decided(state, listing, bidders_of(state, listing.id), policy_of(state, listing), held_at)
+    ):
+        # Held after the close while quotes were still to be opened or priority holders could
+        # still match: the end of the opening time and the deadline to match count from the close
+        # and from the last opening, so those move too (both stay in the past).
+        for name in ("closes_at", "high_at"):
+            value = getattr(listing, name)
+            if value is not None:
+                update[name] = format_time(at(value) + shift)
     for name in ("announce_ends", "contract_due", "payment_due", "refunds_due"):
         value = getattr(listing, name)
         if value is not None and value >= held_on:
