@@ -40,13 +40,13 @@ Interpretations taken where the specification leaves a choice (the rules' docstr
 7. Post-close matching (C, and A on sealed quotes, which have no auction to match in): once bidding
    is over, each priority holder may match once, up to and including the W-th working day after the
    (China Standard Time) day bidding was over; several may match. What they match is the final high
-   bid, the winner among the bidders who have not matched (a holder's match supersedes its own
-   earlier bids, so once the final high bidder withdraws, the next bidder who has not matched is
-   the final high bid, even below a holder's match), which must be another bidder's without
-   priority.
+   bid: the leader among the bidders who have not matched, which must be another bidder's without
+   priority. A holder's match supersedes its own earlier bids, so if the final high bidder then
+   withdraws, the next bidder who has not matched is the final high bid, even below the standing
+   match (another holder may match it, and wins with it only if the standing match is withdrawn).
    The outcome is decided once the deadline day has passed, or earlier when nobody can still match
-   (no final high, a final high held by a priority holder, or no priority holder with a deposit held
-   left unmatched).
+   (no final high, a final high held by a priority holder, or no priority holder with a deposit
+   held left unmatched).
 8. Sealed quotes (一次性报价): one per bidder inside the window, opened in ``[closes, closes + S)``
    with the amount and salt it was sealed with, at or above the reserve. Bidding is over at the last
    opening once every sealed quote of a bidder with a deposit held is open, else at the end of the
@@ -58,8 +58,8 @@ Interpretations taken where the specification leaves a choice (the rules' docstr
 10. A withdrawal after qualification (or any default) forfeits the deposit; while the listing is
     announced the standing high is simply the leader of who remains; a response window is not
     touched by it.
-11. A winner who refuses the confirmation, or has not signed the contract by the contract's
-    working day (counted from the award's day): under tie priority the award passes to the runner-up (the
+11. A winner who refuses the confirmation, or has not signed the contract by the contract's working
+    day (counted from the award's day): under tie priority the award passes to the runner-up (the
     listing is announced again and the leader of the rest is awarded), otherwise, or with nobody
     left, the listing fails.
 12. A failure needs a decided outcome with no valid bid; when no deposit was ever received the
@@ -68,6 +68,9 @@ Interpretations taken where the specification leaves a choice (the rules' docstr
     recorded, never the winner's; the winner's deposit is credited when the price is paid.
 14. Working days are Monday to Friday, less the declared holidays, plus the declared working weekend
     days.
+
+Not modelled: dispute holds and their lifting, relistings, and policy numbers other than the
+defaults (the terms carry them, so a scenario may set others).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from tests.unit.contracts.exchange_reference import (
     local_midnight,
 )
 from tests.unit.contracts.exchange_support import Market, local
-from tests.unit.contracts.harness import COOPERATIVE, COUNTY, COUNTY_CODE, Harness, same_state
+from tests.unit.contracts.harness import COOPERATIVE, COUNTY, COUNTY_CODE, DOC, Harness, same_state
 
 MODELS = (IN_AUCTION, TIE, POST_CLOSE)
 RESERVE = 80_000  # fen per 亩 per year (land); the shares listing's total is SHARES_RESERVE
@@ -670,3 +670,31 @@ def test_agreement_is_decided_at_the_sole_quote() -> None:
     awarded = next(s for s in run.h.find(ListingStep, listing_id=LISTING) if s.kind == "exchange.awarded")
     assert parse_time(awarded.at) < run.ref.terms.closes
     assert (run.listing().winner, run.listing().price_fen) == (1, RESERVE + 5_000)
+
+
+@pytest.mark.parametrize("method", ["auction", "sealed"])
+def test_a_hold_after_the_close_keeps_the_time_left_to_open_and_to_match(h: Harness, method: str) -> None:
+    """Held half an hour after the close for ten days: on lifting, the sealed quotes can still be
+    opened and the priority holder can still match, as they could when the hold began."""
+    m = Market.build(h, priority_model=POST_CLOSE)
+    m.list(method=method)
+    member, outsider = m.register(LISTING, m.buyers[0]), m.register(LISTING, entity=True)
+    m.open_bidding(LISTING)
+    if method == "auction":
+        m.bid(LISTING, outsider, RESERVE + INCREMENT)
+    else:
+        m.seal(LISTING, outsider, RESERVE + INCREMENT)
+        m.seal(LISTING, member, RESERVE, salt="cd" * 16)
+    m.after_close(LISTING, minutes=30)
+    h.submit(
+        m.exchange, "exchange.held", {"listing": LISTING, "reason": "ownership_dispute", "document": DOC}
+    )
+    h.advance(days=10)
+    h.submit(m.exchange, "exchange.hold_lifted", {"listing": LISTING, "document": DOC})
+    assert parse_time(m.listing().closes_at) < h.clock()  # bidding stays closed
+    if method == "sealed":
+        m.open_quote(LISTING, outsider, RESERVE + INCREMENT)
+        m.open_quote(LISTING, member, RESERVE, salt="cd" * 16)
+    match = {"listing": LISTING, "bidder": member, "amount_fen": RESERVE + INCREMENT}
+    h.submit(m.exchange, "exchange.priority_matched", match)
+    h.submit(m.exchange, "exchange.awarded", match)
