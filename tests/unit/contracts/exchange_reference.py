@@ -139,6 +139,18 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC) - CHINA_STANDARD_TIME
 
 
+def working_days_after(
+    start: date, n: int, holidays: frozenset[date] = frozenset(), worked: frozenset[date] = frozenset()
+) -> date:
+    """The ``n``-th working day after ``start``: Monday to Friday less ``holidays``, plus the
+    weekend days ``worked``."""
+    d = start
+    while n:
+        d += timedelta(days=1)
+        n -= d in worked or (d.weekday() < 5 and d not in holidays)
+    return d
+
+
 class Reference:
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
@@ -160,17 +172,8 @@ class Reference:
     def draw(self, number: int) -> str:
         return hashlib.sha256(f"{self.terms.lottery_seed}:{number}".encode()).hexdigest()
 
-    def working_day(self, d: date) -> bool:
-        if d in self.terms.working_weekend_days:
-            return True
-        return d.weekday() < 5 and d not in self.terms.holidays
-
     def working_days_after(self, start: date, n: int) -> date:
-        d = start
-        while n:
-            d += timedelta(days=1)
-            n -= self.working_day(d)
-        return d
+        return working_days_after(start, n, self.terms.holidays, self.terms.working_weekend_days)
 
     def agreement(self) -> bool:
         return sum(e.deposit != "none" for e in self.entrants.values()) == 1

@@ -36,6 +36,7 @@ from tests.unit.contracts.exchange_reference import (
     Terms,
     local_day,
     local_midnight,
+    working_days_after,
 )
 from tests.unit.contracts.exchange_support import Market, local
 from tests.unit.contracts.harness import COOPERATIVE, COUNTY, COUNTY_CODE, DOC, Harness, same_state
@@ -647,8 +648,7 @@ def test_post_close_match_deadline_stays_where_the_last_quote_was_opened() -> No
     """A match on the deadline day does not give the other priority holder more days."""
     base = land_base()
     close_day = local_day(local(base.h, 14))
-    reference = Reference(Terms(POST_CLOSE, "sealed", RESERVE, INCREMENT, datetime.now(), datetime.now(), ""))
-    deadline = (reference.working_days_after(close_day, 3) - close_day).days
+    deadline = (working_days_after(close_day, 3) - close_day).days
     seals = (("seal", 0, 2 * INCREMENT), ("seal", 1, 0), ("seal", 2, 0))
     late = ((deadline, 10, ("match", 0, 0)), (deadline + 1, 10, ("match", 1, 0)))
     run = ran(POST_CLOSE, scenario((N1, P1, P2), seals, method="sealed", late_acts=late))
