@@ -11,7 +11,7 @@ centre registered, with its own key, for itself.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -217,6 +217,16 @@ def _bidding_bidder(state: State, listing: Listing, number: int) -> ListingBidde
     return b
 
 
+def in_window(listing: Listing, rec: RecordContext) -> datetime:
+    """The record's time, if it is inside the listing's bidding window (opens <= t < closes)."""
+    t = now(rec)
+    if t < at(listing.opens_at):
+        raise RuleViolation("exchange.bidding_not_open", f"bidding opens at {listing.opens_at}")
+    if t >= at(listing.closes_at):
+        raise RuleViolation("exchange.bidding_closed", f"bidding closed at {listing.closes_at}")
+    return t
+
+
 def standing(listing: Listing, bidders: list[ListingBidder], changed: ListingBidder) -> dict[str, Any]:
     """The listing's high bid after ``changed``'s act."""
     rows = [changed if b.number == changed.number else b for b in bidders]
@@ -239,11 +249,7 @@ def place_bid(state: State, rec: RecordContext, p: BidPlaced) -> list[Change]:
     bid moves the close), or the sole qualified bidder's one quote by agreement."""
     listing = _listing_for_bidder(state, rec, p.listing, p.bidder)
     b = _bidding_bidder(state, listing, p.bidder)
-    t = now(rec)
-    if t < at(listing.opens_at):
-        raise RuleViolation("exchange.bidding_not_open", f"bidding opens at {listing.opens_at}")
-    if t >= at(listing.closes_at):
-        raise RuleViolation("exchange.bidding_closed", f"bidding closed at {listing.closes_at}")
+    t = in_window(listing, rec)
     bidders = bidders_of(state, listing.id)
     agreement = is_agreement(listing, bidders)
     if listing.method == "sealed" and not agreement:
@@ -366,11 +372,7 @@ def seal_quote(state: State, rec: RecordContext, p: QuoteSealed) -> list[Change]
     b = _bidding_bidder(state, listing, p.bidder)
     if listing.method != "sealed":
         raise RuleViolation("exchange.not_sealed", "this listing is a rising auction (exchange.bid)")
-    t = now(rec)
-    if t < at(listing.opens_at):
-        raise RuleViolation("exchange.bidding_not_open", f"quotes open at {listing.opens_at}")
-    if t >= at(listing.closes_at):
-        raise RuleViolation("exchange.bidding_closed", f"quotes closed at {listing.closes_at}")
+    in_window(listing, rec)
     if is_agreement(listing, bidders_of(state, listing.id)):
         raise RuleViolation("exchange.agreement_quote", "the sole bidder quotes openly (exchange.bid)")
     if b.sealed is not None:
