@@ -513,20 +513,34 @@ def issue_contract_v3(state: State, rec: RecordContext, p: ContractIssued) -> li
     return list(issue_contract_v2.apply(ReturnedParcelsFreed(state, rec), rec, p))
 
 
+def _listing_reads(contract_id: str) -> list[Where]:
+    from contracts.exchange.freeze import land_key, listing_reads  # see exchange_contracts_v3
+
+    return listing_reads(land_key(contract_id))
+
+
 @revision(
     exchange_contracts,
     version=3,
     reads=lambda p, rec: [
         Where(ManagementTransfer, "contract_id", p.contract),
         Where(ManagementTransfer, "contract_id", p.other_contract),
+        *_listing_reads(p.contract),
+        *_listing_reads(p.other_contract),
     ],
     signed_by=CONTRACTING_COLLECTIVE,
 )
 def exchange_contracts_v3(state: State, rec: RecordContext, p: ContractsExchanged) -> list[Change]:
     """Version 3: a parcel under a management transfer that has not ended is not exchanged, so
     a lease always stays filed under the contract that holds the parcel (version 1 let the
-    parcel move and be leased again for the same years)."""
+    parcel move and be leased again for the same years); nor is a parcel under an open listing
+    on the exchange."""
+    # contracts.exchange reads land, so this module imports it only when the rule runs.
+    from contracts.exchange.freeze import require_parcels_unlisted
+
     changes = list(exchange_contracts.apply(state, rec, p))
+    require_parcels_unlisted(state, p.contract, list(p.parcels))
+    require_parcels_unlisted(state, p.other_contract, list(p.other_parcels))
     for contract, codes in ((p.contract, p.parcels), (p.other_contract, p.other_parcels)):
         for t in state.find(ManagementTransfer, contract_id=contract):
             leased = sorted(set(t.parcels) & set(codes))

@@ -16,7 +16,11 @@ inheritance by the deceased themself. Version 3 brings the county's working-day 
 the rural property rights exchange (``contracts.exchange``), and revises ``org.registered`` so
 that an exchange centre registers the bidding entities that sign their own bids; land a
 household returned may be contracted again once the return took effect, and a parcel under a
-running lease is not exchanged (so no lease is ever bypassed).
+running lease is not exchanged (so no lease is ever bypassed). While a right is under an open
+listing, the registry's own kinds do not move it (``contracts.exchange.freeze``): listed share
+units are neither transferred nor pledged, a listed homestead is neither transferred nor
+withdrawn, listed parcels are neither leased for an overlapping term nor exchanged, and their
+contract is neither transferred nor returned.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from contracts import (
     shares,
 )
 from contracts.errors import RuleViolation
+from contracts.exchange import freeze
 from contracts.registry import Payload, RecordContext, Rule, Signers, rule
 from contracts.state import Change, Put, State, make
 from ledger.errors import Category
@@ -147,10 +152,13 @@ AREAS = (
             land.issue_contract_v3,
             land.extend_contract,
             land.transfer_management,
+            freeze.transfer_management_v3,
             land.transfer_contracting_right,
+            freeze.transfer_contracting_right_v3,
             land.exchange_contracts,
             land.exchange_contracts_v3,
             land.return_land,
+            freeze.return_land_v3,
         ),
     ),
     Area(
@@ -161,7 +169,9 @@ AREAS = (
             homesteads.grant_homestead_v2,
             homesteads.transfer_homestead,
             homesteads.transfer_homestead_v2,
+            freeze.transfer_homestead_v3,
             homesteads.withdraw_homestead,
+            freeze.withdraw_homestead_v3,
         ),
     ),
     Area(
@@ -176,11 +186,13 @@ AREAS = (
         (
             shares.quantify,
             shares.transfer_shares,
+            freeze.transfer_shares_v3,
             shares.buy_back,
             shares.inherit_shares,
             shares.inherit_shares_v2,
             shares.pledge_shares,
             shares.pledge_shares_v2,
+            freeze.pledge_shares_v3,
             shares.release_pledge,
             shares.issue_share_certificate,
         ),

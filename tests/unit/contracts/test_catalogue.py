@@ -372,7 +372,8 @@ def test_each_kind_is_described_in_one_line_of_what_it_records(kind: str) -> Non
 def test_the_catalogue_of_version_1_gives_the_version_1_rules() -> None:
     v1 = {e.kind: e for e in catalogue(1)}
     assert set(v1) == set(RULEBOOK.kinds(1))
-    assert v1["shares.pledged"].version == 1 and kind_entry("shares.pledged").version == 2
+    assert v1["shares.pledged"].version == 1 and kind_entry("shares.pledged").version == 3
+    assert {e.kind: e for e in catalogue(2)}["shares.pledged"].version == 2
 
 
 def test_the_catalogue_encodes_as_json_and_decodes_to_the_same_entries() -> None:

@@ -165,19 +165,35 @@ def test_version_2_has_the_same_kinds_and_revises_exactly_six() -> None:
         assert v1[kind].apply is not v2[kind].apply
 
 
-def test_version_3_adds_the_calendar_and_the_exchange_and_revises_three_kinds() -> None:
+def test_version_3_adds_the_calendar_and_the_exchange_and_revises_ten_kinds() -> None:
     """Version 3 adds the county's working-day calendar and the exchange's kinds, each in its
-    own area, each first in version 3, and keeps every version 2 rule but three:
+    own area, each first in version 3, and keeps every version 2 rule but ten:
     ``org.registered`` (an exchange centre registers its bidding entities),
-    ``land.contract_issued`` (returned land is contracted again once the return took effect)
-    and ``land.contracts_exchanged`` (no parcel under a running lease is exchanged)."""
+    ``land.contract_issued`` (returned land is contracted again once the return took effect),
+    ``land.contracts_exchanged`` (no parcel under a running lease or an open listing is
+    exchanged) and the seven kinds that would move a right under an open listing (share
+    transfers and pledges, homestead transfers and withdrawals, management transfers,
+    contracting-right transfers and returns of land)."""
     v2, v3 = RULEBOOK.kinds(2), RULEBOOK.kinds(3)
     assert v2.keys() < v3.keys()
-    revised = {"org.registered": 1, "land.contract_issued": 2, "land.contracts_exchanged": 1}
+    revised = {
+        "org.registered": 1,
+        "land.contract_issued": 2,
+        "land.contracts_exchanged": 1,
+        "land.management_transferred": 1,
+        "land.contracting_right_transferred": 1,
+        "land.returned": 1,
+        "homestead.transferred": 2,
+        "homestead.withdrawn": 1,
+        "shares.transferred": 1,
+        "shares.pledged": 2,
+    }
     assert {kind for kind in v2 if v3[kind] is not v2[kind]} == revised.keys()
     for kind, before in revised.items():
         assert (v2[kind].version, v3[kind].version) == (before, 3)
         assert v2[kind].payload_type is v3[kind].payload_type  # a revision keeps the schema
+        [area_before] = [a.name for a in RULEBOOK.areas if v2[kind] in a.rules]
+        assert v3[kind] in next(a for a in RULEBOOK.areas if a.name == area_before).rules, kind
     added = v3.keys() - v2.keys()
     assert added == {"calendar.declared"} | {kind for kind in v3 if kind.startswith("exchange.")}
     assert len(added) == 19
