@@ -188,6 +188,7 @@ AREAS = (
             shares.transfer_shares,
             freeze.transfer_shares_v3,
             shares.buy_back,
+            freeze.buy_back_v3,
             shares.inherit_shares,
             shares.inherit_shares_v2,
             shares.pledge_shares,

@@ -5,7 +5,8 @@ winner who paid always receives the right on the certificate.
 Revisions of the registry's kinds, here rather than beside their earlier versions because
 ``contracts.exchange`` reads shares, land and homesteads (their modules cannot import it).
 Each runs the version in force before it, then refuses what would move a listed right:
-shares beyond the holder's free units less those listed (``shares.units_listed``), a listed
+shares beyond the holder's free units less those listed, transferred, pledged or bought back
+(``shares.units_listed``), a listed
 homestead (``homestead.listed``), a lease of listed parcels for an overlapping term, and the
 transfer or return of a contract with an open listing (``land.parcels_listed``).
 """
@@ -34,8 +35,10 @@ from contracts.registry import RecordContext, revision
 from contracts.shares import (
     SHARES_COLLECTIVE,
     ShareHolding,
+    SharesBoughtBack,
     SharesPledged,
     SharesTransferred,
+    buy_back,
     pledge_shares_v2,
     transfer_shares,
 )
@@ -85,6 +88,19 @@ def require_units_unlisted(state: State, collective_id: str, holder: str, units:
 def transfer_shares_v3(state: State, rec: RecordContext, p: SharesTransferred) -> list[Change]:
     """Version 3: units under an open listing on the exchange are not transferred."""
     changes = list(transfer_shares.apply(state, rec, p))
+    require_units_unlisted(state, rec.actor, p.holder, p.units)
+    return changes
+
+
+@revision(
+    buy_back,
+    version=3,
+    reads=lambda p, rec: listing_reads(shares_key(rec.actor, p.holder)),
+    signed_by=SHARES_COLLECTIVE,
+)
+def buy_back_v3(state: State, rec: RecordContext, p: SharesBoughtBack) -> list[Change]:
+    """Version 3: units under an open listing on the exchange are not bought back."""
+    changes = list(buy_back.apply(state, rec, p))
     require_units_unlisted(state, rec.actor, p.holder, p.units)
     return changes
 

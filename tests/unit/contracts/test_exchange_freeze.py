@@ -23,6 +23,7 @@ from tests.unit.contracts.harness import BANK, Harness
 FROZEN = (
     "shares.transferred",
     "shares.pledged",
+    "shares.bought_back",
     "homestead.transferred",
     "homestead.withdrawn",
     "land.management_transferred",
@@ -100,6 +101,8 @@ def test_listed_share_units_are_neither_transferred_nor_pledged_until_the_listin
     h.submit(village, "shares.pledged", shares_pledge("P-1", seller, held - 20))
     h.refused("shares.units_listed", village, "shares.transferred", shares_transfer(seller, buyer, 1))
     h.refused("shares.units_listed", village, "shares.pledged", shares_pledge("P-2", seller, 1))
+    buyback = {"holder": seller, "units": 1, "price_fen": 100, "agreement": hexdigest("buy-back")}
+    h.refused("shares.units_listed", village, "shares.bought_back", buyback)
     h.submit(village, "shares.pledge_released", {"pledge": "P-1"})
     h.refused("shares.units_listed", village, "shares.transferred", shares_transfer(seller, buyer, held - 19))
     h.submit(village, "shares.transferred", shares_transfer(seller, buyer, 5))

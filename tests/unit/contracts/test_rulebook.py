@@ -167,12 +167,12 @@ def test_version_2_has_the_same_kinds_and_revises_exactly_six() -> None:
 
 def test_version_3_adds_the_calendar_and_the_exchange_and_revises_ten_kinds() -> None:
     """Version 3 adds the county's working-day calendar and the exchange's kinds, each in its
-    own area, each first in version 3, and keeps every version 2 rule but ten:
+    own area, each first in version 3, and keeps every version 2 rule but eleven:
     ``org.registered`` (an exchange centre registers its bidding entities),
     ``land.contract_issued`` (returned land is contracted again once the return took effect),
     ``land.contracts_exchanged`` (no parcel under a running lease or an open listing is
-    exchanged) and the seven kinds that would move a right under an open listing (share
-    transfers and pledges, homestead transfers and withdrawals, management transfers,
+    exchanged) and the eight kinds that would move a right under an open listing (share
+    transfers, pledges and buy-backs, homestead transfers and withdrawals, management transfers,
     contracting-right transfers and returns of land)."""
     v2, v3 = RULEBOOK.kinds(2), RULEBOOK.kinds(3)
     assert v2.keys() < v3.keys()
@@ -187,6 +187,7 @@ def test_version_3_adds_the_calendar_and_the_exchange_and_revises_ten_kinds() ->
         "homestead.withdrawn": 1,
         "shares.transferred": 1,
         "shares.pledged": 2,
+        "shares.bought_back": 1,
     }
     assert {kind for kind in v2 if v3[kind] is not v2[kind]} == revised.keys()
     for kind, before in revised.items():
