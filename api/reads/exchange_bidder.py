@@ -1,4 +1,5 @@
-"""A bidder's own registration on a listing, for the exchange centre that runs the listing: its
+"""A bidder's own registration on a listing, for the exchange centre that runs the listing (and
+for a bidding entity, its own): its
 identity as stored (a party id, or an entity's credit code and registered name), its deposit
 and every act of its, with seqs. Not public: the public sees 竞买人 N only."""
 
@@ -11,25 +12,38 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.reads.exchange_board import bidder_label
 from contracts.exchange.tables import Listing, ListingBidder, ListingStep
+from contracts.orgs import Org
 from ledger.errors import Category, Rejection
 
 
+def is_the_bidder(caller: Org, b: ListingBidder | None) -> bool:
+    """A bidding entity asking for its own registration (the entity bidder of its credit code)."""
+    return (
+        b is not None
+        and b.bidder_kind == "entity"
+        and caller.type == "bidding_entity"
+        and caller.credit_code == b.bidder
+    )
+
+
 async def bidder_registration(
-    session: AsyncSession, caller: str, listing_id: str, number: int
+    session: AsyncSession, caller: Org, listing_id: str, number: int
 ) -> dict[str, Any]:
     """What the exchange centre of ``listing_id`` holds on its 竞买人 ``number``, asked by the
-    organisation ``caller`` (authenticated); any other caller is refused (403), an unknown
-    listing or bidder is a 404."""
+    organisation ``caller`` (authenticated): the listing's exchange centre, or the bidding entity
+    that is that bidder. Any other caller is refused (403, whether or not the number exists); an
+    unknown listing, or an unknown bidder asked by the exchange centre, is a 404."""
     listing = await session.get(Listing, listing_id)
     if listing is None:
         raise Rejection("exchange.listing_not_found", f"no listing {listing_id}", category=Category.NOT_FOUND)
-    if caller != listing.exchange_id:
+    b = await session.get(ListingBidder, (listing_id, number))
+    if caller.id != listing.exchange_id and not is_the_bidder(caller, b):
         raise Rejection(
             "auth.forbidden",
-            f"{caller} does not run listing {listing_id}: only {listing.exchange_id} sees its bidders",
+            f"{caller.id} does not run listing {listing_id}: only {listing.exchange_id} sees its "
+            "bidders, and a bidding entity its own registration",
             category=Category.FORBIDDEN,
         )
-    b = await session.get(ListingBidder, (listing_id, number))
     if b is None:
         raise Rejection(
             "exchange.bidder_not_found",

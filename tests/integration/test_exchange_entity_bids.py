@@ -50,6 +50,20 @@ async def test_a_bidding_entity_signs_its_own_bid_and_wins(ledger: LedgerFixture
         row = await m.listing_row(LISTING)
         assert (row["high_bidder"], row["high_fen"]) == (own, 90_000)
 
+        # The entity reads its own registration and bids with its own key, and no one else's.
+        http = ledger.client.http
+        mine = await http.get(
+            f"/v1/exchange/listings/{LISTING}/bidders/{own}", auth=ledger.client.signed_by(key)
+        )
+        assert mine.status_code == 200, mine.text
+        assert [a["amount_fen"] for a in mine.json()["acts"] if a["kind"] == "exchange.bid"] == [90_000]
+        assert mine.json()["credit_code"] == coop["credit_code"]
+        for number in (member, 99):
+            other = await http.get(
+                f"/v1/exchange/listings/{LISTING}/bidders/{number}", auth=ledger.client.signed_by(key)
+            )
+            assert (other.status_code, other.json()["code"]) == (403, "auth.forbidden")
+
         await m.after_close(LISTING)
         await m.award(LISTING, own, 90_000)
         read = (await ledger.client.http.get(f"/v1/exchange/listings/{LISTING}")).json()

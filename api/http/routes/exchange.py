@@ -77,12 +77,13 @@ class ExchangeController(Controller):
     @get(
         "/listings/{listing:str}/bidders/{number:int}",
         operation_id="getExchangeBidder",
-        summary="A bidder's registration, deposit and acts (signed request by the listing's exchange)",
+        summary="A bidder's registration, deposit and acts (signed request by the listing's exchange, "
+        "or by the bidding entity itself)",
     )
     async def get_bidder(
         self, caller: SignedCaller, session: Session, listing: Id, number: BidderNumber
     ) -> wire.BidderRegistration:
-        found = await bidder_registration(session, caller.org.id, listing, number)
+        found = await bidder_registration(session, caller.org, listing, number)
         return from_dict(wire.BidderRegistration, found)
 
     @get(
