@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.examples_quotas import QUOTA_EXAMPLES
+from contracts.examples_vouchers import VOUCHER_EXAMPLES
 from contracts.exchange.bidding import quote_commitment
 from contracts.rulebook import RULEBOOK
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, key_id_of
@@ -726,6 +728,8 @@ EXAMPLES: Mapping[str, Callable[[], Example]] = {
     "exchange.payment_confirmed": exchange_payment_confirmed,
     "exchange.deposit_refunded": exchange_deposit_refunded,
     "exchange.certificate_issued": exchange_certificate_issued,
+    **VOUCHER_EXAMPLES,
+    **QUOTA_EXAMPLES,
 }
 
 

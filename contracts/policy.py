@@ -30,6 +30,20 @@ class FeeTier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate_bp: BasisPoints
 
 
+SettlementStage = Literal["contract", "registration", "handover"]
+
+
+class Targets(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The county's targets that monitoring shows its figures against (``None``: none set)."""
+
+    vouchers_issued_fen: Count | None = None
+    vouchers_redeemed_fen: Count | None = None
+    quota_confirmed_m2: Count | None = None
+    quota_traded_m2: Count | None = None
+    quota_used_m2: Count | None = None
+    people_settled_in_town: Count | None = None
+
+
 class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A county's policy numbers. Defaults: Shandong rules and the Weihai practice."""
 
@@ -78,7 +92,25 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     refund_working_days: WorkingDayCount = 5
     voucher_validity_months: Count = 24
     voucher_bonus_bp_by_month: tuple[tuple[Count, BasisPoints], ...] = ((12, 500), (24, 200))
-    voucher_transfers_allowed: Count = 1
+    voucher_transfers_allowed: Count = 1  # 0: never; otherwise once (never again after)
+    voucher_transfer_floor_m2_per_person: Count = 35  # the floor area the household keeps per person
+    voucher_par_share_bp: BasisPoints = 8500  # used at least this share of face: remainder at par
+    # How the county pays a developer for a redemption: each stage's share of its value.
+    voucher_settlement_stages: tuple[tuple[SettlementStage, BasisPoints], ...] = (
+        ("contract", 3000),
+        ("registration", 4000),
+        ("handover", 3000),
+    )
+    land_quota_household_share_bp: BasisPoints = 8500  # a withdrawn homestead's quota proceeds
+    land_quota_site_household_share_bp: BasisPoints = 0  # a collective site's: all to the collective
+    monitoring_targets: Targets = Targets()
+
+    def __post_init__(self) -> None:
+        stages = [name for name, _ in self.voucher_settlement_stages]
+        if not stages or len(set(stages)) != len(stages):
+            raise ValueError("voucher_settlement_stages name one or more stages, each once")
+        if sum(bp for _, bp in self.voucher_settlement_stages) != 10_000:
+            raise ValueError("voucher_settlement_stages' shares sum to 10000 bp")
 
 
 DEFAULT_POLICY = Policy()

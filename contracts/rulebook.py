@@ -46,7 +46,9 @@ from contracts import (
     orgs,
     parties,
     policy,
+    quotas,
     shares,
+    vouchers,
 )
 from contracts.errors import RuleViolation
 from contracts.exchange import freeze
@@ -201,6 +203,8 @@ AREAS = (
     Area("dividends", (dividends.Dividend,), (dividends.declare_dividend,)),
     Area("calendar", (calendar.WorkingCalendar,), (calendar.declare_calendar,)),
     Area("exchange", exchange.TABLES, exchange.RULES),
+    Area("vouchers", vouchers.TABLES, vouchers.RULES),
+    Area("quotas", quotas.TABLES, quotas.RULES),
 )
 
 

@@ -1,0 +1,13 @@
+"""House vouchers (房票): what a withdrawn or exchanged homestead becomes when the household
+takes a voucher instead of cash, spendable with the county's pool of developers, never spent
+twice or beyond its balance. Rule version 4 brings its kinds."""
+
+from typing import Any
+
+from contracts.registry import Rule
+from contracts.vouchers.terms import VOUCHER_VERSION
+
+TABLES: tuple[type, ...] = ()
+RULES: tuple[Rule[Any], ...] = ()
+
+__all__ = ["RULES", "TABLES", "VOUCHER_VERSION"]

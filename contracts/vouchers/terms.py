@@ -1,0 +1,3 @@
+"""The rule version that brings house vouchers and land quotas."""
+
+VOUCHER_VERSION = 4
