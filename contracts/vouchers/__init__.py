@@ -5,9 +5,9 @@ twice or beyond its balance. Rule version 4 brings its kinds."""
 from typing import Any
 
 from contracts.registry import Rule
+from contracts.vouchers.tables import TABLES
 from contracts.vouchers.terms import VOUCHER_VERSION
 
-TABLES: tuple[type, ...] = ()
 RULES: tuple[Rule[Any], ...] = ()
 
 __all__ = ["RULES", "TABLES", "VOUCHER_VERSION"]
