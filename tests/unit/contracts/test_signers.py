@@ -21,6 +21,9 @@ from tests.unit.contracts.situations import BIDDERS_ACTS, prepared
 CURRENT = RULEBOOK.current
 KINDS = sorted(RULEBOOK.kinds(CURRENT))
 
+# The land quota's steps the county takes (its only county, the root).
+QUOTA_COUNTY_KINDS = ("quota.project_approved", "quota.accepted", "quota.confirmed", "quota.used")
+
 # Who signs what, as the rulebook declares it: (types, role) by kind.
 DECLARED = {kind: rule.signed_by for kind, rule in RULEBOOK.kinds(CURRENT).items()}
 
@@ -87,6 +90,9 @@ REFUSAL: dict[str, tuple[str, Category]] = {
             "certificate_issued",
         )
     },
+    "quota.applied": ("quota.not_collective", FORBIDDEN),
+    **{kind: ("quota.not_county", FORBIDDEN) for kind in QUOTA_COUNTY_KINDS},
+    "quota.proceeds_split": ("quota.not_listing_exchange", FORBIDDEN),
 }
 # Kinds every organisation type may sign: nothing to refuse by type.
 ANY_TYPE = {"key.added", "key.revoked", "party.registered"}
@@ -273,10 +279,14 @@ ROLE_REFUSAL: dict[str, str] = {
         for kind in REFUSAL
         if kind.startswith("exchange.") and kind != "exchange.listed"
     },
+    # Another village's homestead is not the signer's to reclaim; a centre that did not certify
+    # the quota's listing does not split its proceeds.
+    "quota.applied": "quota.not_collective",
+    "quota.proceeds_split": "quota.not_listing_exchange",
 }
 # Kinds only the county signs, for itself: a ledger has one county (the root), so there is no
 # other organisation of the type to refuse.
-COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared"}
+COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared", *QUOTA_COUNTY_KINDS}
 # The organisation of the signer's type that does not have the role.
 OTHER = {
     "township": "other_township",
