@@ -21,8 +21,15 @@ from tests.unit.contracts.situations import BIDDERS_ACTS, prepared
 CURRENT = RULEBOOK.current
 KINDS = sorted(RULEBOOK.kinds(CURRENT))
 
-# The land quota's steps the county takes (its only county, the root).
-QUOTA_COUNTY_KINDS = ("quota.project_approved", "quota.accepted", "quota.confirmed", "quota.used")
+# The voucher programme's steps the county takes; the voucher kinds two types sign, each type's
+# acceptance tested in ``test_rules_vouchers`` (the developer leaving the pool itself, the county
+# expiring a voucher).
+VOUCHER_COUNTY_KINDS = (
+    "voucher.prices_published",
+    "voucher.developer_admitted",
+    "voucher.project_registered",
+)
+TWO_SIGNERS = {"voucher.developer_left", "voucher.expired"}
 
 # Who signs what, as the rulebook declares it: (types, role) by kind.
 DECLARED = {kind: rule.signed_by for kind, rule in RULEBOOK.kinds(CURRENT).items()}
@@ -90,9 +97,13 @@ REFUSAL: dict[str, tuple[str, Category]] = {
             "certificate_issued",
         )
     },
-    "quota.applied": ("quota.not_collective", FORBIDDEN),
-    **{kind: ("quota.not_county", FORBIDDEN) for kind in QUOTA_COUNTY_KINDS},
-    "quota.proceeds_split": ("quota.not_listing_exchange", FORBIDDEN),
+    # The voucher kinds check the signer's type before anything else.
+    **{kind: ("voucher.not_county", FORBIDDEN) for kind in (*VOUCHER_COUNTY_KINDS, "voucher.developer_left")},
+    **{
+        f"voucher.{act}": ("voucher.not_housing_authority", FORBIDDEN)
+        for act in ("issued", "cash_compensated", "settled", "transferred", "expired", "cashed_out")
+    },
+    "voucher.redeemed": ("voucher.not_developer", FORBIDDEN),
 }
 # Kinds every organisation type may sign: nothing to refuse by type.
 ANY_TYPE = {"key.added", "key.revoked", "party.registered"}
@@ -137,7 +148,7 @@ def test_an_org_of_a_type_not_listed_is_refused_and_the_declared_signer_accepted
     unlisted = [t for t in ORG_TYPES if t not in signers.types]
     # One type listed, or (org.registered, a bidder's own acts) each listed type's acceptance
     # has its own test.
-    assert unlisted and (len(signers.types) == 1 or kind in {"org.registered", *BIDDERS_ACTS})
+    assert unlisted and (len(signers.types) == 1 or kind in {"org.registered", *BIDDERS_ACTS, *TWO_SIGNERS})
     # Under version 1 (rules.adopted's situation) no bidding entity exists: its refusal is below.
     assert set(s.orgs) == set(ORG_TYPES) or (kind, set(ORG_TYPES) - set(s.orgs)) == (
         "rules.adopted",
@@ -279,14 +290,13 @@ ROLE_REFUSAL: dict[str, str] = {
         for kind in REFUSAL
         if kind.startswith("exchange.") and kind != "exchange.listed"
     },
-    # Another village's homestead is not the signer's to reclaim; a centre that did not certify
-    # the quota's listing does not split its proceeds.
-    "quota.applied": "quota.not_collective",
-    "quota.proceeds_split": "quota.not_listing_exchange",
+    # Any housing authority of the county acts for its programme, a developer signs for itself,
+    # and a ledger has one county: no organisation of the type lacks the role.
+    **{kind: "" for kind in REFUSAL if kind.startswith("voucher.") and kind not in VOUCHER_COUNTY_KINDS},
 }
 # Kinds only the county signs, for itself: a ledger has one county (the root), so there is no
 # other organisation of the type to refuse.
-COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared", *QUOTA_COUNTY_KINDS}
+COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared", *VOUCHER_COUNTY_KINDS}
 # The organisation of the signer's type that does not have the role.
 OTHER = {
     "township": "other_township",
