@@ -37,14 +37,25 @@ from contracts.exchange.common import (
 )
 from contracts.exchange.moments import decided
 from contracts.exchange.outcome import deal_value
-from contracts.exchange.rights import ListedRight, Right, listable, not_listed_twice, require_jurisdiction
+from contracts.exchange.rights import (
+    LandQuotaRight,
+    ListedRight,
+    Right,
+    RightV4,
+    listable,
+    listable_v4,
+    not_listed_twice,
+    require_jurisdiction,
+)
 from contracts.exchange.tables import OPEN, Listing
 from contracts.land import LandContract, ManagementTransfer, Parcel
 from contracts.orgs import Org
 from contracts.parties import Sha256Hex
 from contracts.policy import county_of, policy_for
+from contracts.quotas.tables import LandQuota, quota_key
 from contracts.registry import Payload, RecordContext, rule
 from contracts.state import Change, Put, State, Where, make
+from contracts.vouchers.terms import VOUCHER_VERSION
 from ledger.entry import format_time
 from ledger.errors import Category
 
@@ -62,6 +73,23 @@ class Qualifications(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class Listed(Payload, frozen=True):
     listing: ListingId
     right: Right
+    consent: Sha256Hex  # the holder's written consent; for a collective asset, the meeting's decision
+    reserve_fen: PositiveFen
+    price_unit: Literal["per_mu_year", "total"]
+    increment_fen: PositiveFen
+    deposit_fen: Fen
+    method: Literal["auction", "sealed"]
+    bidding_opens_at: Instant
+    bidding_closes_at: Instant
+    qualifications: Qualifications = Qualifications()
+    relisting_of: ListingId | None = None
+
+
+class ListedV4(Payload, frozen=True):
+    """``Listed`` from rule version 4: the right may also be a confirmed land quota."""
+
+    listing: ListingId
+    right: RightV4
     consent: Sha256Hex  # the holder's written consent; for a collective asset, the meeting's decision
     reserve_fen: PositiveFen
     price_unit: Literal["per_mu_year", "total"]
@@ -95,7 +123,7 @@ class HoldLifted(Payload, frozen=True):
     document: Sha256Hex
 
 
-def _right_reads(p: Listed) -> list[tuple[type, tuple[str, ...]] | Where]:
+def _right_reads(p: Listed | ListedV4) -> list[tuple[type, tuple[str, ...]] | Where]:
     hints: list[tuple[type, tuple[str, ...]] | Where] = [(Listing, (p.listing,))]
     contract = getattr(p.right, "contract", None)
     if contract is not None:
@@ -118,14 +146,22 @@ def list_right(state: State, rec: RecordContext, p: Listed) -> list[Change]:
     reserve, increment, deposit, method, bidding window and qualifications.
 
     The priority holders are derived from the registry, not claimed."""
-    if state.get(Listing, p.listing) is not None:
-        raise RuleViolation("exchange.listing_exists", f"listing {p.listing} exists")
+    _new_listing(state, rec, p.listing)
+    return _announce(state, rec, p, listable(state, rec, p.right))
+
+
+def _new_listing(state: State, rec: RecordContext, listing_id: str) -> None:
+    if state.get(Listing, listing_id) is not None:
+        raise RuleViolation("exchange.listing_exists", f"listing {listing_id} exists")
     exchange = state.get(Org, rec.actor)
     if exchange is None or exchange.type != "exchange_center":
         raise RuleViolation(
             "exchange.not_an_exchange", f"{rec.actor} is not an exchange centre", category=Category.FORBIDDEN
         )
-    right = listable(state, rec, p.right)
+
+
+def _announce(state: State, rec: RecordContext, p: Listed | ListedV4, right: ListedRight) -> list[Change]:
+    """The listing of ``right``, found listable: every check after the right's own, and the row."""
     require_jurisdiction(state, rec.actor, right.collective_id)
     previous = _relisting(state, rec, p, right)
     not_listed_twice(state, right, ignore=p.relisting_of)
@@ -209,12 +245,33 @@ def list_right(state: State, rec: RecordContext, p: Listed) -> list[Change]:
     return changes
 
 
+def _right_reads_v4(p: ListedV4) -> list[tuple[type, tuple[str, ...]] | Where]:
+    hints = _right_reads(p)
+    if isinstance(p.right, LandQuotaRight):
+        hints += [(LandQuota, (p.right.quota,)), Where(Listing, "right_key", quota_key(p.right.quota))]
+    return hints
+
+
+@rule(
+    "exchange.listed",
+    ListedV4,
+    prefetch=lambda p, rec: _right_reads_v4(p),
+    signed_by=LISTING_EXCHANGE,
+    version=VOUCHER_VERSION,
+)
+def list_right_v4(state: State, rec: RecordContext, p: ListedV4) -> list[Change]:
+    """Version 4: a confirmed land quota (地票) is listed too, by its holder, whole (its m²), for a
+    total price, with no priority holder; any other right as version 3 lists it."""
+    _new_listing(state, rec, p.listing)
+    return _announce(state, rec, p, listable_v4(state, rec, p.right))
+
+
 def _township_of(state: State, collective_id: str) -> str:
     village = state.get(Org, collective_id)
     return (village.parent_id if village else None) or collective_id
 
 
-def _relisting(state: State, rec: RecordContext, p: Listed, right: ListedRight) -> Listing | None:
+def _relisting(state: State, rec: RecordContext, p: Listed | ListedV4, right: ListedRight) -> Listing | None:
     if p.relisting_of is None:
         return None
     previous = state.get(Listing, p.relisting_of)
@@ -387,4 +444,4 @@ def lift_hold(state: State, rec: RecordContext, p: HoldLifted) -> list[Change]:
     return [Put(listing.model_copy(update=update)), step(rec, listing.id)]
 
 
-RULES = (list_right, extend_listing, withdraw_listing, hold_listing, lift_hold)
+RULES = (list_right, list_right_v4, extend_listing, withdraw_listing, hold_listing, lift_hold)

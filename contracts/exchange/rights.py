@@ -4,8 +4,10 @@ Four kinds of right are tradable: a land management right (lease, sub-contract o
 as shares, for a term within the remaining contract term, the land kept in agricultural use),
 collective shares (to members of the same collective only), the homestead use right of a
 settled household (to a qualifying member household of the same collective only) and a
-collective operating asset's lease (on the members' meeting decision). Collective land
-ownership is never listed: there is no such right to name.
+collective operating asset's lease (on the members' meeting decision). From rule version 4 a
+fifth: a confirmed land quota (地票, ``contracts.quotas``), for a total price, to any qualified
+party or entity, no one with priority. Collective land ownership is never listed: there is no
+such right to name.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from contracts.membership import IN_FORCE, LIVES_IN_VILLAGE, Membership
 from contracts.orgs import Org, OrgId, is_self_or_ancestor
 from contracts.parties import Party, Uuid
 from contracts.policy import policy_for
+from contracts.quotas.tables import LandQuota, quota_key
 from contracts.registry import RecordContext
 from contracts.shares import ShareHolding, give_units, scheme_of, take_units
 from contracts.state import Change, Put, State, make
@@ -70,6 +73,14 @@ class CollectiveAssetRight(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
 
 
 Right = LandManagementRight | SharesRight | HomesteadRight | CollectiveAssetRight
+
+
+class LandQuotaRight(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="land_quota"):
+    quota: ContractId
+
+
+# The rights ``exchange.listed`` names from rule version 4.
+RightV4 = Right | LandQuotaRight
 
 
 class PartyBidder(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="party"):
@@ -195,6 +206,27 @@ def listable(state: State, rec: RecordContext, right: Right) -> ListedRight:
         right.term_start,
         right.term_end,
         right.collective,
+        None,
+    )
+
+
+def listable_v4(state: State, rec: RecordContext, right: RightV4) -> ListedRight:
+    """``listable``, and a land quota: listable once confirmed, by its holder, whole."""
+    if not isinstance(right, LandQuotaRight):
+        return listable(state, rec, right)
+    quota = state.get(LandQuota, right.quota)
+    if quota is None or quota.status != "confirmed" or quota.quota_m2 is None:
+        status = quota.status if quota else "unknown"
+        raise refuse("exchange.right_not_held", f"land quota {right.quota} is {status}, not confirmed")
+    return ListedRight(
+        "land_quota",
+        quota_key(quota.id),
+        quota.collective_id,
+        quota.holder,
+        quota.quota_m2,
+        None,
+        None,
+        None,
         None,
     )
 
@@ -413,9 +445,27 @@ def move_right(state: State, rec: RecordContext, listing: Listing, winner: Listi
     return []  # a collective asset's lease: the certified listing is the lease's record
 
 
+def move_quota(state: State, rec: RecordContext, listing: Listing, winner: ListingBidder) -> list[Change]:
+    """The change that moves a listed land quota to the winner (rule version 4), checked once
+    more: still confirmed, still the seller's."""
+    quota = state.get(LandQuota, listing.right["quota"])
+    if quota is None or quota.status != "confirmed" or quota.holder != listing.holder:
+        raise refuse("exchange.right_not_held", "the land quota is no longer the holder's, confirmed")
+    update = {
+        "holder": winner.bidder,
+        "holder_kind": winner.bidder_kind,
+        "status": "traded",
+        "listing_id": listing.id,
+        "value_fen": listing.value_fen,
+        "traded_seq": rec.seq,
+    }
+    return [Put(quota.model_copy(update=update))]
+
+
 def seller_exempt(state: State, listing: Listing) -> bool:
-    """Member farmers and collectives selling pay no exchange fee."""
-    if listing.right_type == "collective_asset":
+    """Member farmers and collectives selling pay no exchange fee (a land quota is sold by the
+    household of the withdrawn homestead or by the collective)."""
+    if listing.right_type in ("collective_asset", "land_quota"):
         return True
     if listing.right_type == "shares":
         return _member_in_force(state, listing.holder, listing.collective_id) is not None

@@ -2,7 +2,8 @@
 compute, nothing else), ``exchange.failed`` (流拍), ``exchange.contract_signed``,
 ``exchange.defaulted`` (the deposit forfeited for a coded reason, the defaulter barred from
 the relisting), ``exchange.payment_confirmed``, ``exchange.deposit_refunded`` and
-``exchange.certificate_issued`` (交易鉴证书), which moves the right in the registry.
+``exchange.certificate_issued`` (交易鉴证书), which moves the right in the registry (from rule
+version 4, a land quota too).
 
 Deposits balance per listing: every deposit received ends refunded, credited toward the price
 (the winner's) or forfeited, once; ``ListingBidder.deposit`` holds which.
@@ -32,12 +33,13 @@ from contracts.exchange.common import (
 from contracts.exchange.listing import can_extend
 from contracts.exchange.moments import decided, is_agreement
 from contracts.exchange.outcome import deal_value, exchange_fee, ranking
-from contracts.exchange.rights import move_right, seller_exempt
+from contracts.exchange.rights import move_quota, move_right, seller_exempt
 from contracts.exchange.tables import Listing, ListingBidder
 from contracts.land import CertificateNo
 from contracts.parties import Sha256Hex
-from contracts.registry import Payload, RecordContext, rule
+from contracts.registry import Payload, RecordContext, revision, rule
 from contracts.state import Change, Put, State
+from contracts.vouchers.terms import VOUCHER_VERSION
 
 ForfeitReason = Literal[
     "withdrawal_after_qualification",
@@ -379,4 +381,26 @@ def issue_certificate(state: State, rec: RecordContext, p: CertificateIssued) ->
     return [*moved, Put(row), step(rec, listing.id, winner.number, listing.value_fen)]
 
 
-RULES = (award, fail, sign_contract, default, confirm_payment, refund_deposit, issue_certificate)
+# The quota a listing names is known only once the listing is read: its row is not prefetched.
+@revision(issue_certificate, version=VOUCHER_VERSION, signed_by=LISTING_EXCHANGE)
+def issue_certificate_v4(state: State, rec: RecordContext, p: CertificateIssued) -> list[Change]:
+    """Version 4: the certificate of a land quota's listing moves the quota to the winner,
+    traded at the deal's value; any other right moves as version 3 moves it."""
+    changes = list(issue_certificate.apply(state, rec, p))
+    listing = state.get(Listing, p.listing)
+    assert listing is not None and listing.winner is not None  # version 3 certified it
+    if listing.right_type != "land_quota":
+        return changes
+    return [*move_quota(state, rec, listing, bidder_of(state, listing, listing.winner)), *changes]
+
+
+RULES = (
+    award,
+    fail,
+    sign_contract,
+    default,
+    confirm_payment,
+    refund_deposit,
+    issue_certificate,
+    issue_certificate_v4,
+)

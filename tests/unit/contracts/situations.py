@@ -32,6 +32,15 @@ bids the same under the county's default tie priority, or, where the county's mo
 in-auction matching, matches it (``exchange.priority_matched``'s example). ``Situation.other_exchange``
 is a township's exchange centre with no jurisdiction over the village.
 
+The land quota's kinds reclaim the household's homestead, withdrawn on 10 March
+(``homestead.withdrawn``'s example): the application on 20 March, the project approved on 15
+April, the acceptance on 15 September and the quota confirmed on 30 September; listed
+(``contracts.examples_quotas.quota_listed``) on Monday 12 October with the 2026 calendar, the
+company (竞买人 1) and the neighbours' head (竞买人 2) registered on 20 October, bidding on 27
+October (the head at the reserve, the company at 56,000 yuan), the contract on 28 October, the
+payment on 2 November and the certificate on 5 November; the proceeds split and the use follow
+from 10 November.
+
 The house voucher's kinds follow ``contracts.examples_vouchers``: the household's homestead
 withdrawn for a voucher on 10 March (for cash in ``voucher.cash_compensated``'s situation), the
 county's prices published on 20 March (in force from 1 April), the county's developer admitted
@@ -57,6 +66,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts import examples as ex
+from contracts import examples_quotas as eq
 from contracts import examples_vouchers as ev
 from contracts.examples import example
 from contracts.exchange.bidding import quote_commitment
@@ -501,6 +511,99 @@ def paid(s: Situation) -> None:
     s.h.clock.set(CERTIFIED_AT)
 
 
+# Land quotas: the household's withdrawn homestead reclaimed, listed and traded.
+QUOTA_APPLIED_AT = datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
+QUOTA_APPROVED_AT = datetime(2026, 4, 15, 1, 0, tzinfo=UTC)
+QUOTA_ACCEPTED_AT = datetime(2026, 9, 15, 1, 0, tzinfo=UTC)
+QUOTA_CONFIRMED_AT = datetime(2026, 9, 30, 1, 0, tzinfo=UTC)
+QUOTA_LISTED_AT = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # 10:00 on the Monday after National Day
+QUOTA_REGISTERED_AT = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+QUOTA_CONTRACTED_AT = datetime(2026, 10, 28, 2, 0, tzinfo=UTC)
+QUOTA_PAID_AT = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+QUOTA_CERTIFIED_AT = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+QUOTA_SPLIT_AT = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+
+
+def homestead_withdrawn(s: Situation) -> None:
+    """The household's homestead withdrawn (the neighbours, who bid later, registered too)."""
+    s.members(neighbours=True)
+    s.submit("homestead.granted")
+    s.submit("homestead.withdrawn")
+    s.h.clock.set(QUOTA_APPLIED_AT)
+
+
+def quota_applied(s: Situation) -> None:
+    homestead_withdrawn(s)
+    s.submit("quota.applied")
+    s.h.clock.set(QUOTA_APPROVED_AT)
+
+
+def quota_approved(s: Situation) -> None:
+    quota_applied(s)
+    s.submit("quota.project_approved")
+    s.h.clock.set(QUOTA_ACCEPTED_AT)
+
+
+def quota_accepted(s: Situation) -> None:
+    quota_approved(s)
+    s.submit("quota.accepted")
+    s.h.clock.set(QUOTA_CONFIRMED_AT)
+
+
+def quota_confirmed(s: Situation) -> None:
+    quota_accepted(s)
+    s.submit("quota.confirmed")
+
+
+def quota_traded(s: Situation) -> None:
+    """The confirmed quota through the exchange to the company's certificate; the clock on 10
+    November."""
+    quota_confirmed(s)
+    s.submit("calendar.declared")
+    s.h.clock.set(QUOTA_LISTED_AT)
+
+    def act(kind: str, **payload: Any) -> None:
+        s.h.submit(ex.EXCHANGE, kind, {"listing": eq.QUOTA_LISTING, **payload})
+
+    s.h.submit(ex.EXCHANGE, "exchange.listed", eq.quota_listed())
+    s.h.clock.set(QUOTA_REGISTERED_AT)
+    for number, bidder in ((eq.QUOTA_BUYER, eq.quota_buyer()), (eq.QUOTA_MEMBER_BIDDER, None)):
+        bidder = bidder or {"type": "party", "party": ex.NEIGHBOUR_HEAD}
+        act(
+            "exchange.bidder_registered",
+            bidder=bidder,
+            application=ex.document_hash(f"竞买人 {number}'s application"),
+        )
+        act(
+            "exchange.deposit_received",
+            bidder=number,
+            amount_fen=eq.QUOTA_DEPOSIT_FEN,
+            bank_reference=ex.document_hash(f"settlement account credit advice: 竞买人 {number}'s deposit"),
+        )
+    opens = parse_time(eq.QUOTA_OPENS_AT)
+    s.h.clock.set(opens + timedelta(minutes=5))
+    act("exchange.bid", bidder=eq.QUOTA_MEMBER_BIDDER, amount_fen=eq.QUOTA_RESERVE_FEN)
+    s.h.clock.set(opens + timedelta(minutes=20))
+    act("exchange.bid", bidder=eq.QUOTA_BUYER, amount_fen=eq.QUOTA_DEAL_FEN)
+    s.h.clock.set(parse_time(eq.QUOTA_CLOSES_AT) + timedelta(minutes=30))
+    act("exchange.awarded", bidder=eq.QUOTA_BUYER, amount_fen=eq.QUOTA_DEAL_FEN)
+    s.h.clock.set(QUOTA_CONTRACTED_AT)
+    act(
+        "exchange.contract_signed",
+        contract=ex.document_hash("land quota transfer contract of GP-371003-2026-0047"),
+    )
+    s.h.clock.set(QUOTA_PAID_AT)
+    listing = s.h.row(Listing, eq.QUOTA_LISTING)
+    assert listing.buyer_fee_fen is not None
+    due = eq.QUOTA_DEAL_FEN - eq.QUOTA_DEPOSIT_FEN + listing.buyer_fee_fen
+    act(
+        "exchange.payment_confirmed", amount_fen=due, bank_reference=ex.document_hash("the company's payment")
+    )
+    s.h.clock.set(QUOTA_CERTIFIED_AT)
+    act("exchange.certificate_issued", certificate_no=eq.QUOTA_CERTIFICATE)
+    s.h.clock.set(QUOTA_SPLIT_AT)
+
+
 # House vouchers: the household's homestead withdrawn, the county's prices and pool, the voucher.
 VOUCHER_PRICES_AT = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
 VOUCHER_POOL_AT = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
@@ -633,6 +736,12 @@ PREPARE: dict[str, Callable[[Situation], None]] = {
     "voucher.transferred": voucher_to_transfer,
     "voucher.expired": voucher_past_validity,
     "voucher.cashed_out": voucher_expired,
+    "quota.applied": homestead_withdrawn,
+    "quota.project_approved": quota_applied,
+    "quota.accepted": quota_approved,
+    "quota.confirmed": quota_accepted,
+    "quota.proceeds_split": quota_traded,
+    "quota.used": quota_traded,
 }
 
 

@@ -21,6 +21,9 @@ from tests.unit.contracts.situations import BIDDERS_ACTS, prepared
 CURRENT = RULEBOOK.current
 KINDS = sorted(RULEBOOK.kinds(CURRENT))
 
+# The land quota's steps the county takes (its only county, the root).
+QUOTA_COUNTY_KINDS = ("quota.project_approved", "quota.accepted", "quota.confirmed", "quota.used")
+
 # The voucher programme's steps the county takes; the voucher kinds two types sign, each type's
 # acceptance tested in ``test_rules_vouchers`` (the developer leaving the pool itself, the county
 # expiring a voucher).
@@ -97,6 +100,9 @@ REFUSAL: dict[str, tuple[str, Category]] = {
             "certificate_issued",
         )
     },
+    "quota.applied": ("quota.not_collective", FORBIDDEN),
+    **{kind: ("quota.not_county", FORBIDDEN) for kind in QUOTA_COUNTY_KINDS},
+    "quota.proceeds_split": ("quota.not_listing_exchange", FORBIDDEN),
     # The voucher kinds check the signer's type before anything else.
     **{kind: ("voucher.not_county", FORBIDDEN) for kind in (*VOUCHER_COUNTY_KINDS, "voucher.developer_left")},
     **{
@@ -290,13 +296,17 @@ ROLE_REFUSAL: dict[str, str] = {
         for kind in REFUSAL
         if kind.startswith("exchange.") and kind != "exchange.listed"
     },
+    # Another village's homestead is not the signer's to reclaim; a centre that did not certify
+    # the quota's listing does not split its proceeds.
+    "quota.applied": "quota.not_collective",
+    "quota.proceeds_split": "quota.not_listing_exchange",
     # Any housing authority of the county acts for its programme, a developer signs for itself,
     # and a ledger has one county: no organisation of the type lacks the role.
     **{kind: "" for kind in REFUSAL if kind.startswith("voucher.") and kind not in VOUCHER_COUNTY_KINDS},
 }
 # Kinds only the county signs, for itself: a ledger has one county (the root), so there is no
 # other organisation of the type to refuse.
-COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared", *VOUCHER_COUNTY_KINDS}
+COUNTY_ONLY = {"rules.adopted", "policy.set", "calendar.declared", *QUOTA_COUNTY_KINDS, *VOUCHER_COUNTY_KINDS}
 # The organisation of the signer's type that does not have the role.
 OTHER = {
     "township": "other_township",
