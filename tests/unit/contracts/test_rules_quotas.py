@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from contracts.errors import RuleViolation
 from contracts.exchange.tables import Listing
 from contracts.homesteads import Homestead
 from contracts.quotas import LandQuota
+from contracts.registry import RecordContext
 from contracts.rulebook import RULEBOOK
+from contracts.state import Put, StagedState
 from ledger.entry import format_time
 from ledger.errors import Category
 from tests.registry_support import hexdigest
@@ -505,6 +508,26 @@ def test_a_failed_quota_listing_is_relisted_and_sold(h: Harness, r: Reclaimed) -
     assert m.listing("LQ-2").round == 2
     r.paid("LQ-2")
     assert r.certify("LQ-2").one(LandQuota).listing_id == "LQ-2"
+
+
+def test_the_certificate_checks_the_quota_once_more(h: Harness, r: Reclaimed) -> None:
+    """No rule moves a listed quota, but the certificate checks anyway that it is still the
+    seller's and still confirmed (the state here is staged by hand)."""
+    r.confirm()
+    r.list()
+    r.paid()
+    rule = RULEBOOK.in_force("exchange.certificate_issued", QUOTA_VERSION)
+    assert rule is not None
+    payload = rule.decode({"listing": "LQ-1", "certificate_no": "JY-Q-0001"})
+    rec = RecordContext(h.size, format_time(h.clock()), h.new_id(), rule.kind, r.exchange, "key")
+    quota = h.row(LandQuota, "Q-1")
+    for update in ({"holder": r.village, "holder_kind": "collective"}, {"status": "traded"}):
+        state = StagedState(h.replay.memory)
+        state.stage([Put(quota.model_copy(update=update))])
+        with pytest.raises(RuleViolation) as caught:
+            rule.apply(state, rec, payload)
+        assert caught.value.code == "exchange.right_not_held"
+    assert r.certify().one(LandQuota).status == "traded"
 
 
 def test_version_3_lists_no_land_quota() -> None:
