@@ -531,7 +531,8 @@ class VoucherMarket(Market):
         share), signed by the listing's exchange centre."""
         value = int((await self.quota_row(quota))["value_fen"])
         household = value * share_bp // BP
-        return await self.act("quota.proceeds_split", self.split_payload(quota, household, value - household))
+        payload = self.split_payload(quota, household, value - household)
+        return await self.signed(self.key, "quota.proceeds_split", payload)
 
     def use_payload(self, quota: str, zone: str | None = None) -> dict[str, Any]:
         return {
