@@ -34,8 +34,10 @@ from api.http.routes.orgs import OrgController
 from api.http.routes.parties import PartyController
 from api.http.routes.policy import PolicyController
 from api.http.routes.proofs import ProofController
+from api.http.routes.quotas import QuotaController
 from api.http.routes.rights import RightsController
 from api.http.routes.shares import ShareController
+from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
 from api.service.database import make_engine, resolve_url
 from api.service.migrate import migrate
@@ -114,6 +116,9 @@ ROUTE_HANDLERS = (
     PolicyController,
     ExchangeController,
     ExchangeDealsController,
+    VoucherController,
+    DeveloperController,
+    QuotaController,
 )
 
 

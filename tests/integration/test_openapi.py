@@ -306,6 +306,11 @@ async def test_answers_validate_against_their_schemas(
         "/v1/witness/cosignatures?size=1",
         "/v1/kinds/member.admitted",
         f"/v1/policy?org={v.village}",
+        "/v1/vouchers?county=county",
+        "/v1/vouchers/schedules",
+        "/v1/vouchers/pool",
+        f"/v1/vouchers/monitoring?org={v.township}",
+        f"/v1/quotas?collective={v.village}",
     ]
     checked = set()
     for url in gets:
