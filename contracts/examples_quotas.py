@@ -23,7 +23,6 @@ from typing import Any
 Example = dict[str, Any]
 
 QUOTA = "DP-371003106201-2026-0003"  # 地票 number: county, village, year, serial
-QUOTA_SITE_M2 = 180  # the homestead's area
 QUOTA_M2 = 176  # measured at the joint acceptance
 QUOTA_LISTING = "GP-371003-2026-0047"
 QUOTA_CERTIFICATE = "JZ-371003-2026-0047"

@@ -7,11 +7,13 @@ quota used once. Every refusal code of the quota kinds has its test; version 3 l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from contracts import examples as ex
+from contracts import examples_quotas as eq
 from contracts.errors import RuleViolation
 from contracts.exchange.tables import Listing
 from contracts.homesteads import Homestead
@@ -24,6 +26,7 @@ from ledger.errors import Category
 from tests.registry_support import hexdigest
 from tests.unit.contracts.exchange_support import Market, local
 from tests.unit.contracts.harness import COUNTY, DOC, Harness
+from tests.unit.contracts.situations import prepared
 
 QUOTA_VERSION = 4
 
@@ -559,3 +562,30 @@ def test_version_4_lists_other_rights_as_version_3_did() -> None:
         )
         rows.append(m.list().model_dump())
     assert rows[0] == rows[1]
+
+
+# The examples' story
+
+
+def test_the_quota_examples_add_up() -> None:
+    """The quota is at most the homestead's area; the deposit is within the county's 10-60 % of
+    the reserve; the split is the deal at the default 85:15, to the fen."""
+    assert ex.homestead_granted()["area_m2"] >= eq.QUOTA_M2
+    listing = eq.quota_listed()
+    assert 10 * listing["reserve_fen"] <= 100 * listing["deposit_fen"] <= 60 * listing["reserve_fen"]
+    proceeds = ex.example("quota.proceeds_split")
+    assert proceeds["household_fen"] == eq.QUOTA_DEAL_FEN * 8500 // 10_000
+    assert proceeds["household_fen"] + proceeds["collective_fen"] == eq.QUOTA_DEAL_FEN
+
+
+def test_the_examples_quota_is_traded_to_the_company_in_its_situation() -> None:
+    """Listed on Monday 12 October, the announcement runs seven working days to 21 October;
+    the company wins at 56,000 yuan, the household pays no fee, and the certificate makes the
+    company (by its credit code) the quota's holder."""
+    s = prepared("quota.proceeds_split")
+    listing = s.h.row(Listing, eq.QUOTA_LISTING)
+    assert (listing.listed_on, listing.announce_ends) == (date(2026, 10, 12), date(2026, 10, 21))
+    assert (listing.status, listing.value_fen, listing.seller_fee_fen) == ("certified", eq.QUOTA_DEAL_FEN, 0)
+    quota = s.h.row(LandQuota, eq.QUOTA)
+    assert (quota.holder, quota.holder_kind, quota.status) == (eq.QUOTA_BUYER_CREDIT_CODE, "entity", "traded")
+    assert (quota.household_id, quota.quota_m2) == (ex.HOUSEHOLD, eq.QUOTA_M2)
