@@ -49,7 +49,7 @@ FORBIDDEN = 403
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def m(ledger: LedgerFixture) -> AsyncIterator[VoucherMarket]:
     market = await VoucherMarket.open_vouchers(
-        ledger, "vr", households=10, cash=2, hilly=1, held=1, full=True
+        ledger, "vr", households=11, cash=2, hilly=1, held=1, full=True
     )
     yield market
     await market.close()
@@ -320,6 +320,17 @@ async def test_leaving_twice(m: VoucherMarket, gone: tuple[str, str]) -> None:
     await m.refused_by(gone[0], LEFT, {"developer": gone[0]}, "voucher.developer_not_in_pool")
 
 
+async def test_leaving_for_another_developer(m: VoucherMarket) -> None:
+    payload = {"developer": m.rival}
+    await m.refused_by(m.developer, LEFT, payload, "voucher.not_developer", status=FORBIDDEN)
+
+
+async def test_bad_settlement_stages_in_the_policy(m: VoucherMarket) -> None:
+    for stages in ([["contract", 5000]], [["contract", 5000], ["contract", 5000]], []):
+        payload = {"numbers": {"voucher_settlement_stages": stages}}
+        await m.refused_by("county", "policy.set", payload, "policy.invalid")
+
+
 # Issuance and cash compensation
 
 
@@ -374,6 +385,17 @@ async def test_issuance_under_a_schedule_not_in_force(
         fresh, schedule=future_schedule, face_fen=HOMESTEAD_M2 * 200_000 + APPRAISAL_FEN
     )
     await m.refused_by(m.authority, ISSUED, payload, "voucher.schedule_not_in_force")
+
+
+async def test_issuance_under_a_superseded_schedule(m: VoucherMarket, fresh: Withdrawn) -> None:
+    """A schedule from tomorrow at the same prices: from then on the first is no longer the one
+    in force, and the builder issues under the new one."""
+    new = "S-vr-next"
+    await m.publish(new, m.today() + timedelta(days=1))
+    assert await m.issue(m.take(), schedule=m.schedule)  # still today: the first is in force
+    m.on_local(m.today() + timedelta(days=1))
+    await m.refused_by(m.authority, ISSUED, m.issue_payload(fresh), "voucher.schedule_not_in_force")
+    m.schedule = new
 
 
 async def test_issuance_for_a_zone_the_schedule_does_not_price(m: VoucherMarket) -> None:
@@ -435,6 +457,15 @@ async def test_redemption_by_a_developer_that_left(
 ) -> None:
     payload = m.redeem_payload(main[1], 1_000, main[0].members[0], project=gone[1])
     await m.refused_by(gone[0], REDEEMED, payload, "voucher.developer_not_in_pool")
+
+
+async def test_a_developer_that_left_admitted_again(
+    m: VoucherMarket, main: tuple[Withdrawn, str], gone: tuple[str, str]
+) -> None:
+    await m.admit(gone[0])
+    assert (await m.row("voucher_pool_developers", developer_id=gone[0]))["status"] == "in_pool"
+    redemption = await m.redeem(main[1], 1_000, developer=gone[0], project=gone[1])
+    assert (await m.redemption_row(redemption))["developer_id"] == gone[0]
 
 
 async def test_redemption_on_an_unknown_project(m: VoucherMarket, main: tuple[Withdrawn, str]) -> None:
@@ -742,3 +773,20 @@ async def test_expiry_at_par_after_most_was_used(m: VoucherMarket) -> None:
     payload: dict[str, Any] = {"voucher": voucher, "cash_fen": remainder - 1}
     await m.refused_by("county", EXPIRED, payload, "voucher.cash_mismatch")
     assert await m.expire(voucher, key=m.key_of("county")) == remainder
+
+
+async def test_bonus_in_the_second_year(m: VoucherMarket, main: tuple[Withdrawn, str]) -> None:
+    """Months 13 to 24 take the second tier: 2% on the amount used."""
+    row = await m.voucher_row(main[1])
+    m.on_local(add_months(row["issued_on"], 12))  # the first day of month 13
+    redemption = await m.redeem(main[1], 1_000_001)
+    r = await m.redemption_row(redemption)
+    assert (r["month_of_voucher"], r["bonus_bp"], r["bonus_fen"], r["value_fen"]) == (
+        13,
+        200,
+        20_000,
+        1_020_001,
+    )
+    m.on_local(add_months(row["issued_on"], 13))  # the first day of month 14
+    r = await m.redemption_row(await m.redeem(main[1], 1_000))
+    assert (r["month_of_voucher"], r["bonus_fen"]) == (14, 20)
