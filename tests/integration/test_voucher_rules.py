@@ -162,7 +162,8 @@ async def cashed(m: VoucherMarket, expired: tuple[str, int]) -> str:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def exchanged(m: VoucherMarket) -> Withdrawn:
     """The settled household's homestead sold on the exchange to a member household, the
-    certificate issued, and the seller compensated in cash: it may take either, never both."""
+    certificate issued, and the seller (not the homestead's holder now) issued a voucher for it:
+    it may take a voucher or cash, never both."""
     listing = "L-vr-homestead"
     loser, winner = await m.bidding(listing, m.homestead_right())
     await m.bid(listing, loser, 1_000_000)
@@ -174,7 +175,7 @@ async def exchanged(m: VoucherMarket) -> Withdrawn:
     await m.refund(listing, loser)
     await m.certify(listing)
     w = Withdrawn(m.settled, m.homestead, list(m.holders), "plain", 160, None)
-    await m.compensate_cash(w)
+    await m.issue(w, voucher="V-vr-exchanged")
     return w
 
 
@@ -366,8 +367,18 @@ async def test_cash_twice_for_one_homestead(m: VoucherMarket) -> None:
 
 
 async def test_voucher_and_cash_for_one_exchanged_homestead(m: VoucherMarket, exchanged: Withdrawn) -> None:
+    assert m.db is not None
+    holder = await m.db.fetchval("SELECT household_id FROM homesteads WHERE id = $1", exchanged.homestead)
+    assert holder != exchanged.household  # the certificate moved the homestead to the buyer
+    voucher = await m.voucher_row("V-vr-exchanged")
+    assert (voucher["household_id"], voucher["face_fen"]) == (exchanged.household, FACE_FEN)
     row = await m.row("homestead_compensations", homestead_id=exchanged.homestead)
-    assert (row["household_id"], row["choice"], row["amount_fen"]) == (exchanged.household, "cash", FACE_FEN)
+    assert (row["household_id"], row["choice"], row["voucher_id"]) == (
+        exchanged.household,
+        "voucher",
+        "V-vr-exchanged",
+    )
+    await m.refused_by(m.authority, CASH, m.cash_payload(exchanged), "voucher.already_compensated")
     await m.refused_by(m.authority, ISSUED, m.issue_payload(exchanged), "voucher.already_compensated")
 
 
