@@ -7,23 +7,32 @@ proof in the latest checkpoint's tree (``api.reads.evidence``).
 The statement is read from ``projection_history`` (``api.reads.history``), so it is exact at
 every seq, not only at checkpoints; lists read the live rows, as the exchange board does.
 Public: holders are party ids, as in the entries that issued them.
+
+Which rows to read as of a seq is found in the live tables' indexes, then each read by its key
+in the history (``versions_of``): a redemption never changes voucher or developer, a split
+child never changes parent, and none of these rows is ever deleted, so every row that existed
+then exists now with the same reference. A movement row is written once and never changed,
+so the live rows up to the seq are the movements as of it (as an exchange listing's steps are).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.reads.evidence import Proven, prove, snapshot
-from api.reads.history import Version, row_as_of, rows_as_of, table_name
+from api.reads.history import Version, row_as_of, table_name
 from contracts.vouchers.arithmetic import expiry_cash, stage_amounts
 from contracts.vouchers.tables import Redemption, Voucher, VoucherMovement
 from ledger.errors import Category, Rejection
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def voucher_json(v: Voucher) -> dict[str, Any]:
@@ -94,6 +103,41 @@ async def voucher_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [voucher_json(v) for v in rows], "next": rows[-1].id if more else None}
+
+
+async def versions_of(
+    conn: AsyncConnection, model: type[M], ids: Sequence[str], as_of: int
+) -> list[Version[M]]:
+    """The rows of ``model`` (keyed by one id) among ``ids`` that existed after record
+    ``as_of``, each as it stood then, in id order."""
+    if not ids:
+        return []
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT key->>0 AS id, seq, row FROM (SELECT DISTINCT ON (key) key, seq, row, deleted "
+                "FROM projection_history WHERE model = :model AND seq <= :as_of "
+                "AND key IN (SELECT jsonb_build_array(x) FROM unnest(CAST(:ids AS text[])) x) "
+                "ORDER BY key, seq DESC) latest WHERE NOT deleted"
+            ),
+            {"model": table_name(model), "as_of": as_of, "ids": list(ids)},
+        )
+    ).all()
+    return [
+        Version(model.model_validate(_decoded(r.row)), r.seq) for r in sorted(rows, key=lambda r: str(r.id))
+    ]
+
+
+def _decoded(row: Any) -> Any:
+    return msgspec.json.decode(row) if isinstance(row, str | bytes) else row
+
+
+async def redemptions_as_of(
+    conn: AsyncConnection, column: Any, value: str, as_of: int
+) -> list[Version[Redemption]]:
+    """The redemptions whose ``column`` (voucher or developer) is ``value``, as of ``as_of``."""
+    ids = (await conn.execute(select(col(Redemption.id)).where(column == value))).scalars().all()
+    return await versions_of(conn, Redemption, list(ids), as_of)
 
 
 async def settlement_seqs(conn: AsyncConnection, ids: Sequence[str], as_of: int) -> dict[str, list[int]]:
@@ -204,12 +248,19 @@ async def voucher_statement(conn: AsyncConnection, voucher_id: str, requested: i
         )
     v = found.row
     parent = await row_as_of(conn, Voucher, (v.parent_id,), as_of) if v.parent_id else None
-    children = await rows_as_of(conn, Voucher, as_of, where={"parent_id": voucher_id})
-    movements = sorted(
-        (m.row for m in await rows_as_of(conn, VoucherMovement, as_of, where={"voucher_id": voucher_id})),
-        key=lambda m: m.seq,
-    )
-    redemptions = await rows_as_of(conn, Redemption, as_of, where={"voucher_id": voucher_id})
+    child_ids = (
+        await conn.execute(select(col(Voucher.id)).where(col(Voucher.parent_id) == voucher_id))
+    ).scalars()
+    children = await versions_of(conn, Voucher, list(child_ids), as_of)
+    movements = [
+        VoucherMovement.model_validate(dict(r._mapping))
+        for r in await conn.execute(
+            select(VoucherMovement.__table__)  # type: ignore[attr-defined]
+            .where(col(VoucherMovement.voucher_id) == voucher_id, col(VoucherMovement.seq) <= as_of)
+            .order_by(col(VoucherMovement.seq))
+        )
+    ]
+    redemptions = await redemptions_as_of(conn, col(Redemption.voucher_id), voucher_id, as_of)
     settled = await settlement_seqs(conn, [r.row.id for r in redemptions], as_of)
     cited = {
         found.seq,

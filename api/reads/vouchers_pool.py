@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.reads.evidence import prove, snapshot
 from api.reads.exchange_monitoring import region
-from api.reads.history import row_as_of, rows_as_of
-from api.reads.vouchers import proof_seqs, redemption_json, settlement_seqs
+from api.reads.history import row_as_of
+from api.reads.vouchers import proof_seqs, redemption_json, redemptions_as_of, settlement_seqs
 from contracts.orgs import Org
 from contracts.vouchers.tables import PoolDeveloper, PoolProject, PriceSchedule, Redemption
 from ledger.errors import Category, Rejection
@@ -41,10 +41,7 @@ async def developer_redemptions(
             category=Category.NOT_FOUND,
         )
     pool = await row_as_of(conn, PoolDeveloper, (developer_id,), as_of)
-    every = sorted(
-        await rows_as_of(conn, Redemption, as_of, where={"developer_id": developer_id}),
-        key=lambda r: r.row.id,
-    )
+    every = await redemptions_as_of(conn, col(Redemption.developer_id), developer_id, as_of)
     totals = {"count": len(every), "amount_fen": 0, "bonus_fen": 0, "value_fen": 0, "settled_fen": 0}
     for r in every:
         for name in ("amount_fen", "bonus_fen", "value_fen", "settled_fen"):
