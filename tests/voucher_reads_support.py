@@ -10,7 +10,8 @@ The story (the ledger's clock moves only at the end):
 - V-3 issued, left unused: it expires after its validity and is cashed out;
 - household C compensated in cash;
 - quota Q-1 (a collective site) applied, approved, accepted, confirmed, traded on the exchange,
-  its proceeds split (all to the collective, the site default) and used; Q-2 only applied;
+  its proceeds split (all to the collective, the site default) and used; Q-2 only applied; Q-3
+  (C's withdrawn homestead, 150 m²) confirmed, traded for 1,200,000 fen and split 85:15;
 - the rival developer leaves the pool.
 """
 
@@ -83,10 +84,13 @@ async def tell(fx: LedgerFixture) -> VoucherStory:
     q1 = await m.confirmed_quota(m.collective_site(area_m2=1_000), measured_m2=900)
     s.quotas["traded"] = q1
     s.quotas["applied"] = await m.apply_quota(m.collective_site(area_m2=500))
+    s.quotas["homestead"] = await m.confirmed_quota(m.homestead_site(s.cash), measured_m2=150)
     await s.mark("before_trade")
     await m.trade_quota(q1)
     await m.split(q1, share_bp=0)
     await m.use_quota(q1)
+    await m.trade_quota(s.quotas["homestead"], amounts=(1_000_000, 1_200_000))
+    await m.split(s.quotas["homestead"], share_bp=8500)
     await m.leave(m.rival)
     await s.mark("before_expiry")
     valid_until = date.fromisoformat(str((await m.voucher_row(s.vouchers["three"]))["valid_until"]))

@@ -308,10 +308,12 @@ async def test_county_and_township_figures(story: VoucherStory, openapi: OpenAPI
     assert f["expired"] == {"count": 0, "fen": 0} and f["cashed_out"] == {"count": 1, "fen": FACE_FEN}
     assert s.cash is not None and f["cash_compensations"] == {"count": 1, "fen": s.cash.face_fen}
     q = f["quotas"]
-    assert q["by_status"] == {"applied": 1, "used": 1}
-    assert q["confirmed"] == q["traded"] == q["used"] == {"count": 1, "m2": 900, "mu": "1.35"}
-    assert q["traded_fen"] == 1_100_000 and q["proceeds_collective_fen"] == 1_100_000
-    assert q["proceeds_household_fen"] == 0
+    assert q["by_status"] == {"applied": 1, "traded": 1, "used": 1}
+    assert q["confirmed"] == q["traded"] == {"count": 2, "m2": 1050, "mu": "1.58"}  # 1.575 亩
+    assert q["used"] == {"count": 1, "m2": 900, "mu": "1.35"}
+    assert q["traded_fen"] == 2_300_000
+    assert q["proceeds_household_fen"] == 1_020_000  # 85% of the homestead's 1,200,000
+    assert q["proceeds_collective_fen"] == 1_100_000 + 180_000
     assert doc["targets"] == []  # none set
     (township,) = doc["children"]
     assert township["org"]["id"] == m.v.township and township["figures"] == f
@@ -319,7 +321,7 @@ async def test_county_and_township_figures(story: VoucherStory, openapi: OpenAPI
     assert town["county"] == "county" and town["figures"] == f
     assert [c["org"]["id"] for c in town["children"]] == [m.v.village]
     before = await checked(s, openapi, f"{VOUCHERS}/monitoring", org="county", at=s.seqs["before_trade"])
-    assert before["figures"]["quotas"]["by_status"] == {"applied": 1, "confirmed": 1}
+    assert before["figures"]["quotas"]["by_status"] == {"applied": 1, "confirmed": 2}
     assert before["figures"]["quotas"]["traded"]["count"] == 0
     assert before["figures"]["cashed_out"]["count"] == 0
 
@@ -363,14 +365,23 @@ async def test_monitoring_refuses_other_scopes(story: VoucherStory, openapi: Ope
 async def test_quotas_by_collective_and_status(story: VoucherStory, openapi: OpenAPI) -> None:
     s, q = story, story.quotas
     every = await checked(s, openapi, "/v1/quotas", collective=s.m.v.village)
-    assert set(ids(every)) == {q["traded"], q["applied"]}
+    assert set(ids(every)) == {q["traded"], q["applied"], q["homestead"]}
     assert ids(await checked(s, openapi, "/v1/quotas", status="used")) == [q["traded"]]
+    assert ids(await checked(s, openapi, "/v1/quotas", status="traded")) == [q["homestead"]]
     assert ids(await checked(s, openapi, "/v1/quotas", status="applied")) == [q["applied"]]
     assert ids(await checked(s, openapi, "/v1/quotas", status="confirmed")) == []
     used = next(x for x in every["items"] if x["id"] == q["traded"])
     assert (used["quota_m2"], used["quota_mu"], used["holder_kind"]) == (900, "1.35", "entity")
     assert used["listing"] == f"L-{q['traded']}" and used["value_fen"] == 1_100_000
     assert (used["household_fen"], used["collective_fen"]) == (0, 1_100_000)
+    assert s.cash is not None
+    home = next(x for x in every["items"] if x["id"] == q["homestead"])
+    assert (home["source"], home["site"], home["household"]) == (
+        "homestead",
+        s.cash.homestead,
+        s.cash.household,
+    )
+    assert (home["household_fen"], home["collective_fen"], home["used_zone"]) == (1_020_000, 180_000, None)
     bad = await s.fx.client.http.get("/v1/quotas", params={"status": "sold"})
     assert bad.status_code == 400
     openapi.check(bad)
