@@ -23,6 +23,7 @@ import contracts.engine
 import contracts.rulebook
 from contracts.audit import AuditReplay
 from contracts.engine import admit
+from contracts.examples import example
 from contracts.homesteads import Homestead
 from contracts.land import LandContract
 from contracts.membership import Membership
@@ -203,6 +204,44 @@ def test_version_3_adds_the_calendar_and_the_exchange_and_revises_ten_kinds() ->
         assert v3[kind].version == 3 and RULEBOOK.first_version(kind) == 3, kind
         assert areas[kind] == kind.split(".")[0], kind
     assert [a.name for a in RULEBOOK.areas][-4:-2] == ["calendar", "exchange"]
+
+
+def test_version_4_adds_the_vouchers_and_the_quotas_and_revises_two_exchange_kinds() -> None:
+    """Version 4 adds the house vouchers' kinds and the land quotas' kinds, each in its own area,
+    each first in version 4, and keeps every version 3 rule but two: ``exchange.listed`` (a
+    confirmed land quota is listed too, so its schema takes a fifth right and keeps every field
+    and every payload of version 3) and ``exchange.certificate_issued`` (the certificate moves a
+    quota to the winner)."""
+    v3, v4 = RULEBOOK.kinds(3), RULEBOOK.kinds(4)
+    assert v3.keys() < v4.keys()
+    revised = {"exchange.listed", "exchange.certificate_issued"}
+    assert {kind for kind in v3 if v4[kind] is not v3[kind]} == revised
+    areas = {r.kind: area.name for area in RULEBOOK.areas for r in area.rules}
+    for kind in revised:
+        assert (v3[kind].version, v4[kind].version) == (3, 4)
+        assert v4[kind].signed_by == v3[kind].signed_by
+        assert areas[kind] == "exchange" and v4[kind] in next(a for a in AREAS if a.name == "exchange").rules
+    assert v4["exchange.certificate_issued"].payload_type is v3["exchange.certificate_issued"].payload_type
+    listed_v3, listed_v4 = v3["exchange.listed"].payload_type, v4["exchange.listed"].payload_type
+    assert listed_v4.__struct_fields__ == listed_v3.__struct_fields__
+    assert v4["exchange.listed"].decode(example("exchange.listed")) is not None
+    added = v4.keys() - v3.keys()
+    vouchers = {kind for kind in added if kind.startswith("voucher.")}
+    quotas = {kind for kind in added if kind.startswith("quota.")}
+    assert added == vouchers | quotas and (len(vouchers), len(quotas)) == (11, 6)
+    for kind in added:
+        assert v4[kind].version == 4 and RULEBOOK.first_version(kind) == 4, kind
+        assert areas[kind] == {"voucher": "vouchers", "quota": "quotas"}[kind.split(".")[0]], kind
+    assert [a.name for a in RULEBOOK.areas][-2:] == ["vouchers", "quotas"]
+    assert RULEBOOK.current == 4
+
+
+def test_a_ledger_on_version_3_has_no_vouchers_until_it_adopts_version_4() -> None:
+    h = Harness(rules_version=3)
+    prices = example("voucher.prices_published")
+    h.refused("entry.kind_not_in_force", COUNTY, "voucher.prices_published", prices)
+    h.adopt(4)
+    h.submit(COUNTY, "voucher.prices_published", prices)
 
 
 def reference_in_force(rules: Iterable[Rule[Any]], kind: str, version: int) -> Rule[Any] | None:
