@@ -61,6 +61,13 @@ def right_terms(listing: Listing) -> dict[str, Any]:
         }
     if kind == "shares":
         return {"type": kind, "collective": r["collective"], "units": listing.quantity}
+    if kind == "land_quota":
+        return {
+            "type": kind,
+            "quota": r["quota"],
+            "area_m2": listing.quantity,
+            "area_mu": area_mu(listing.quantity),
+        }
     if kind == "homestead":
         return {
             "type": kind,

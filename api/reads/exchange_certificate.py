@@ -39,6 +39,14 @@ TRANSFEROR_KIND = {
 }
 
 
+def transferor_kind(listing: Listing) -> str:
+    """Who sold: a land quota is sold by the household whose homestead was reclaimed, or by
+    the collective for its own site."""
+    if listing.right_type == "land_quota":
+        return "collective" if listing.holder == listing.collective_id else "household"
+    return TRANSFEROR_KIND[listing.right_type]
+
+
 def step_seqs(listing: Listing, steps: list[ListingStep]) -> dict[str, Any]:
     """The seqs of ``steps`` grouped as the certificate shows them: the award and the contract
     it stands on are the last ones before the certificate (an earlier pair was undone by a
@@ -126,7 +134,7 @@ async def exchange_certificate(
             "term_start": listing.term_start,
             "term_end": listing.term_end,
         },
-        "transferor": {"kind": TRANSFEROR_KIND[listing.right_type], "id": listing.holder},
+        "transferor": {"kind": transferor_kind(listing), "id": listing.holder},
         "transferee": transferee(winner),
         "method": listing.method,
         "priority_model": listing.priority_model,

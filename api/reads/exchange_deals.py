@@ -28,12 +28,13 @@ from contracts.registry import CHINA_STANDARD_TIME
 from ledger.entry import format_time, parse_time
 from ledger.errors import Category, Rejection
 
-RIGHT_TYPES = ("land_management", "shares", "homestead", "collective_asset")
+RIGHT_TYPES = ("land_management", "shares", "homestead", "collective_asset", "land_quota")
 PRICE_BASIS = {
     "land_management": "per_mu_year",
     "shares": "per_unit",
     "homestead": "per_m2",
     "collective_asset": "per_deal",
+    "land_quota": "per_m2",
 }
 
 
@@ -49,7 +50,7 @@ def unit_price(listing: Listing) -> int:
         price = per_mu_year(listing)
         assert price is not None
         return price
-    if listing.right_type in ("shares", "homestead"):
+    if listing.right_type in ("shares", "homestead", "land_quota"):
         return half_up(listing.value_fen, listing.quantity)
     return listing.value_fen
 
@@ -80,7 +81,7 @@ def cst_midnight(d: date) -> str:
 
 
 def deal(listing: Listing, certified_at: str) -> dict[str, Any]:
-    land_or_homestead = listing.right_type in ("land_management", "homestead")
+    land_or_homestead = listing.right_type in ("land_management", "homestead", "land_quota")
     term = (listing.term_start, listing.term_end)
     return {
         "listing": listing.id,

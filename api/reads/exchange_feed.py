@@ -36,6 +36,7 @@ RIGHTS = {
     "shares": "集体股权",
     "homestead": "宅基地使用权",
     "collective_asset": "集体经营性资产",
+    "land_quota": "建设用地节余指标（地票）",
 }
 MODES = {"lease": "出租", "subcontract": "转包", "shares": "入股"}
 
@@ -56,7 +57,7 @@ def right_text(listing: Listing) -> str:
         return f"{text}（{mode}）{listing.quantity:,} ㎡（{area_mu(listing.quantity)} 亩）"
     if kind == "shares":
         return f"{text} {listing.quantity:,} 股"
-    if kind == "homestead":
+    if kind in ("homestead", "land_quota"):
         return f"{text} {listing.quantity:,} ㎡"
     return f"{text}（{r['category']}）"
 

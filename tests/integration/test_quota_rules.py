@@ -327,3 +327,28 @@ async def test_split_and_use_recorded(m: VoucherMarket, used: str) -> None:
     assert (row["household_fen"], row["collective_fen"]) == (935_000, 165_000)  # 85:15, to the fen
     assert (row["status"], row["used_zone"]) == ("used", "371002-R2")
     assert row["split_seq"] < row["used_seq"]
+
+
+async def test_the_public_exchange_pages_show_a_quota_listing(
+    m: VoucherMarket, traded: tuple[Withdrawn, str, str]
+) -> None:
+    """The board, the results, the feed, the deals and the transaction certificate of a quota
+    listing: its terms in m² and 亩, the household as the seller, the price per m²."""
+    _, quota, listing = traded
+    http = m.fx.client.http
+    page = await http.get(f"/v1/exchange/listings/{listing}")
+    assert page.status_code == 200, page.text
+    assert page.json()["right"] == {"type": "land_quota", "quota": quota, "area_m2": 150, "area_mu": "0.23"}
+    board = await http.get("/v1/exchange/listings", params={"right_type": "land_quota", "status": "certified"})
+    assert board.status_code == 200 and listing in [x["id"] for x in board.json()["items"]], board.text
+    results = await http.get("/v1/exchange/results")
+    assert results.status_code == 200, results.text
+    feed = await http.get("/v1/exchange/feed.atom")
+    assert feed.status_code == 200 and "建设用地节余指标（地票） 150 ㎡" in feed.text
+    deals = await http.get("/v1/exchange/deals", params={"right_type": "land_quota"})
+    assert deals.status_code == 200, deals.text
+    [summary] = deals.json()["summaries"]
+    assert (summary["price_basis"], summary["count"]) == ("per_m2", 1)
+    certificate = await http.get(f"/v1/exchange/certificates/{listing}")
+    assert certificate.status_code == 200, certificate.text
+    assert certificate.json()["transferor"]["kind"] == "household"

@@ -22,7 +22,8 @@ ListingStatus = Annotated[
     QueryParameter(description="a listing status; `open` is `announced`"),
 ]
 RightType = Annotated[
-    Literal["land_management", "shares", "homestead", "collective_asset"] | None, QueryParameter()
+    Literal["land_management", "shares", "homestead", "collective_asset", "land_quota"] | None,
+    QueryParameter(),
 ]
 BidderNumber = Annotated[int, PathParameter(ge=1, le=100_000, description="the bidder's number N (竞买人 N)")]
 FeedLimit = Annotated[int, QueryParameter(ge=1, le=1000, description="how many entries, newest first")]

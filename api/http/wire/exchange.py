@@ -54,7 +54,15 @@ class AssetTerms(msgspec.Struct, forbid_unknown_fields=True, tag="collective_ass
     term_end: date
 
 
-ListedTerms = LandTerms | SharesTerms | HomesteadTerms | AssetTerms
+class QuotaTerms(msgspec.Struct, forbid_unknown_fields=True, tag="land_quota"):
+    """A confirmed building-land quota (地票) from reclaimed collective building land, in m²."""
+
+    quota: str
+    area_m2: int
+    area_mu: str
+
+
+ListedTerms = LandTerms | SharesTerms | HomesteadTerms | AssetTerms | QuotaTerms
 
 
 class BidderQualifications(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,8 +13,8 @@ import msgspec
 from api.http.wire.monitoring import Region
 from api.http.wire.records import Record, SignedCheckpoint
 
-RightType = Literal["land_management", "shares", "homestead", "collective_asset"]
-# What a deal's unit price is per: land per 亩 per year, shares per unit, a homestead per m²,
+RightType = Literal["land_management", "shares", "homestead", "collective_asset", "land_quota"]
+# What a deal's unit price is per: land per 亩 per year, shares per unit, a homestead or a land quota per m²,
 # a collective asset's lease per deal.
 PriceBasis = Literal["per_mu_year", "per_unit", "per_m2", "per_deal"]
 
