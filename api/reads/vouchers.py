@@ -18,6 +18,7 @@ so the live rows up to the seq are the movements as of it (as an exchange listin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,9 +29,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.reads.evidence import Proven, prove, snapshot
 from api.reads.history import Version, row_as_of, table_name
-from contracts.vouchers.arithmetic import expiry_cash, stage_amounts
+from contracts.registry import CHINA_STANDARD_TIME
+from contracts.vouchers.arithmetic import bonus_bp, expiry_cash, month_of_voucher, stage_amounts
 from contracts.vouchers.tables import Redemption, Voucher, VoucherMovement
 from ledger.errors import Category, Rejection
+from ledger.schema import records
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -236,6 +239,21 @@ def cash_at_expiry(v: Voucher) -> int:
     return expiry_cash(v.face_fen, v.used_fen, v.bonus_fen, v.balance_fen, v.par_share_bp)
 
 
+async def local_date_of(conn: AsyncConnection, seq: int) -> date:
+    """The China date of record ``seq``: "today" for the rules that recorded it."""
+    at = (await conn.execute(select(records.c.recorded_at).where(records.c.seq == seq))).scalar_one()
+    return (at.astimezone(UTC) + CHINA_STANDARD_TIME).date()  # type: ignore[no-any-return]
+
+
+def bonus_on(v: Voucher, day: date) -> dict[str, Any]:
+    """The month of its life the voucher is in on ``day`` and the bonus a redemption that day
+    adds, while it is redeemable (active and not past its validity); else both null."""
+    if v.status != "active" or not v.issued_on <= day <= v.valid_until:
+        return {"month_of_voucher": None, "bonus_bp": None}
+    month = month_of_voucher(v.issued_on, day)
+    return {"month_of_voucher": month, "bonus_bp": bonus_bp(v.bonus_tiers, month)}
+
+
 async def voucher_statement(conn: AsyncConnection, voucher_id: str, requested: int | None) -> dict[str, Any]:
     """``VoucherStatement``'s fields for ``voucher_id`` as of seq ``requested`` (default: the
     last record of the latest checkpoint); a 404 problem for a voucher not issued by then."""
@@ -270,11 +288,14 @@ async def voucher_statement(conn: AsyncConnection, voucher_id: str, requested: i
         *proof_seqs(redemptions, settled),
     }
     proven = await prove(conn, cited, snap)
+    day = await local_date_of(conn, as_of)
     return {
         "as_of": as_of,
+        "as_of_date": day,
         "checkpoint": snap.json(),
         "voucher": voucher_json(v),
         "evidence": proven[found.seq].json(),
+        **bonus_on(v, day),
         "expiry_cash_fen": cash_at_expiry(v),
         "lineage": {
             "parent": lineage_json(parent, proven) if parent else None,

@@ -146,6 +146,11 @@ async def test_a_statement_as_of_any_seq(story: VoucherStory, openapi: OpenAPI) 
     assert [m["kind"] for m in issued["movements"]] == ["voucher.issued"] and issued["redemptions"] == []
     first = await checked(s, openapi, one, at=s.seqs["first"])
     assert first["voucher"]["balance_fen"] == FACE_FEN - FIRST_FEN
+    assert (first["as_of_date"], first["month_of_voucher"], first["bonus_bp"]) == (str(s.today), 1, 500)
+    # At the end of the story (two years on) it is past its validity: no bonus, nothing to redeem.
+    end = await checked(s, openapi, one, at=s.seqs["end"])
+    assert (end["month_of_voucher"], end["bonus_bp"]) == (None, None)
+    assert end["as_of_date"] > end["voucher"]["valid_until"]
     assert first["voucher"]["bonus_fen"] == bonus(FIRST_FEN)
     assert [x["settled"] for x in first["redemptions"][0]["stages"]] == [False, False, False]
     verify_against_checkpoint(s.fx, first, first["movements"])

@@ -171,16 +171,20 @@ class VoucherRedemption(msgspec.Struct, forbid_unknown_fields=True):
 
 class VoucherStatement(msgspec.Struct, forbid_unknown_fields=True):
     """A voucher as of ``as_of`` (its balance, what was used, the bonus granted), with the
-    evidence of the record that last changed it; its lineage; every movement up to ``as_of``
-    and every redemption of it, each provable against the checkpoint given;
-    ``expiry_cash_fen`` is what its remainder would be paid in cash if it expired as it stands
-    (at par when at least the par share of the face was used, otherwise less the bonus
-    granted pro rata)."""
+    evidence of the record that last changed it; on ``as_of_date`` (the China date of record
+    ``as_of``), the month of its life it was in and the bonus a redemption that day added
+    (null unless it was redeemable); its lineage; every movement up to ``as_of`` and every
+    redemption of it, each provable against the checkpoint given; ``expiry_cash_fen`` is the
+    cash its remainder is (or, expiring as it stands, would be) paid in: at par when at least
+    the par share of the face was used, otherwise less the bonus granted pro rata."""
 
     as_of: int
+    as_of_date: date
     checkpoint: SignedCheckpoint
     voucher: Voucher
     evidence: Evidence
+    month_of_voucher: int | None
+    bonus_bp: int | None
     expiry_cash_fen: int
     lineage: Lineage
     movements: list[ProvenMovement]
