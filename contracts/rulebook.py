@@ -20,7 +20,12 @@ running lease is not exchanged (so no lease is ever bypassed). While a right is 
 listing, the registry's own kinds do not move it (``contracts.exchange.freeze``): listed share
 units are neither transferred nor pledged, a listed homestead is neither transferred nor
 withdrawn, listed parcels are neither leased for an overlapping term nor exchanged, and their
-contract is neither transferred nor returned.
+contract is neither transferred nor returned. Version 4 brings house vouchers
+(``contracts.vouchers``: price schedules, the developer pool, issuance or cash once per given-up
+homestead, redemption with the bonus, staged settlement, transfer, expiry and cash-out) and land
+quotas (``contracts.quotas``: reclamation to a confirmed quota, its proceeds split and its use
+once), and revises ``exchange.listed`` and ``exchange.certificate_issued`` so that a confirmed
+quota is listed and moved to its buyer like any other right.
 """
 
 from __future__ import annotations
