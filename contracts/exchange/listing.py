@@ -1,8 +1,8 @@
 """Listing (挂牌公告) and what happens to a listing as a whole: ``exchange.listed`` (a new listing
-or a relisting of a failed one; from rule version 4 of a confirmed land quota too), ``exchange.extended`` (no bidder by the end of the
-announcement), ``exchange.withdrawn`` (before the first bid), ``exchange.held`` and
-``exchange.hold_lifted`` (a dispute pauses the listing; lifting it moves every moment still
-ahead by the time it was held).
+or a relisting of a failed one; from rule version 4 of a confirmed land quota too),
+``exchange.extended`` (no bidder by the end of the announcement), ``exchange.withdrawn``
+(before the first bid), ``exchange.held`` and ``exchange.hold_lifted`` (a dispute pauses the
+listing; lifting it moves every moment still ahead by the time it was held).
 """
 
 from __future__ import annotations

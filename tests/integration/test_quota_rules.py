@@ -339,7 +339,9 @@ async def test_the_public_exchange_pages_show_a_quota_listing(
     page = await http.get(f"/v1/exchange/listings/{listing}")
     assert page.status_code == 200, page.text
     assert page.json()["right"] == {"type": "land_quota", "quota": quota, "area_m2": 150, "area_mu": "0.23"}
-    board = await http.get("/v1/exchange/listings", params={"right_type": "land_quota", "status": "certified"})
+    board = await http.get(
+        "/v1/exchange/listings", params={"right_type": "land_quota", "status": "certified"}
+    )
     assert board.status_code == 200 and listing in [x["id"] for x in board.json()["items"]], board.text
     results = await http.get("/v1/exchange/results")
     assert results.status_code == 200, results.text
