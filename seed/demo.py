@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -127,7 +128,7 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
             out.append((label, base + path.format(show[key])))
     if "/v1/monitoring" in paths and "county" in show:
         out.append(("monitoring counts, whole county", f"{base}/v1/monitoring?org={show['county']}"))
-    return out + exchange_urls(base, show, paths)
+    return out + exchange_urls(base, show, paths) + voucher_urls(base, show, paths)
 
 
 def exchange_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:
@@ -164,6 +165,39 @@ def exchange_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tupl
         (label, base + (path.format(show[key]) if key else path))
         for label, template, key, path in links
         if template in paths and (key is None or key in show)
+    ]
+
+
+def voucher_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:
+    """House vouchers and land quotas: a household's vouchers, one partly used (its statement),
+    a developer's redemptions and settlements, the county's figures, the price schedules and the
+    developer pool, the quotas and one used."""
+    links = (
+        ("a household's house vouchers", "/v1/vouchers", "voucher_household", "/v1/vouchers?household={}"),
+        ("a house voucher, every movement", "/v1/vouchers/{}", "voucher", "/v1/vouchers/{}"),
+        ("a voucher split between transferees", "/v1/vouchers/{}", "voucher_split", "/v1/vouchers/{}"),
+        (
+            "a developer's redemptions",
+            "/v1/developers/{}/redemptions",
+            "developer",
+            "/v1/developers/{}/redemptions",
+        ),
+        (
+            "voucher and quota figures, county",
+            "/v1/vouchers/monitoring",
+            "county",
+            "/v1/vouchers/monitoring?org={}",
+        ),
+        ("voucher price schedules", "/v1/vouchers/schedules", "county", "/v1/vouchers/schedules?county={}"),
+        ("voucher developer pool", "/v1/vouchers/pool", "county", "/v1/vouchers/pool?county={}"),
+        ("land quotas", "/v1/quotas", None, "/v1/quotas"),
+        ("a land quota traded and used", "/v1/quotas/{}", "quota", "/v1/quotas/{}"),
+    )
+    templates = {re.sub(r"\{[^}]*\}", "{}", p) for p in paths}
+    return [
+        (label, base + (path.format(show[key]) if key else path))
+        for label, template, key, path in links
+        if template in templates and (key is None or key in show)
     ]
 
 

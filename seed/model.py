@@ -87,6 +87,11 @@ class Counts:
     share_pledges: int = 0
     listings: int = 0  # on the exchange
     deals: int = 0  # exchange deals certified
+    vouchers: int = 0  # house vouchers issued (split parts not counted again)
+    cash_compensations: int = 0  # homesteads compensated in cash instead
+    voucher_redemptions: int = 0
+    quotas: int = 0  # land quotas applied for
+    quotas_traded: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:

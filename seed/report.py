@@ -118,6 +118,11 @@ def summary_table(result: SeedResult) -> Table:
         ("share pledges", c.share_pledges),
         ("exchange listings", c.listings),
         ("exchange deals certified", c.deals),
+        ("house vouchers issued", c.vouchers),
+        ("voucher redemptions", c.voucher_redemptions),
+        ("homesteads compensated in cash", c.cash_compensations),
+        ("land quotas applied for", c.quotas),
+        ("land quotas traded", c.quotas_traded),
         ("records", result.records),
     ]
     for name, value in rows:

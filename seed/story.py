@@ -150,6 +150,9 @@ class CountyStory:
         from seed.exchange import ExchangeStory  # it builds on this module's helpers
 
         self.exchange = ExchangeStory(self)
+        from seed.vouchers import VoucherStory  # house vouchers and land quotas (seed/vouchers.py)
+
+        self.vouchers = VoucherStory(self)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class CountyStory:
             + [t.id for t in self.townships]
             + self.exchange.centre_ids
             + [v.id for v in self.villages]
+            + self.vouchers.org_ids
         )
 
     def counts(self) -> Counts:
@@ -190,14 +194,21 @@ class CountyStory:
         yield self._tick(day + timedelta(days=127), "share certificates", self.share_certificates)
         rounds = self.round_days()
         self.exchange.plan(list(rounds), day + timedelta(days=127))
+        self.vouchers.plan(day + timedelta(days=128), list(rounds))
         for when, extend in rounds.items():
-            yield from self.exchange.ticks_until(ledger_time(when))
+            yield from self.interludes(ledger_time(when))
             label = f"{when:%Y-%m} round"
             yield self._tick(when, label, lambda d, e=extend: self.round(d, e))
             if any(v.pending for v in self.villages):
-                yield from self.exchange.ticks_until(ledger_time(when + timedelta(days=8)))
+                yield from self.interludes(ledger_time(when + timedelta(days=8)))
                 yield self._tick(when + timedelta(days=8), f"{when:%Y-%m} confirmations", self.confirmations)
-        yield from self.exchange.ticks_until(None)
+        yield from self.interludes(None)
+
+    def interludes(self, limit: datetime | None) -> Iterator[Tick]:
+        """The exchange's and the vouchers' ticks before ``limit``, in time order."""
+        from seed.vouchers_agenda import interleave
+
+        return interleave(limit, self.exchange, self.vouchers.agenda)
 
     def round_days(self) -> dict[date, bool]:
         """Every April and October round day after the first steps, and whether the land
@@ -286,6 +297,7 @@ class CountyStory:
                 },
                 self.ids,
             )
+        self.vouchers.organisations(day)
 
     def credit_code(self, township: Township) -> str:
         """A village collective's unified social credit code: N2, the registering county's
@@ -991,6 +1003,7 @@ class Round:
             },
         )
         self.v.showcase.setdefault("homestead_withdrawn", intent.id)
+        self.story.vouchers.withdrawn(self.v, hh, intent.payload, self.day)
         hh.homestead.held = False
         hh.house_given_up = True
 

@@ -215,7 +215,7 @@ async def test_deals_certified_move_the_right(county: tuple[Any, ...]) -> None:
         elif x["right_type"] == "homestead":
             [h] = [h for h in ex.rows["homesteads"] if h["id"] == x["right"]["homestead"]]
             assert h["household_id"] == household_of[winner["bidder"]] != x["holder"]
-        else:
+        elif x["right_type"] == "shares":
             holdings = {
                 (h["holder"]): h["units"]
                 for h in ex.rows["holdings"]
