@@ -26,7 +26,11 @@ The story (dates from ``start``):
   declares the next year's working days. Admissions are confirmed eight days after their
   round;
 - the exchange (seed/exchange.py): a season of listings run to their end between the last two
-  rounds, and one left open after the last.
+  rounds, and one left open after the last;
+- house vouchers and land quotas (seed/vouchers.py, seed/quotas.py): the county's housing
+  authority, developer pool and yearly price schedules; every withdrawn homestead compensated
+  two weeks on with a voucher or cash, as chosen, and reclaimed into a quota traded on the
+  exchange, told in ticks of their own between the rounds.
 """
 
 from __future__ import annotations
