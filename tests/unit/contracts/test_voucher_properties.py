@@ -86,6 +86,7 @@ def terms(draw: st.DrawFn) -> VoucherTerms:
     tiers = draw(
         st.one_of(
             st.just(((12, 500), (24, 200))),
+            st.just(((24, 200), (12, 500))),
             st.lists(
                 st.tuples(st.integers(0, 30), st.sampled_from([0, 1, 150, 333, 500, 777, 1999, 2000])),
                 max_size=3,
