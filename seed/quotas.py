@@ -1,15 +1,18 @@
 """Land quotas (增减挂钩节余指标 / 地票) in the county's story: a withdrawn homestead is reclaimed
 to farmland and becomes a building-land quota, and so does one disused collective site.
 
-The village collective applies a month after the withdrawal (the household's and the
-collective's consent), the county approves the reclamation project two months later, accepts
-the reclaimed land eight months on with the area measured (验收), and confirms the quota a
-month after. Two weeks later it is listed on the county's exchange centre like any other right
-(announcement, companies registered with deposits, bids, the award, contract, payment and the
-exchange certificate, which moves the quota to the winner); three days after the certificate
-the centre splits the proceeds by the county's policy (85:15 between household and collective
-for a homestead, all to the collective for a collective site), and four months later the county
-uses the quota once, in a named city zone (落地).
+Each step is recorded on a monthly processing day (seed/vouchers_agenda.py). The village
+collective applies the month after the withdrawal (the household's and the collective's
+consent), the county approves the reclamation project two months later, accepts the reclaimed
+land eight months on with the area measured (验收), and confirms the quota a month after. The
+month after, it is listed on the county's exchange centre like any other right (the
+announcement with two companies registered and their deposits, their bids the working day after
+the announcement, the award, then contract, payment and the exchange certificate, which moves
+the quota to the winner, the next working day); on the processing day after the certificate the
+centre splits the proceeds by the county's policy (85:15 between household and collective for a
+homestead, all to the collective for a collective site), and four months later the county uses
+the quota once, in a named city zone (落地). Quotas given up in the same round take their steps
+together, on the same days.
 
 Each reclaimed site is given how far it gets, the most advanced not shown yet among those that
 fit before the story ends, so that the ledger's head holds quotas in every state (applied,
@@ -21,31 +24,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contracts.policy import DEFAULT_POLICY
+from contracts.vouchers.arithmetic import add_months
 from seed.exchange_desk import Desk, SeedBidder, SeedListing, cst
 from seed.exchange_rights import Entity
 from seed.model import Homestead, Household, Village
 from seed.story import digest, entity_credit_code
+from seed.vouchers_agenda import processing_time
 
 if TYPE_CHECKING:
     from seed.story import CountyStory
     from seed.vouchers_agenda import Agenda
 
 COUNTY_CENTRE = "exchange-center"
-# Days from one act to the next; a listing's own moments follow the exchange's working days.
-AFTER = {
-    "applied": 30,
-    "approved": 60,
-    "accepted": 240,
-    "confirmed": 30,
-    "listed": 14,
-    "split": 3,
-    "used": 120,
-}
-TRADE_DAYS = 35  # listing to certificate, holidays included, at most
+# Processing months from one step to the next (a listing's own moments follow the exchange's
+# working days; the proceeds are split on the processing day after its certificate), and from
+# the site given up to each state, at most.
+AFTER = {"applied": 1, "approved": 2, "accepted": 8, "confirmed": 1, "listed": 1, "used": 4}
+MONTHS_TO = {"applied": 1, "approved": 3, "accepted": 11, "confirmed": 12, "traded": 15, "used": 19}
 STATES = ("used", "traded", "confirmed", "accepted", "approved", "applied")  # most advanced first
 LIFE = ("applied", "approved", "accepted", "confirmed", "listed", "traded", "used")
 BUYERS = ("威海城乡建设投资有限公司", "威海市产业园区开发有限公司", "荣成市城市发展投资有限公司")
@@ -72,17 +71,18 @@ class QuotaStory:
         self.ids = random.Random(f"{story.seed}/quotas/ids")
         self.desk = Desk(story, story.seed, self.ids)
         self.desk.on_certified = self.traded
-        self.horizon = date.max
+        self.horizon = datetime.max.replace(tzinfo=UTC)
         self.quotas: list[SeedQuota] = []
         self.covered: set[str] = set()
 
     def plan(self, earliest: date, horizon: date) -> None:
-        """Dates the collective site's application, a year after the start."""
-        self.horizon = horizon
+        """Dates the collective site's application, about a year after the start; no act on or
+        after ``horizon``."""
+        self.horizon = cst(horizon, 0)
         v = self.story.villages[0]
-        day = max(earliest, self.story.start + timedelta(days=365))
+        day = max(earliest, add_months(self.story.start, 11))
         site = {"type": "collective_site", "parcel_code": f"{v.code}9700001", "area_m2": SITE_AREA}
-        self.offer(v, None, site, SITE_AREA, day - timedelta(days=AFTER["applied"]))
+        self.offer(v, None, site, SITE_AREA, day)
 
     def withdrawn(self, v: Village, hh: Household, homestead: Homestead, day: date) -> None:
         self.offer(v, hh, {"type": "homestead", "homestead": homestead.id}, homestead.area_m2, day)
@@ -95,12 +95,12 @@ class QuotaStory:
         n = len(self.quotas) + 1
         quota = SeedQuota(f"DP-{v.code}-{n:03d}", v, hh, site, area, fate)
         self.quotas.append(quota)
-        self.at(day + timedelta(days=AFTER["applied"]), lambda: self.apply(quota))
+        self.on(add_months(day, AFTER["applied"]), lambda: self.apply(quota))
 
     def fate(self, day: date) -> str | None:
         """How far a quota given up on ``day`` gets: the most advanced state not shown yet
         among those that fit, else used and traded in turn (None: not even applied)."""
-        fits = [s for s in STATES if day + timedelta(days=self.days_to(s)) < self.horizon]
+        fits = [s for s in STATES if processing_time(add_months(day, MONTHS_TO[s])) < self.horizon]
         if not fits:
             return None
         fresh = [s for s in fits if s not in self.covered]
@@ -108,18 +108,13 @@ class QuotaStory:
         self.covered.add(fate)
         return fate
 
-    @staticmethod
-    def days_to(state: str) -> int:
-        steps = ("applied", "approved", "accepted", "confirmed")
-        if state in steps:
-            return sum(AFTER[s] for s in steps[: steps.index(state) + 1])
-        days = sum(AFTER[s] for s in steps) + AFTER["listed"] + TRADE_DAYS + AFTER["split"]
-        return days + (AFTER["used"] if state == "used" else 0)
+    def on(self, day: date, act: Callable[[], None]) -> None:
+        """Date ``act`` on the processing day on or after ``day``, if the story lasts till then."""
+        self.at(processing_time(day), act)
 
-    def at(self, day: date, act: Callable[[], None], hour: int = 10) -> None:
-        when = cst(day, hour)
-        if day < self.horizon:
-            self.agenda.at(when, "land quota", act)
+    def at(self, when: datetime, act: Callable[[], None], label: str = "land quota") -> None:
+        if when < self.horizon:
+            self.agenda.at(when, label, act)
 
     def emit(self, actor: str, kind: str, payload: dict[str, Any]) -> None:
         self.story.emit(actor, kind, payload, self.ids)
@@ -132,7 +127,7 @@ class QuotaStory:
     def next(self, quota: SeedQuota, state: str, act: Callable[[], None]) -> None:
         """Date the act that brings ``state``, if the quota's story goes that far."""
         if LIFE.index(quota.fate) >= LIFE.index(state):
-            self.at(self.today + timedelta(days=AFTER[state]), act)
+            self.on(add_months(self.today, AFTER[state]), act)
 
     # -- reclamation ---------------------------------------------------------------------------
 
@@ -184,31 +179,27 @@ class QuotaStory:
     # -- on the exchange -----------------------------------------------------------------------
 
     def list(self, quota: SeedQuota) -> None:
-        """Listed on the county's centre for a short auction, dated as the exchange dates its
-        seasons (seed/exchange.py): registration the next working day, bidding the working day
-        after the announcement, contract one and payment two working days after."""
+        """Listed on the county's centre for a short auction (on the next working day if the
+        processing day is not one), its two bidders registered at once; bidding the working day
+        after the announcement, the award after the close, contract, payment and certificate
+        the working day after (seed/exchange.py dates the exchange's own listings likewise)."""
         calendar, day = self.story.exchange.calendar, self.today
         if calendar.on_or_after(day) != day:
-            self.at(calendar.on_or_after(day), lambda: self.list(quota), hour=9)
+            self.at(cst(calendar.on_or_after(day), 10), lambda: self.list(quota))
             return
-        after = calendar.after
-        opening = after(day, DEFAULT_POLICY.listing_notice_working_days + 1)
-        contract, settlement = after(opening, 1), after(opening, 2)
-        if settlement + timedelta(days=AFTER["split"]) >= self.horizon:
+        opening = calendar.after(day, DEFAULT_POLICY.listing_notice_working_days + 1)
+        certified = calendar.after(opening, 1)
+        if processing_time(certified + timedelta(days=1)) >= self.horizon:
             return  # it stays confirmed, unlisted
         listing = self.new_listing(quota, day, cst(opening, 10), cst(opening, 10, 30))
         self.desk.announce(listing)
+        self.register(listing)
         quota.listing = listing
         quota.village.showcase.setdefault("quota_listing", listing.id)
-        moments: list[tuple[datetime, Callable[[], None]]] = [
-            (cst(after(day, 1), 9, 30), lambda: self.register(listing)),
-            (cst(opening, 10), lambda: self.bid(listing)),
-            (cst(opening, 11), lambda: self.award(listing)),
-            (cst(contract, 10), lambda: self.desk.sign_contract(listing)),
-            (cst(settlement, 10), lambda: self.settle(listing)),
-        ]
-        for when, act in moments:
-            self.agenda.at(when, "land quota on the exchange", act)
+        label = "land quota on the exchange"
+        self.at(cst(opening, 10), lambda: self.bid(listing), label)
+        self.at(cst(opening, 11), lambda: self.award(listing), label)
+        self.at(cst(certified, 10), lambda: self.settle(listing), label)
 
     def new_listing(self, quota: SeedQuota, day: date, opens: datetime, closes: datetime) -> SeedListing:
         """Numbered with the exchange's other listings (JY-<code>-<year>-<serial>); the reserve
@@ -255,15 +246,17 @@ class QuotaStory:
         self.desk.refund_losers(listing)
 
     def settle(self, listing: SeedListing) -> None:
+        self.desk.sign_contract(listing)
         self.desk.confirm_payment(listing)
         self.desk.certify(listing, "JZ" + listing.id.removeprefix("JY"))
 
     def traded(self, listing: SeedListing, winner: SeedBidder) -> None:
-        """The certificate moved the quota to the winner; the proceeds are split three days on."""
+        """The certificate moved the quota to the winner; the proceeds are split on the next
+        processing day."""
         [quota] = [q for q in self.quotas if q.listing is listing]
         quota.status = "traded"
         quota.village.counts.quotas_traded += 1
-        self.at(self.today + timedelta(days=AFTER["split"]), lambda: self.split(quota))
+        self.on(self.today + timedelta(days=1), lambda: self.split(quota))
 
     def split(self, quota: SeedQuota) -> None:
         assert quota.listing is not None
@@ -286,7 +279,7 @@ class QuotaStory:
         )
         quota.village.showcase.setdefault("quota_traded", quota.id)
         if quota.fate == "used":
-            self.at(self.today + timedelta(days=AFTER["used"]), lambda: self.use(quota))
+            self.on(add_months(self.today, AFTER["used"]), lambda: self.use(quota))
 
     def use(self, quota: SeedQuota) -> None:
         """落地: the quota lands once, in a zone of the city's plan."""

@@ -29,8 +29,8 @@ The story (dates from ``start``):
   rounds, and one left open after the last;
 - house vouchers and land quotas (seed/vouchers.py, seed/quotas.py): the county's housing
   authority, developer pool and yearly price schedules; every withdrawn homestead compensated
-  two weeks on with a voucher or cash, as chosen, and reclaimed into a quota traded on the
-  exchange, told in ticks of their own between the rounds.
+  with a voucher or cash, as chosen, and reclaimed into a quota traded on the exchange, told on
+  monthly processing days between the rounds.
 """
 
 from __future__ import annotations

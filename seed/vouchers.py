@@ -1,10 +1,12 @@
 """House vouchers (房票) in the county's story: every homestead a settled household withdraws is
-compensated two weeks later by the county's housing authority, with a voucher or in cash as the
-household chose in the withdrawal, its amount the schedule in force's price for the plot's zone
-times its area plus the house's appraised value (the appraisal is what the withdrawal's
-compensation adds to the land's price). Then each voucher lives out one of the fates below,
-dated from its issue, and expires (time-driven, the day after its last valid day) if anything
-is left on it; the remainder is paid in cash under the county's par-share rule.
+compensated by the county's housing authority on the next processing day (the 20th of the
+month: seed/vouchers_agenda.py), with a voucher or in cash as the household chose in the
+withdrawal, its amount the schedule in force's price for the plot's zone times its area plus the
+house's appraised value (the appraisal is what the withdrawal's compensation adds to the land's
+price). Then each voucher lives out one of the fates below, its acts on processing days some
+months after its issue, and expires (time-driven, on the processing day after its last valid
+day) if anything is left on it; the remainder is paid in cash under the county's par-share rule
+a month later.
 
 Fates are dealt so that the story shows each at least once where time allows (a voucher that
 would outlive the story takes one of the active fates): split between two transferees (one
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,39 +43,31 @@ from seed.exchange_desk import cst
 from seed.model import Homestead, Household, Village
 from seed.people import age_on
 from seed.story import digest
-from seed.vouchers_agenda import Agenda
+from seed.vouchers_agenda import Agenda, processing_time
 from seed.vouchers_county import HOUSING_AUTHORITY, Terms, VoucherCounty
 
 if TYPE_CHECKING:
     from seed.story import CountyStory
 
-COMPENSATION_DELAY = timedelta(days=14)  # from the withdrawal to the voucher or the cash
-CASH_OUT_DELAY = timedelta(days=20)  # from expiry to the payment of the remainder
 # After the last round the story's acts end before this: before the exchange's last season
 # opens for bids (about three weeks after the round), so the ledger's head stays where it was.
 HORIZON = timedelta(days=18)
-STAGE_DELAYS = {
-    "contract": 7,
-    "registration": 30,
-    "handover": 540,
-}  # days after the redemption (presale: handover a year and a half on)
+# Processing months after the redemption each settlement stage is paid (a presale flat is
+# registered the month after its contract and handed over a year and a half later).
+STAGE_MONTHS = {"contract": 1, "registration": 2, "handover": 18}
 
-# A fate: steps (months, days after issue; act). ("transfer", shares of the balance in bp) or
+# A fate: steps (months after issue; act). ("transfer", shares of the balance in bp) or
 # ("redeem", which part (None: the voucher itself), share of its face in bp or None: all left).
-Step = tuple[tuple[int, int], tuple[Any, ...]]
+Step = tuple[int, tuple[Any, ...]]
 FATES: dict[str, list[Step]] = {
-    "split": [
-        ((4, 0), ("transfer", (6000, 4000))),
-        ((6, 0), ("redeem", 0, None)),
-        ((9, 0), ("redeem", 1, 3000)),
-    ],
-    "par": [((5, 0), ("redeem", None, 9000))],
-    "unclaimed": [((14, 0), ("redeem", None, 4000))],
-    "spent": [((3, 0), ("redeem", None, 5500)), ((13, 0), ("redeem", None, None))],
+    "split": [(4, ("transfer", (6000, 4000))), (6, ("redeem", 0, None)), (9, ("redeem", 1, 3000))],
+    "par": [(5, ("redeem", None, 9000))],
+    "unclaimed": [(14, ("redeem", None, 4000))],
+    "spent": [(3, ("redeem", None, 5500)), (13, ("redeem", None, None))],
     "unused": [],
-    "deducted": [((2, 0), ("redeem", None, 4000))],
-    "partly": [((0, 20), ("redeem", None, 4000))],
-    "split_active": [((0, 10), ("transfer", (5000, 3000, 2000))), ((0, 25), ("redeem", 0, 5000))],
+    "deducted": [(2, ("redeem", None, 4000))],
+    "partly": [(1, ("redeem", None, 4000))],
+    "split_active": [(1, ("transfer", (5000, 3000, 2000))), (1, ("redeem", 0, 5000))],
     "fresh": [],
 }
 EXPIRING = ("split", "par", "unclaimed", "spent", "unused", "deducted")  # expire within the story
@@ -134,11 +129,13 @@ class VoucherStory:
         """Date the county's and the quotas' acts from ``earliest`` (the story's first steps are
         told by then) until 18 days after the last round (nothing without a round)."""
         self.horizon_day = rounds[-1] + HORIZON if rounds else earliest
-        self.horizon = cst(self.horizon_day, 0)
+        self.horizon = cst(self.horizon_day, 0)  # no act on or after
         self.county.plan(earliest, self.horizon_day)
         self.quotas.plan(earliest, self.horizon_day)
 
-    def at(self, when: datetime, label: str, act: Any) -> None:
+    def on(self, day: date, label: str, act: Callable[[], None]) -> None:
+        """Date ``act`` on the processing day on or after ``day``, if the story lasts till then."""
+        when = processing_time(day)
         if when < self.horizon:
             self.agenda.at(when, label, act)
 
@@ -152,15 +149,11 @@ class VoucherStory:
     # -- compensation -----------------------------------------------------------------------
 
     def withdrawn(self, v: Village, hh: Household, payload: dict[str, Any], day: date) -> None:
-        """A homestead withdrawn in a round (seed/story.py): compensated two weeks later, and
-        offered for reclamation as a land quota."""
+        """A homestead withdrawn in a round (seed/story.py): compensated on the processing day
+        after, and offered for reclamation as a land quota."""
         homestead = hh.homestead
         assert homestead is not None
-        self.at(
-            cst(day + COMPENSATION_DELAY, 10),
-            "compensation",
-            lambda: self.compensate(v, hh, homestead, payload),
-        )
+        self.on(day, "compensation", lambda: self.compensate(v, hh, homestead, payload))
         self.quotas.withdrawn(v, hh, homestead, day)
 
     def compensate(self, v: Village, hh: Household, homestead: Homestead, withdrawal: dict[str, Any]) -> None:
@@ -199,21 +192,18 @@ class VoucherStory:
         )
         self.vouchers.append(voucher)
         v.counts.vouchers += 1
-        for (months, days), step in FATES[voucher.fate]:
-            when = cst(add_months(today, months) + timedelta(days=days), 10, 30)
-            self.at(when, step[0], functools.partial(self.act, voucher, step))
+        for months, step in FATES[voucher.fate]:
+            self.on(add_months(today, months), step[0], functools.partial(self.act, voucher, step))
         self.date_expiry(voucher)
 
     def fate(self, issued: date, until: date) -> str:
         """The first fate not shown yet among those that fit the time left, else the next in turn."""
-        expiring = until + timedelta(days=1) < self.horizon_day
+        expiring = processing_time(until + timedelta(days=1)) < self.horizon
         choices = EXPIRING if expiring else ACTIVE
         fits = [
             f
             for f in choices
-            if all(
-                cst(add_months(issued, m) + timedelta(days=d), 10) < self.horizon for (m, d), _ in FATES[f]
-            )
+            if all(processing_time(add_months(issued, m)) < self.horizon for m, _ in FATES[f])
         ]
         fresh = [f for f in fits if f not in self.covered]
         fate = fresh[0] if fresh else fits[len(self.vouchers) % len(fits)]
@@ -279,7 +269,7 @@ class VoucherStory:
             show.setdefault("developer", project.developer)
         issued = voucher.issued_on
         for stage, fen in stage_amounts(value, voucher.terms.stages):
-            when = cst(today + timedelta(days=STAGE_DELAYS[stage]), 14)
+            when = processing_time(add_months(today, STAGE_MONTHS[stage]))
             if when >= self.horizon:
                 break  # this stage and the later ones are not due yet at the ledger's head
             self.agenda.at(when, "settlement", functools.partial(self.settle, redemption, stage, fen, issued))
@@ -360,7 +350,7 @@ class VoucherStory:
     # -- expiry ------------------------------------------------------------------------------
 
     def date_expiry(self, voucher: SeedVoucher) -> None:
-        self.at(cst(voucher.valid_until + timedelta(days=1), 9, 30), "expiry", lambda: self.expire(voucher))
+        self.on(voucher.valid_until + timedelta(days=1), "expiry", lambda: self.expire(voucher))
 
     def expire(self, voucher: SeedVoucher) -> None:
         """Past its last valid day with something left: expired, the remainder due in cash."""
@@ -372,7 +362,7 @@ class VoucherStory:
         self.emit(HOUSING_AUTHORITY, "voucher.expired", {"voucher": voucher.id, "cash_fen": cash})
         voucher.status, voucher.cash_due = "expired", cash
         if voucher.fate not in NOT_CASHED:
-            self.at(cst(self.today + CASH_OUT_DELAY, 10), "cash-out", lambda: self.cash_out(voucher))
+            self.on(add_months(self.today, 1), "cash-out", lambda: self.cash_out(voucher))
 
     def cash_out(self, voucher: SeedVoucher) -> None:
         assert voucher.cash_due is not None

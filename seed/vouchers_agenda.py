@@ -1,5 +1,6 @@
 """Dated acts told in ticks of their own between the story's rounds, and how two such agendas
-(the exchange's and the vouchers') are told together in time order.
+(the exchange's and the vouchers') are told together in time order; the monthly processing
+day the vouchers' and quotas' acts are recorded on.
 
 An act is a function that emits entries into the story's current tick and may date further
 acts; acts due at the same instant share a tick. Every act is dated after the act or round
@@ -11,7 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from seed.story import Tick
@@ -21,6 +22,22 @@ if TYPE_CHECKING:
 
 CST = timedelta(hours=8)
 Event = tuple[datetime, int, str, Callable[[], None]]
+# The housing authority and the county record the month's voucher and quota business on one
+# processing day, the 20th, at 10:00 China time: one tick a month rather than one an act.
+PROCESSING_DAY = 20
+
+
+def processing_day(d: date) -> date:
+    """The first processing day on or after ``d``."""
+    if d.day <= PROCESSING_DAY:
+        return d.replace(day=PROCESSING_DAY)
+    return date(d.year + d.month // 12, d.month % 12 + 1, PROCESSING_DAY)
+
+
+def processing_time(d: date) -> datetime:
+    """10:00 China time on the first processing day on or after ``d``, as the ledger's instant."""
+    day = processing_day(d)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC) - CST
 
 
 class Told(Protocol):

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contracts.policy import DEFAULT_POLICY
-from seed.exchange_desk import cst
 from seed.story import entity_credit_code
+from seed.vouchers_agenda import processing_day, processing_time
 
 if TYPE_CHECKING:
     from seed.story import CountyStory
@@ -157,33 +157,34 @@ class VoucherCounty:
                 self.admit(org)
 
     def plan(self, earliest: date, horizon: date) -> None:
-        """Date the yearly schedules (each 15 December, in force from 1 January), the later
-        admissions and the departure from the pool, and the change of settlement stages, all
-        from ``earliest`` (the story's own first steps are told by then) to ``horizon``."""
+        """Date the yearly schedules (each December's processing day, in force from 1 January),
+        the later admission and the departure from the pool, and the change of settlement
+        stages, all from ``earliest`` (the story's own first steps are told by then) to
+        ``horizon``."""
         start = self.story.start
         prices = dict(FIRST_PRICES)
         for year in range(start.year + 1, horizon.year + 1):
-            published = date(year - 1, 12, 15)
+            published = processing_day(date(year - 1, 12, 1))
             if published < earliest or date(year, 1, 1) >= horizon:
                 continue
             prices = {
                 zone: fen * self.rng.randrange(102, 106) // 100 // 100 * 100 for zone, fen in prices.items()
             }
             self.agenda.at(
-                cst(published, 9, 30),
+                processing_time(published),
                 "price schedule",
                 functools.partial(self.publish, published, date(year, 1, 1), dict(prices)),
             )
         for org, _, admitted, left in DEVELOPERS:
             joins = start + timedelta(days=365 * admitted)
-            if admitted and earliest <= joins < horizon:
-                self.agenda.at(cst(joins, 10), "developer pool", functools.partial(self.admit, org))
+            if admitted and earliest <= joins and processing_day(joins) < horizon:
+                self.agenda.at(processing_time(joins), "developer pool", functools.partial(self.admit, org))
             leaves = start + timedelta(days=365 * left) if left is not None else None
-            if leaves is not None and earliest <= leaves < horizon:
-                self.agenda.at(cst(leaves, 10), "developer pool", functools.partial(self.leave, org))
-        change = date(start.year + LATER_STAGES_YEARS, 7, 1)
+            if leaves is not None and earliest <= leaves and processing_day(leaves) < horizon:
+                self.agenda.at(processing_time(leaves), "developer pool", functools.partial(self.leave, org))
+        change = processing_day(date(start.year + LATER_STAGES_YEARS, 7, 1))
         if earliest <= change < horizon:
-            self.agenda.at(cst(change, 9, 30), "voucher policy", self.change_stages)
+            self.agenda.at(processing_time(change), "voucher policy", self.change_stages)
 
     def publish(self, today: date, effective: date, prices: dict[str, int]) -> None:
         schedule = f"JG-{self.story.root.area_code}-{effective:%Y%m%d}"
