@@ -291,4 +291,4 @@ class QuotaStory:
             {"quota": quota.id, "zone": zone, "approval": digest(quota.id, "land use approval", self.today)},
         )
         quota.status = "used"
-        quota.village.showcase.setdefault("quota", quota.id)
+        quota.village.showcase.setdefault("quota" if quota.household else "quota_site", quota.id)
