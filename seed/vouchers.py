@@ -25,7 +25,7 @@ import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contracts.vouchers.arithmetic import (
@@ -109,7 +109,7 @@ class VoucherStory:
         self.ids = random.Random(f"{story.seed}/vouchers/ids")
         self.agenda = Agenda(story, "vouchers")
         self.county = VoucherCounty(story, self.agenda, self.rng, self.ids)
-        self.horizon = datetime.max.replace(tzinfo=None)
+        self.horizon = datetime.max.replace(tzinfo=UTC)  # until plan() dates the end
         self.horizon_day = date.max
         self.vouchers: list[SeedVoucher] = []
         self.covered: set[str] = set()
