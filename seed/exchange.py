@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from contracts.policy import DEFAULT_POLICY
 from seed.exchange_calendar import DeclaredCalendar
 from seed.exchange_chain import Chain
-from seed.exchange_desk import CST, Desk, SeedListing, cst
+from seed.exchange_desk import CST, Desk, SeedBidder, SeedListing, cst
 from seed.exchange_rights import move_right
 from seed.exchange_scenarios import FIRST_SEASON, SECOND_SEASON, Relisting
 from seed.model import Household, Resident, Village
@@ -71,7 +71,7 @@ class ExchangeStory:
         self.ids = random.Random(f"{story.seed}/exchange/ids")
         self.calendar = DeclaredCalendar()
         self.desk = Desk(story, story.seed, self.ids)
-        self.desk.on_certified = move_right
+        self.desk.on_certified = self.certified
         self.events: list[tuple[datetime, int, str, Callable[[], None]]] = []
         self.counter = itertools.count()
         self.model_in_force: str = DEFAULT_POLICY.priority_model
@@ -83,6 +83,13 @@ class ExchangeStory:
         self.sellers: set[str] = set()  # households and holders whose right was listed
         self.bidding: set[str] = set()  # members (and homestead households) bidding this season
         self.to_relist: list[tuple[SeedListing, int, bool]] = []  # failed listing, reserve cut, long
+
+    def certified(self, listing: SeedListing, winner: SeedBidder) -> None:
+        """The certificate moves the right; a homestead sold also entitles its seller to the
+        county's compensation (seed/vouchers.py)."""
+        move_right(listing, winner)
+        if listing.right_type == "homestead":
+            self.story.vouchers.homestead_sold(listing)
 
     # -- organisations and the calendar ---------------------------------------------------
 

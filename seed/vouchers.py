@@ -39,7 +39,7 @@ from contracts.vouchers.arithmetic import (
     stage_amounts,
     valid_until,
 )
-from seed.exchange_desk import cst
+from seed.exchange_desk import SeedListing, cst
 from seed.model import Homestead, Household, Village
 from seed.people import age_on
 from seed.story import digest
@@ -156,12 +156,29 @@ class VoucherStory:
         self.on(day, "compensation", lambda: self.compensate(v, hh, homestead, payload))
         self.quotas.withdrawn(v, hh, homestead, day)
 
+    def homestead_sold(self, listing: SeedListing) -> None:
+        """A settled household's homestead sold on the exchange (seed/exchange.py): the county
+        compensates the seller too, with a voucher, on the next processing day; the house is
+        appraised at 80,000 to 300,000 yuan."""
+        seller = listing.holder
+        assert isinstance(seller, Household)
+        sold = Homestead(str(listing.right["homestead"]), listing.quantity, held=False)
+        appraisal_fen = self.rng.randrange(80_000, 300_001) * 100
+        offer = {"compensation": "voucher", "appraisal_fen": appraisal_fen}
+        self.on(self.today, "compensation", lambda: self.compensate(listing.village, seller, sold, offer))
+
     def compensate(self, v: Village, hh: Household, homestead: Homestead, withdrawal: dict[str, Any]) -> None:
+        """``withdrawal``: the withdrawal's payload (its choice and amount), or for a homestead
+        sold on the exchange the seller's choice and the house's appraisal."""
         today = self.today
         schedule, prices = self.county.schedule_in_force(today)
         area, zone = homestead.area_m2, v.place.zone
-        amount = int(withdrawal["compensation_fen"])
-        appraisal_fen = amount - face_value(area, prices, zone, 0)
+        if "appraisal_fen" in withdrawal:
+            appraisal_fen = int(withdrawal["appraisal_fen"])
+            amount = face_value(area, prices, zone, appraisal_fen)
+        else:
+            amount = int(withdrawal["compensation_fen"])
+            appraisal_fen = amount - face_value(area, prices, zone, 0)
         assert appraisal_fen >= 0 and face_value(area, prices, zone, appraisal_fen) == amount
         common = {
             "homestead": homestead.id,
