@@ -1,12 +1,12 @@
-"""House vouchers (房票) in the county's story: every homestead a settled household withdraws is
-compensated by the county's housing authority on the next processing day (the 20th of the
-month: seed/vouchers_agenda.py), with a voucher or in cash as the household chose in the
-withdrawal, its amount the schedule in force's price for the plot's zone times its area plus the
-house's appraised value (the appraisal is what the withdrawal's compensation adds to the land's
-price). Then each voucher lives out one of the fates below, its acts on processing days some
-months after its issue, and expires (time-driven, on the processing day after its last valid
-day) if anything is left on it; the remainder is paid in cash under the county's par-share rule
-a month later.
+"""House vouchers (房票) in the county's story: every homestead a settled household withdraws (or
+sells on the exchange) is compensated by the county's housing authority on the next processing
+day (the 20th of the month: seed/vouchers_agenda.py), with a voucher or in cash as the household
+chose in the withdrawal (a seller takes a voucher), its amount the schedule in force's price for
+the plot's zone times its area plus the house's appraised value (the appraisal is what the
+withdrawal's compensation adds to the land's price). Then each voucher lives out one of the
+fates below, its acts on processing days some months after its issue, and expires (time-driven,
+on the processing day after its last valid day) if anything is left on it; the remainder is paid
+in cash under the county's par-share rule a month later.
 
 Fates are dealt so that the story shows each at least once where time allows (a voucher that
 would outlive the story takes one of the active fates): split between two transferees (one
