@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.reads.evidence import snapshot
+from api.reads.evidence import Snapshot, snapshot
 from api.reads.history import rows_as_of
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
@@ -109,7 +109,20 @@ def _org_json(org: Org) -> dict[str, Any]:
     return {"id": org.id, "name": org.name, "type": org.type, "area_code": org.area_code}
 
 
-async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int | None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A region monitored as of a seq: the organisation, and each child organisation it is
+    reported by with the villages under that child (none for a village itself)."""
+
+    snap: Snapshot
+    as_of: int
+    org: Org
+    parts: list[tuple[Org, list[str]]]
+
+
+async def scope_of(conn: AsyncConnection, org_id: str, requested: int | None) -> Scope:
+    """``org_id`` as of seq ``requested``, with its townships (a county's) or villages (a
+    township's); the caller checks the organisation is of a type it reports on."""
     snap = await snapshot(conn)
     as_of = snap.as_of(requested)
     orgs = {v.row.id: v.row for v in await rows_as_of(conn, Org, as_of)}
@@ -117,12 +130,6 @@ async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int |
     if org is None:
         raise Rejection(
             "org.not_found", f"no organisation {org_id} as of seq {as_of}", category=Category.NOT_FOUND
-        )
-    if org.type not in REGIONS:
-        raise Rejection(
-            "monitoring.not_a_region",
-            f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}",
-            category=Category.INVALID,
         )
 
     def children(parent: str, kind: str) -> list[Org]:
@@ -137,6 +144,18 @@ async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int |
         ]
     elif org.type == "township":
         parts = [(v, [v.id]) for v in children(org.id, "village_collective")]
+    return Scope(snap, as_of, org, parts)
+
+
+async def monitoring_counts(conn: AsyncConnection, org_id: str, requested: int | None) -> dict[str, Any]:
+    scope = await scope_of(conn, org_id, requested)
+    snap, as_of, org, parts = scope.snap, scope.as_of, scope.org, scope.parts
+    if org.type not in REGIONS:
+        raise Rejection(
+            "monitoring.not_a_region",
+            f"{org_id} is a {org.type}; monitoring covers {', '.join(REGIONS)}",
+            category=Category.INVALID,
+        )
     villages = [org.id] if org.type == "village_collective" else [v for _, vs in parts for v in vs]
     figures = await village_figures(conn, villages, as_of)
     return {

@@ -21,13 +21,12 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.reads.evidence import snapshot
 from api.reads.exchange_board import area_mu
 from api.reads.exchange_monitoring import region
 from api.reads.history import rows_as_of
+from api.reads.monitoring import scope_of
 from contracts.homesteads import Homestead
 from contracts.membership import Membership
-from contracts.orgs import Org
 from contracts.policy import DEFAULT_POLICY, CountyPolicy, Policy
 from contracts.quotas.tables import LandQuota
 from contracts.vouchers.tables import CASHED_OUT, EXPIRED, TRANSFERRED, HomesteadCompensation, Voucher
@@ -204,43 +203,24 @@ async def village_figures(conn: AsyncConnection, villages: list[str], as_of: int
 
 async def voucher_monitoring(conn: AsyncConnection, org_id: str, requested: int | None) -> dict[str, Any]:
     """``VoucherMonitoring``'s fields for a county or township as of seq ``requested``."""
-    snap = await snapshot(conn)
-    as_of = snap.as_of(requested)
-    orgs = {v.row.id: v.row for v in await rows_as_of(conn, Org, as_of)}
-    org = orgs.get(org_id)
-    if org is None:
-        raise Rejection(
-            "org.not_found", f"no organisation {org_id} as of seq {as_of}", category=Category.NOT_FOUND
-        )
+    scope = await scope_of(conn, org_id, requested)
+    snap, as_of, org, parts = scope.snap, scope.as_of, scope.org, scope.parts
     if org.type not in SCOPES:
         raise Rejection(
             "monitoring.not_a_voucher_scope",
             f"{org_id} is a {org.type}; vouchers and quotas are monitored for a county or a township",
             category=Category.INVALID,
         )
-
-    def children(parent: str, kind: str) -> list[Org]:
-        return sorted(
-            (o for o in orgs.values() if o.parent_id == parent and o.type == kind), key=lambda o: o.id
-        )
-
-    if org.type == "county":
-        county = org.id
-        parts = [
-            (t, [v.id for v in children(t.id, "village_collective")]) for t in children(org.id, "township")
-        ]
-    else:
-        county = org.parent_id or org.id
-        parts = [(v, [v.id]) for v in children(org.id, "village_collective")]
+    county = org.id if org.type == "county" else org.parent_id or org.id
     figures = await village_figures(conn, [v for _, vs in parts for v in vs], as_of)
-    scope = total(figures.values())
+    overall = total(figures.values())
     return {
         "org": region(org),
         "county": county,
         "as_of": as_of,
         "checkpoint": snap.json(),
-        "figures": scope.json(),
-        "targets": against_targets(scope, await policy_as_of(conn, county, as_of)),
+        "figures": overall.json(),
+        "targets": against_targets(overall, await policy_as_of(conn, county, as_of)),
         "children": [
             {"org": region(child), "figures": total(figures[v] for v in vs).json()} for child, vs in parts
         ],

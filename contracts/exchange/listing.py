@@ -85,21 +85,10 @@ class Listed(Payload, frozen=True):
     relisting_of: ListingId | None = None
 
 
-class ListedV4(Payload, frozen=True):
+class ListedV4(Listed, frozen=True):
     """``Listed`` from rule version 4: the right may also be a confirmed land quota."""
 
-    listing: ListingId
-    right: RightV4
-    consent: Sha256Hex  # the holder's written consent; for a collective asset, the meeting's decision
-    reserve_fen: PositiveFen
-    price_unit: Literal["per_mu_year", "total"]
-    increment_fen: PositiveFen
-    deposit_fen: Fen
-    method: Literal["auction", "sealed"]
-    bidding_opens_at: Instant
-    bidding_closes_at: Instant
-    qualifications: Qualifications = Qualifications()
-    relisting_of: ListingId | None = None
+    right: RightV4  # type: ignore[assignment]  # a wider union: every version-3 right and more
 
 
 class ListingAct(Payload, frozen=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,11 +23,11 @@ import pytest_asyncio
 from contracts.rulebook import RULEBOOK
 from contracts.vouchers.terms import VOUCHER_VERSION
 from ledger.signing import KeyFile
+from tests.hostile_support import Path, leaves, nested, refused_each, refused_request, replaced
 from tests.support import LedgerFixture
 from tests.voucher_http import FACE_FEN, VoucherMarket
 
 KINDS = sorted(k for k in RULEBOOK.kinds(RULEBOOK.current) if RULEBOOK.first_version(k) == VOUCHER_VERSION)
-Path = tuple[str | int, ...]
 
 
 @dataclass
@@ -80,34 +80,6 @@ async def m(ledger: LedgerFixture) -> AsyncIterator[Recording]:
     await r.close()
 
 
-def leaves(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every scalar of a JSON value with its path."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from leaves(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from leaves(v, (*path, i))
-    else:
-        yield path, value
-
-
-def replaced(doc: dict[str, Any], path: Path, new: Any) -> dict[str, Any]:
-    out = copy.deepcopy(doc)
-    target: Any = out
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = new
-    return out
-
-
-def nested(depth: int) -> Any:
-    value: Any = "V-vh-1"
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 def payload_of(m: Recording, kind: str) -> dict[str, Any]:
     return copy.deepcopy(m.accepted[kind][0]["entry"]["payload"])
 
@@ -122,33 +94,6 @@ def first_field(payload: dict[str, Any]) -> str:
 
 def integer_paths(payload: dict[str, Any]) -> list[Path]:
     return [p for p, v in leaves(payload) if isinstance(v, int) and not isinstance(v, bool)]
-
-
-async def refused_each(
-    m: Recording, items: list[tuple[str, dict[str, Any]]], codes: set[str] | None
-) -> list[dict[str, Any]]:
-    """Submit ``items`` ((what, signed item)) in one list; each answer is a 4xx problem (with
-    one of ``codes`` when given); the log did not move. The problems."""
-    size = await m.fx.size()
-    r = await m.fx.client.http.post("/v1/entries", json={"entries": [item for _, item in items]})
-    assert r.status_code == 200, r.text
-    problems = []
-    for (what, _), answer in zip(items, r.json()["results"], strict=True):
-        assert "error" in answer, f"{what} was accepted at seq {answer.get('seq')}"
-        problem = answer["error"]
-        assert 400 <= problem["status"] < 500, (what, problem)
-        assert codes is None or problem["code"] in codes, (what, problem)
-        problems.append(problem)
-    assert await m.fx.size() == size, "a refused entry took a seq"
-    return problems
-
-
-async def refused_request(m: Recording, body: bytes, status: int, code: str, what: str) -> None:
-    size = await m.fx.size()
-    r = await m.fx.client.http.post("/v1/entries", content=body, headers={"content-type": "application/json"})
-    assert (r.status_code, r.json().get("code")) == (status, code), (what, r.text)
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert await m.fx.size() == size, f"{what} moved the log"
 
 
 async def test_every_kind_was_accepted_once(m: Recording) -> None:

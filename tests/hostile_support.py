@@ -1,0 +1,72 @@
+"""What the hostile-input tests of each area share: walking a real accepted payload to its
+scalars, changing one of them, nesting a value, and submitting entries or raw bodies that must
+each be refused with a 4xx problem while the log stays where it was."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from tests.support import LedgerFixture
+
+Path = tuple[str | int, ...]
+
+
+class OnLedger(Protocol):
+    fx: LedgerFixture
+
+
+def leaves(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every scalar of a JSON value with its path."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def replaced(doc: dict[str, Any], path: Path, new: Any) -> dict[str, Any]:
+    out = copy.deepcopy(doc)
+    target: Any = out
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return out
+
+
+def nested(depth: int, innermost: Any = "X-1") -> Any:
+    value: Any = innermost
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def refused_each(
+    m: OnLedger, items: list[tuple[str, dict[str, Any]]], codes: set[str] | None
+) -> list[dict[str, Any]]:
+    """Submit ``items`` ((what, signed item)) in one list; each answer is a 4xx problem (with
+    one of ``codes`` when given); the log did not move. The problems."""
+    size = await m.fx.size()
+    r = await m.fx.client.http.post("/v1/entries", json={"entries": [item for _, item in items]})
+    assert r.status_code == 200, r.text
+    problems = []
+    for (what, _), answer in zip(items, r.json()["results"], strict=True):
+        assert "error" in answer, f"{what} was accepted at seq {answer.get('seq')}"
+        problem = answer["error"]
+        assert 400 <= problem["status"] < 500, (what, problem)
+        assert codes is None or problem["code"] in codes, (what, problem)
+        problems.append(problem)
+    assert await m.fx.size() == size, "a refused entry took a seq"
+    return problems
+
+
+async def refused_request(m: OnLedger, body: bytes, status: int, code: str, what: str) -> None:
+    size = await m.fx.size()
+    r = await m.fx.client.http.post("/v1/entries", content=body, headers={"content-type": "application/json"})
+    assert (r.status_code, r.json().get("code")) == (status, code), (what, r.text)
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await m.fx.size() == size, f"{what} moved the log"
