@@ -31,8 +31,10 @@ def signed_entry(
     entry_id: str | None = None,
     signed_at: datetime | None = None,
     actor: str | None = None,
+    user: str | None = None,
 ) -> dict[str, Any]:
-    """``{"entry": ..., "sig": ...}`` ready to submit, signed with ``key``."""
+    """``{"entry": ..., "sig": ...}`` ready to submit, signed with ``key`` (for the acting
+    ``user``, a pseudonymous id, if given)."""
     entry = build_entry(
         origin=origin,
         actor=actor or key.org,
@@ -41,6 +43,7 @@ def signed_entry(
         payload=payload,
         entry_id=entry_id or str(uuid.uuid4()),
         signed_at=format_time(signed_at or datetime.now(UTC)),
+        user=user,
     )
     return {"entry": entry, "sig": key.key.sign_entry(entry)}
 

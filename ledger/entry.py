@@ -1,8 +1,10 @@
 """Entries (what an organisation signs) and records (what the ledger stores and hashes).
 
 Entry: ``{"v":1, "ledger":ORIGIN, "id":UUID, "kind":K, "actor":ORG, "key":KEY_ID,
-"signed_at":RFC3339, "payload":{...}}``. Record: ``{"seq", "recorded_at", "entry", "sig"}``;
-its canonical (RFC 8785) bytes are the Merkle leaf input and are stored verbatim.
+"signed_at":RFC3339, "payload":{...}}``, and optionally ``"user":UUID``, the pseudonymous id of
+the organisation's user who acted (the console names every act's user so; the rules never read
+it). Record: ``{"seq", "recorded_at", "entry", "sig"}``; its canonical (RFC 8785) bytes are the
+Merkle leaf input and are stored verbatim.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ledger.signing import SIGNATURE_SIZE, decode_b64
 
 ENTRY_VERSION = 1
 ENTRY_FIELDS = frozenset({"v", "ledger", "id", "kind", "actor", "key", "signed_at", "payload"})
+OPTIONAL_ENTRY_FIELDS = frozenset({"user"})
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 KIND_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$")
 ACTOR_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -112,7 +115,7 @@ def parse_submission(item: Any, origin: str) -> SignedEntry:
 
 
 def _check_entry_shape(entry: dict[str, Any]) -> None:
-    missing, extra = ENTRY_FIELDS - set(entry), set(entry) - ENTRY_FIELDS
+    missing, extra = ENTRY_FIELDS - set(entry), set(entry) - ENTRY_FIELDS - OPTIONAL_ENTRY_FIELDS
     if missing or extra:
         raise _malformed(f"entry fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
     if entry["v"] != ENTRY_VERSION or isinstance(entry["v"], bool):
@@ -134,6 +137,8 @@ def _check_entry_shape(entry: dict[str, Any]) -> None:
             raise _malformed(f'"{field}" does not match {pattern.pattern}: {entry[field]!r}')
     if not isinstance(entry["payload"], dict):
         raise _malformed('"payload" must be an object')
+    if "user" in entry and not (isinstance(entry["user"], str) and UUID_PATTERN.match(entry["user"])):
+        raise _malformed(f'"user" does not match {UUID_PATTERN.pattern}: {entry["user"]!r}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +191,18 @@ class Record:
 
 
 def build_entry(
-    *, origin: str, actor: str, key_id: str, kind: str, payload: dict[str, Any], entry_id: str, signed_at: str
+    *,
+    origin: str,
+    actor: str,
+    key_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    entry_id: str,
+    signed_at: str,
+    user: str | None = None,
 ) -> dict[str, Any]:
-    """An unsigned entry object in the ledger's format."""
-    return {
+    """An unsigned entry object in the ledger's format (naming the acting ``user`` if given)."""
+    entry = {
         "v": ENTRY_VERSION,
         "ledger": origin,
         "id": entry_id,
@@ -199,3 +212,4 @@ def build_entry(
         "signed_at": signed_at,
         "payload": payload,
     }
+    return entry if user is None else {**entry, "user": user}

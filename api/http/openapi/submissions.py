@@ -71,6 +71,11 @@ def entry_of_kind(kind: str, payload: Schema) -> Schema:
             },
             "signed_at": {"type": "string", "pattern": RFC3339_UTC.pattern, "description": "RFC 3339, UTC"},
             "payload": payload,
+            "user": {
+                "type": "string",
+                "pattern": UUID_PATTERN.pattern,
+                "description": "optional: the pseudonymous id of the organisation's user who acted",
+            },
         },
         "additionalProperties": False,
     }

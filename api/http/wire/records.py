@@ -10,9 +10,10 @@ from api.http.wire import one_of
 from api.http.wire.problems import Refusal
 
 
-class RecordedEntry(msgspec.Struct, forbid_unknown_fields=True):
+class RecordedEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What an organisation signed, in its canonical key order; ``payload`` is the kind's
-    (its schema at ``GET /v1/kinds/{kind}``)."""
+    (its schema at ``GET /v1/kinds/{kind}``); ``user``, when the entry names one, the
+    pseudonymous id of the organisation's user who acted."""
 
     actor: str
     id: str
@@ -21,6 +22,7 @@ class RecordedEntry(msgspec.Struct, forbid_unknown_fields=True):
     ledger: str
     payload: dict[str, Any]
     signed_at: str
+    user: str | msgspec.UnsetType = msgspec.UNSET
     v: int
 
 

@@ -73,6 +73,10 @@ def test_key_id_is_sha256_prefix() -> None:
         ("signed_at", "2026-01-02 03:04:05", "entry.malformed"),
         ("payload", [], "entry.malformed"),
         ("ledger", "other/ledger", "entry.wrong_ledger"),
+        ("user", "not-a-uuid", "entry.malformed"),
+        ("user", str(uuid.UUID(int=0xABCDEF)).upper(), "entry.malformed"),
+        ("user", 5, "entry.malformed"),
+        ("user", None, "entry.malformed"),
     ],
 )
 def test_each_bad_field_is_named(field: str, value: object, code: str) -> None:
@@ -86,6 +90,30 @@ def test_extra_field_refused() -> None:
     item["entry"]["extra"] = 1  # type: ignore[index]
     with pytest.raises(Rejection, match="unexpected"):
         parse_submission(item, ORIGIN)
+
+
+def test_the_acting_user_is_part_of_what_is_signed_and_recorded() -> None:
+    """An entry may name the organisation's user who acted (a pseudonymous UUID): the field
+    is signed with the rest, so nobody can add, change or strip it without breaking the
+    signature, and it is in the record's bytes."""
+    user = str(uuid.UUID(int=42))
+    item = submission({}, user=user)
+    signed = parse_submission(item, ORIGIN)
+    assert signed.entry["user"] == user
+    assert b'"user":"' + user.encode() + b'"' in Record.from_signed(1, "2026-01-02T03:04:06Z", signed).body
+    plain = submission({})
+    assert plain["sig"] != item["sig"] and "user" not in plain["entry"]  # type: ignore[operator]
+    built = build_entry(
+        origin=ORIGIN,
+        actor="county",
+        key_id=KEY.key_id,
+        kind="org.registered",
+        payload={},
+        entry_id=str(uuid.UUID(int=7)),
+        signed_at="2026-01-02T03:04:05.000000Z",
+        user=user,
+    )
+    assert built == item["entry"]
 
 
 def test_time_round_trip() -> None:
