@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.openapi import ResponseSpec
 
+from api.console import console_routes
 from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
 from api.http.explorer import openapi_router, render_plugins
@@ -150,7 +151,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     app = Litestar(
-        route_handlers=ROUTE_HANDLERS,
+        # The console's pages and the public verification pages, with their static files; not in
+        # the OpenAPI document (they are HTML for people, not the API).
+        route_handlers=[*ROUTE_HANDLERS, *console_routes()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],

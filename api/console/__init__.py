@@ -1,0 +1,27 @@
+"""The web console and the public pages of certificate verification, server-rendered from
+Jinja2 templates in Simplified Chinese with an English switch. Every style and script is served
+by the service itself under ``/console/static``: no CDN, no front-end build chain.
+
+``console_routes()`` is the one hook the app factory calls: it returns every console and public
+page's route handler (the sign-in pages' from ``api.console.auth_routes``, the verification
+pages' from ``api.console.public_routes``) and the static files' router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def console_routes() -> list[Any]:
+    """Every console route handler, in registration order; a new list for every app."""
+    from api.console.public_routes import ROUTES as PUBLIC
+    from api.console.static_files import static_router
+
+    handlers: list[Any] = [static_router()]
+    try:
+        from api.console.auth_routes import ROUTES as AUTH
+    except ImportError:  # the sign-in pages are not in this build yet
+        AUTH = []
+    handlers.extend(AUTH)
+    handlers.extend(PUBLIC)
+    return handlers
