@@ -1,0 +1,196 @@
+"""Acting for a console user: an entry signed with the organisation's held key, naming the user.
+
+``act`` signs ``kind`` and ``payload`` as the user's organisation with the key custody holds for
+it (``api.console.custody``), puts the user's pseudonymous id in the entry's ``user``, and
+submits it through the running service's own append path (``LedgerService.submit``, what
+``POST /v1/entries`` calls), in process. It answers with the receipt, or with a ``FormRefusal``
+that names the payload field the refusal concerns when that can be told, so the page can show it
+beside that field with what was typed kept.
+
+A double submit adds nothing: the entry id is made when the form is opened (a hidden field)
+and passed in again by every submit of that form. The second signature differs from the first
+(its ``signed_at`` does), so the appender answers ``entry.id_conflict``; ``act`` then reads the
+stored entry under that id and, when it is this user's same act, resubmits the stored entry
+itself, whose receipt the service returns as for any resubmission. An entry id that holds
+another act is refused: the form is stale and must be opened again.
+
+Crash states: a submit that fails after the append committed (the database lost between COMMIT
+and the receipts: ``Unavailable`` with ``maybe_stored``, or ``ReceiptsUnavailable``) is raised
+to the page, which says to submit again; the same entry id then returns the stored act's
+receipt, so the retry cannot record it twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+
+from api.client import signed_entry
+from api.console.custody import Custody, CustodyError
+from api.service.service import LedgerService
+from ledger import store
+from ledger.entry import UUID_PATTERN
+from ledger.errors import Rejection
+from ledger.signing import KeyFile
+
+# Where a rule's refusal code points in its kind's payload, where one field is clearly meant;
+# any code not listed names no field (the page shows it above the form).
+FIELD_OF_CODE: dict[str, dict[str, str]] = {
+    "org.registered": {
+        "org.unknown_type": "type",
+        "org.type_not_allowed": "type",
+        "org.already_registered": "id",
+        "org.unknown_parent": "parent",
+        "org.not_authorised": "parent",
+        "key.already_registered": "public_keys",
+        "key.malformed": "public_keys",
+    },
+    "key.added": {
+        "org.unknown": "org",
+        "org.not_authorised": "org",
+        "key.already_registered": "public_key",
+        "key.malformed": "public_key",
+    },
+    "key.revoked": {
+        "key.unknown": "key_id",
+        "key.already_revoked": "key_id",
+        "org.not_authorised": "key_id",
+    },
+    "household.registered": {
+        "household.already_registered": "household",
+        "household.head_not_member": "head",
+        "household.duplicate_member": "members",
+    },
+    "household.member_added": {"household.unknown": "household"},
+    "household.member_removed": {"household.unknown": "household", "household.not_a_member": "party"},
+}
+# msgspec's and the payload check's ways of naming a field: "... - at `$.members[0].party`",
+# "Object missing required field `head`", "$.name holds a control character".
+_AT_PATH = re.compile(r"`\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+)`")
+_MISSING = re.compile(r"missing required field `([A-Za-z_][A-Za-z0-9_]*)`")
+_UNSAFE_AT = re.compile(r"payload: \$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+) holds")
+
+
+class ActingUser(Protocol):
+    """Who acts: the console user's pseudonymous id and their organisation."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def org_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FormRefusal:
+    """Why an act was not recorded: the ledger's stable ``code`` and ``message``, and the
+    payload ``field`` it concerns (a path such as ``members[0].party``), or None when it
+    concerns the form as a whole."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+def field_of(kind: str, refusal: Rejection) -> str | None:
+    """The payload field a refusal of a ``kind`` entry names, when it can be told."""
+    if refusal.code == "payload.invalid":
+        at = _AT_PATH.search(refusal.message) or _UNSAFE_AT.search(refusal.message)
+        missing = _MISSING.search(refusal.message)
+        path = at.group(1).lstrip(".") if at else ""
+        if missing:
+            return f"{path}.{missing.group(1)}" if path else missing.group(1)
+        return path or None
+    return FIELD_OF_CODE.get(kind, {}).get(refusal.code)
+
+
+def refusal_of(kind: str, refusal: Rejection) -> FormRefusal:
+    return FormRefusal(refusal.code, refusal.message, field_of(kind, refusal))
+
+
+async def act(
+    service: LedgerService,
+    custody: Custody,
+    user: ActingUser,
+    kind: str,
+    payload: dict[str, Any],
+    entry_id: str,
+    *,
+    beside: dict[str, Any] | None = None,
+) -> dict[str, Any] | FormRefusal:
+    """Record ``kind`` with ``payload`` as ``user``'s act for their organisation, under the
+    form's ``entry_id``; the receipt, or the refusal. ``beside`` holds what travels beside the
+    entry (``personal`` for ``party.registered``, a ``note``). A wrong KEK or a corrupt held key
+    is raised (``CustodyError``: the operator's to mend, not the user's), as is a database
+    that cannot be reached."""
+    if not isinstance(entry_id, str) or not UUID_PATTERN.match(entry_id):
+        return FormRefusal("console.form_stale", "the form carries no valid entry id: open it again")
+    try:
+        async with service.engine.connect() as conn:
+            key = await custody.load(conn, user.org_id)
+    except CustodyError as e:
+        if e.code != "console.no_key":
+            raise
+        return FormRefusal(e.code, e.message)
+    item = _signed(service, key, user, kind, payload, entry_id)
+    result = await _submit_one(service, {**item, **(beside or {})})
+    if isinstance(result, Rejection) and result.code == "entry.id_conflict":
+        result = await _first_submission(service, user, kind, payload, entry_id, beside, result)
+    return refusal_of(kind, result) if isinstance(result, Rejection) else result
+
+
+def _signed(
+    service: LedgerService, key: KeyFile, user: ActingUser, kind: str, payload: dict[str, Any], entry_id: str
+) -> dict[str, Any]:
+    # Signed by the ledger's clock, which is what its window around signed_at is held to.
+    return signed_entry(
+        key,
+        service.origin,
+        kind,
+        payload,
+        entry_id=entry_id,
+        signed_at=service.appender.clock(),
+        user=user.id,
+    )
+
+
+async def _submit_one(service: LedgerService, item: dict[str, Any]) -> dict[str, Any] | Rejection:
+    try:
+        [result] = await service.submit([item])
+    except Rejection as refusal:  # the whole service refuses writes (ledger.read_only)
+        return refusal
+    return result
+
+
+async def _first_submission(
+    service: LedgerService,
+    user: ActingUser,
+    kind: str,
+    payload: dict[str, Any],
+    entry_id: str,
+    beside: dict[str, Any] | None,
+    conflict: Rejection,
+) -> dict[str, Any] | Rejection:
+    """The receipt of the act already stored under ``entry_id`` when it is this one (the form
+    submitted twice); otherwise the conflict, as a stale form."""
+    found = await service.read(store.records_by_entry_id, [entry_id])
+    if entry_id not in found:
+        return conflict
+    record = msgspec.json.decode(found[entry_id].body)
+    entry = record["entry"]
+    same = (entry["actor"], entry.get("user"), entry["kind"], entry["payload"]) == (
+        user.org_id,
+        user.id,
+        kind,
+        payload,
+    )
+    if not same:
+        return Rejection(
+            "console.form_stale",
+            f"this form was already used for another act (seq {record['seq']}): open it again",
+            category=conflict.category,
+        )
+    return await _submit_one(service, {"entry": entry, "sig": record["sig"], **(beside or {})})
