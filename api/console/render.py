@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
+from markupsafe import Markup
 
 from api.console.static_files import STATIC_PATH
 
@@ -94,6 +95,15 @@ def _choice_cookie(key: str, value: str) -> Cookie:
     return Cookie(key=key, value=value, path="/", max_age=CHOICE_MAX_AGE, samesite="lax")
 
 
+def script_json(value: Any) -> Markup:
+    """JSON safe inside a ``<script type=application/json>`` element: ``<``, ``>`` and ``&`` as
+    ``\\u`` escapes, so no string in it can close the element or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def static(path: str) -> str:
     """The URL of one of the console's own assets."""
     return f"{STATIC_PATH}/{path.lstrip('/')}"
@@ -127,6 +137,11 @@ def _render(
     def t(key: str, **values: Any) -> str:
         return translate(lang, key, **values)
 
+    def phrases(*prefixes: str) -> Markup:
+        """The phrases whose keys start with one of ``prefixes``, as JSON for a page's script."""
+        words = {**catalogue(DEFAULT_LANGUAGE), **catalogue(lang)}
+        return script_json({k: v for k, v in words.items() if k.startswith(prefixes)})
+
     values: dict[str, Any] = {
         "user": None,
         "csrf": None,
@@ -135,6 +150,7 @@ def _render(
         "print_only": False,
         **context,
         "t": t,
+        "phrases": phrases,
         "lang": lang,
         "html_lang": "zh-Hans" if lang == "zh" else "en",
         "large": chosen.large,

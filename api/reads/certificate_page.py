@@ -186,7 +186,7 @@ def statement_path(view: CertificateView) -> str:
     return f"/v1/households/{c.household_id}/rights/print?as_of={c.issued_seq}"
 
 
-def _proof(view: CertificateView) -> str:
+def _proof(view: CertificateView, verify_url: str | None) -> str:
     seq, size = view.proven.record.seq, view.snapshot.size
     lead = facts([("记录", f"序号 {seq}，叶哈希 {mono(view.proven.record.leaf_hash.hex())}")], across=1)
     how = (
@@ -197,10 +197,12 @@ def _proof(view: CertificateView) -> str:
         "与检查点根哈希一致即证明本证书已记入账本、未被篡改。"
         f"本证书的 JSON 版本（含包含证明）：{mono(f'GET /v1/certificates/{view.certificate.id}')}。"
     )
-    return checkpoint_section(view.snapshot, lead, how)
+    return checkpoint_section(view.snapshot, lead, how, verify_url)
 
 
-def render(view: CertificateView) -> str:
+def render(view: CertificateView, base_url: str | None = None) -> str:
+    """The printed certificate; with the service's ``base_url``, a QR code of its record's
+    verification page (``/verify/{seq}``)."""
     c = view.certificate
     title = CERTIFICATE_TITLES.get(c.kind, c.kind)
     pairs = [
@@ -226,7 +228,8 @@ def render(view: CertificateView) -> str:
             _land(view),
             _homesteads(view),
         ]
-    sections.append(_proof(view))
+    verify_url = f"{base_url.rstrip('/')}/verify/{c.issued_seq}" if base_url else None
+    sections.append(_proof(view, verify_url))
     links = (
         f"<p class=links><a href='{escape(statement_path(view))}'>本户权益清单（截至本证书记账）</a>"
         f" · <a href='/v1/certificates/{escape(c.id)}'>JSON</a></p>"

@@ -9,8 +9,11 @@ person's name: persons appear by party id, as on the public routes.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 from html import escape
+
+import segno
 
 from api.reads.evidence import Snapshot
 from api.reads.print_fit import print_size
@@ -106,11 +109,22 @@ def across_for(items: int) -> int:
     return 2 if items > 8 else 1
 
 
-def checkpoint_section(snapshot: Snapshot, lead: str, how: str) -> str:
+def verification_qr(url: str) -> str:
+    """A QR code of ``url`` (the record's verification page, ``/verify/{seq}``) as inline SVG,
+    with the link under it: a phone that scans it opens the page that checks the record."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", xmldecl=False, scale=1, border=2, svgclass=None)
+    svg = out.getvalue().decode().replace("<svg ", "<svg role=img aria-label='验证二维码' ", 1)
+    return f"<div class=qr>{svg}<p>扫码验证<br>{mono(url)}</p></div>"
+
+
+def checkpoint_section(snapshot: Snapshot, lead: str, how: str, verify_url: str | None = None) -> str:
     """The closing section: what the page's claims were checked against (the signed
-    checkpoint, quoted in full) and how a reader checks them (``how``, HTML)."""
+    checkpoint, quoted in full) and how a reader checks them (``how``, HTML); with
+    ``verify_url``, a QR code of the record's verification page beside them."""
     return (
         "<section class=evidence><h2>账本凭证</h2>"
+        + (verification_qr(verify_url) if verify_url else "")
         + lead
         + facts([("检查点", f"树大小 {snapshot.size:,}，根哈希 {mono(snapshot.root_hash.hex())}")], across=1)
         + f"<pre>{escape(snapshot.note)}</pre><p class=verify>{how}</p></section>"
@@ -147,6 +161,9 @@ pre { font-family: "DejaVu Sans Mono", monospace; font-size: .72em; background: 
       padding: .4em; margin: .3em 0; white-space: pre-wrap; word-break: break-all; }
 .verify, .note { font-size: .85em; color: #333; }
 .links { font-size: .9em; margin-top: 1em; }
+.qr { float: right; width: 25mm; margin: 0 0 .3em .8em; text-align: center; }
+.qr svg { width: 25mm; height: 25mm; display: block; shape-rendering: crispEdges; }
+.qr p { font-size: .6em; margin: 0; line-height: 1.2; } .qr .mono { font-size: 1em; }
 @page { size: A4; margin: 10mm 12mm; }
 @media print {
   html { font-size: var(--print-size, 10pt); line-height: 1.3; }

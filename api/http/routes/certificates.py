@@ -3,9 +3,9 @@ certificates (转移备案证书), as JSON with their record's inclusion proof, 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -93,9 +93,13 @@ async def certificate_json(
     )
 
 
-async def certificate_page(db: AsyncConnection, session: AsyncSession, certificate_id: str) -> Response[str]:
+async def certificate_page(
+    db: AsyncConnection, session: AsyncSession, certificate_id: str, base_url: str | None = None
+) -> Response[str]:
+    """The printable page; with ``base_url`` (where the service was asked), a QR code of the
+    certificate's verification page."""
     view = await certificate_view(db, session, certificate_id)
-    return Response(render(await with_share_details(db, view)), media_type="text/html")
+    return Response(render(await with_share_details(db, view), base_url), media_type="text/html")
 
 
 async def certificate_history(
@@ -156,8 +160,10 @@ class CertificateController(Controller):
         media_type="text/html",
         summary="One certificate as a printable page (persons by party id only)",
     )
-    async def print_certificate(self, db: Db, session: Session, certificate_id: Id) -> Response[str]:
-        return await certificate_page(db, session, certificate_id)
+    async def print_certificate(
+        self, request: Request[Any, Any, Any], db: Db, session: Session, certificate_id: Id
+    ) -> Response[str]:
+        return await certificate_page(db, session, certificate_id, str(request.base_url))
 
     @get(
         "/{certificate_id:str}/history",
