@@ -8,6 +8,9 @@
   a key no one holds. A key the ledger lists for another organisation, or revoked, is refused.
 - ``users keys list [--org ORG]``: the held keys, what the ledger lists each as, and which
   KEK sealed it; never a secret.
+- ``users keys reseal --previous-kek FILE ...``: after the KEK is rotated (a new one configured),
+  reseal every row sealed under a previous KEK with the configured one, in one transaction;
+  keep the previous KEK until ``list`` shows no row under it.
 
 They work on the database directly (as ``init`` does), not through the service: the held keys
 are the service's own table, not entries of the log.
@@ -29,6 +32,7 @@ from api.console.custody import (
     KEK_ENV,
     Custody,
     CustodyError,
+    KeyEncryptionKey,
     configured_kek,
     create_kek_file,
     held_keys,
@@ -53,7 +57,16 @@ def add_keys_parser(users: argparse._SubParsersAction) -> None:  # type: ignore[
     listing = sub.add_parser("list", help="the held keys and what the ledger lists each as")
     listing.add_argument("--org", help="only this organisation's")
     listing.set_defaults(fn=cmd_keys_list)
-    for p in (init, imp, listing):
+    reseal = sub.add_parser("reseal", help="reseal the held keys under the configured KEK (after a rotation)")
+    reseal.add_argument(
+        "--previous-kek",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a file holding a previous KEK (base64); repeatable",
+    )
+    reseal.set_defaults(fn=cmd_keys_reseal)
+    for p in (init, imp, listing, reseal):
         p.add_argument("--home", default=argparse.SUPPRESS, help="the ledger's folder")
 
 
@@ -134,6 +147,31 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     print(f"{'key id':<16}  {'organisation':<24} {'ledger':<11} {'sealed by':<16}  held since")
     for line in lines:
         print(line)
+    return 0
+
+
+def cmd_keys_reseal(args: argparse.Namespace) -> int:
+    home = Home.from_env(args.home)
+    require_ledger(home)
+    previous = []
+    for name in args.previous_kek:
+        try:
+            previous.append(KeyEncryptionKey.from_text(Path(name).read_text(encoding="ascii"), source=name))
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"rural-ledger users keys reseal: cannot read {name}: {e}", file=sys.stderr)
+            return 2
+    custody = Custody(configured_kek(home), tuple(previous))
+
+    async def move() -> int:
+        engine = await _engine(home)
+        try:
+            async with engine.begin() as conn:  # every row or none
+                return await custody.reseal(conn)
+        finally:
+            await engine.dispose()
+
+    moved = asyncio.run(move())
+    print(f"resealed    {moved} held key(s) under KEK {custody.kek.kek_id}")
     return 0
 
 

@@ -65,6 +65,12 @@ FIELD_OF_CODE: dict[str, dict[str, str]] = {
         "household.duplicate_member": "members",
     },
     "household.member_added": {"household.unknown": "household"},
+    # The personal fields travel beside the entry (``beside["personal"]``): named so.
+    "party.registered": {
+        "personal.invalid_id_number": "personal.id_number",
+        "party.duplicate_person": "personal.id_number",
+        "personal.blind_index_mismatch": "personal.id_number",
+    },
     "household.member_removed": {"household.unknown": "household", "household.not_a_member": "party"},
 }
 # msgspec's and the payload check's ways of naming a field: "... - at `$.members[0].party`",
@@ -95,15 +101,20 @@ class FormRefusal:
     field: str | None = None
 
 
+# Refusals whose message names the field by its path, and where that path starts.
+PATH_NAMED = {"payload.invalid": "", "personal.invalid": "personal."}
+
+
 def field_of(kind: str, refusal: Rejection) -> str | None:
-    """The payload field a refusal of a ``kind`` entry names, when it can be told."""
-    if refusal.code == "payload.invalid":
+    """The payload field a refusal of a ``kind`` entry names, when it can be told (a field
+    beside the entry is named under its own key: ``personal.id_number``)."""
+    if refusal.code in PATH_NAMED:
         at = _AT_PATH.search(refusal.message) or _UNSAFE_AT.search(refusal.message)
         missing = _MISSING.search(refusal.message)
         path = at.group(1).lstrip(".") if at else ""
         if missing:
-            return f"{path}.{missing.group(1)}" if path else missing.group(1)
-        return path or None
+            path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+        return PATH_NAMED[refusal.code] + path if path else None
     return FIELD_OF_CODE.get(kind, {}).get(refusal.code)
 
 

@@ -259,6 +259,11 @@ class Custody:
     kek: KeyEncryptionKey
     previous: tuple[KeyEncryptionKey, ...] = ()
 
+    @classmethod
+    def configured(cls, home: Home) -> Custody:
+        """The custody the running service uses: the configured KEK (``configured_kek``)."""
+        return cls(configured_kek(home))
+
     @property
     def keks(self) -> tuple[KeyEncryptionKey, ...]:
         return (self.kek, *self.previous)

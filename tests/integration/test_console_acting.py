@@ -191,6 +191,11 @@ def test_field_of_reads_nested_paths_and_missing_fields() -> None:
     assert field_of("x.y", refused("Object contains unknown field `zz`")) is None
     assert field_of("household.registered", RuleViolation("household.head_not_member", "m")) == "head"
     assert field_of("household.registered", RuleViolation("household.unknown_code", "m")) is None
+    personal = "personal fields: Expected `str`, got `int` - at `$.name`"
+    assert field_of("party.registered", RuleViolation("personal.invalid", personal)) == "personal.name"
+    missing = "personal fields: Object missing required field `salt`"
+    assert field_of("party.registered", RuleViolation("personal.invalid", missing)) == "personal.salt"
+    assert field_of("party.registered", RuleViolation("party.duplicate_person", "m")) == "personal.id_number"
 
 
 async def test_a_user_acts_only_with_their_own_organisations_key(

@@ -407,3 +407,24 @@ async def test_users_keys_init_import_and_list(
     assert any(key.key.key_id in r and "current" in r and kek.kek_id in r for r in rows)
     assert any(unlisted.key.key_id in r and "unlisted" in r for r in rows)
     assert b64(key.key.seed) not in out and kek.as_text() not in out
+
+    # The KEK rotated: a new KEK file configured, the old one kept until every row is resealed.
+    service, owner = engines
+    async with owner.begin() as conn:  # rows of the tests above, under KEKs not at hand here
+        await conn.execute(text("DELETE FROM console_org_keys WHERE org_id <> 'township-cli'"))
+    (tmp_path / "old.kek").write_text(kek.as_text())
+    monkeypatch.setenv(KEK_FILE_ENV, str(tmp_path / "new.kek"))
+    code, out, err = await cli(capsys, "--home", home, "users", "keys", "init")
+    assert code == 0, err
+    new = configured_kek(ledger.home)
+    code, _, err = await cli(
+        capsys, "--home", home, "users", "keys", "reseal", "--previous-kek", str(tmp_path / "new.kek")
+    )
+    assert code == 2 and "console.kek_mismatch" in err  # the old KEK not given: nothing moved
+    code, out, err = await cli(
+        capsys, "--home", home, "users", "keys", "reseal", "--previous-kek", str(tmp_path / "old.kek")
+    )
+    assert code == 0 and "resealed    2 held key(s)" in out, err
+    async with service.connect() as conn:
+        assert {h.kek_id for h in await held_keys(conn)} == {new.kek_id}
+    assert (await loaded(service, Custody(new), "township-cli")).key.seed == key.key.seed
