@@ -17,7 +17,9 @@ another act is refused: the form is stale and must be opened again.
 Crash states: a submit that fails after the append committed (the database lost between COMMIT
 and the receipts: ``Unavailable`` with ``maybe_stored``, or ``ReceiptsUnavailable``) is raised
 to the page, which says to submit again; the same entry id then returns the stored act's
-receipt, so the retry cannot record it twice.
+receipt, so the retry cannot record it twice. A key revoked between ``load`` and the append
+is refused at admission (``signature.revoked_key``) and nothing is stored; the next submit of
+the same form loads the key the ledger then lists as current.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.client import check_receipt
-from api.console.acting import FormRefusal, act, field_of
+from api.console.accounts import add_user
+from api.console.acting import ActingUser, FormRefusal, act, field_of
 from api.console.custody import Custody, CustodyError, KeyEncryptionKey
 from api.service.database import asyncpg_url, make_engine
 from api.service.service import LedgerService
@@ -56,7 +57,7 @@ async def hold(engine: AsyncEngine, key: KeyFile, custody: Custody = CUSTODY) ->
 
 async def acted(
     ledger: LedgerFixture,
-    user: Clerk,
+    user: ActingUser,
     kind: str,
     payload: dict[str, Any],
     entry_id: str,
@@ -98,6 +99,27 @@ async def test_an_act_is_signed_by_the_held_key_and_names_the_user(
     signature = decode_b64(record["sig"], size=64, what="sig")
     assert verify_signature(township.key.public_key, signature, entry_message(canonical_bytes(entry)))
     assert (await ledger.client.get("/v1/orgs/village-act-1"))["parent"] == "township-act"
+
+
+async def test_a_console_account_acts_under_its_own_id(
+    ledger: LedgerFixture, engine: AsyncEngine, township: KeyFile
+) -> None:
+    async with engine.connect() as conn:
+        officer = await add_user(
+            conn,
+            "township-act",
+            "township_officer",
+            "officer.act",
+            "correct horse battery",
+            datetime.now(UTC),
+        )
+    receipt = await acted(
+        ledger, officer, "org.registered", village_payload(ledger, "village-acct"), str(uuid.uuid4())
+    )
+    assert isinstance(receipt, dict), receipt
+    entry = (await ledger.client.get(f"/v1/entries/{receipt['seq']}"))["entry"]
+    assert (entry["user"], entry["actor"]) == (officer.id, "township-act")
+    assert "officer.act" not in str(entry)  # the pseudonymous id, never the login name
 
 
 async def test_a_double_submit_adds_one_record(ledger: LedgerFixture, township: KeyFile) -> None:
