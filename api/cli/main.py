@@ -135,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     from api.cli.person import add_person_parser
     from api.cli.receipt import add_receipt_parser
     from api.cli.submit import add_submit_parser
+    from api.cli.users import add_users_parser
     from api.cli.verify import add_verify_parser
     from api.cli.witness import add_witness_parser
 
@@ -144,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     add_person_parser(sub)
     add_receipt_parser(sub)
     add_kinds_parser(sub)
+    add_users_parser(sub)
     add_installed_commands(sub)
     return p
 
