@@ -31,6 +31,9 @@ SMALL_LINE = 0.85  # a line of a note
 PRE_LINE, PRE_GAP = 0.72, 1.1
 # Widths in em of body text: the sheet's inner width, and a line of a note or a grid's cell.
 LINE_EM = 50.0
+# A verification QR code (``printed_page.verification_qr``) stands beside the evidence: its
+# width in pt (22 mm) and the gap, in em, are taken from the lines there; its caption is beside.
+QR_PT, QR_GAP_EM = 62.4, 0.8
 
 
 def text_em(text: str) -> float:
@@ -44,8 +47,10 @@ class _Height(HTMLParser):
 
     def __init__(self, size: float) -> None:
         super().__init__(convert_charrefs=True)
+        self.size = size
         self.line_em = LINE_EM * 10 / size
         self.lines = SHEET
+        self.in_qr = False  # reading the QR code's box, which takes no height of its own
         self.table = ""  # the class of the table being read
         self.block = ""  # the tag and class of the paragraph, heading or pre being read
         self.header = False
@@ -55,6 +60,12 @@ class _Height(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         cls = dict(attrs).get("class") or ""
+        if tag == "div" and cls == "with-qr":
+            self.line_em -= QR_PT / self.size + QR_GAP_EM
+        elif tag == "div" and cls == "qr":
+            self.in_qr = True
+        if self.in_qr:
+            return
         if tag == "table":
             self.table = cls
         elif tag == "tr":
@@ -68,12 +79,19 @@ class _Height(HTMLParser):
             self.block, self.text = f"{tag}.{cls}", []
 
     def handle_data(self, data: str) -> None:
+        if self.in_qr:
+            return
         if self.block:
             self.text.append(data)
         elif self.cells:
             self.cells[-1].append(data)
 
     def handle_endtag(self, tag: str) -> None:
+        if self.in_qr:
+            self.in_qr = tag != "div"
+            return
+        if tag == "section":
+            self.line_em = LINE_EM * 10 / self.size
         if tag == "tr":
             self.lines += self._row()
         elif tag == "table":

@@ -113,7 +113,9 @@ def verification_qr(url: str) -> str:
     """A QR code of ``url`` (the record's verification page, ``/verify/{seq}``) as inline SVG,
     with the link under it: a phone that scans it opens the page that checks the record."""
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", xmldecl=False, scale=1, border=2, svgclass=None)
+    segno.make(url, error="m").save(
+        out, kind="svg", xmldecl=False, scale=1, border=2, svgclass=None, omitsize=True
+    )
     svg = out.getvalue().decode().replace("<svg ", "<svg role=img aria-label='验证二维码' ", 1)
     return f"<div class=qr>{svg}<p>扫码验证<br>{mono(url)}</p></div>"
 
@@ -122,13 +124,14 @@ def checkpoint_section(snapshot: Snapshot, lead: str, how: str, verify_url: str 
     """The closing section: what the page's claims were checked against (the signed
     checkpoint, quoted in full) and how a reader checks them (``how``, HTML); with
     ``verify_url``, a QR code of the record's verification page beside them."""
-    return (
-        "<section class=evidence><h2>账本凭证</h2>"
-        + (verification_qr(verify_url) if verify_url else "")
-        + lead
+    evidence = (
+        lead
         + facts([("检查点", f"树大小 {snapshot.size:,}，根哈希 {mono(snapshot.root_hash.hex())}")], across=1)
-        + f"<pre>{escape(snapshot.note)}</pre><p class=verify>{how}</p></section>"
+        + f"<pre>{escape(snapshot.note)}</pre><p class=verify>{how}</p>"
     )
+    if verify_url:
+        evidence = f"<div class=with-qr><div>{evidence}</div>{verification_qr(verify_url)}</div>"
+    return f"<section class=evidence><h2>账本凭证</h2>{evidence}</section>"
 
 
 # Printed, a page is one A4 sheet: its type size is chosen for its length (``api.reads.print_fit``)
@@ -161,8 +164,10 @@ pre { font-family: "DejaVu Sans Mono", monospace; font-size: .72em; background: 
       padding: .4em; margin: .3em 0; white-space: pre-wrap; word-break: break-all; }
 .verify, .note { font-size: .85em; color: #333; }
 .links { font-size: .9em; margin-top: 1em; }
-.qr { float: right; width: 25mm; margin: 0 0 .3em .8em; text-align: center; }
-.qr svg { width: 25mm; height: 25mm; display: block; shape-rendering: crispEdges; }
+.with-qr { display: flex; gap: .8em; align-items: flex-start; }
+.with-qr > div:first-child { flex: 1; min-width: 0; }
+.qr { flex: none; width: 22mm; text-align: center; }
+.qr svg { width: 22mm; height: 22mm; display: block; shape-rendering: crispEdges; }
 .qr p { font-size: .6em; margin: 0; line-height: 1.2; } .qr .mono { font-size: 1em; }
 @page { size: A4; margin: 10mm 12mm; }
 @media print {
