@@ -19,6 +19,7 @@ from api.console.accounts import add_user, disable_user
 from api.console.guard import CONSOLE_DEPENDENCIES, CONSOLE_EXCEPTION_HANDLERS, SignedIn, for_roles
 from api.service.database import asyncpg_url, make_engine
 from tests.conftest import FakeClock
+from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.support import LedgerFixture
 
 BASE = "https://testserver.local"
@@ -157,7 +158,7 @@ async def test_a_wrong_password_shows_the_form_again_with_the_username_kept(
     assert refused.status_code == 401, refused.text
     assert 'value="clerk-xi"' in refused.text
     assert "not the password" not in refused.text
-    assert 'class="field-error"' in refused.text
+    assert 'class="field-error"' in refused.text and "用户名或密码不正确" in refused.text
     assert "rl_session" not in b.jar
     # The next right password signs in (and resets the count).
     assert (await b.sign_in("clerk-xi")).status_code == 303
@@ -237,7 +238,7 @@ async def test_a_post_without_the_session_csrf_token_is_refused_and_changes_noth
     for form in ({}, {"csrf": "x" * len(csrf)}, {"csrf": ""}):
         refused = await b.post("/console/logout", form)
         assert refused.status_code == 403, refused.text
-        assert "console.csrf_failed" in refused.text
+        assert "console.csrf_failed" in refused.text and "未做任何更改" in refused.text
         assert await scalar(engine, "SELECT count(*) FROM console_sessions") == sessions
     as_client = await b.post("/console/logout", {"csrf": "wrong"}, headers={"accept": "application/json"})
     assert as_client.status_code == 403 and as_client.json()["code"] == "console.csrf_failed"
@@ -393,3 +394,19 @@ async def test_the_home_says_the_organisation_and_role(ledger: LedgerFixture, or
     assert "乡镇干部" in home.text  # the role, in Chinese by default
     english = await b.get("/console/?lang=en")
     assert english.status_code == 200 and "acct-zhen" in english.text
+
+
+async def test_the_sign_in_page_and_the_home_are_light_and_load_nothing_from_elsewhere(
+    ledger: LedgerFixture, orgs: dict[str, str]
+) -> None:
+    b = Browser(ledger)
+    assert (await b.sign_in("clerk-dong")).status_code == 303
+    http = ledger.client.http
+    for path, cookies in (("/console/login", {}), ("/console/", {"rl_session": b.jar["rl_session"]})):
+        http.cookies.clear()
+        for name, value in cookies.items():
+            http.cookies.set(name, value)
+        weight = await page_weight(http, path)
+        http.cookies.clear()
+        assert weight.status == 200, path
+        assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
