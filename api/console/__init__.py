@@ -14,14 +14,8 @@ from typing import Any
 
 def console_routes() -> list[Any]:
     """Every console route handler, in registration order; a new list for every app."""
+    from api.console.auth_routes import ROUTES as AUTH
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
 
-    handlers: list[Any] = [static_router()]
-    try:
-        from api.console.auth_routes import ROUTES as AUTH
-    except ImportError:  # the sign-in pages are not in this build yet
-        AUTH = []
-    handlers.extend(AUTH)
-    handlers.extend(PUBLIC)
-    return handlers
+    return [static_router(), *AUTH, *PUBLIC]

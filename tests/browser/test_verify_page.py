@@ -156,6 +156,19 @@ async def test_the_english_switch_and_a_pasted_record_or_certificate(
             assert any("/v1/proofs/inclusion?seq=" in url for url in visit.requests)
         await leave(visit, f"verify-pasted-{name}")
 
+    # A certificate whose checkpoint was altered: its signature no longer holds.
+    forged = json.loads(json.dumps(certificate))
+    note = forged["checkpoint"]["note"].split("\n")
+    note[1] = str(int(note[1]) + 1)
+    forged["checkpoint"]["note"] = "\n".join(note)
+    visit = await open_page(browser, ledger, "/verify")
+    await visit.page.locator("#record").fill(json.dumps(forged))
+    await visit.page.locator("#check").click()
+    assert (await verdict(visit.page, "failed")).startswith("验证失败")
+    failed = await visit.page.locator("#steps li.bad").all_inner_texts()
+    assert any("检查点签名无效" in step for step in failed), failed
+    await leave(visit, "verify-pasted-forged-checkpoint")
+
     visit = await open_page(browser, ledger, "/verify")
     await visit.page.locator("#record").fill("{not json")
     await visit.page.locator("#check").click()
