@@ -161,6 +161,7 @@ async def authenticate(
     """The user whose username and password these are, or None (committed: the failure count
     and lock are kept). The row is locked while it is checked, so that concurrent attempts
     are counted one by one; every path checks one Argon2id hash."""
+    unknown = unknown_user_hash()  # made at the first sign-in, whoever signs in: no tell
     row = (
         await conn.execute(
             text(f"SELECT {_COLUMNS}, password_hash, failed_attempts FROM console_users "
@@ -168,7 +169,7 @@ async def authenticate(
             {"u": username},
         )
     ).one_or_none()  # fmt: skip
-    stored = row.password_hash if row is not None else unknown_user_hash()
+    stored = row.password_hash if row is not None else unknown
     right = await asyncio.to_thread(verify_password, password, stored)
     if row is None or row.disabled:
         await conn.rollback()
