@@ -4,6 +4,7 @@ POST, and a user reaching only their own organisation's pages and their role's."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator
@@ -214,6 +215,22 @@ async def test_five_failures_lock_the_user_for_fifteen_minutes(
     )
 
 
+async def test_failures_at_the_same_moment_are_each_counted(
+    ledger: LedgerFixture, engine: AsyncEngine, orgs: dict[str, str]
+) -> None:
+    """Five wrong passwords sent at once lock the user as five in a row do: the user's row is
+    locked while one attempt is checked, so no failure is lost."""
+    await new_clerk(ledger, engine, "clerk-rushed")
+    browsers = [Browser(ledger) for _ in range(5)]
+    tokens = [await b.login_token() for b in browsers]
+    form = {"username": "clerk-rushed", "password": "wrong password"}
+    answers = await asyncio.gather(
+        *(b.post("/console/login", {**form, "csrf": t}) for b, t in zip(browsers, tokens, strict=True))
+    )
+    assert [a.status_code for a in answers] == [401] * 5
+    assert (await Browser(ledger).sign_in("clerk-rushed")).status_code == 401  # locked
+
+
 async def test_a_disabled_user_signs_in_no_more_and_loses_their_session(
     ledger: LedgerFixture, engine: AsyncEngine, orgs: dict[str, str]
 ) -> None:
@@ -247,6 +264,17 @@ async def test_a_post_without_the_session_csrf_token_is_refused_and_changes_noth
     assert (await other.sign_in("clerk-dong")).status_code == 303
     assert (await b.post("/console/logout", {"csrf": await other.csrf()})).status_code == 403
     assert (await b.get("/console/")).status_code == 200
+
+
+async def test_a_script_may_send_the_csrf_token_as_a_header(
+    ledger: LedgerFixture, orgs: dict[str, str]
+) -> None:
+    b = Browser(ledger)
+    assert (await b.sign_in("clerk-dong")).status_code == 303
+    csrf = await b.csrf()
+    assert (await b.post("/console/logout", {}, headers={"x-csrf-token": "nope"})).status_code == 403
+    out = await b.post("/console/logout", {}, headers={"x-csrf-token": csrf})
+    assert out.status_code == 303 and "rl_session" not in b.jar
 
 
 async def test_the_sign_in_form_needs_its_csrf_token(
