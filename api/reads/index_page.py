@@ -27,6 +27,7 @@ LINKS = (
     ("/v1/checkpoints", "全部检查点", "every checkpoint"),
     ("/v1/orgs", "已登记的组织及其公钥", "the registered organisations and their keys"),
     ("/v1/certificates", "证书列表", "the certificates"),
+    ("/verify", "证书验证：在浏览器中核验证书或记录", "verify a certificate or a record, in the browser"),
     ("/healthz", "服务状态", "the service's health"),
 )
 # Public pages of one thing, by the path a reader fills in.
