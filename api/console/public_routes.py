@@ -31,8 +31,15 @@ from api.reads.printed_page import beijing_time
 from contracts.certificates import Certificate
 
 PUBLIC_NAV = (("/verify", "nav.verify"), ("/", "nav.ledger_home"))
-# The page's answers are public and change with every new checkpoint: not kept by caches.
-NO_STORE = {"Cache-Control": "no-store"}
+# The page's answers are public and change with every new checkpoint: not kept by caches. The
+# pages load only the service's own script and styles, and fetch only from it.
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
 def verify_path(seq: int) -> str:

@@ -74,7 +74,14 @@ async def open_page(browser: Browser, ledger: LedgerFixture, path: str) -> Visit
             visit.elsewhere.append(url)
             await route.abort("blockedbyclient")
             return
-        r = await ledger.client.http.get(url[len(BASE) :], follow_redirects=False)
+        # The browser's own cookies only: the test client's jar would carry one page's choices
+        # (a language cookie) into every other page.
+        ledger.client.http.cookies.clear()
+        cookie = await route.request.header_value("cookie")
+        r = await ledger.client.http.get(
+            url[len(BASE) :], follow_redirects=False, headers={"cookie": cookie} if cookie else {}
+        )
+        ledger.client.http.cookies.clear()
         await route.fulfill(status=r.status_code, headers=dict(r.headers), body=r.content)
 
     page.on("pageerror", lambda e: visit.errors.append(f"script error: {e}"))
@@ -142,6 +149,14 @@ async def test_the_english_switch_and_a_pasted_record_or_certificate(
     visit = await open_page(browser, ledger, f"/verify/{seq}?lang=en")
     assert (await verdict(visit.page, "verified")).startswith("Verified")
     await leave(visit, "verify-record-english")
+
+    # A record with Chinese in it (an organisation's registered name): the same bytes as the
+    # ledger's RFC 8785 encoding, so the same leaf hash.
+    first = (await ledger.client.http.get("/v1/entries", params={"limit": 50})).json()["items"]
+    chinese = next(r for r in first if any(ord(c) > 0x2E80 for c in json.dumps(r, ensure_ascii=False)))
+    visit = await open_page(browser, ledger, f"/verify/{chinese['seq']}")
+    assert (await verdict(visit.page, "verified")).startswith("验证通过")
+    await leave(visit, "verify-record-chinese")
 
     record = (await ledger.client.http.get(f"/v1/entries/{seq}")).json()
     certificate = (
