@@ -29,6 +29,8 @@ from api.http.dependencies import Db, Service, Session
 from api.reads.evidence import snapshot
 from api.reads.printed_page import beijing_time
 from contracts.certificates import Certificate
+from contracts.exchange.tables import Listing
+from contracts.vouchers.tables import Voucher
 
 PUBLIC_NAV = (("/verify", "nav.verify"), ("/", "nav.ledger_home"))
 # The page's answers are public and change with every new checkpoint: not kept by caches. The
@@ -118,11 +120,27 @@ async def verify_paste(
     if not CERTIFICATE_NUMBER.fullmatch(number):
         context["number_error"] = "verify.bad_number"
         return page(request, "verify_paste.html", status_code=400, headers=NO_STORE, **context)
-    found = (await session.exec(select(Certificate).where(Certificate.id == number))).first()
-    if found is None:
+    seq = await certificate_seq(session, number)
+    if seq is None:
         context["number_error"] = "verify.no_certificate"
         return page(request, "verify_paste.html", status_code=404, headers=NO_STORE, **context)
-    return Redirect(verify_path(found.issued_seq), status_code=303)
+    return Redirect(verify_path(seq), status_code=303)
+
+
+async def certificate_seq(session: Session, number: str) -> int | None:
+    """The seq of the record that issued the certificate numbered ``number``: a registry
+    certificate (membership, transfer filing, shares), an exchange's transaction certificate
+    (交易鉴证书), or a house voucher; None when there is none."""
+    registry = (await session.exec(select(Certificate.issued_seq).where(Certificate.id == number))).first()
+    if registry is not None:
+        return int(registry)
+    deal = (
+        await session.exec(select(Listing.certificate_seq).where(Listing.certificate_no == number))
+    ).first()
+    if deal is not None:
+        return int(deal)
+    voucher = (await session.exec(select(Voucher.issued_seq).where(Voucher.id == number))).first()
+    return None if voucher is None else int(voucher)
 
 
 ROUTES: list[Any] = [verify_record, verify_paste]

@@ -23,8 +23,9 @@ from ledger.checkpoint import NoteVerifier
 
 # A seq as a reader types it: a decimal without a sign or leading zeros, within the ledger's range.
 SEQ_TEXT = re.compile(r"0|[1-9][0-9]{0,15}")
-# A certificate number as the registry assigns them: an identifier, nothing else.
-CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# A certificate number as the registry, the exchange and the county assign them: a code of
+# ASCII letters, digits and separators, nothing else.
+CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 
 
 @dataclass(frozen=True)
