@@ -11,6 +11,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi import ResponseSpec
 
 from api.console import console_routes
+from api.console.forms import HeldKeys
 from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
 from api.http.explorer import openapi_router, render_plugins
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.signed_at_window,
         )
         app.state.service = service
+        app.state.console_keys = HeldKeys(settings.home)  # the console's held keys (api.console.forms)
         try:
             yield
         finally:
