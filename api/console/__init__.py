@@ -15,7 +15,8 @@ from typing import Any
 def console_routes() -> list[Any]:
     """Every console route handler, in registration order; a new list for every app."""
     from api.console.auth_routes import ROUTES as AUTH
+    from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
 
-    return [static_router(), *AUTH, *PUBLIC]
+    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE]
