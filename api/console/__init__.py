@@ -18,5 +18,6 @@ def console_routes() -> list[Any]:
     from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
+    from api.console.township import ROUTES as TOWNSHIP
 
-    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE]
+    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *TOWNSHIP]

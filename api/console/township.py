@@ -1,0 +1,200 @@
+"""The township officer's pages (``/console/township/...``): the villages under the township and
+their registers, read-only, and one household's file, where the officer issues its
+whole-household transfer filing certificate (转移备案证书) on a membership certificate still
+valid; the printed certificate (with its QR code) is linked once it is recorded.
+
+Only users of role ``township_officer`` are served, and only for the villages registered under
+their own township: another township's village is ``console.forbidden``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from api.console.acting import FormRefusal
+from api.console.auth_routes import CONSOLE, PRIVATE
+from api.console.forms import Filled, Form, FormField, custody_problem, refusal_key, submit
+from api.console.guard import ConsoleRefusal, SignedIn, for_roles
+from api.console.render import page
+from api.console.township_registers import household_file, village_of, village_registers, villages_of
+from api.http.dependencies import Service, Session
+from api.http.routes.paging import Id
+from contracts.registry import CHINA_STANDARD_TIME
+
+ROLE = for_roles("township_officer")
+HOME = "/console/township/"
+NAV = ((HOME, "township.nav.villages"),)
+FILING = "certificate.transfer_filed"
+# Where a transfer filing's rule codes point on the form (``acting`` names payload paths itself).
+FILING_FIELDS = {
+    "certificate.exists": "certificate",
+    "certificate.no_membership_certificate": "membership_certificate",
+    "certificate.membership_certificate_expired": "membership_certificate",
+    "certificate.persons_not_certified": "membership_certificate",
+}
+
+
+def township_page(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response[Any]:
+    return page(
+        request,
+        template,
+        status_code=status_code,
+        headers=PRIVATE,
+        user=console.user,
+        csrf=console.csrf_token,
+        nav=NAV,
+        refusal_key=refusal_key,
+        **context,
+    )
+
+
+def filing_form(village: str, household: str, certificates: list[str]) -> Form:
+    """The whole-household transfer filing form: the certificate's number and the membership
+    certificate it rests on; the persons (every member) and the rights retained (all the
+    household holds) are the ledger's, filled in when it is submitted."""
+    return Form(
+        FILING,
+        (
+            FormField("certificate", "township.filing.certificate", hint="township.filing.certificate_hint"),
+            FormField(
+                "membership_certificate",
+                "township.filing.basis",
+                input="select",
+                choices=tuple((c, c) for c in certificates),
+            ),
+        ),
+        f"{HOME}villages/{village}/households/{household}",
+        submit_label="township.filing.submit",
+    )
+
+
+def with_field(refusal: FormRefusal) -> FormRefusal:
+    if refusal.field is None and refusal.code in FILING_FIELDS:
+        return replace(refusal, field=FILING_FIELDS[refusal.code])
+    return refusal
+
+
+def not_ours(village: str) -> ConsoleRefusal:
+    return ConsoleRefusal("console.forbidden", f"village {village} is not under this township")
+
+
+@get(HOME, opt=ROLE, **CONSOLE)
+async def township_home(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session
+) -> Response[Any]:
+    """The villages under the officer's township, with their households' count."""
+    villages = await villages_of(session, console.user.org_id)
+    return township_page(request, console, "township_villages.html", villages=villages)
+
+
+@get(HOME + "villages/{village:str}", opt=ROLE, **CONSOLE)
+async def village_page(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, village: Id
+) -> Response[Any]:
+    """One village's registers: households, land contracts, homesteads, certificates."""
+    org = await village_of(session, console.user.org_id, village)
+    if org is None:
+        raise not_ours(village)
+    households, contracts, homesteads, certificates = await village_registers(session, village)
+    return township_page(
+        request,
+        console,
+        "township_village.html",
+        village=org,
+        households=households,
+        contracts=contracts,
+        homesteads=homesteads,
+        certificates=certificates,
+    )
+
+
+async def household_context(
+    session: Session, service: Service, console: SignedIn, village: str, household: str
+) -> dict[str, Any]:
+    org = await village_of(session, console.user.org_id, village)
+    if org is None:
+        raise not_ours(village)
+    found = await household_file(session, village, household)
+    if found is None:
+        raise ConsoleRefusal("console.forbidden", f"village {village} has no household {household}")
+    today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
+    return {"village": org, "file": found, "valid": found.valid_certificates(today), "today": today}
+
+
+@get(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
+async def household_page(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    session: Session,
+    service: Service,
+    village: Id,
+    household: Id,
+) -> Response[Any]:
+    """One household of a village: members (by party id), rights held, certificates."""
+    context = await household_context(session, service, console, village, household)
+    form = filing_form(village, household, [c.id for c in context["valid"]]).opened()
+    notice = custody_problem(request)
+    if notice is not None:
+        form = replace(form, notice=notice)
+    return township_page(request, console, "township_household.html", form=form, **context)
+
+
+@post(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
+async def file_transfer(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    session: Session,
+    service: Service,
+    village: Id,
+    household: Id,
+) -> Response[Any]:
+    """Issue the household's whole-household transfer filing certificate; the printed
+    certificate is linked once it is recorded; a refusal is shown beside its field."""
+    context = await household_context(session, service, console, village, household)
+    file = context["file"]
+    filled: Filled = filing_form(village, household, [c.id for c in context["valid"]]).filled(
+        await request.form()
+    )
+    refusal = filled.missing()
+    if refusal is None:
+        payload = {
+            "certificate": filled["certificate"],
+            "village": village,
+            "scope": "household",
+            "household": household,
+            "persons": [m.party_id for m in file.members],
+            "membership_certificate": filled["membership_certificate"],
+            "rights": file.rights,
+        }
+        result = await submit(request, console, FILING, payload, filled.entry_id)
+        if not isinstance(result, FormRefusal):
+            return township_page(
+                request,
+                console,
+                "township_filed.html",
+                village=context["village"],
+                certificate=payload["certificate"],
+                receipt=result,
+            )
+        refusal = with_field(result)
+    return township_page(
+        request,
+        console,
+        "township_household.html",
+        status_code=422,
+        form=filled.refused(refusal),
+        **context,
+    )
+
+
+ROUTES: list[Any] = [township_home, village_page, household_page, file_transfer]
