@@ -16,8 +16,10 @@ def console_routes() -> list[Any]:
     """Every console route handler, in registration order; a new list for every app."""
     from api.console.auth_routes import ROUTES as AUTH
     from api.console.collective_routes import ROUTES as COLLECTIVE
+    from api.console.developer import ROUTES as DEVELOPER
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
     from api.console.township import ROUTES as TOWNSHIP
+    from api.console.vouchers_pages import ROUTES as VOUCHERS
 
-    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *TOWNSHIP]
+    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *TOWNSHIP, *VOUCHERS, *DEVELOPER]

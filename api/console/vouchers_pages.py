@@ -1,0 +1,223 @@
+"""The county officer's voucher pages (``/console/vouchers/...``): the county's price schedules
+(the one in force marked), its house vouchers (房票), and issuing a voucher for a withdrawn
+homestead, its face computed and shown before it is submitted (area × the zone's price in the
+schedule in force + the appraised house); the rule computes it again when it is recorded.
+
+Served to users of role ``county_officer`` (of the county or its housing authority), for their
+own county only; only a housing authority's officer can issue (the rule's signer).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from api.console.acting import FormRefusal
+from api.console.auth_routes import CONSOLE, PRIVATE
+from api.console.forms import Filled, Form, FormField, custody_problem, refusal_key, submit
+from api.console.guard import ConsoleRefusal, SignedIn, for_roles
+from api.console.render import page
+from api.console.vouchers_pages_reads import (
+    GivenUp,
+    county_of,
+    county_schedules,
+    county_vouchers,
+    fen_of,
+    given_up,
+    schedule_in_force,
+    yuan,
+)
+from api.http.dependencies import Service, Session
+from api.http.routes.paging import ID_PATTERN
+from contracts.registry import CHINA_STANDARD_TIME
+
+ROLE = for_roles("county_officer")
+HOME = "/console/vouchers/"
+NAV = (
+    (HOME, "voucher.nav.list"),
+    (HOME + "schedules", "voucher.nav.schedules"),
+    (HOME + "issue", "voucher.nav.issue"),
+)
+
+
+ISSUE = "voucher.issued"
+# Where an issuance's rule codes point on the form; the others concern the whole form.
+ISSUE_FIELDS = {"voucher.exists": "voucher"}
+ISSUE_FORM = Form(
+    ISSUE,
+    (
+        FormField("homestead", "voucher.issue.homestead", input="hidden"),
+        FormField("appraisal_fen", "voucher.issue.appraisal_yuan", input="hidden"),
+        FormField("face_fen", "voucher.issue.face", input="hidden"),
+        FormField("schedule", "voucher.schedule", input="hidden"),
+        FormField("voucher", "voucher.issue.voucher", hint="voucher.issue.voucher_hint"),
+        FormField("appraisal", "voucher.issue.appraisal", hint="voucher.issue.appraisal_hint"),
+    ),
+    HOME + "issue",
+    submit_label="voucher.issue.submit",
+)
+
+
+def voucher_page(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    template: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response[Any]:
+    return page(
+        request,
+        template,
+        status_code=status_code,
+        refusal_key=refusal_key,
+        headers=PRIVATE,
+        user=console.user,
+        csrf=console.csrf_token,
+        nav=NAV,
+        yuan=yuan,
+        **context,
+    )
+
+
+async def own_county(session: Session, console: SignedIn) -> str:
+    county = await county_of(session, console.user.org_id)
+    if county is None:
+        raise ConsoleRefusal("console.forbidden", f"{console.user.org_id} is of no county")
+    return county
+
+
+def local_today(service: Service) -> Any:
+    return (service.appender.clock() + CHINA_STANDARD_TIME).date()
+
+
+@get(HOME, opt=ROLE, **CONSOLE)
+async def vouchers_list(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session
+) -> Response[Any]:
+    """The county's vouchers, newest first: face, used, balance, validity, status."""
+    county = await own_county(session, console)
+    vouchers = await county_vouchers(session, county)
+    return voucher_page(request, console, "voucher_list.html", county=county, vouchers=vouchers)
+
+
+@get(HOME + "schedules", opt=ROLE, **CONSOLE)
+async def schedules_list(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, service: Service
+) -> Response[Any]:
+    """The county's price schedules, by effective date, the one in force today marked."""
+    county = await own_county(session, console)
+    schedules = await county_schedules(session, county)
+    today = local_today(service)
+    current = schedule_in_force(schedules, today)
+    return voucher_page(
+        request,
+        console,
+        "voucher_schedules.html",
+        county=county,
+        schedules=schedules,
+        in_force=current.id if current else None,
+        today=today,
+    )
+
+
+async def preview(
+    session: Session, service: Service, console: SignedIn, homestead: str, appraisal: str
+) -> dict[str, Any]:
+    """The homestead asked for and the face its voucher would have, or why not (an error phrase
+    beside the field it concerns): the first step of issuing, before anything is signed."""
+    context: dict[str, Any] = {"homestead": homestead, "appraisal_yuan": appraisal, "errors": {}}
+    if not homestead:
+        return context
+    county = await own_county(session, console)
+    found: GivenUp | None = None
+    if re.fullmatch(ID_PATTERN, homestead):
+        found = await given_up(session, county, homestead, local_today(service))
+    appraisal_fen = fen_of(appraisal)
+    if found is None:
+        context["errors"]["homestead"] = "voucher.issue.no_homestead"
+    elif found.schedule is None:
+        context["errors"]["homestead"] = "voucher.issue.no_schedule"
+    elif found.price_fen_per_m2 is None:
+        context["errors"]["homestead"] = "voucher.issue.zone_not_priced"
+    if appraisal_fen is None:
+        context["errors"]["appraisal_yuan"] = "voucher.issue.bad_amount"
+    context.update(found=found, appraisal_fen=appraisal_fen)
+    if not context["errors"] and found is not None and found.schedule is not None:
+        context["face_fen"] = found.face_fen(appraisal_fen)
+    return context
+
+
+def issue_form(context: dict[str, Any]) -> Filled:
+    found: GivenUp = context["found"]
+    assert found.schedule is not None
+    return ISSUE_FORM.opened(
+        homestead=found.homestead.id,
+        appraisal_fen=str(context["appraisal_fen"]),
+        face_fen=str(context["face_fen"]),
+        schedule=found.schedule.id,
+    )
+
+
+@get(HOME + "issue", opt=ROLE, **CONSOLE)
+async def issue_page(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, service: Service
+) -> Response[Any]:
+    """Issuing a voucher: the homestead and the appraised value first, then the face computed
+    (shown), and the form that issues it."""
+    asked = (request.query_params.get("homestead") or "").strip()[:64]
+    appraisal = (request.query_params.get("appraisal_yuan") or "").strip()[:32]
+    context = await preview(session, service, console, asked, appraisal)
+    form = None
+    if "face_fen" in context:
+        form = issue_form(context)
+        notice = custody_problem(request)
+        form = replace(form, notice=notice) if notice else form
+    return voucher_page(request, console, "voucher_issue.html", form=form, **context)
+
+
+def as_int(text: str) -> int:
+    return int(text) if text.isdigit() else -1
+
+
+@post(HOME + "issue", opt=ROLE, **CONSOLE)
+async def issue_voucher(
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, service: Service
+) -> Response[Any]:
+    """Issue the voucher with the face shown: the holders are the household's members; the
+    rule computes the face again from the schedule in force and refuses a different one."""
+    filled = ISSUE_FORM.filled(await request.form())
+    appraisal_fen = as_int(filled["appraisal_fen"])
+    context = await preview(session, service, console, filled["homestead"], yuan(appraisal_fen))
+    found: GivenUp | None = context.get("found")
+    refusal = filled.missing()
+    if refusal is None and found is None:
+        refusal = FormRefusal("voucher.no_withdrawal", "the homestead is not found in this county")
+    if refusal is None and found is not None:
+        payload = {
+            "voucher": filled["voucher"],
+            "homestead": found.homestead.id,
+            "holders": found.members,
+            "schedule": filled["schedule"],
+            "appraisal": filled["appraisal"],
+            "appraisal_fen": appraisal_fen,
+            "face_fen": as_int(filled["face_fen"]),
+        }
+        result = await submit(request, console, ISSUE, payload, filled.entry_id)
+        if not isinstance(result, FormRefusal):
+            return voucher_page(request, console, "voucher_issued.html", payload=payload, receipt=result)
+        refusal = result if result.field else replace(result, field=ISSUE_FIELDS.get(result.code))
+    return voucher_page(
+        request,
+        console,
+        "voucher_issue.html",
+        status_code=422,
+        **{**context, "face_fen": as_int(filled["face_fen"])},
+        form=filled.refused(refusal),
+    )
+
+
+ROUTES: list[Any] = [vouchers_list, schedules_list, issue_page, issue_voucher]
