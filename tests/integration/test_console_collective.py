@@ -310,3 +310,28 @@ async def test_every_clerk_page_is_light_and_loads_nothing_from_elsewhere(
         http.cookies.clear()
         assert weight.status == 200, path
         assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+
+
+async def test_the_clerk_pages_in_english_and_a_form_without_its_csrf_token_does_nothing(
+    ledger: LedgerFixture, engine: AsyncEngine, villages: dict[str, str]
+) -> None:
+    b = await signed_in(ledger, "clerk-a")
+    english = await b.get(f"{C}/people/new?lang=en")
+    assert (
+        english.status_code == 200
+        and "Register a person" in english.text
+        and "Resident ID number" in english.text
+    )
+    refused = await b.get(f"{C}/members")  # the language cookie keeps English
+    assert "Membership" in refused.text
+    form = await b.get(f"{C}/people/new?lang=zh")
+    data = {
+        **hidden(form.text),
+        "personal.name": "吴无令",
+        "personal.id_number": resident_id(date(1980, 8, 8), 71),
+    }
+    data["personal.phone"] = "13800000001"
+    data["csrf"] = "not-the-token"
+    r = await b.post(f"{C}/people/new", data)
+    assert r.status_code == 403 and "console.csrf_failed" in r.text
+    assert await scalar(engine, "SELECT count(*) FROM personal_data WHERE name = '吴无令'") == 0
