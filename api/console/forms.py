@@ -127,7 +127,8 @@ class Filled:
     def __getitem__(self, name: str) -> str:
         return self.values.get(name, "")
 
-    def refused(self, refusal: FormRefusal) -> Filled:
+    def refused(self, refusal: FormRefusal | None) -> Filled:
+        """This form with ``refusal`` to show (None: none)."""
         return replace(self, refusal=refusal)
 
     def missing(self) -> FormRefusal | None:
