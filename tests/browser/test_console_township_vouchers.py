@@ -1,0 +1,214 @@
+"""The township's and the voucher market's main paths in a real browser: headless Chromium
+(Debian's, driven by Playwright) signs in as a township officer and issues a household's
+whole-household transfer filing certificate, then opens its printed page with the QR code; a
+county housing authority's officer computes a withdrawn homestead's voucher face and issues the
+voucher; a developer looks the voucher up and redeems part of it against a purchase contract.
+
+Every request the browser makes is answered by the real app in this process (GETs and the
+forms' POSTs, with the cookies the browser holds); each page's weight with all it loads is
+recorded and held under 100 KB, and a request anywhere else fails the test. Screenshots and the
+weights go to RURAL_LEDGER_SCREENSHOTS when it is set. One browser for the module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest_asyncio
+
+from tests.browser.chromium import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    Browser,
+    Page,
+    Route,
+    async_playwright,
+    require_chromium,
+)
+from tests.integration.test_console_township import Township, build_township
+from tests.integration.test_console_vouchers import Vouchers, build_vouchers
+from tests.page_weight import LIMIT_BYTES
+from tests.registry_support import hexdigest
+from tests.support import LedgerFixture
+
+BASE = "http://localhost:8766"  # never listened on: every request is answered by the app here
+WAIT_MS = 10_000
+PASSWORD = "correct horse battery"
+FORWARDED = ("cookie", "content-type", "accept", "accept-language")
+
+require_chromium("the township and voucher console test")
+
+
+@dataclass
+class World:
+    town: Township
+    market: Vouchers
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def world(ledger: LedgerFixture) -> World:
+    await ledger.origin_ready()
+    town = await build_township(ledger, "bt")
+    market = await build_vouchers(ledger, "bv", households=1)
+    return World(town, market)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    assert async_playwright is not None
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=WAIT_MS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@dataclass
+class Tab:
+    """One signed-in user's tab and what it loaded: bytes per page (a page and all it loads,
+    counted from its navigation), requests elsewhere, script errors."""
+
+    page: Page
+    weights: list[tuple[str, int]] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def open_tab(browser: Browser, ledger: LedgerFixture) -> Tab:
+    context = await browser.new_context(base_url=BASE)
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    tab = Tab(page)
+    http = ledger.client.http
+
+    async def answer(route: Route) -> None:
+        request = route.request
+        url = request.url
+        if not url.startswith(BASE + "/"):
+            tab.elsewhere.append(url)
+            await route.abort("blockedbyclient")
+            return
+        headers = {k: v for k in FORWARDED if (v := await request.header_value(k))}
+        http.cookies.clear()
+        r = await http.request(
+            request.method,
+            "https://testserver.local" + url[len(BASE) :],  # the session cookie is Secure
+            headers=headers,
+            content=request.post_data_buffer,
+            follow_redirects=False,
+        )
+        http.cookies.clear()
+        if request.is_navigation_request() or not tab.weights:
+            tab.weights.append((url[len(BASE) :], 0))
+        visited, size = tab.weights[-1]
+        tab.weights[-1] = (visited, size + len(r.content))
+        sent = {k: v for k, v in r.headers.items() if k != "set-cookie"}
+        cookies = r.headers.get_list("set-cookie")
+        if cookies:
+            # Secure cookies on this http origin: the browser keeps them without the flag.
+            sent["set-cookie"] = "\n".join(c.replace("; Secure", "") for c in cookies)
+        await route.fulfill(status=r.status_code, headers=sent, body=r.content)
+
+    page.on("pageerror", lambda e: tab.errors.append(f"script error: {e}"))
+    await page.route("**/*", answer)
+    return tab
+
+
+async def sign_in(browser: Browser, ledger: LedgerFixture, username: str) -> Tab:
+    tab = await open_tab(browser, ledger)
+    await tab.page.goto("/console/login")
+    await tab.page.fill("#username", username)
+    await tab.page.fill("#password", PASSWORD)
+    await tab.page.click("form button[type=submit]")
+    await tab.page.wait_for_url(BASE + "/console/")
+    return tab
+
+
+async def shot(tab: Tab, name: str) -> None:
+    if SCREENSHOTS:
+        folder = Path(SCREENSHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        await tab.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+async def leave(tab: Tab, name: str) -> None:
+    """Close the tab; every page it loaded was light and loaded nothing from elsewhere."""
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / f"{name}-weights.json").write_text(
+            json.dumps({"pages": tab.weights, "external": tab.elsewhere}, ensure_ascii=False, indent=1)
+        )
+    await tab.page.context.close()
+    assert not tab.elsewhere, tab.elsewhere
+    assert not tab.errors, tab.errors
+    heavy = [(p, n) for p, n in tab.weights if n >= LIMIT_BYTES]
+    assert not heavy and tab.weights, (heavy, tab.weights)
+
+
+async def test_the_township_issues_a_whole_household_transfer_filing_certificate(
+    browser: Browser, ledger: LedgerFixture, world: World
+) -> None:
+    town = world.town
+    tab = await sign_in(browser, ledger, "bt-officer")
+    page = tab.page
+    await page.goto("/console/township/")
+    await page.click(f"a[href='/console/township/villages/{town.v.village}']")
+    await page.click(f"a[href='{town.household_path}']")
+    await page.fill("#f-certificate", "ZYBA-bt-2026-0001")
+    await page.select_option("#f-membership_certificate", town.membership)
+    await shot(tab, "township-filing-form")
+    await page.click("form.act button[type=submit]")
+    assert "已记入账本" in await page.locator("p.ok").inner_text()
+    await shot(tab, "township-filing-issued")
+    await page.click("#printed")
+    assert await page.locator(".qr svg").count() == 1
+    await shot(tab, "township-filing-printed")
+    await leave(tab, "township")
+
+
+async def test_the_county_issues_a_voucher_and_a_developer_redeems_part_of_it(
+    browser: Browser, ledger: LedgerFixture, world: World
+) -> None:
+    market = world.market
+    homestead = market.homesteads[0]
+    tab = await sign_in(browser, ledger, "bv-officer")
+    page = tab.page
+    await page.goto("/console/vouchers/issue")
+    await page.fill("#f-homestead-q", homestead)
+    await page.fill("#f-appraisal-q", "60000")
+    await page.click("form.preview button[type=submit]")
+    assert await page.locator("#face").inner_text() == "300,000.00"
+    await page.fill("#f-voucher", "FP-bv-0001")
+    await page.fill("#f-appraisal", hexdigest(f"appraisal {homestead}"))
+    await shot(tab, "voucher-issue-form")
+    await page.click("form.act button[type=submit]")
+    assert "FP-bv-0001" in await page.locator("p.ok").inner_text()
+    await shot(tab, "voucher-issued")
+    await leave(tab, "county")
+
+    tab = await sign_in(browser, ledger, "bv-dev")
+    page = tab.page
+    await page.goto("/console/developer/vouchers")
+    await page.fill("#voucher-id", "FP-bv-0001")
+    await page.click("form.lookup button[type=submit]")
+    assert await page.locator("#balance").inner_text() == "300,000.00"
+    await page.fill("#f-redemption", "SY-bv-0001")
+    await page.select_option("#f-holder", market.members[homestead][0])
+    await page.select_option("#f-project", market.project)
+    await page.fill("#f-unit", "2-301")
+    await page.fill("#f-purchase_contract", hexdigest("purchase 2-301"))
+    await page.fill("#f-price_yuan", "900000")
+    await page.fill("#f-amount_yuan", "120000.50")
+    await shot(tab, "developer-redeem-form")
+    await page.click("form.act button[type=submit]")
+    assert "SY-bv-0001" in await page.locator("p.ok").inner_text()
+    await page.click("a[href='/console/developer/vouchers?voucher=FP-bv-0001']")
+    assert await page.locator("#balance").inner_text() == "179,999.50"
+    await page.goto("/console/developer/")
+    assert "SY-bv-0001" in await page.locator("main").inner_text()
+    await shot(tab, "developer-redemptions")
+    await leave(tab, "developer")
