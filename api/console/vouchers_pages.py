@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -90,7 +91,8 @@ async def own_county(session: Session, console: SignedIn) -> str:
     return county
 
 
-def local_today(service: Service) -> Any:
+def local_today(service: Service) -> date:
+    """Today in China, the day the ledger dates its records by."""
     return (service.appender.clock() + CHINA_STANDARD_TIME).date()
 
 

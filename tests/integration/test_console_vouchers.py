@@ -193,6 +193,11 @@ async def test_an_issuance_refusal_is_beside_its_field_and_a_double_submit_issue
     field = field_html(refused.text, "f-appraisal")
     assert 'value="不是摘要"' in field and "payload.invalid" in field
     assert 'value="FP-vz-1"' in refused.text  # what was typed in the other field is kept too
+    elsewhere = await b.post(
+        "/console/vouchers/issue",
+        {**form_of(page), "homestead": "H-nowhere", "voucher": "FP-vz-1", "appraisal": hexdigest("a")},
+    )
+    assert elsewhere.status_code == 422 and "这块宅基地没有退出记录" in elsewhere.text
     assert await ledger.size() == size
     page = await b.get(issue_path(homestead))
     data = {**form_of(page), "voucher": "FP-vz-1", "appraisal": hexdigest("appraisal")}
