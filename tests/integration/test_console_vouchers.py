@@ -164,6 +164,9 @@ async def test_the_schedules_and_the_face_are_shown_before_issuing(
     schedules = await b.get("/console/vouchers/schedules")
     assert schedules.status_code == 200, schedules.text
     assert market.schedule in schedules.text and "现行" in schedules.text and "1,500.00" in schedules.text
+    english = await b.get("/console/vouchers/schedules?lang=en")
+    assert "In force" in english.text and "Construction-land quota price schedules" in english.text
+    await b.get("/console/vouchers/schedules?lang=zh")
     preview = await b.get(issue_path(market.homesteads[0]))
     assert preview.status_code == 200, preview.text
     assert '<strong id="face">300,000.00</strong>' in preview.text
