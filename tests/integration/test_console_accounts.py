@@ -137,6 +137,8 @@ async def test_sign_in_opens_a_session_in_a_secure_cookie(
     home = await b.get("/console/")
     assert home.status_code == 200, home.text
     assert "acct-dongcun" in home.text and "clerk-dong" in home.text
+    assert 'href="/console/collective/"' in home.text  # the clerk's own desk, and no other
+    assert 'href="/console/township/"' not in home.text
     assert home.headers["cache-control"] == "no-store"
     assert 'action="/console/logout"' in home.text
 
