@@ -19,7 +19,7 @@ from litestar.response import Redirect
 
 from api.console import collective_reads as reads
 from api.console.acting import FormRefusal
-from api.console.auth_routes import CONSOLE, PRIVATE
+from api.console.auth_routes import CONSOLE
 from api.console.collective_forms import (
     CONFIRM,
     PERSON,
@@ -34,9 +34,9 @@ from api.console.collective_forms import (
     person_entry,
     refusal_here,
 )
-from api.console.forms import Filled, custody_problem, form_context, refusal_key, submit
+from api.console.desk import desk_page
+from api.console.forms import Filled, custody_problem, form_context, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
-from api.console.render import page
 from api.http.dependencies import Db, Service
 from api.http.routes.paging import Id
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
@@ -53,20 +53,7 @@ NAV = (
 
 
 def _page(request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any) -> Response[Any]:
-    status = context.pop("status_code", 200)
-    return page(
-        request,
-        template,
-        status_code=status,
-        headers=PRIVATE,
-        **{
-            "user": console.user,
-            "csrf": console.csrf_token,
-            "nav": NAV,
-            "refusal_key": refusal_key,
-            **context,
-        },
-    )
+    return desk_page(request, console, template, NAV, **context)
 
 
 def _form_page(

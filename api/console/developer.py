@@ -17,10 +17,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from api.console.acting import FormRefusal
-from api.console.auth_routes import CONSOLE, PRIVATE
-from api.console.forms import Filled, Form, FormField, custody_problem, refusal_key, submit
+from api.console.auth_routes import CONSOLE
+from api.console.desk import desk_page
+from api.console.forms import Filled, Form, FormField, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
-from api.console.render import page
 from api.console.vouchers_pages_reads import developer_pool, developer_redemptions, fen_of, presented, yuan
 from api.http.dependencies import Session
 from api.http.routes.paging import ID_PATTERN, Id
@@ -47,26 +47,9 @@ REDEEM_FIELDS = {
 
 
 def developer_page(
-    request: Request[Any, Any, Any],
-    console: SignedIn,
-    template: str,
-    *,
-    status_code: int = 200,
-    **context: Any,
+    request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any
 ) -> Response[Any]:
-    return page(
-        request,
-        template,
-        status_code=status_code,
-        headers=PRIVATE,
-        user=console.user,
-        csrf=console.csrf_token,
-        nav=NAV,
-        yuan=yuan,
-        stage_amounts=stage_amounts,
-        refusal_key=refusal_key,
-        **context,
-    )
+    return desk_page(request, console, template, NAV, yuan=yuan, stage_amounts=stage_amounts, **context)
 
 
 def redeem_form(voucher: Voucher, projects: list[PoolProject]) -> Form:

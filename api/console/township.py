@@ -15,10 +15,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from api.console.acting import FormRefusal
-from api.console.auth_routes import CONSOLE, PRIVATE
-from api.console.forms import Filled, Form, FormField, custody_problem, refusal_key, submit
+from api.console.auth_routes import CONSOLE
+from api.console.desk import desk_page
+from api.console.forms import Filled, Form, FormField, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
-from api.console.render import page
 from api.console.township_registers import household_file, village_of, village_registers, villages_of
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
@@ -38,24 +38,9 @@ FILING_FIELDS = {
 
 
 def township_page(
-    request: Request[Any, Any, Any],
-    console: SignedIn,
-    template: str,
-    *,
-    status_code: int = 200,
-    **context: Any,
+    request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any
 ) -> Response[Any]:
-    return page(
-        request,
-        template,
-        status_code=status_code,
-        headers=PRIVATE,
-        user=console.user,
-        csrf=console.csrf_token,
-        nav=NAV,
-        refusal_key=refusal_key,
-        **context,
-    )
+    return desk_page(request, console, template, NAV, **context)
 
 
 def filing_form(village: str, household: str, certificates: list[str]) -> Form:

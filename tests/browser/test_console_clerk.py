@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,23 +22,15 @@ from api.console.accounts import add_user
 from api.console.custody import Custody, create_kek_file, kek_file
 from api.service.database import asyncpg_url, make_engine
 from tests.browser.chromium import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     Browser,
     Page,
-    Route,
-    async_playwright,
     require_chromium,
 )
+from tests.browser.console_tab import PASSWORD, launched, open_tab, shot
 from tests.integration.test_console_collective import resident_id
 from tests.page_weight import LIMIT_BYTES
 from tests.support import LedgerFixture
-
-BASE = "http://localhost:8765"  # never listened on: every request is answered by the app here
-WAIT_MS = 10_000
-PASSWORD = "correct horse battery"
-FORWARDED = ("cookie", "content-type", "accept", "accept-language")
 
 require_chromium("the clerk's console test")
 
@@ -63,71 +54,8 @@ async def village(ledger: LedgerFixture) -> str:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    assert async_playwright is not None
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=WAIT_MS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
-@dataclass
-class Clerk:
-    """One browser tab and what it loaded: bytes per page (a page and all it loads, counted
-    from its navigation), requests elsewhere, script errors."""
-
-    page: Page
-    weights: list[tuple[str, int]] = field(default_factory=list)  # (page, bytes), one per visit
-    elsewhere: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-async def open_tab(browser: Browser, ledger: LedgerFixture) -> Clerk:
-    context = await browser.new_context(base_url=BASE)
-    page = await context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    clerk = Clerk(page)
-    http = ledger.client.http
-
-    async def answer(route: Route) -> None:
-        request = route.request
-        url = request.url
-        if not url.startswith(BASE + "/"):
-            clerk.elsewhere.append(url)
-            await route.abort("blockedbyclient")
-            return
-        headers = {k: v for k in FORWARDED if (v := await request.header_value(k))}
-        http.cookies.clear()
-        r = await http.request(
-            request.method,
-            "https://testserver.local" + url[len(BASE) :],  # the session cookie is Secure
-            headers=headers,
-            content=request.post_data_buffer,
-            follow_redirects=False,
-        )
-        http.cookies.clear()
-        if request.is_navigation_request() or not clerk.weights:
-            clerk.weights.append((url[len(BASE) :], 0))
-        visited, size = clerk.weights[-1]
-        clerk.weights[-1] = (visited, size + len(r.content))
-        sent = {k: v for k, v in r.headers.items() if k != "set-cookie"}
-        cookies = r.headers.get_list("set-cookie")
-        if cookies:
-            # Secure cookies on this http origin: the browser keeps them without the flag.
-            sent["set-cookie"] = "\n".join(c.replace("; Secure", "") for c in cookies)
-        await route.fulfill(status=r.status_code, headers=sent, body=r.content)
-
-    page.on("pageerror", lambda e: clerk.errors.append(f"script error: {e}"))
-    await page.route("**/*", answer)
-    return clerk
-
-
-async def shot(clerk: Clerk, name: str) -> None:
-    if SCREENSHOTS:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        await clerk.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    async with launched() as b:
+        yield b
 
 
 async def register_person(page: Page, name: str, id_number: str, phone: str) -> None:

@@ -14,31 +14,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
 
 from tests.browser.chromium import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     Browser,
-    Page,
-    Route,
-    async_playwright,
     require_chromium,
 )
+from tests.browser.console_tab import BASE, PASSWORD, Tab, launched, open_tab, shot
 from tests.integration.test_console_township import Township, build_township
 from tests.integration.test_console_vouchers import Vouchers, build_vouchers
 from tests.page_weight import LIMIT_BYTES
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
-
-BASE = "http://localhost:8766"  # never listened on: every request is answered by the app here
-WAIT_MS = 10_000
-PASSWORD = "correct horse battery"
-FORWARDED = ("cookie", "content-type", "accept", "accept-language")
 
 require_chromium("the township and voucher console test")
 
@@ -59,64 +50,8 @@ async def world(ledger: LedgerFixture) -> World:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    assert async_playwright is not None
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=WAIT_MS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
-@dataclass
-class Tab:
-    """One signed-in user's tab and what it loaded: bytes per page (a page and all it loads,
-    counted from its navigation), requests elsewhere, script errors."""
-
-    page: Page
-    weights: list[tuple[str, int]] = field(default_factory=list)
-    elsewhere: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-async def open_tab(browser: Browser, ledger: LedgerFixture) -> Tab:
-    context = await browser.new_context(base_url=BASE)
-    page = await context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    tab = Tab(page)
-    http = ledger.client.http
-
-    async def answer(route: Route) -> None:
-        request = route.request
-        url = request.url
-        if not url.startswith(BASE + "/"):
-            tab.elsewhere.append(url)
-            await route.abort("blockedbyclient")
-            return
-        headers = {k: v for k in FORWARDED if (v := await request.header_value(k))}
-        http.cookies.clear()
-        r = await http.request(
-            request.method,
-            "https://testserver.local" + url[len(BASE) :],  # the session cookie is Secure
-            headers=headers,
-            content=request.post_data_buffer,
-            follow_redirects=False,
-        )
-        http.cookies.clear()
-        if request.is_navigation_request() or not tab.weights:
-            tab.weights.append((url[len(BASE) :], 0))
-        visited, size = tab.weights[-1]
-        tab.weights[-1] = (visited, size + len(r.content))
-        sent = {k: v for k, v in r.headers.items() if k != "set-cookie"}
-        cookies = r.headers.get_list("set-cookie")
-        if cookies:
-            # Secure cookies on this http origin: the browser keeps them without the flag.
-            sent["set-cookie"] = "\n".join(c.replace("; Secure", "") for c in cookies)
-        await route.fulfill(status=r.status_code, headers=sent, body=r.content)
-
-    page.on("pageerror", lambda e: tab.errors.append(f"script error: {e}"))
-    await page.route("**/*", answer)
-    return tab
+    async with launched() as b:
+        yield b
 
 
 async def sign_in(browser: Browser, ledger: LedgerFixture, username: str) -> Tab:
@@ -127,13 +62,6 @@ async def sign_in(browser: Browser, ledger: LedgerFixture, username: str) -> Tab
     await tab.page.click("form button[type=submit]")
     await tab.page.wait_for_url(BASE + "/console/")
     return tab
-
-
-async def shot(tab: Tab, name: str) -> None:
-    if SCREENSHOTS:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        await tab.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 async def leave(tab: Tab, name: str) -> None:
