@@ -22,7 +22,16 @@ import pytest_asyncio
 from contracts.exchange.common import EXCHANGE_VERSION
 from contracts.rulebook import RULEBOOK
 from tests.exchange_http import Market
-from tests.hostile_support import leaves, nested, refused_each, refused_request, replaced
+from tests.hostile_support import (
+    integers_beyond,
+    leaves,
+    nested,
+    nul_in_every_string,
+    refused_each,
+    refused_request,
+    refused_unencodable,
+    replaced,
+)
 from tests.support import LedgerFixture
 
 KINDS = sorted(k for k in RULEBOOK.kinds(RULEBOOK.current) if RULEBOOK.first_version(k) == EXCHANGE_VERSION)
@@ -134,41 +143,17 @@ async def test_integers_beyond_the_schema_bounds(m: Recording) -> None:
 )
 async def test_integers_beyond_canonical_json(m: Recording, value: int) -> None:
     """No canonical form holds them, so nobody can sign them: the entry is malformed."""
-    items = []
-    for kind in KINDS:
-        item = copy.deepcopy(m.accepted[kind][0])
-        payload = item["entry"]["payload"]
-        paths = [p for p, v in leaves(payload) if isinstance(v, int) and not isinstance(v, bool)]
-        for path in paths or [(first_field(payload),)]:
-            items.append(
-                (
-                    f"{kind} {path}",
-                    {**item, "entry": {**item["entry"], "payload": replaced(payload, path, value)}},
-                )
-            )
-    body = json.dumps({"entries": [i for _, i in items]}).encode()
-    size = await m.fx.size()
-    r = await m.fx.client.http.post("/v1/entries", content=body, headers={"content-type": "application/json"})
-    assert r.status_code < 500, r.text
-    if r.status_code == 200:  # each entry refused on its own
-        for (what, _), answer in zip(items, r.json()["results"], strict=True):
-            assert "error" in answer and 400 <= answer["error"]["status"] < 500, (what, answer)
-    else:  # or the whole body, which no JSON reader here takes
-        assert 400 <= r.status_code < 500 and r.json()["code"].startswith("request."), r.text
-    assert await m.fx.size() == size
+    items = integers_beyond({kind: m.accepted[kind][0] for kind in KINDS}, value, first_field)
+    await refused_unencodable(m, items)
 
 
 async def test_nul_in_every_string(m: Recording) -> None:
     items = []
     for kind in KINDS:
         payload = payload_of(m, kind)
-        for path, value in leaves(payload):
-            if isinstance(value, str):
-                for hostile in (value + "\x00", "\x00", value[:1] + "\x00" + value[1:]):
-                    signed = m.fx.sign(key_of(m, kind), kind, replaced(payload, path, hostile))
-                    items.append((f"{kind} {path}", signed))
-        keyed = {(f"{k}\x00" if k == first_field(payload) else k): v for k, v in payload.items()}
-        items.append((f"{kind} NUL in a key", m.fx.sign(key_of(m, kind), kind, keyed)))
+        items += nul_in_every_string(
+            lambda k, body: m.fx.sign(key_of(m, k), k, body), kind, payload, first_field(payload)
+        )
     await refused_each(m, items, {"payload.invalid"})
 
 
