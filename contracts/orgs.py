@@ -126,6 +126,12 @@ def is_self_or_ancestor(state: State, actor: str, org_id: str) -> bool:
     return False
 
 
+def township_of(state: State, collective_id: str) -> str:
+    """The township over a village (the village itself when it has no parent)."""
+    village = state.get(Org, collective_id)
+    return (village.parent_id if village else None) or collective_id
+
+
 def new_keys(state: State, org_id: str, texts: list[str], seq: int) -> list[Change]:
     changes: list[Change] = []
     seen: set[str] = set()

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.vouchers.arithmetic import (
     add_months,
-    applied_value,
     bonus_bp,
     expiry_cash,
     face_value,
@@ -247,7 +246,8 @@ class VoucherStory:
             return
         today, rng = self.today, self.rng
         bp = bonus_bp(voucher.terms.tiers, month_of_voucher(voucher.issued_on, today))
-        bonus, value = redemption_bonus(amount, bp), applied_value(amount, bp)
+        bonus = redemption_bonus(amount, bp)
+        value = amount + bonus
         unit_area = rng.randrange(80, 141)
         drawn = unit_area * rng.randrange(6_000, 12_001) * 100
         price = max(drawn, -(-value * 12 // 10 // 100) * 100)  # the voucher pays part of it

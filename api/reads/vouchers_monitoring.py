@@ -23,18 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.reads.exchange_board import area_mu
 from api.reads.exchange_monitoring import region
-from api.reads.history import rows_as_of
+from api.reads.history import row_as_of, rows_as_of
 from api.reads.monitoring import scope_of
 from contracts.homesteads import Homestead
 from contracts.membership import Membership
 from contracts.policy import DEFAULT_POLICY, CountyPolicy, Policy
 from contracts.quotas.tables import LandQuota
+from contracts.quotas.trade import TRADED
 from contracts.vouchers.tables import CASHED_OUT, EXPIRED, TRANSFERRED, HomesteadCompensation, Voucher
 from ledger.errors import Category, Rejection
 
 SCOPES = ("county", "township")
 QUOTA_CONFIRMED = ("confirmed", "traded", "used")
-QUOTA_TRADED = ("traded", "used")
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Figures:
         area = q.quota_m2 or 0
         if q.status in QUOTA_CONFIRMED:
             self.quota_confirmed.add(area)
-        if q.status in QUOTA_TRADED:
+        if q.status in TRADED:
             self.quota_traded.add(area)
             self.quota_traded_fen += q.value_fen or 0
         if q.status == "used":
@@ -173,8 +173,8 @@ def against_targets(figures: Figures, policy: Policy) -> list[dict[str, Any]]:
 
 
 async def policy_as_of(conn: AsyncConnection, county: str, as_of: int) -> Policy:
-    found = await rows_as_of(conn, CountyPolicy, as_of, where={"county_id": county})
-    return msgspec.convert(found[0].row.numbers, Policy) if found else DEFAULT_POLICY
+    found = await row_as_of(conn, CountyPolicy, (county,), as_of)
+    return msgspec.convert(found.row.numbers, Policy) if found else DEFAULT_POLICY
 
 
 async def village_figures(conn: AsyncConnection, villages: list[str], as_of: int) -> dict[str, Figures]:

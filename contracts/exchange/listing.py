@@ -49,7 +49,7 @@ from contracts.exchange.rights import (
 )
 from contracts.exchange.tables import OPEN, Listing
 from contracts.land import LandContract, ManagementTransfer, Parcel
-from contracts.orgs import Org
+from contracts.orgs import Org, township_of
 from contracts.parties import Sha256Hex
 from contracts.policy import county_of, policy_for
 from contracts.quotas.tables import LandQuota, quota_key
@@ -184,7 +184,7 @@ def _announce(state: State, rec: RecordContext, p: Listed | ListedV4, right: Lis
         id=p.listing,
         exchange_id=rec.actor,
         county_id=county_of(state, rec.actor) or rec.actor,
-        township_id=_township_of(state, right.collective_id),
+        township_id=township_of(state, right.collective_id),
         collective_id=right.collective_id,
         right_type=right.type,
         right_key=right.key,
@@ -253,11 +253,6 @@ def list_right_v4(state: State, rec: RecordContext, p: ListedV4) -> list[Change]
     total price, with no priority holder; any other right as version 3 lists it."""
     _new_listing(state, rec, p.listing)
     return _announce(state, rec, p, listable_v4(state, rec, p.right))
-
-
-def _township_of(state: State, collective_id: str) -> str:
-    village = state.get(Org, collective_id)
-    return (village.parent_id if village else None) or collective_id
 
 
 def _relisting(state: State, rec: RecordContext, p: Listed | ListedV4, right: ListedRight) -> Listing | None:

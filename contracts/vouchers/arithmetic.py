@@ -4,19 +4,13 @@ redemption and the cash due at expiry. Money is integer fen; every division roun
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.land import add_months  # the same day months later, clamped to the month's end
+
 BP = 10_000  # basis points in a whole
-
-
-def add_months(d: date, months: int) -> date:
-    """The same day ``months`` calendar months later, clamped to the month's last day."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def valid_until(issued_on: date, validity_months: int) -> date:
@@ -50,11 +44,6 @@ def bonus_bp(tiers: Iterable[Sequence[int]], month: int) -> int:
 def redemption_bonus(amount_fen: int, bp: int) -> int:
     """The bonus on ``amount_fen`` used at rate ``bp``, rounded down to the fen."""
     return amount_fen * bp // BP
-
-
-def applied_value(amount_fen: int, bp: int) -> int:
-    """What a redemption of ``amount_fen`` at rate ``bp`` pays toward the purchase."""
-    return amount_fen + redemption_bonus(amount_fen, bp)
 
 
 def expiry_cash(face_fen: int, used_fen: int, bonus_fen: int, balance_fen: int, par_share_bp: int) -> int:

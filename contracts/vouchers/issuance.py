@@ -15,7 +15,7 @@ from contracts.exchange.tables import Listing
 from contracts.homesteads import Homestead
 from contracts.households import HouseholdMember
 from contracts.land import ContractId
-from contracts.orgs import Org
+from contracts.orgs import township_of
 from contracts.parties import Party, Sha256Hex
 from contracts.policy import county_of, policy_for
 from contracts.registry import Payload, RecordContext, rule
@@ -183,12 +183,11 @@ def issue_voucher(state: State, rec: RecordContext, p: VoucherIssued) -> list[Ch
                 f"holder {party} is no registered member of household {g.household_id}",
             )
     policy = policy_for(state, county)
-    village = state.get(Org, h.collective_id)
     voucher = make(
         Voucher,
         id=p.voucher,
         county_id=county,
-        township_id=(village.parent_id if village else None) or h.collective_id,
+        township_id=township_of(state, h.collective_id),
         collective_id=h.collective_id,
         household_id=g.household_id,
         homestead_id=h.id,

@@ -12,7 +12,7 @@ import msgspec
 
 from contracts.errors import RuleViolation
 from contracts.exchange.common import Fen, PositiveFen
-from contracts.households import HouseholdMember
+from contracts.households import members_of
 from contracts.land import Area, ContractId
 from contracts.orgs import Org
 from contracts.parties import Party, Sha256Hex
@@ -91,7 +91,7 @@ def transfer(state: State, rec: RecordContext, p: Transferred) -> list[Change]:
     not_past_validity(v, rec)
     if v.status != ACTIVE:
         raise RuleViolation("voucher.not_active", f"voucher {v.id} is {v.status}")
-    people = len(state.find(HouseholdMember, household_id=v.household_id))
+    people = len(members_of(state, v.household_id))
     if p.household_floor_area_m2 < v.floor_m2_per_person * people:
         raise RuleViolation(
             "voucher.floor_area_short",

@@ -9,8 +9,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.http.dependencies import Db, Session
-from api.http.routes.paging import After, Id, IdFilter, Limit
-from api.http.routes.vouchers import At
+from api.http.routes.paging import After, AsOf, Id, IdFilter, Limit
 from api.http.wire import from_dict
 from api.http.wire import vouchers as wire
 from api.reads.quotas import quota_detail, quota_page
@@ -41,5 +40,5 @@ class QuotaController(Controller):
         operation_id="getLandQuota",
         summary="A land quota as of a seq, with every record that changed it and its inclusion proof",
     )
-    async def quota(self, db: Db, quota: Id, at: At = None) -> wire.LandQuotaDetail:
+    async def quota(self, db: Db, quota: Id, at: AsOf = None) -> wire.LandQuotaDetail:
         return from_dict(wire.LandQuotaDetail, await quota_detail(db, quota, at))

@@ -11,7 +11,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.http.dependencies import Db, Service, Session
-from api.http.routes.paging import ID_PATTERN, MAX_SEQ, After, Id, IdFilter, Limit
+from api.http.routes.paging import ID_PATTERN, After, AsOf, Id, IdFilter, Limit
 from api.http.wire import from_dict
 from api.http.wire import vouchers as wire
 from api.reads.vouchers import voucher_page, voucher_statement
@@ -19,10 +19,6 @@ from api.reads.vouchers_monitoring import voucher_monitoring
 from api.reads.vouchers_pool import developer_redemptions, pool_page, price_schedules
 from contracts.registry import CHINA_STANDARD_TIME
 
-At = Annotated[
-    int | None,
-    QueryParameter(ge=0, le=MAX_SEQ, description="the seq to state things as of (default: the last record)"),
-]
 ScopeParam = Annotated[str, QueryParameter(pattern=ID_PATTERN, description="a county or a township")]
 PoolStatus = Annotated[
     Literal["in_pool", "left"] | None, QueryParameter(description="in the pool now, or left it")
@@ -65,7 +61,7 @@ class VoucherController(Controller):
         summary="Vouchers issued, redeemed, outstanding, expired and cashed out, and land quotas, of a "
         "county or township as of a seq, per child organisation, beside the county's targets",
     )
-    async def monitoring(self, db: Db, org: ScopeParam, at: At = None) -> wire.VoucherMonitoring:
+    async def monitoring(self, db: Db, org: ScopeParam, at: AsOf = None) -> wire.VoucherMonitoring:
         return from_dict(wire.VoucherMonitoring, await voucher_monitoring(db, org, at))
 
     @get(
@@ -102,7 +98,7 @@ class VoucherController(Controller):
         description="Each movement's record is `GET /v1/entries/{seq}`; its leaf hash and proof lead "
         "to the signed checkpoint given.",
     )
-    async def statement(self, db: Db, voucher: Id, at: At = None) -> wire.VoucherStatement:
+    async def statement(self, db: Db, voucher: Id, at: AsOf = None) -> wire.VoucherStatement:
         return from_dict(wire.VoucherStatement, await voucher_statement(db, voucher, at))
 
 
@@ -117,7 +113,7 @@ class DeveloperController(Controller):
         "their totals",
     )
     async def redemptions(
-        self, db: Db, developer: Id, at: At = None, after: After = None, limit: Limit = 100
+        self, db: Db, developer: Id, at: AsOf = None, after: After = None, limit: Limit = 100
     ) -> wire.DeveloperRedemptions:
         found = await developer_redemptions(db, developer, at, after, limit)
         return from_dict(wire.DeveloperRedemptions, found)
