@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -26,6 +26,11 @@ from ledger.errors import Category
 CHINA_STANDARD_TIME = timedelta(hours=8)
 
 P = TypeVar("P", bound=msgspec.Struct)
+
+
+def china_date(t: datetime) -> date:
+    """The date of instant ``t`` in China Standard Time: the day the ledger dates things by."""
+    return (t + CHINA_STANDARD_TIME).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,7 @@ class RecordContext:
     def local_date(self) -> date:
         """The record's date in China Standard Time (UTC+8, no daylight saving): the date
         notice periods, terms and validity are counted in."""
-        return (parse_time(self.recorded_at) + CHINA_STANDARD_TIME).date()
+        return china_date(parse_time(self.recorded_at))
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,13 +148,6 @@ async def disable_user(conn: AsyncConnection, username: str) -> ConsoleUser:
     return ConsoleUser.from_row(row)
 
 
-async def user_by_id(conn: AsyncConnection, user_id: str) -> ConsoleUser | None:
-    row = (
-        await conn.execute(text(f"SELECT {_COLUMNS} FROM console_users WHERE id = :id"), {"id": user_id})
-    ).one_or_none()
-    return None if row is None else ConsoleUser.from_row(row)
-
-
 async def authenticate(
     conn: AsyncConnection, username: str, password: str, now: datetime
 ) -> ConsoleUser | None:

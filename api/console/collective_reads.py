@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-CHINA_STANDARD_TIME = timedelta(hours=8)  # the ledger's local day, as its rules count days
 
 # The people this collective may name: registered by it, in its households, or its members.
 _OURS = """
@@ -26,10 +23,6 @@ _OURS = """
       WHERE h.collective_id = :c
     UNION SELECT m.party_id FROM memberships m WHERE m.collective_id = :c
 """
-
-
-def local_day(now: datetime) -> date:
-    return (now + CHINA_STANDARD_TIME).date()
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,13 @@ from api.console.collective_forms import (
     refusal_here,
 )
 from api.console.desk import desk_page
-from api.console.forms import Filled, custody_problem, form_context, submit
+from api.console.forms import Filled, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.http.dependencies import Db, Service
 from api.http.routes.paging import Id
 from contracts.identifiers import InvalidIdentifier, validate_resident_id
 from contracts.parties import blind_index
+from contracts.registry import china_date
 
 BASE = "/console/collective"
 CLERK: dict[str, Any] = {**CONSOLE, "opt": for_roles("collective_clerk")}
@@ -64,9 +65,7 @@ def _form_page(
         if problem is not None:
             filled = Filled(filled.form, filled.values, filled.entry_id, notice=problem)
     status = 200 if filled.refusal is None else 422
-    return _page(
-        request, console, template, status_code=status, **{**form_context(filled, console), **context}
-    )
+    return _page(request, console, template, status_code=status, form=filled, **context)
 
 
 async def _done(db: Db) -> None:
@@ -150,7 +149,7 @@ async def person_register(
     if refusal is None:
         try:
             payload, personal = person_entry(
-                filled, service.blind_secret, reads.local_day(service.appender.clock())
+                filled, service.blind_secret, china_date(service.appender.clock())
             )
         except Unfit as e:
             refusal = e.refusal
@@ -178,7 +177,7 @@ async def people_page(
     if q:
         candidate = q.upper()
         try:
-            validate_resident_id(candidate, reads.local_day(service.appender.clock()))
+            validate_resident_id(candidate, china_date(service.appender.clock()))
             by_id = True
         except InvalidIdentifier:
             by_id = False
@@ -244,7 +243,7 @@ async def _members_page(
 ) -> Response[Any]:
     rows = await reads.memberships(db, console.user.org_id)
     await _done(db)
-    today = reads.local_day(service.appender.clock())
+    today = china_date(service.appender.clock())
     confirms = {r.party_id: CONFIRM.opened(party=r.party_id) for r in rows if r.status == "in_notice"}
     if refused is not None:
         confirms[refused.values["party"]] = refused

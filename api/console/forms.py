@@ -159,11 +159,6 @@ def refusal_key(refusal: FormRefusal) -> str:
     return key if key in catalogue("zh") else REFUSAL_PREFIX + "other"
 
 
-def form_context(filled: Filled, console: ConsoleSession) -> dict[str, Any]:
-    """What a page template needs to show ``filled`` with ``_form.html``."""
-    return {"form": filled, "refusal_key": refusal_key, "user": console.user, "csrf": console.csrf_token}
-
-
 def held_keys(request: Request[Any, Any, Any]) -> HeldKeys:
     keys: HeldKeys = request.app.state.console_keys
     return keys

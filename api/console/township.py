@@ -22,7 +22,7 @@ from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.console.township_registers import household_file, village_of, village_registers, villages_of
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
-from contracts.registry import CHINA_STANDARD_TIME
+from contracts.registry import china_date
 
 ROLE = for_roles("township_officer")
 HOME = "/console/township/"
@@ -112,7 +112,7 @@ async def household_context(
     found = await household_file(session, village, household)
     if found is None:
         raise ConsoleRefusal("console.forbidden", f"village {village} has no household {household}")
-    today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
+    today = china_date(service.appender.clock())
     return {"village": org, "file": found, "valid": found.valid_certificates(today), "today": today}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -33,7 +32,7 @@ from api.console.vouchers_pages_reads import (
 )
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import ID_PATTERN
-from contracts.registry import CHINA_STANDARD_TIME
+from contracts.registry import china_date
 
 ROLE = for_roles("county_officer")
 HOME = "/console/vouchers/"
@@ -75,11 +74,6 @@ async def own_county(session: Session, console: SignedIn) -> str:
     return county
 
 
-def local_today(service: Service) -> date:
-    """Today in China, the day the ledger dates its records by."""
-    return (service.appender.clock() + CHINA_STANDARD_TIME).date()
-
-
 @get(HOME, opt=ROLE, **CONSOLE)
 async def vouchers_list(
     request: Request[Any, Any, Any], console: SignedIn, session: Session
@@ -97,7 +91,7 @@ async def schedules_list(
     """The county's price schedules, by effective date, the one in force today marked."""
     county = await own_county(session, console)
     schedules = await county_schedules(session, county)
-    today = local_today(service)
+    today = china_date(service.appender.clock())
     current = schedule_in_force(schedules, today)
     return voucher_page(
         request,
@@ -121,7 +115,7 @@ async def preview(
     county = await own_county(session, console)
     found: GivenUp | None = None
     if re.fullmatch(ID_PATTERN, homestead):
-        found = await given_up(session, county, homestead, local_today(service))
+        found = await given_up(session, county, homestead, china_date(service.appender.clock()))
     appraisal_fen = fen_of(appraisal)
     if found is None:
         context["errors"]["homestead"] = "voucher.issue.no_homestead"

@@ -16,7 +16,7 @@ from api.http.wire import from_dict
 from api.reads.exchange_certificate import exchange_certificate
 from api.reads.exchange_deals import comparable_deals
 from api.reads.exchange_monitoring import exchange_monitoring
-from contracts.registry import CHINA_STANDARD_TIME
+from contracts.registry import china_date
 
 RightTypeFilter = Annotated[wire.RightType | None, QueryParameter(description="the type of right traded")]
 Since = Annotated[
@@ -84,5 +84,5 @@ class ExchangeDealsController(Controller):
         summary="Listings, deals, deposits and overdue refunds of a county, township or exchange centre",
     )
     async def monitoring(self, db: Db, service: Service, org: ScopeParam) -> wire.ExchangeMonitoring:
-        today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
+        today = china_date(service.appender.clock())
         return from_dict(wire.ExchangeMonitoring, await exchange_monitoring(db, org, today))

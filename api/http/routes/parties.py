@@ -21,7 +21,7 @@ from contracts.identifiers import InvalidIdentifier, validate_resident_id
 from contracts.membership import Membership
 from contracts.orgs import Org
 from contracts.parties import Party, blind_index
-from contracts.registry import CHINA_STANDARD_TIME
+from contracts.registry import china_date
 from ledger.errors import Category
 
 
@@ -80,7 +80,7 @@ class PartyController(Controller):
             raise ApiProblem(
                 Category.MALFORMED, "request.malformed", f'expected {{"id_number": "..."}}: {e}'
             ) from e
-        today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
+        today = china_date(service.appender.clock())
         try:
             validate_resident_id(body.id_number, today)
         except InvalidIdentifier as e:

@@ -17,7 +17,7 @@ from api.http.wire import vouchers as wire
 from api.reads.vouchers import voucher_page, voucher_statement
 from api.reads.vouchers_monitoring import voucher_monitoring
 from api.reads.vouchers_pool import developer_redemptions, pool_page, price_schedules
-from contracts.registry import CHINA_STANDARD_TIME
+from contracts.registry import china_date
 
 ScopeParam = Annotated[str, QueryParameter(pattern=ID_PATTERN, description="a county or a township")]
 PoolStatus = Annotated[
@@ -73,7 +73,7 @@ class VoucherController(Controller):
     async def schedules(
         self, service: Service, session: Session, county: IdFilter = None, limit: Limit = 100
     ) -> wire.PriceSchedulePage:
-        today = (service.appender.clock() + CHINA_STANDARD_TIME).date()
+        today = china_date(service.appender.clock())
         return from_dict(wire.PriceSchedulePage, await price_schedules(session, county, today, limit))
 
     @get(
