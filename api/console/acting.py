@@ -41,6 +41,23 @@ from ledger.signing import KeyFile
 # Where a rule's refusal code points in its kind's payload, where one field is clearly meant;
 # any code not listed names no field (the page shows it above the form).
 FIELD_OF_CODE: dict[str, dict[str, str]] = {
+    "certificate.transfer_filed": {
+        "certificate.exists": "certificate",
+        "certificate.no_membership_certificate": "membership_certificate",
+        "certificate.membership_certificate_expired": "membership_certificate",
+        "certificate.persons_not_certified": "membership_certificate",
+    },
+    "voucher.issued": {"voucher.exists": "voucher"},
+    "voucher.redeemed": {
+        "voucher.redemption_exists": "redemption",
+        "voucher.not_holder": "holder",
+        "voucher.unknown_project": "project",
+        "voucher.project_not_developers": "project",
+        "voucher.outside_county": "project",
+        "voucher.beyond_balance": "amount_fen",
+        "voucher.beyond_price": "amount_fen",
+        "voucher.purchase_price_differs": "price_fen",
+    },
     "org.registered": {
         "org.unknown_type": "type",
         "org.type_not_allowed": "type",

@@ -33,17 +33,6 @@ LOOKUP = HOME + "vouchers"
 NAV = ((HOME, "developer.nav.redemptions"), (LOOKUP, "developer.nav.lookup"))
 REDEEM = "voucher.redeemed"
 MONEY_FIELDS = {"amount_fen": "amount_yuan", "price_fen": "price_yuan"}
-# Where a redemption's rule codes point on the form.
-REDEEM_FIELDS = {
-    "voucher.redemption_exists": "redemption",
-    "voucher.not_holder": "holder",
-    "voucher.unknown_project": "project",
-    "voucher.project_not_developers": "project",
-    "voucher.outside_county": "project",
-    "voucher.beyond_balance": "amount_yuan",
-    "voucher.beyond_price": "amount_yuan",
-    "voucher.purchase_price_differs": "price_yuan",
-}
 
 
 def developer_page(
@@ -82,13 +71,8 @@ def redeem_form(voucher: Voucher, projects: list[PoolProject]) -> Form:
 
 
 def on_form(refusal: FormRefusal) -> FormRefusal:
-    """The refusal with the form's field it concerns (a money path names its yuan field)."""
-    where = refusal.field
-    if where is None:
-        where = REDEEM_FIELDS.get(refusal.code)
-    elif where in MONEY_FIELDS:
-        where = MONEY_FIELDS[where]
-    return replace(refusal, field=where)
+    """The refusal with the form's field it concerns (a money field is asked for in yuan)."""
+    return replace(refusal, field=MONEY_FIELDS.get(refusal.field or "", refusal.field))
 
 
 @get(HOME, opt=ROLE, **CONSOLE)

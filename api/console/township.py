@@ -28,13 +28,6 @@ ROLE = for_roles("township_officer")
 HOME = "/console/township/"
 NAV = ((HOME, "township.nav.villages"),)
 FILING = "certificate.transfer_filed"
-# Where a transfer filing's rule codes point on the form (``acting`` names payload paths itself).
-FILING_FIELDS = {
-    "certificate.exists": "certificate",
-    "certificate.no_membership_certificate": "membership_certificate",
-    "certificate.membership_certificate_expired": "membership_certificate",
-    "certificate.persons_not_certified": "membership_certificate",
-}
 
 
 def township_page(
@@ -61,12 +54,6 @@ def filing_form(village: str, household: str, certificates: list[str]) -> Form:
         f"{HOME}villages/{village}/households/{household}",
         submit_label="township.filing.submit",
     )
-
-
-def with_field(refusal: FormRefusal) -> FormRefusal:
-    if refusal.field is None and refusal.code in FILING_FIELDS:
-        return replace(refusal, field=FILING_FIELDS[refusal.code])
-    return refusal
 
 
 def not_ours(village: str) -> ConsoleRefusal:
@@ -171,7 +158,7 @@ async def file_transfer(
                 certificate=payload["certificate"],
                 receipt=result,
             )
-        refusal = with_field(result)
+        refusal = result
     return township_page(
         request,
         console,

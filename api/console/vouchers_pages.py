@@ -44,8 +44,6 @@ NAV = (
 
 
 ISSUE = "voucher.issued"
-# Where an issuance's rule codes point on the form; the others concern the whole form.
-ISSUE_FIELDS = {"voucher.exists": "voucher"}
 ISSUE_FORM = Form(
     ISSUE,
     (
@@ -189,7 +187,7 @@ async def issue_voucher(
         result = await submit(request, console, ISSUE, payload, filled.entry_id)
         if not isinstance(result, FormRefusal):
             return voucher_page(request, console, "voucher_issued.html", payload=payload, receipt=result)
-        refusal = result if result.field else replace(result, field=ISSUE_FIELDS.get(result.code))
+        refusal = result
     return voucher_page(
         request,
         console,
