@@ -69,8 +69,10 @@
   }
 
   function parseKey(text) {
-    var parts = String(text).split("+");
-    if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) throw new Error("key");
+    // name+hash+base64: the name holds no "+", but standard base64 may, so split twice only.
+    var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(String(text));
+    if (!m) throw new Error("key");
+    var parts = [m[1], m[2], m[3]];
     var raw = unb64(parts[2]);
     if (raw.length !== 33 || raw[0] !== 1) throw new Error("key");
     return { name: parts[0], keyHash: parts[1], publicKey: raw.slice(1) };
