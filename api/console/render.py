@@ -1,5 +1,5 @@
 """Rendering console pages: one Jinja2 environment (autoescape on) over ``templates/``, the
-zh/en catalogues in ``i18n/``, and the reader's two choices kept in cookies: the language
+zh/en catalogues in ``i18n/`` (``<lang>.json`` and each desk's ``<lang>/<desk>.json``), and the reader's two choices kept in cookies: the language
 (``rl_lang``: Simplified Chinese unless ``en``) and large type (``rl_large``).
 
 ``?lang=en`` / ``?lang=zh`` and ``?large=1`` / ``?large=0`` on any page set the cookie and
@@ -45,11 +45,24 @@ def environment() -> Environment:
     )
 
 
+def catalogue_files(lang: str) -> list[Path]:
+    """The files of one language's words: ``i18n/<lang>.json`` (the words every page shares)
+    and each desk's own ``i18n/<lang>/<desk>.json``."""
+    return [HERE / "i18n" / f"{lang}.json", *sorted((HERE / "i18n" / lang).glob("*.json"))]
+
+
 @cache
 def catalogue(lang: str) -> Mapping[str, str]:
-    """The words of one language, by key (``i18n/<lang>.json``)."""
-    with open(HERE / "i18n" / f"{lang}.json", encoding="utf-8") as f:
-        words: dict[str, str] = json.load(f)
+    """The words of one language, by key, from all its files; a key said by two files is an
+    error (one of them would be silently lost)."""
+    words: dict[str, str] = {}
+    for path in catalogue_files(lang):
+        with open(path, encoding="utf-8") as f:
+            part: dict[str, str] = json.load(f)
+        twice = sorted(set(part) & set(words))
+        if twice:
+            raise ValueError(f"{path.name} says again what another catalogue file says: {twice[:5]}")
+        words.update(part)
     return words
 
 
