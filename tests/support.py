@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from api.client import LedgerClient, signed_entry
 from api.home import Home
 from api.http.app import Settings, create_app
+from api.http.rate_limits import RateLimits
 from api.service.database import asyncpg_url
 from api.service.genesis import Genesis, init_ledger
 from contracts.rulebook import RULEBOOK
@@ -123,7 +124,11 @@ async def open_ledger(
     genesis = await init_ledger(
         asyncpg_url(url), home, origin, "county", "威海市文登区", clock, rules_version=rules_version
     )
-    app = create_app(Settings(home=home, database_url=asyncpg_url(url), clock=clock))
+    # Every visitor of a test comes from the test client's one address: the failed sign-ins'
+    # limit per address would count all of them as one (it is proven in test_rate_limits).
+    limits = replace(RateLimits.from_env(), sign_in_per_address=0)
+    settings = Settings(home=home, database_url=asyncpg_url(url), clock=clock, rate_limits=limits)
+    app = create_app(settings)
     async with AsyncTestClient(app=app, timeout=120) as http:
         fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin, clock=clock), clock)
         fx.keys["county"] = home.org_key("county")

@@ -5,10 +5,16 @@ own users only).
 A failed sign-in (wrong password, unknown, disabled or locked user: one answer for all) shows
 the form again with what was typed, but the password, and the reason in plain words; a client
 that does not take HTML gets a 401 problem ``console.sign_in_failed`` instead.
+
+Failed sign-ins are also counted per client address (``RateLimits.sign_in_*``): past the
+burst, that address's next attempts are answered 429 ``console.sign_in_limited`` with
+``Retry-After`` before any password is checked, whichever usernames it tries, so one address
+cannot walk through many users' five tries each. A successful sign-in costs nothing.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any
 
@@ -41,6 +47,7 @@ from api.console.sessions import (
 )
 from api.http.dependencies import Db, Service
 from api.http.problems import PROBLEM_MEDIA_TYPE, problem
+from api.http.rate_limits import TokenBuckets
 from api.http.routes.paging import Id
 from ledger.errors import Category
 
@@ -51,6 +58,7 @@ CONSOLE: dict[str, Any] = {
 }
 PRIVATE = {"Cache-Control": "no-store"}  # a signed-in page is never kept by a cache
 SIGN_IN_FAILED = "the username or password is wrong, or the account is disabled or locked for now"
+SIGN_IN_LIMITED = "too many failed sign-ins from this address: try again later"
 
 
 def _form_text(value: Any, limit: int) -> str:
@@ -85,28 +93,51 @@ async def sign_in(request: Request[Any, Any, Any], service: Service, db: Db) -> 
     password = _form_text(form.get("password"), 1024)
     target = safe_next(_form_text(form.get("next"), 512))
     now = service.appender.clock()
+    failures: TokenBuckets = request.app.state.sign_in_failures
+    address = request.client.host if request.client else "-"  # as the request limits name it
+    if wait := failures.wait(address):
+        return _refused(request, expected, username, target, 429, "console.sign_in_limited", wait)
     # A malformed username is looked up all the same: it finds nobody after the same work.
     user = await authenticate(db, username if USERNAME.match(username) else "", password, now)
     if user is None:
-        if not wants_html(request):
-            body = problem(Category.UNAUTHORISED, "console.sign_in_failed", SIGN_IN_FAILED)
-            return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE)
-        return page(
-            request,
-            "login.html",
-            status_code=401,
-            headers=PRIVATE,
-            login_csrf=expected,
-            username=username,
-            next=target,
-            error="login.failed",
-        )
+        failures.take(address, 1)
+        return _refused(request, expected, username, target, 401, "console.sign_in_failed")
     # A new token at every sign-in: a session id planted before it is worth nothing after.
     await close_session(db, request.cookies.get(SESSION_COOKIE), now)
     token, _ = await open_session(db, user, now)
     gone = login_csrf_cookie("")
     gone.max_age = 0
     return Redirect(target, status_code=303, cookies=[session_cookie(token), gone])
+
+
+def _refused(
+    request: Request[Any, Any, Any],
+    login_csrf: str,
+    username: str,
+    target: str,
+    status: int,
+    code: str,
+    wait: float = 0.0,
+) -> Response[Any]:
+    """The sign-in form again with what was typed (but the password) and why, or for a client
+    that does not take HTML the problem; a limited address is told when to try again."""
+    headers = {**PRIVATE, **({"Retry-After": str(max(1, math.ceil(wait)))} if wait else {})}
+    if not wants_html(request):
+        limited = status == 429
+        category = Category.RATE_LIMITED if limited else Category.UNAUTHORISED
+        body = problem(category, code, SIGN_IN_LIMITED if limited else SIGN_IN_FAILED)
+        return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return page(
+        request,
+        "login.html",
+        status_code=status,
+        headers=headers,
+        login_csrf=login_csrf,
+        username=username,
+        next=target,
+        error="login.limited" if status == 429 else "login.failed",
+        minutes=max(1, math.ceil(wait / 60)),
+    )
 
 
 @post("/console/logout", **CONSOLE)

@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         app.state.service = service
         app.state.console_keys = HeldKeys(settings.home)  # the console's held keys (api.console.forms)
+        app.state.sign_in_failures = settings.rate_limits.sign_in_buckets()  # api.console.auth_routes
         try:
             yield
         finally:

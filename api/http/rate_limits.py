@@ -1,6 +1,8 @@
 """Abuse limits: token buckets per client address (every request) and per signing key (every
 entry submitted under the key, and every signed request by it), answered 429 ``request.rate_limited``
-with ``Retry-After``.
+with ``Retry-After``; and the console's failed sign-ins per client address (``sign_in_*``: many
+usernames guessed from one address, which the per-user lock-out does not see), counted by the
+sign-in route itself.
 
 The buckets live in this process's memory: with N server processes the effective limits are N
 times the configured ones, and a restart refills every bucket."""
@@ -40,11 +42,13 @@ class RateLimits:
     address_burst: int = 5_000
     per_key: float = 20_000.0  # entries (and signed requests) per second under one key
     key_burst: int = 100_000
+    sign_in_per_address: float = 0.1  # failed console sign-ins a second from one address
+    sign_in_burst: int = 20
 
     @classmethod
     def from_env(cls) -> RateLimits:
         """Defaults, overridden by ``RURAL_LEDGER_RATE_PER_ADDRESS``, ``..._ADDRESS_BURST``,
-        ``..._PER_KEY`` and ``..._KEY_BURST``."""
+        ``..._PER_KEY``, ``..._KEY_BURST``, ``..._SIGN_IN_PER_ADDRESS`` and ``..._SIGN_IN_BURST``."""
         base = cls()
 
         def read(name: str, default: float) -> float:
@@ -56,7 +60,13 @@ class RateLimits:
             address_burst=int(read("ADDRESS_BURST", base.address_burst)),
             per_key=read("PER_KEY", base.per_key),
             key_burst=int(read("KEY_BURST", base.key_burst)),
+            sign_in_per_address=read("SIGN_IN_PER_ADDRESS", base.sign_in_per_address),
+            sign_in_burst=int(read("SIGN_IN_BURST", base.sign_in_burst)),
         )
+
+    def sign_in_buckets(self) -> TokenBuckets:
+        """The failed sign-ins' buckets, one per client address."""
+        return TokenBuckets(self.sign_in_per_address, self.sign_in_burst)
 
 
 @dataclass
@@ -67,6 +77,15 @@ class TokenBuckets:
     burst: int
     clock: Callable[[], float] = time.monotonic
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def wait(self, name: str) -> float:
+        """The seconds until ``name``'s bucket holds one token (0: it holds one now); takes none."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        tokens, at = self._buckets.get(name, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def take(self, name: str, cost: int) -> float:
         """Takes ``cost`` tokens and returns 0, or returns the seconds to wait and takes none.

@@ -15,13 +15,15 @@ import pytest
 import uvicorn
 
 from api.client import LedgerClient
+from api.console.accounts import add_user
 from api.home import Home
 from api.http.app import Settings, create_app
 from api.http.rate_limits import RateLimits, TokenBuckets
-from api.service.database import asyncpg_url
+from api.service.database import asyncpg_url, make_engine
 from api.service.genesis import Genesis, init_ledger
 from ledger.signing import SigningKey, b64
 from tests.conftest import FakeClock
+from tests.integration.test_console_accounts import CSRF_INPUT, PASSWORD
 from tests.support import LedgerFixture
 
 ORIGIN = "test.rural-ledger/rate-limits"
@@ -178,3 +180,48 @@ async def test_a_body_past_the_size_limit_is_not_held_for_counting(
         )
         assert r.status_code == 413 and r.json()["code"] == "request.too_large", r.text
         assert await fx.size() == 2  # genesis and the rule adoption
+
+
+async def sign_in_from(
+    base: str, address: str, username: str, password: str, html: bool = True
+) -> httpx.Response:
+    """One sign-in at the console from loopback ``address``: the form's token and cookie, then
+    the POST (the cookie sent by hand: it is Secure, and this is loopback HTTP)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    async with httpx.AsyncClient(base_url=base, transport=transport, timeout=60) as http:
+        form = await http.get("/console/login")
+        token = CSRF_INPUT.findall(form.text)[0]
+        cookie = form.headers["set-cookie"].split(";", 1)[0]
+        return await http.post(
+            "/console/login",
+            data={"csrf": token, "username": username, "password": password},
+            headers={"cookie": cookie, "accept": "text/html" if html else "application/json"},
+        )
+
+
+async def test_failed_sign_ins_from_one_address_are_limited_whoever_they_name(
+    database_factory: object, tmp_path: Path
+) -> None:
+    """Three failures from one address, each naming another user (so no user is locked), and
+    that address is refused before any password is checked, the right one too; another
+    address signs in; successful sign-ins cost nothing."""
+    url = await database_factory()
+    limits = RateLimits(per_address=0, per_key=0, sign_in_per_address=SLOW, sign_in_burst=3)
+    async with served(url, tmp_path, limits) as (base, _):
+        engine = make_engine(asyncpg_url(url), service_role=False, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                await add_user(conn, "county", "county_officer", "officer-ok", PASSWORD, FakeClock()())
+        finally:
+            await engine.dispose()
+        for _ in range(5):  # successes are not failures
+            assert (await sign_in_from(base, "127.0.0.3", "officer-ok", PASSWORD)).status_code == 303
+        for name in ("guess-a", "guess-b", "officer-ok"):
+            assert (await sign_in_from(base, "127.0.0.1", name, "wrong password")).status_code == 401
+        limited = await sign_in_from(base, "127.0.0.1", "officer-ok", PASSWORD)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert "rl_session" not in limited.headers.get("set-cookie", "")
+        assert "从本地址登录失败的次数过多" in limited.text, limited.text
+        problem_ = await sign_in_from(base, "127.0.0.1", "officer-ok", PASSWORD, html=False)
+        assert problem_.status_code == 429 and problem_.json()["code"] == "console.sign_in_limited"
+        assert (await sign_in_from(base, "127.0.0.2", "officer-ok", PASSWORD)).status_code == 303
