@@ -38,6 +38,13 @@ from ledger.entry import UUID_PATTERN
 from ledger.errors import Rejection
 from ledger.signing import KeyFile
 
+# An exchange bidder's act refused for who the bidder is: said beside the bidder's field.
+_EXCHANGE_BIDDER = {
+    "exchange.unknown_bidder": "bidder",
+    "exchange.no_deposit": "bidder",
+    "exchange.bidder_barred": "bidder",
+    "exchange.not_the_bidder": "bidder",
+}
 # Where a rule's refusal code points in its kind's payload, where one field is clearly meant;
 # any code not listed names no field (the page shows it above the form).
 FIELD_OF_CODE: dict[str, dict[str, str]] = {
@@ -91,6 +98,36 @@ FIELD_OF_CODE: dict[str, dict[str, str]] = {
         "personal.blind_index_mismatch": "personal.id_number",
     },
     "household.member_removed": {"household.unknown": "household", "household.not_a_member": "party"},
+    # The exchange's bidding and deal acts (a bidder is chosen by its number, amounts typed).
+    "exchange.bid": {
+        **_EXCHANGE_BIDDER,
+        "exchange.single_quote_only": "bidder",
+        "exchange.bid_below_reserve": "amount_fen",
+        "exchange.bid_below_increment": "amount_fen",
+        "exchange.value_too_large": "amount_fen",
+    },
+    "exchange.priority_matched": {
+        **_EXCHANGE_BIDDER,
+        "exchange.no_priority": "bidder",
+        "exchange.already_matched": "bidder",
+        "exchange.match_not_equal": "amount_fen",
+    },
+    "exchange.quote_sealed": {**_EXCHANGE_BIDDER, "exchange.already_quoted": "bidder"},
+    "exchange.quote_opened": {
+        **_EXCHANGE_BIDDER,
+        "exchange.no_sealed_quote": "bidder",
+        "exchange.already_opened": "bidder",
+        "exchange.commitment_mismatch": "salt",
+        "exchange.bid_below_reserve": "amount_fen",
+        "exchange.value_too_large": "amount_fen",
+    },
+    "exchange.awarded": {"exchange.wrong_winner": "bidder", "exchange.wrong_price": "amount_fen"},
+    "exchange.defaulted": {
+        "exchange.unknown_bidder": "bidder",
+        "exchange.no_deposit": "bidder",
+        "exchange.default_not_shown": "reason",
+    },
+    "exchange.payment_confirmed": {"exchange.wrong_payment": "amount_fen"},
 }
 # msgspec's and the payload check's ways of naming a field: "... - at `$.members[0].party`",
 # "Object missing required field `head`", "$.name holds a control character".
