@@ -16,6 +16,11 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.console.collective_paging import PAGE_ROWS
+
+# A listed page reads one row more than it shows: whether a next page exists.
+PAGE_LIMIT = PAGE_ROWS + 1
+
 # The people this collective may name: registered by it, in its households, or its members.
 _OURS = """
     SELECT pd.party_id FROM personal_data pd WHERE pd.registered_by = :c
@@ -46,14 +51,19 @@ async def _rows(db: AsyncConnection, sql: str, **params: Any) -> Sequence[Row[An
     return (await db.execute(text(sql), params)).all()
 
 
-async def households(db: AsyncConnection, collective: str) -> Sequence[Row[Any]]:
+async def households(
+    db: AsyncConnection, collective: str, skip: int = 0, limit: int = 500
+) -> Sequence[Row[Any]]:
+    """The collective's households, newest first, ``limit`` from the ``skip``-th."""
     return await _rows(
         db,
         """SELECT h.id, h.status, h.head_party, h.registered_seq, pd.name AS head_name,
                   (SELECT count(*) FROM household_members hm WHERE hm.household_id = h.id) AS size
            FROM households h LEFT JOIN personal_data pd ON pd.party_id = h.head_party
-           WHERE h.collective_id = :c ORDER BY h.registered_seq DESC LIMIT 500""",
+           WHERE h.collective_id = :c ORDER BY h.registered_seq DESC LIMIT :n OFFSET :o""",
         c=collective,
+        n=limit,
+        o=skip,
     )
 
 
@@ -81,25 +91,31 @@ async def household_members(db: AsyncConnection, household_id: str) -> Sequence[
     )
 
 
-async def people(db: AsyncConnection, collective: str) -> list[Person]:
-    """This collective's people, newest first: the choices of its forms."""
+async def people(db: AsyncConnection, collective: str, skip: int = 0, limit: int = 1000) -> list[Person]:
+    """This collective's people, newest first: the choices of its forms, or a page of them."""
     rows = await _rows(
         db,
         f"""SELECT pd.party_id, pd.name, right(pd.id_number, 4) AS tail, hm.household_id
             FROM personal_data pd LEFT JOIN household_members hm ON hm.party_id = pd.party_id
-            WHERE pd.party_id IN ({_OURS}) ORDER BY pd.created_at DESC LIMIT 1000""",
+            WHERE pd.party_id IN ({_OURS}) ORDER BY pd.created_at DESC, pd.party_id LIMIT :n OFFSET :o""",
         c=collective,
+        n=limit,
+        o=skip,
     )
     return [Person(r.party_id, r.name, r.tail, r.household_id) for r in rows]
 
 
-async def memberships(db: AsyncConnection, collective: str) -> Sequence[Row[Any]]:
+async def memberships(
+    db: AsyncConnection, collective: str, skip: int = 0, limit: int = PAGE_LIMIT
+) -> Sequence[Row[Any]]:
     return await _rows(
         db,
         """SELECT m.party_id, m.status, m.basis, m.notice_end, m.household_id, m.admitted_seq, pd.name
            FROM memberships m LEFT JOIN personal_data pd ON pd.party_id = m.party_id
-           WHERE m.collective_id = :c ORDER BY m.admitted_seq DESC LIMIT 1000""",
+           WHERE m.collective_id = :c ORDER BY m.admitted_seq DESC, m.party_id LIMIT :n OFFSET :o""",
         c=collective,
+        n=limit,
+        o=skip,
     )
 
 
@@ -127,27 +143,37 @@ async def find(db: AsyncConnection, collective: str, *, name: str = "", blind: s
     return [Person(r.party_id, r.name, r.tail) for r in rows]
 
 
-async def registers(db: AsyncConnection, collective: str) -> dict[str, Sequence[Row[Any]]]:
-    """The land contracts (with their parcels' area), homesteads and share holdings."""
+async def registers(
+    db: AsyncConnection, collective: str, skips: dict[str, int]
+) -> dict[str, Sequence[Row[Any]]]:
+    """A page of each register (``skips``: the rows to skip of ``land``, ``homesteads`` and
+    ``shares``): the land contracts (with their parcels' area), homesteads and share holdings."""
     land = await _rows(
         db,
         """SELECT lc.id, lc.household_id, lc.certificate_no, lc.term_start, lc.term_end, lc.status,
                   (SELECT coalesce(sum(p.area_m2), 0) FROM parcels p WHERE p.contract_id = lc.id) AS area_m2,
                   (SELECT count(*) FROM parcels p WHERE p.contract_id = lc.id) AS parcels
-           FROM land_contracts lc WHERE lc.collective_id = :c ORDER BY lc.issued_seq LIMIT 1000""",
+           FROM land_contracts lc WHERE lc.collective_id = :c
+           ORDER BY lc.issued_seq, lc.id LIMIT :n OFFSET :o""",
         c=collective,
+        n=PAGE_LIMIT,
+        o=skips.get("land", 0),
     )
     homesteads = await _rows(
         db,
         """SELECT id, household_id, plot_code, area_m2, zone, certificate_no, status
-           FROM homesteads WHERE collective_id = :c ORDER BY granted_seq LIMIT 1000""",
+           FROM homesteads WHERE collective_id = :c ORDER BY granted_seq, id LIMIT :n OFFSET :o""",
         c=collective,
+        n=PAGE_LIMIT,
+        o=skips.get("homesteads", 0),
     )
     shares = await _rows(
         db,
         """SELECT sh.holder, sh.household_id, sh.units, sh.pledged_units, sh.income_only, pd.name
            FROM share_holdings sh LEFT JOIN personal_data pd ON pd.party_id = sh.holder
-           WHERE sh.collective_id = :c ORDER BY sh.household_id NULLS FIRST, sh.holder LIMIT 2000""",
+           WHERE sh.collective_id = :c ORDER BY sh.household_id NULLS FIRST, sh.holder LIMIT :n OFFSET :o""",
         c=collective,
+        n=PAGE_LIMIT,
+        o=skips.get("shares", 0),
     )
     return {"land": land, "homesteads": homesteads, "shares": shares}

@@ -34,6 +34,7 @@ from api.console.collective_forms import (
     person_entry,
     refusal_here,
 )
+from api.console.collective_paging import offset, page_number, paged
 from api.console.desk import desk_page
 from api.console.forms import Filled, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
@@ -51,6 +52,9 @@ NAV = (
     (f"{BASE}/members", "clerk.nav.members"),
     (f"{BASE}/registers", "clerk.nav.registers"),
 )
+
+
+REGISTERS = ("land", "homesteads", "shares")  # each register paged by its own parameter
 
 
 def _page(request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any) -> Response[Any]:
@@ -74,10 +78,11 @@ async def _done(db: Db) -> None:
 
 @get(f"{BASE}/", **CLERK)
 async def household_list(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
-    """The collective's households, newest first."""
-    rows = await reads.households(db, console.user.org_id)
+    """The collective's households, newest first, a page at a time."""
+    rows = await reads.households(db, console.user.org_id, offset(page_number(request)), reads.PAGE_LIMIT)
     await _done(db)
-    return _page(request, console, "collective_households.html", households=rows)
+    shown, pager = paged(request, rows)
+    return _page(request, console, "collective_households.html", households=shown, pager=pager)
 
 
 @get(f"{BASE}/households/{{household_id:str}}", **CLERK)
@@ -186,8 +191,9 @@ async def people_page(
         else:
             found = await reads.find(db, org, name=q)
     else:
-        found = await reads.people(db, org)
+        found = await reads.people(db, org, offset(page_number(request)), reads.PAGE_LIMIT)
     await _done(db)
+    found, pager = paged(request, found)
     return _page(
         request,
         console,
@@ -195,6 +201,7 @@ async def people_page(
         q=q,
         by_id=by_id,
         people=found,
+        pager=pager,
         done=request.query_params.get("done"),
         party=request.query_params.get("party"),
     )
@@ -241,7 +248,9 @@ async def admission_submit(request: Request[Any, Any, Any], console: SignedIn, d
 async def _members_page(
     request: Request[Any, Any, Any], console: SignedIn, db: Db, service: Service, refused: Any = None
 ) -> Response[Any]:
-    rows = await reads.memberships(db, console.user.org_id)
+    rows, pager = paged(
+        request, await reads.memberships(db, console.user.org_id, offset(page_number(request)))
+    )
     await _done(db)
     today = china_date(service.appender.clock())
     confirms = {r.party_id: CONFIRM.opened(party=r.party_id) for r in rows if r.status == "in_notice"}
@@ -253,6 +262,7 @@ async def _members_page(
         "collective_members.html",
         status_code=422 if refused is not None else 200,
         members=rows,
+        pager=pager,
         today=today,
         confirms=confirms,
         done=request.query_params.get("done"),
@@ -282,9 +292,13 @@ async def member_confirm(
 @get(f"{BASE}/registers", **CLERK)
 async def registers_page(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
     """The land contracts, homesteads and share holdings of this collective (read-only)."""
-    registers = await reads.registers(db, console.user.org_id)
+    skips = {name: offset(page_number(request, name)) for name in REGISTERS}
+    registers = await reads.registers(db, console.user.org_id, skips)
     await _done(db)
-    return _page(request, console, "collective_registers.html", **registers)
+    shown: dict[str, Any] = {}
+    for name in REGISTERS:
+        shown[name], shown[name + "_pager"] = paged(request, registers[name], name)
+    return _page(request, console, "collective_registers.html", **shown)
 
 
 ROUTES: list[Any] = [

@@ -1,14 +1,18 @@
 """The township officer's pages (``/console/township/...``): the villages under the township and
-their registers, read-only, and one household's file, where the officer issues its
-whole-household transfer filing certificate (转移备案证书) on a membership certificate still
-valid; the printed certificate (with its QR code) is linked once it is recorded.
+their registers, read-only and a page at a time, and one household's file, where the officer
+issues its whole-household transfer filing certificate (转移备案证书), or an individual one for
+one of its members, on a membership certificate still valid; the printed certificate (with its
+QR code) is linked once it is recorded.
 
 Only users of role ``township_officer`` are served, and only for the villages registered under
-their own township: another township's village is ``console.forbidden``.
+their own township: another township's village, and a household the village does not have
+(whether it exists elsewhere or nowhere), are ``console.forbidden`` alike (403), so that a
+household's id cannot be probed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +20,7 @@ from litestar import Request, Response, get, post
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
+from api.console.collective_paging import offset, page_number, paged
 from api.console.desk import desk_page
 from api.console.forms import Filled, Form, FormField, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
@@ -28,6 +33,7 @@ ROLE = for_roles("township_officer")
 HOME = "/console/township/"
 NAV = ((HOME, "township.nav.villages"),)
 FILING = "certificate.transfer_filed"
+REGISTERS = ("households", "land", "homesteads", "certificates")  # each paged by its own parameter
 
 
 def township_page(
@@ -56,6 +62,32 @@ def filing_form(village: str, household: str, certificates: list[str]) -> Form:
     )
 
 
+def individual_form(village: str, household: str, persons: list[str], certificates: list[str]) -> Form:
+    """The individual transfer filing form: one member (an active member on a valid
+    membership certificate), the certificate's number and the membership certificate it rests
+    on; the rights retained are the household's, filled in from the ledger when submitted."""
+    return Form(
+        FILING,
+        (
+            FormField(
+                "persons",
+                "township.individual.person",
+                input="select",
+                choices=tuple((p, p) for p in persons),
+            ),
+            FormField("certificate", "township.filing.certificate", hint="township.filing.certificate_hint"),
+            FormField(
+                "membership_certificate",
+                "township.filing.basis",
+                input="select",
+                choices=tuple((c, c) for c in certificates),
+            ),
+        ),
+        f"{HOME}villages/{village}/households/{household}/individual",
+        submit_label="township.individual.submit",
+    )
+
+
 def not_ours(village: str) -> ConsoleRefusal:
     return ConsoleRefusal("console.forbidden", f"village {village} is not under this township")
 
@@ -77,16 +109,23 @@ async def village_page(
     org = await village_of(session, console.user.org_id, village)
     if org is None:
         raise not_ours(village)
-    households, contracts, homesteads, certificates = await village_registers(session, village)
+    skips = {name: offset(page_number(request, name)) for name in REGISTERS}
+    registers: dict[str, Sequence[Any]] = dict(
+        zip(REGISTERS, await village_registers(session, village, skips), strict=True)
+    )
+    shown: dict[str, Any] = {}
+    for name in REGISTERS:
+        shown[name], shown[name + "_pager"] = paged(request, registers[name], name)
     return township_page(
         request,
         console,
         "township_village.html",
         village=org,
-        households=households,
-        contracts=contracts,
-        homesteads=homesteads,
-        certificates=certificates,
+        households=shown["households"],
+        contracts=shown["land"],
+        homesteads=shown["homesteads"],
+        certificates=shown["certificates"],
+        pagers=shown,
     )
 
 
@@ -100,7 +139,23 @@ async def household_context(
     if found is None:
         raise ConsoleRefusal("console.forbidden", f"village {village} has no household {household}")
     today = china_date(service.appender.clock())
-    return {"village": org, "file": found, "valid": found.valid_certificates(today), "today": today}
+    return {
+        "village": org,
+        "file": found,
+        "valid": found.valid_certificates(today),
+        "bases": found.individual_bases(today),
+        "fileable": found.individually_fileable(today),
+        "today": today,
+    }
+
+
+def _individual(village: str, household: str, context: dict[str, Any]) -> Form:
+    return individual_form(village, household, context["fileable"], [c.id for c in context["bases"]])
+
+
+def _with_notice(request: Request[Any, Any, Any], form: Filled) -> Filled:
+    notice = custody_problem(request)
+    return replace(form, notice=notice) if notice is not None and form.refusal is None else form
 
 
 @get(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
@@ -114,11 +169,11 @@ async def household_page(
 ) -> Response[Any]:
     """One household of a village: members (by party id), rights held, certificates."""
     context = await household_context(session, service, console, village, household)
-    form = filing_form(village, household, [c.id for c in context["valid"]]).opened()
-    notice = custody_problem(request)
-    if notice is not None:
-        form = replace(form, notice=notice)
-    return township_page(request, console, "township_household.html", form=form, **context)
+    form = _with_notice(request, filing_form(village, household, [c.id for c in context["valid"]]).opened())
+    individual = _with_notice(request, _individual(village, household, context).opened())
+    return township_page(
+        request, console, "township_household.html", form=form, individual=individual, **context
+    )
 
 
 @post(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
@@ -165,8 +220,57 @@ async def file_transfer(
         "township_household.html",
         status_code=422,
         form=filled.refused(refusal),
+        individual=_individual(village, household, context).opened(),
         **context,
     )
 
 
-ROUTES: list[Any] = [township_home, village_page, household_page, file_transfer]
+@post(HOME + "villages/{village:str}/households/{household:str}/individual", opt=ROLE, **CONSOLE)
+async def file_individual(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    session: Session,
+    service: Service,
+    village: Id,
+    household: Id,
+) -> Response[Any]:
+    """Issue one member's individual transfer filing certificate (``scope`` individual, the
+    one person, the household's rights as the ledger holds them); a refusal beside its field."""
+    context = await household_context(session, service, console, village, household)
+    form = _individual(village, household, context)
+    filled: Filled = form.filled(await request.form())
+    refusal = filled.missing()
+    if refusal is None:
+        payload = {
+            "certificate": filled["certificate"],
+            "village": village,
+            "scope": "individual",
+            "household": household,
+            "persons": [filled["persons"]],
+            "membership_certificate": filled["membership_certificate"],
+            "rights": context["file"].rights,
+        }
+        result = await submit(request, console, FILING, payload, filled.entry_id)
+        if not isinstance(result, FormRefusal):
+            return township_page(
+                request,
+                console,
+                "township_filed.html",
+                village=context["village"],
+                certificate=payload["certificate"],
+                receipt=result,
+            )
+        refusal = result
+    whole = filing_form(village, household, [c.id for c in context["valid"]]).opened()
+    return township_page(
+        request,
+        console,
+        "township_household.html",
+        status_code=422,
+        form=whole,
+        individual=filled.refused(refusal),
+        **context,
+    )
+
+
+ROUTES: list[Any] = [township_home, village_page, household_page, file_transfer, file_individual]

@@ -15,6 +15,7 @@ from datetime import date
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.console.collective_paging import PAGE_ROWS
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
 from contracts.households import Household, HouseholdMember
@@ -22,7 +23,9 @@ from contracts.land import LandContract
 from contracts.membership import Membership
 from contracts.orgs import Org
 
-LIST_LIMIT = 200  # rows of one register on a page: a village office's page stays light
+# Rows of one register read for a page: one more than it shows (whether a next page exists),
+# so a large village's register pages and a page stays light.
+LIST_LIMIT = PAGE_ROWS + 1
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,17 @@ class HouseholdFile:
             if (c.valid_until is None or today <= c.valid_until) and everyone <= set(c.persons)
         ]
 
+    def individual_bases(self, today: date) -> list[Certificate]:
+        """Membership certificates still valid today (an individual filing rests on one that
+        lists its person)."""
+        return [c for c in self.membership_certificates if c.valid_until is None or today <= c.valid_until]
+
+    def individually_fileable(self, today: date) -> list[str]:
+        """The members an individual filing may name: active members (not settled in town
+        already) listed on a valid membership certificate (the rule checks both again)."""
+        certified = {p for c in self.individual_bases(today) for p in c.persons}
+        return [m.party_id for m in self.members if m.status == "active" and m.party_id in certified]
+
 
 async def villages_of(session: AsyncSession, township_id: str) -> list[VillageRow]:
     villages = list(
@@ -92,17 +106,20 @@ async def village_of(session: AsyncSession, township_id: str, village_id: str) -
 
 
 async def village_registers(
-    session: AsyncSession, village_id: str
+    session: AsyncSession, village_id: str, skips: dict[str, int] | None = None
 ) -> tuple[list[tuple[Household, int]], list[LandContract], list[Homestead], list[Certificate]]:
     """The village's households (each with its member count), land contracts, homesteads and
-    certificates, at most ``LIST_LIMIT`` of each."""
+    certificates: a page of each (``skips``: the rows to skip of ``households``, ``land``,
+    ``homesteads``, ``certificates``), ``LIST_LIMIT`` rows at most."""
+    skip = skips or {}
     households = (
         await session.exec(
             select(Household, func.count(col(HouseholdMember.party_id)))
             .join(HouseholdMember, col(HouseholdMember.household_id) == col(Household.id), isouter=True)
             .where(col(Household.collective_id) == village_id)
             .group_by(col(Household.id))
-            .order_by(col(Household.registered_seq))
+            .order_by(col(Household.registered_seq), col(Household.id))
+            .offset(skip.get("households", 0))
             .limit(LIST_LIMIT)
         )
     ).all()
@@ -111,6 +128,7 @@ async def village_registers(
             select(LandContract)
             .where(col(LandContract.collective_id) == village_id)
             .order_by(col(LandContract.id))
+            .offset(skip.get("land", 0))
             .limit(LIST_LIMIT)
         )
     ).all()
@@ -119,6 +137,7 @@ async def village_registers(
             select(Homestead)
             .where(col(Homestead.collective_id) == village_id)
             .order_by(col(Homestead.id))
+            .offset(skip.get("homesteads", 0))
             .limit(LIST_LIMIT)
         )
     ).all()
@@ -126,7 +145,8 @@ async def village_registers(
         await session.exec(
             select(Certificate)
             .where(col(Certificate.collective_id) == village_id)
-            .order_by(col(Certificate.issued_seq))
+            .order_by(col(Certificate.issued_seq), col(Certificate.id))
+            .offset(skip.get("certificates", 0))
             .limit(LIST_LIMIT)
         )
     ).all()

@@ -235,3 +235,114 @@ async def test_the_township_pages_are_light_and_load_nothing_from_elsewhere(
     http.cookies.clear()
     assert weight.status == 200, path
     assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+
+
+async def test_an_unknown_household_is_refused_like_another_villages(
+    ledger: LedgerFixture, town: Township
+) -> None:
+    """A household the village does not have answers 403 whether it exists elsewhere or nowhere,
+    so an officer cannot probe ids; a household of a village of theirs under another village's
+    path is refused too."""
+    b = await signed_in(ledger, "tw-officer")
+    base = f"/console/township/villages/{town.v.village}/households/"
+    for household in ("5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "nothing-here"):
+        for path in (base + household, base + household + "/individual"):
+            r = await b.get(path) if not path.endswith("individual") else None
+            if r is not None:
+                assert r.status_code == 403 and "console.forbidden" in r.text, path
+    token = await b.csrf()
+    posted = await b.post(base + "nothing-here/individual", {"csrf": token, "certificate": "ZYBA-x-2"})
+    assert posted.status_code == 403
+    other_village = await b.get(
+        f"/console/township/villages/{town.other.village}/households/{town.household}"
+    )
+    assert other_village.status_code == 403
+
+
+async def test_an_individual_filing_names_one_member_and_is_recorded_once(
+    ledger: LedgerFixture, town: Township
+) -> None:
+    v = town.v
+    household, people = await v.members(2)
+    membership = "CYZM-tw-2026-0002"
+    await v.append(
+        "certificate.membership_issued",
+        {
+            "certificate": membership,
+            "household": household,
+            "persons": [p.party for p in people],
+            "rights": {"land_contracts": [], "homesteads": []},
+        },
+    )
+    path = f"/console/township/villages/{v.village}/households/{household}"
+    b = await signed_in(ledger, "tw-officer")
+    page = await b.get(path)
+    assert page.status_code == 200 and "办理个人转移备案" in page.text
+    assert f'<option value="{people[0].party}"' in page.text
+    assert not any(p.name in page.text for p in people)
+    individual = page.text[page.text.index('id="individual"') :]
+    fields = {"csrf": CSRF.findall(individual)[0], "entry_id": ENTRY_ID.findall(individual)[0]}
+    size = await ledger.size()
+    bad = await b.post(
+        path + "/individual",
+        {
+            **fields,
+            "persons": people[0].party,
+            "certificate": "x" * 300,
+            "membership_certificate": membership,
+        },
+    )
+    assert bad.status_code == 422 and 'id="f-certificate-error"' in bad.text
+    stranger = await b.post(
+        path + "/individual",
+        {
+            **fields,
+            "persons": town.persons[0],
+            "certificate": "ZYBA-tw-i-1",
+            "membership_certificate": membership,
+        },
+    )
+    assert stranger.status_code == 422 and 'id="f-persons-error"' in stranger.text
+    assert await ledger.size() == size
+    good = {
+        **fields,
+        "persons": people[0].party,
+        "certificate": "ZYBA-tw-i-1",
+        "membership_certificate": membership,
+    }
+    first = await b.post(path + "/individual", good)
+    second = await b.post(path + "/individual", good)
+    assert first.status_code == second.status_code == 200, first.text
+    assert await ledger.size() == size + 1
+    assert 'href="/v1/certificates/ZYBA-tw-i-1/print"' in first.text
+    record = (await ledger.client.get(f"/v1/entries/{size}"))["entry"]
+    assert record["kind"] == "certificate.transfer_filed" and record["payload"]["scope"] == "individual"
+    assert record["payload"]["persons"] == [people[0].party] and record["user"]
+    after = await b.get(path)
+    assert f'<option value="{people[0].party}"' not in after.text  # settled: not offered again
+    assert f'<option value="{people[1].party}"' in after.text
+    token = CSRF.findall(after.text)[0]
+    missing_csrf = await b.post(path + "/individual", {**good, "csrf": "wrong", "certificate": "ZYBA-tw-i-2"})
+    assert missing_csrf.status_code == 403 and token
+
+
+async def test_a_large_villages_registers_page_under_100_kb(ledger: LedgerFixture, town: Township) -> None:
+    big = await village(ledger, "tw-zhen", "tw-big")
+    for _ in range(53):
+        await big.household(1)
+    b = await signed_in(ledger, "tw-officer")
+    path = f"/console/township/villages/{big.village}"
+    first = await b.get(path)
+    assert first.status_code == 200 and 'rel="next"' in first.text
+    assert first.text.count(f"/console/township/villages/{big.village}/households/") == 50
+    second = await b.get(path + "?households=2")
+    assert second.text.count(f"/console/township/villages/{big.village}/households/") == 3
+    assert 'rel="prev"' in second.text
+    junk = await b.get(path + "?households=99999999999999999999")
+    assert junk.status_code == 200
+    http = ledger.client.http
+    http.cookies.clear()
+    http.cookies.set("rl_session", b.jar["rl_session"])
+    weight = await page_weight(http, path)
+    http.cookies.clear()
+    assert weight.status == 200 and weight.total < LIMIT_BYTES, weight
