@@ -27,7 +27,7 @@ from api.console.verify_evidence import (
 )
 from api.http.dependencies import Db, Service, Session
 from api.reads.evidence import snapshot
-from api.reads.printed_page import beijing_time
+from api.reads.printed_page import beijing_time, verify_path
 from contracts.certificates import Certificate
 from contracts.exchange.tables import Listing
 from contracts.vouchers.tables import Voucher
@@ -42,11 +42,6 @@ NO_STORE = {
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
 }
-
-
-def verify_path(seq: int) -> str:
-    """Where a record's verification page is; the printed certificates' QR codes point here."""
-    return f"/verify/{seq}"
 
 
 @get("/verify/{seq:str}", include_in_schema=False, name="verify_record")

@@ -32,6 +32,7 @@ from api.reads.printed_page import (
     label,
     mono,
     mu,
+    verify_path,
 )
 from contracts.certificates import Certificate
 from contracts.homesteads import Homestead
@@ -228,7 +229,7 @@ def render(view: CertificateView, base_url: str | None = None) -> str:
             _land(view),
             _homesteads(view),
         ]
-    verify_url = f"{base_url.rstrip('/')}/verify/{c.issued_seq}" if base_url else None
+    verify_url = base_url.rstrip("/") + verify_path(c.issued_seq) if base_url else None
     sections.append(_proof(view, verify_url))
     links = (
         f"<p class=links><a href='{escape(statement_path(view))}'>本户权益清单（截至本证书记账）</a>"

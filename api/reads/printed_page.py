@@ -109,6 +109,12 @@ def across_for(items: int) -> int:
     return 2 if items > 8 else 1
 
 
+def verify_path(seq: int) -> str:
+    """Where a record's verification page is (served by ``api.console.public_routes``); the
+    printed certificates' QR codes point here."""
+    return f"/verify/{seq}"
+
+
 def verification_qr(url: str) -> str:
     """A QR code of ``url`` (the record's verification page, ``/verify/{seq}``) as inline SVG,
     with the link under it: a phone that scans it opens the page that checks the record."""
