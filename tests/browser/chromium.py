@@ -10,7 +10,12 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS")  # a folder for screenshots and request lists
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "browser"
+# A folder for the screenshots, page weights and request lists: RURAL_LEDGER_SCREENSHOTS, and
+# on CI test-artefacts/browser in the checkout when that is not set (kept after the run).
+SCREENSHOTS = os.environ.get("RURAL_LEDGER_SCREENSHOTS") or (str(ARTEFACTS) if os.environ.get("CI") else None)
+if SCREENSHOTS:
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
 
 try:
     from playwright.async_api import Browser, Page, Route, async_playwright
