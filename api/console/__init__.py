@@ -15,6 +15,7 @@ from typing import Any
 def console_routes() -> list[Any]:
     """Every console route handler, in registration order; a new list for every app."""
     from api.console.auth_routes import ROUTES as AUTH
+    from api.console.collective_desk import ROUTES as COLLECTIVE_DESK
     from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.developer import ROUTES as DEVELOPER
     from api.console.public_routes import ROUTES as PUBLIC
@@ -22,4 +23,4 @@ def console_routes() -> list[Any]:
     from api.console.township import ROUTES as TOWNSHIP
     from api.console.vouchers_pages import ROUTES as VOUCHERS
 
-    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *TOWNSHIP, *VOUCHERS, *DEVELOPER]
+    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *COLLECTIVE_DESK, *TOWNSHIP, *VOUCHERS, *DEVELOPER]

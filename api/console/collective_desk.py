@@ -1,0 +1,12 @@
+"""The collective clerk's desk beyond its first pages (``collective_routes``): one admission's
+page with its objections, the membership and share certificates, the asset verification, the
+share register with its transfers on a farmer's consent, and the dividends. One list, so that
+``console_routes()`` names the desk's later pages once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.console.collective_members import ROUTES as MEMBERS
+
+ROUTES: list[Any] = [*MEMBERS]
