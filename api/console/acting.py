@@ -101,6 +101,18 @@ FIELD_OF_CODE: dict[str, dict[str, str]] = {
         "personal.blind_index_mismatch": "personal.id_number",
     },
     "household.member_removed": {"household.unknown": "household", "household.not_a_member": "party"},
+    "certificate.membership_issued": {"certificate.exists": "certificate"},
+    "shares.certificate_issued": {"certificate.exists": "certificate"},
+    "assets.verified": {"assets.exists": "verification", "assets.older_than_current": "as_of"},
+    "dividend.declared": {"dividend.exists": "dividend", "dividend.over_distributable": "amount_fen"},
+    "shares.transferred": {
+        "shares.no_holding": "holder",
+        "shares.same_holder": "to",
+        "shares.transferee_not_member": "to",
+        "shares.over_holder_cap": "units",
+        "shares.insufficient_units": "units",
+        "shares.units_pledged": "units",
+    },
     # The exchange's bidding and deal acts (a bidder is chosen by its number, amounts typed).
     "exchange.bid": {
         **_EXCHANGE_BIDDER,
