@@ -14,13 +14,28 @@ from typing import Any
 
 def console_routes() -> list[Any]:
     """Every console route handler, in registration order; a new list for every app."""
+    from api.console.audit_desk import ROUTES as AUDIT
     from api.console.auth_routes import ROUTES as AUTH
     from api.console.collective_desk import ROUTES as COLLECTIVE_DESK
     from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.developer import ROUTES as DEVELOPER
+    from api.console.public_board import ROUTES as BOARD
+    from api.console.public_board_checkpoint import ROUTES as CHECKPOINT
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
     from api.console.township import ROUTES as TOWNSHIP
     from api.console.vouchers_pages import ROUTES as VOUCHERS
 
-    return [static_router(), *AUTH, *PUBLIC, *COLLECTIVE, *COLLECTIVE_DESK, *TOWNSHIP, *VOUCHERS, *DEVELOPER]
+    return [
+        static_router(),
+        *AUTH,
+        *PUBLIC,
+        *BOARD,
+        *CHECKPOINT,
+        *COLLECTIVE,
+        *COLLECTIVE_DESK,
+        *TOWNSHIP,
+        *VOUCHERS,
+        *DEVELOPER,
+        *AUDIT,
+    ]
