@@ -19,6 +19,9 @@ def console_routes() -> list[Any]:
     from api.console.collective_desk import ROUTES as COLLECTIVE_DESK
     from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.developer import ROUTES as DEVELOPER
+    from api.console.exchange_bidders import ROUTES as EXCHANGE_BIDDERS
+    from api.console.exchange_listing import ROUTES as EXCHANGE
+    from api.console.exchange_listing_new import ROUTES as EXCHANGE_NEW
     from api.console.public_board import ROUTES as BOARD
     from api.console.public_board_checkpoint import ROUTES as CHECKPOINT
     from api.console.public_routes import ROUTES as PUBLIC
@@ -36,6 +39,9 @@ def console_routes() -> list[Any]:
         *COLLECTIVE_DESK,
         *TOWNSHIP,
         *VOUCHERS,
+        *EXCHANGE_NEW,
+        *EXCHANGE,
+        *EXCHANGE_BIDDERS,
         *DEVELOPER,
         *AUDIT,
     ]
