@@ -28,6 +28,8 @@ LINKS = (
     ("/v1/orgs", "已登记的组织及其公钥", "the registered organisations and their keys"),
     ("/v1/certificates", "证书列表", "the certificates"),
     ("/verify", "证书验证：在浏览器中核验证书或记录", "verify a certificate or a record, in the browser"),
+    ("/board", "交易公告与成交公示（无个人信息）", "the exchange's announcements and results"),
+    ("/checkpoint", "最新检查点及见证方联署", "the latest checkpoint and its witness cosignatures"),
     ("/healthz", "服务状态", "the service's health"),
 )
 # Public pages of one thing, by the path a reader fills in.
