@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.console.collective_certificates import ROUTES as CERTIFICATES
 from api.console.collective_members import ROUTES as MEMBERS
 
-ROUTES: list[Any] = [*MEMBERS]
+ROUTES: list[Any] = [*MEMBERS, *CERTIFICATES]

@@ -51,6 +51,7 @@ NAV = (
     (f"{BASE}/people", "clerk.nav.people"),
     (f"{BASE}/members", "clerk.nav.members"),
     (f"{BASE}/registers", "clerk.nav.registers"),
+    (f"{BASE}/certificates", "collective.nav.certificates"),
 )
 
 
