@@ -11,7 +11,7 @@ live bidding page and the deal (award to certificate) link from there.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response
@@ -19,12 +19,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.console.desk import desk_page
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
+from api.console.render import choices
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Service
 from api.reads.exchange_board import area_mu, bidder_label
 from contracts.exchange.tables import Listing
+from ledger.entry import parse_time
 from ledger.errors import Category
 
+CHINA_STANDARD_TIME = timedelta(hours=8)
 ROLE = for_roles("exchange_staff")
 HOME = "/console/exchange/"
 LISTINGS = HOME + "listings/"
@@ -40,6 +43,7 @@ __all__ = [
     "ROLE",
     "area_mu",
     "bidder_label",
+    "china_time",
     "countdown",
     "exchange_page",
     "fen_of",
@@ -60,8 +64,8 @@ def now_of(service: Service) -> datetime:
     return service.appender.clock()
 
 
-def countdown(seconds: int | None) -> str | None:
-    """``seconds`` ahead as ``3天 4:05:06`` style parts (days, h:mm:ss); None for none."""
+def countdown(seconds: int | None, lang: str = "en") -> str | None:
+    """``seconds`` ahead as ``3d 4:05:06`` (``3天 4:05:06`` in Chinese); None for none."""
     if seconds is None:
         return None
     seconds = max(seconds, 0)
@@ -69,7 +73,17 @@ def countdown(seconds: int | None) -> str | None:
     hours, rest = divmod(rest, 3_600)
     minutes, secs = divmod(rest, 60)
     clock = f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{days}d {clock}" if days else clock
+    return f"{days}{'天' if lang == 'zh' else 'd'} {clock}" if days else clock
+
+
+def china_time(instant: str | None) -> str:
+    """A ledger time (RFC 3339 UTC) as China Standard Time, to the minute: ``2026-04-24 09:00``."""
+    if not instant:
+        return "—"
+    try:
+        return (parse_time(instant) + CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return instant
 
 
 def exchange_page(
@@ -81,13 +95,16 @@ def exchange_page(
     **context: Any,
 ) -> Response[Any]:
     """A page of the exchange desk: its navigation and the helpers its templates use (``yuan``,
-    ``area_mu``, ``bidder_label``, ``listing_path``, ``countdown``)."""
+    ``area_mu``, ``bidder_label``, ``listing_path``, ``countdown`` in the page's language,
+    ``china_time``)."""
+    lang = choices(request).lang
     helpers = {
         "yuan": yuan,
         "area_mu": area_mu,
         "bidder_label": bidder_label,
         "listing_path": listing_path,
-        "countdown": countdown,
+        "countdown": lambda seconds: countdown(seconds, lang),
+        "china_time": china_time,
     }
     return desk_page(request, console, template, NAV, status_code=status_code, **{**helpers, **context})
 

@@ -87,7 +87,7 @@ async def wizard(
     chosen = next((r for r in offered if r.token == token), None)
     context["chosen"] = chosen
     if chosen is not None:
-        context["priority"] = await priority_of(session, chosen, today)
+        context["priority"] = await priority_of(session, chosen, holder, today)
     return context
 
 

@@ -237,21 +237,24 @@ async def _assets(session: AsyncSession, collective: str) -> list[HeldRight]:
     return [HeldRight(f"asset:{collective}:{c}", "collective_asset", collective, 1) for c in categories]
 
 
-async def priority_of(session: AsyncSession, right: HeldRight, today: date) -> Priority:
+async def priority_of(session: AsyncSession, right: HeldRight, holder: Holder, today: date) -> Priority:
     """Who has priority for ``right`` per the registry (``contracts.exchange.rights``): for land
     management and a collective asset, the collective's members in force; for land, also the
-    sitting tenant (the transfer of its parcels running now that ends last). Shares and a
-    homestead go to members only (no priority over others); a land quota has none."""
+    sitting tenant (the transfer of its parcels running now that ends last). The holder's own
+    household is left out (it does not bid for its own right). Shares and a homestead go to
+    members only (no priority over others); a land quota has none."""
     if right.type not in ("land_management", "collective_asset"):
         return Priority(None)
-    members = (
-        await session.exec(
-            select(Membership.party_id)
-            .where(Membership.collective_id == right.collective_id)
-            .where(col(Membership.status).in_(IN_FORCE))
-            .order_by(col(Membership.party_id))
-        )
-    ).all()
+    query = (
+        select(Membership.party_id)
+        .where(Membership.collective_id == right.collective_id)
+        .where(col(Membership.status).in_(IN_FORCE))
+        .where(Membership.party_id != holder.id)
+    )
+    if holder.household_id is not None:
+        own = select(HouseholdMember.party_id).where(HouseholdMember.household_id == holder.household_id)
+        query = query.where(col(Membership.party_id).not_in(own))
+    members = (await session.exec(query.order_by(col(Membership.party_id)))).all()
     tenant = None
     running = [(t, end) for t, end in right.tenants if end >= today]
     if running:

@@ -39,6 +39,7 @@ class Desk:
     def __init__(self, m: Market, other: str, foreign: str, staff_id: str, homesteader: str) -> None:
         self.m, self.other, self.foreign, self.staff_id = m, other, foreign, staff_id
         self.homesteader = homesteader  # a household living in the village, holding a homestead
+        self.seller_members: list[str] = []
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -69,8 +70,14 @@ async def desk(ledger: LedgerFixture) -> Any:
                 text("SELECT household_id FROM homesteads WHERE id = :h"), {"h": m.homesteader_homestead}
             )
         ).scalar()
+        sellers = await conn.execute(
+            text("SELECT party_id FROM household_members WHERE household_id = :h"), {"h": m.seller}
+        )
+        seller_members = [str(p) for p in sellers.scalars()]
     await engine.dispose()
-    yield Desk(m, other, foreign, str(staff_id), str(homesteader))
+    d = Desk(m, other, foreign, str(staff_id), str(homesteader))
+    d.seller_members = seller_members
+    yield d
     await m.close()
 
 
@@ -142,6 +149,7 @@ async def test_the_priority_holders_the_ledger_knows_are_shown(ledger: LedgerFix
     assert page.status_code == 200, page.text
     priority = page.text[page.text.index('id="step-priority"') : page.text.index('id="step-terms"')]
     assert m.v.village in priority and all(p in priority for p in m.buyers)
+    assert desk.seller_members and not any(p in priority for p in desk.seller_members)  # the holder's own
     assert 'id="tenant"' in priority
     assert 'name="right.parcels"' in page.text and 'id="f-reserve_fen"' in page.text
     shares = await b.get(wizard(m.holders[0], f"shares:{m.v.village}:{m.holders[0]}"))
