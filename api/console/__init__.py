@@ -20,6 +20,8 @@ def console_routes() -> list[Any]:
     from api.console.collective_routes import ROUTES as COLLECTIVE
     from api.console.developer import ROUTES as DEVELOPER
     from api.console.exchange_bidders import ROUTES as EXCHANGE_BIDDERS
+    from api.console.exchange_bidding import ROUTES as EXCHANGE_BIDDING
+    from api.console.exchange_deal import ROUTES as EXCHANGE_DEAL
     from api.console.exchange_listing import ROUTES as EXCHANGE
     from api.console.exchange_listing_new import ROUTES as EXCHANGE_NEW
     from api.console.public_board import ROUTES as BOARD
@@ -42,6 +44,8 @@ def console_routes() -> list[Any]:
         *EXCHANGE_NEW,
         *EXCHANGE,
         *EXCHANGE_BIDDERS,
+        *EXCHANGE_BIDDING,
+        *EXCHANGE_DEAL,
         *DEVELOPER,
         *AUDIT,
     ]
