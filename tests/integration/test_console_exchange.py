@@ -433,3 +433,51 @@ async def test_a_listing_without_bidders_is_extended_after_its_announcement(
     r = await b.post(path + "/extend", {"csrf": token, "entry_id": str(uuid.uuid4())})
     assert r.status_code == 303, r.text
     assert "已延期 1 次" in (await b.get(path)).text
+
+
+async def test_hostile_registrations_are_refused_and_record_nothing(
+    ledger: LedgerFixture, desk: Desk
+) -> None:
+    b = await signed_in(ledger, "cx-staff")
+    path = "/console/exchange/listings/GP-CX-E/bidders/new"
+    form = inputs((await b.get(path)).text)
+    size = await ledger.size()
+    cases = (
+        ({"bidder.party": "a\x00b"}, "bidder.party", "payload.invalid"),
+        (
+            {
+                "bidder.type": "entity",
+                "bidder.name": "社" * 5000,
+                "bidder.credit_code": "91350100M000100Y43",
+                "bidder.entity_type": "company",
+            },
+            "bidder.name",
+            "payload.invalid",
+        ),
+        (
+            {"bidder.type": "nonsense", "bidder.name": "x", "bidder.credit_code": "y"},
+            "bidder.entity_type",
+            "form.required",
+        ),
+        ({"bidder.party": desk.m.buyers[1], "application": "9" * 70}, "application", "payload.invalid"),
+    )
+    for over, field, code in cases:
+        r = await b.post(path, {**form, "application": hexdigest("h"), **over})
+        assert r.status_code == 422, (over, r.text[-2000:])
+        assert code in beside(r.text, field), (field, code)
+    wrong_kind = await b.post(path, {**form, "entry_id": "not-a-uuid", "bidder.party": desk.m.outsider})
+    assert wrong_kind.status_code == 422
+    assert await ledger.size() == size
+
+
+async def test_the_listings_are_paged_newest_first(ledger: LedgerFixture, desk: Desk) -> None:
+    b = await signed_in(ledger, "cx-staff")
+    home = await b.get("/console/exchange/")
+    ids = re.findall(r'<td class="mono"><a href="/console/exchange/listings/([^"/]+)">', home.text)
+    assert ids[0] == "GP-CX-E" and "GP-CX-B" in ids and desk.foreign not in ids
+    assert desk.m.db is not None
+    newest = await desk.m.db.fetchval("SELECT listed_seq FROM exchange_listings WHERE id = $1", "GP-CX-E")
+    older = await b.get(f"/console/exchange/?after={newest}")
+    assert older.status_code == 200 and "GP-CX-E" not in older.text and "GP-CX-B" in older.text
+    for bad in ("abc", "9" * 40, "-1", "%00"):
+        assert (await b.get(f"/console/exchange/?after={bad}")).status_code == 200, bad
