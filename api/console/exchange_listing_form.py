@@ -134,7 +134,7 @@ def local_time(text: str) -> str | None:
     try:
         y, mo, d, h, mi = (int(g) for g in m.groups())
         t = datetime(y, mo, d, h, mi, tzinfo=UTC) - CST  # typed in China time
-    except ValueError:
+    except (ValueError, OverflowError):  # no such day, or before year 1
         return None
     return format_time(t)
 

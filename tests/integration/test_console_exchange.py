@@ -198,6 +198,8 @@ async def test_a_listing_is_reviewed_then_signed_once_naming_the_user(
     assert await ledger.size() == size  # nothing signed yet
     signing = inputs(review.text[: review.text.index('id="sign"')])
     assert signing["stage"] == "sign"
+    edit = await b.post(NEW, {**signing, "stage": "edit"})  # back to the terms, as typed
+    assert edit.status_code == 200 and 'value="50000"' in beside(edit.text, "reserve_fen")
     first = await b.post(NEW, signing)
     second = await b.post(NEW, signing)
     assert first.status_code == second.status_code == 303, first.text
@@ -232,6 +234,9 @@ async def test_a_refused_term_is_shown_beside_its_field_with_what_was_typed(
         ({"increment_fen": "0.01"}, "increment_fen", "exchange.increment_too_small"),
         ({"reserve_fen": "9" * 40}, "reserve_fen", "form.not_an_amount"),
         ({"bidding_opens_at": "tomorrow"}, "bidding_opens_at", "exchange.not_a_time"),
+        ({"bidding_opens_at": "0001-01-01T00:00"}, "bidding_opens_at", "exchange.not_a_time"),
+        ({"bidding_closes_at": "2026-02-30T09:00"}, "bidding_closes_at", "exchange.not_a_time"),
+        ({"right.term_start": "2026-13-01"}, "right.term_start", "payload.invalid"),
         ({"right.term_end": "2099-12-31"}, "right.term_end", "exchange.term_exceeds_contract"),
         ({"listing": "GP\x00x"}, "listing", "payload.invalid"),
         ({"consent": "a" * 5000}, "consent", "payload.invalid"),
