@@ -48,6 +48,7 @@ BOARD_NAV = (
 )
 FEED = "/v1/exchange/feed.atom"
 MAX_AGE = 30  # seconds: a countdown a cache shows is at most this late
+STEPS_SHOWN = 120  # the latest steps a listing's page lists (all are in its JSON): under 100 KB
 
 
 def board_page(
@@ -117,10 +118,13 @@ async def board_listing(
             raise
         return board_page(request, "board_missing.html", 404, listing=listing)
     certificate = await certificate_of(session, listing)
+    steps = found["steps"]
     return board_page(
         request,
         "board_listing.html",
         x=found,
+        steps=steps[-STEPS_SHOWN:],
+        all_steps=len(steps),
         certificate=certificate,
         now=beijing_time(service.appender.clock()),
     )

@@ -252,6 +252,7 @@ async def test_the_auditor_s_desk_reads_checkpoints_and_the_state_digest(board: 
         no_personal_data(page.text)
         assert page.text.count("<form") == 1 and 'action="/console/logout"' in page.text  # nothing acts
         assert page.headers["cache-control"] == "no-store"
+        assert "default-src 'none'" in page.headers["content-security-policy"]
         assert len(page.content) < LIMIT_BYTES
     english = await auditor.get("/console/audit/?lang=en")
     assert "Every checkpoint, newest first" in english.text
@@ -272,3 +273,13 @@ async def test_the_home_page_links_the_board_and_the_checkpoint(board: Board) ->
     r = await cast(Any, board.fx.client.http).get("/")
     assert r.status_code == 200
     assert "href='/board'" in r.text and "href='/checkpoint'" in r.text
+
+
+async def test_a_long_history_lists_its_latest_steps_only(board: Board, monkeypatch: Any) -> None:
+    """A listing's page stays light however many bids it had: the latest steps, and all in JSON."""
+    monkeypatch.setattr("api.console.public_board.STEPS_SHOWN", 3)
+    r = await anonymous(board).get(f"/board/{SOLD}?lang=zh")
+    assert r.status_code == 200
+    steps = r.text[r.text.index("全部经过") :]
+    assert "这里列出最近的 3 项" in steps and steps.count('href="/verify/') == 3
+    assert f'href="/v1/exchange/listings/{SOLD}"' in steps
