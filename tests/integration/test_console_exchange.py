@@ -75,6 +75,17 @@ async def desk(ledger: LedgerFixture) -> Any:
         )
         seller_members = [str(p) for p in sellers.scalars()]
     await engine.dispose()
+    quota = "Q-cx-1"  # a collective site's land quota, confirmed: listable from rule version 4
+    site = {"type": "collective_site", "parcel_code": m.v.parcel(5001), "area_m2": 1_000}
+    consents = {"holder_consent": hexdigest("hc"), "collective_consent": hexdigest("cc")}
+    await m.v.append("quota.applied", {"quota": quota, "site": site, **consents})
+    county = ledger.keys["county"]
+    for kind, body in (
+        ("quota.project_approved", {"project_document": hexdigest("project")}),
+        ("quota.accepted", {"measured_m2": 900, "acceptance_document": hexdigest("acceptance")}),
+        ("quota.confirmed", {"quota_m2": 900}),
+    ):
+        await ledger.client.append(county, kind, {"quota": quota, **body})
     d = Desk(m, other, foreign, str(staff_id), str(homesteader))
     d.seller_members = seller_members
     yield d
@@ -136,6 +147,7 @@ async def test_the_wizard_offers_only_rights_the_holder_holds(ledger: LedgerFixt
     assert f"shares:{m.v.village}:{m.holders[0]}" in person.text
     collective = await b.get(wizard(m.v.village))
     assert f"asset:{m.v.village}:factory_rental" in collective.text
+    assert f"right={quote('quota:Q-cx-1')}" in collective.text  # a confirmed land quota (rule version 4)
     unknown = await b.get(wizard("no-such-holder"))
     assert unknown.status_code == 200 and 'id="holder-error"' in unknown.text
     far = await b.get(wizard(m.outsider))  # a person who is no member holds nothing here
@@ -486,3 +498,18 @@ async def test_the_listings_are_paged_newest_first(ledger: LedgerFixture, desk: 
     assert older.status_code == 200 and "GP-CX-E" not in older.text and "GP-CX-B" in older.text
     for bad in ("abc", "9" * 40, "-1", "%00"):
         assert (await b.get(f"/console/exchange/?after={bad}")).status_code == 200, bad
+
+
+async def test_a_collectives_land_quota_is_listed_by_the_wizard(ledger: LedgerFixture, desk: Desk) -> None:
+    m = desk.m
+    b = await signed_in(ledger, "cx-staff")
+    page = await b.get(wizard(m.v.village, "quota:Q-cx-1"))
+    assert page.status_code == 200 and "此类权利没有优先权人" in page.text
+    values = terms(inputs(page.text), stage="sign", listing="GP-CX-Q")
+    size = await ledger.size()
+    r = await b.post(NEW, values)
+    assert r.status_code == 303, r.text
+    entry = (await ledger.client.get(f"/v1/entries/{size}"))["entry"]
+    assert entry["payload"]["right"] == {"type": "land_quota", "quota": "Q-cx-1"}
+    again = await b.get(wizard(m.v.village))
+    assert "GP-CX-Q" in again.text and f"right={quote('quota:Q-cx-1')}" not in again.text  # listed
