@@ -52,6 +52,9 @@ NAV = (
     (f"{BASE}/members", "clerk.nav.members"),
     (f"{BASE}/registers", "clerk.nav.registers"),
     (f"{BASE}/certificates", "collective.nav.certificates"),
+    (f"{BASE}/assets", "collective.nav.assets"),
+    (f"{BASE}/shares", "collective.nav.shares"),
+    (f"{BASE}/dividends", "collective.nav.dividends"),
 )
 
 
