@@ -225,7 +225,8 @@ async def test_a_dividend_is_previewed_then_signed_and_its_statement_printed(
     preview = await b.post(f"{C}/dividends/preview", {**typed, "resolution.sha256": hexdigest("r")})
     assert preview.status_code == 200 and "尚未签署" in preview.text
     assert await ledger.size() == size
-    # 10001 fen over 400 units: 70/130/100/100 units -> 1750.175, 3250.325, 2500.25, 2500.25; the one fen left to the largest remainder
+    # 10001 fen over 400 units (70/130/100/100): 1750.175, 3250.325, 2500.25, 2500.25 fen;
+    # the one fen left goes to the largest remainder (32.51 yuan).
     assert "32.51" in preview.text and "17.50" in preview.text and "合计分出 100.01 元" in preview.text
     assert world.people[1].name in preview.text
     confirm = form_at(preview.text, f"{C}/dividends")
