@@ -25,7 +25,8 @@ from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.exchange_desk import LISTINGS, ROLE, exchange_page, listing_path
 from api.console.exchange_listing_form import initial, listed_payload, listing_form
-from api.console.exchange_reads_rights import HeldRight, Holder, find_holder, held_rights, priority_of
+from api.console.exchange_reads_priority import priority_of
+from api.console.exchange_reads_rights import HeldRight, Holder, find_holder, held_rights
 from api.console.forms import Filled, custody_problem, submit
 from api.console.guard import SignedIn
 from api.http.dependencies import Db, Service, Session

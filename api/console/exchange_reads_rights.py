@@ -1,14 +1,13 @@
 """What the listing wizard reads from the ledger's projections: the holder found by id (a
 household, a party or a village collective under the exchange centre's county), the rights
-that holder really holds and that are not already under an open listing, and the priority
-holders the ledger knows for such a right (the collective's members in force, the sitting
-tenant of the parcels). The wizard offers only these; the rule checks them again when the
-listing is signed (``contracts.exchange.rights.listable``).
+that holder really holds, marked when already under an open listing or not listable now (the
+priority holders are ``api.console.exchange_reads_priority``'s). The wizard offers only these;
+the rule checks them again when the listing is signed (``contracts.exchange.rights.listable``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import col, select
@@ -24,8 +23,6 @@ from contracts.orgs import Org
 from contracts.parties import Party
 from contracts.quotas.tables import LandQuota, quota_key
 from contracts.shares import ShareHolding
-
-PRIORITY_SHOWN = 200  # members listed on the page at most (the count is always shown)
 
 
 @dataclass(frozen=True)
@@ -59,17 +56,6 @@ class HeldRight:
     def offered(self) -> bool:
         """Whether the wizard offers it: held, not under an open listing, not blocked."""
         return self.listed_in is None and self.blocked is None
-
-
-@dataclass
-class Priority:
-    """The priority holders of a right: the collective whose members in force have priority,
-    those members (party ids, at most ``PRIORITY_SHOWN``) and their count, the sitting tenant."""
-
-    collective: str | None
-    members: list[str] = field(default_factory=list)
-    count: int = 0
-    tenant: str | None = None
 
 
 async def under(session: AsyncSession, ancestor: str, org_id: str) -> bool:
@@ -235,28 +221,3 @@ async def _assets(session: AsyncSession, collective: str) -> list[HeldRight]:
     items = (verification.details.get("operating_assets") or []) if verification else []
     categories = sorted({str(a.get("category")) for a in items})
     return [HeldRight(f"asset:{collective}:{c}", "collective_asset", collective, 1) for c in categories]
-
-
-async def priority_of(session: AsyncSession, right: HeldRight, holder: Holder, today: date) -> Priority:
-    """Who has priority for ``right`` per the registry (``contracts.exchange.rights``): for land
-    management and a collective asset, the collective's members in force; for land, also the
-    sitting tenant (the transfer of its parcels running now that ends last). The holder's own
-    household is left out (it does not bid for its own right). Shares and a homestead go to
-    members only (no priority over others); a land quota has none."""
-    if right.type not in ("land_management", "collective_asset"):
-        return Priority(None)
-    query = (
-        select(Membership.party_id)
-        .where(Membership.collective_id == right.collective_id)
-        .where(col(Membership.status).in_(IN_FORCE))
-        .where(Membership.party_id != holder.id)
-    )
-    if holder.household_id is not None:
-        own = select(HouseholdMember.party_id).where(HouseholdMember.household_id == holder.household_id)
-        query = query.where(col(Membership.party_id).not_in(own))
-    members = (await session.exec(query.order_by(col(Membership.party_id)))).all()
-    tenant = None
-    running = [(t, end) for t, end in right.tenants if end >= today]
-    if running:
-        tenant = max(running, key=lambda x: x[1])[0]
-    return Priority(right.collective_id, list(members[:PRIORITY_SHOWN]), len(members), tenant)
