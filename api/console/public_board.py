@@ -30,6 +30,8 @@ from api.console.public_board_reads import (
     countdown,
     filter_choices,
     money,
+    org_names,
+    places,
     public_headers,
     seq_after,
 )
@@ -72,15 +74,17 @@ def board_page(
 @get("/board", include_in_schema=False, name="public_board")
 async def board_list(request: Request[Any, Any, Any], service: Service, session: Session) -> Response[str]:
     query = BoardQuery.of(request.query_params)
+    options = await filter_choices(session)
     context: dict[str, Any] = {
         "query": query,
-        "options": await filter_choices(session),
+        "options": options,
         "right_types": RIGHT_TYPES,
         "statuses": STATUSES,
         "now": beijing_time(service.appender.clock()),
     }
     if query.bad is not None:
-        return board_page(request, "board_list.html", 400, items=[], next_page=None, **context)
+        names = await org_names(session, {*options["exchange"], *options["township"]})
+        return board_page(request, "board_list.html", 400, items=[], next_page=None, names=names, **context)
     found = await board(
         session,
         service.appender.clock(),
@@ -92,17 +96,23 @@ async def board_list(request: Request[Any, Any, Any], service: Service, session:
         limit=PAGE_SIZE,
     )
     next_page = None if found["next"] is None else {**query.filters(), "after": found["next"]}
-    return board_page(request, "board_list.html", items=found["items"], next_page=next_page, **context)
+    names = await org_names(session, places(found["items"]) | {*options["exchange"], *options["township"]})
+    return board_page(
+        request, "board_list.html", items=found["items"], next_page=next_page, names=names, **context
+    )
 
 
 @get("/board/results", include_in_schema=False, name="public_board_results")
 async def board_results(request: Request[Any, Any, Any], session: Session) -> Response[str]:
     after = seq_after(request.query_params.get("after"))
     if after is None:
-        return board_page(request, "board_results.html", 400, items=[], next_page=None, bad=True)
+        return board_page(request, "board_results.html", 400, items=[], next_page=None, bad=True, names={})
     found = await results(session, after, PAGE_SIZE)
     next_page = None if found["next"] is None else {"after": found["next"]}
-    return board_page(request, "board_results.html", items=found["items"], next_page=next_page, bad=False)
+    names = await org_names(session, places(found["items"]))
+    return board_page(
+        request, "board_results.html", items=found["items"], next_page=next_page, bad=False, names=names
+    )
 
 
 @get("/board/{listing:str}", include_in_schema=False, name="public_board_listing")
@@ -123,6 +133,7 @@ async def board_listing(
         request,
         "board_listing.html",
         x=found,
+        names=await org_names(session, places([found])),
         steps=steps[-STEPS_SHOWN:],
         all_steps=len(steps),
         certificate=certificate,

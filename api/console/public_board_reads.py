@@ -20,6 +20,7 @@ from api.console.public_routes import NO_STORE
 from api.console.render import choices
 from api.console.vouchers_pages_reads import yuan
 from contracts.exchange.tables import Listing
+from contracts.orgs import Org
 
 PAGE_SIZE = 20  # listings a page (the API's own pages go to 1000; a village office's link is slow)
 ID_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # as api.http.routes.paging.ID_PATTERN
@@ -112,3 +113,17 @@ async def certificate_of(session: AsyncSession, listing_id: str) -> tuple[str, i
     if row is None or row[0] is None or row[1] is None:
         return None
     return str(row[0]), int(row[1])
+
+
+async def org_names(session: AsyncSession, ids: set[str]) -> dict[str, str]:
+    """The registered names of the organisations ``ids`` (villages, townships, exchanges: public,
+    as the ledger registered them)."""
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Org.id, Org.name).where(col(Org.id).in_(sorted(ids))))).all()
+    return {str(i): str(n) for i, n in rows}
+
+
+def places(items: list[dict[str, Any]]) -> set[str]:
+    """The organisations a page of listings names."""
+    return {x[k] for x in items for k in ("exchange", "township", "village")}
