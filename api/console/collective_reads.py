@@ -20,6 +20,7 @@ from api.console.collective_paging import PAGE_ROWS
 
 # A listed page reads one row more than it shows: whether a next page exists.
 PAGE_LIMIT = PAGE_ROWS + 1
+CHOICES = 100  # the people a form's select offers at most (the household form has six selects)
 
 # The people this collective may name: registered by it, in its households, or its members.
 _OURS = """
@@ -101,6 +102,31 @@ async def people(db: AsyncConnection, collective: str, skip: int = 0, limit: int
         c=collective,
         n=limit,
         o=skip,
+    )
+    return [Person(r.party_id, r.name, r.tail, r.household_id) for r in rows]
+
+
+async def choices(
+    db: AsyncConnection, collective: str, *, homeless: bool = False, unadmitted: bool = False
+) -> list[Person]:
+    """The people a form offers, newest first and at most ``CHOICES`` (a form page stays under
+    100 KB in a large village): with ``homeless``, those in no household yet (a new household's
+    head and members); with ``unadmitted``, those holding no membership in force or in notice
+    (an admission's person). Anyone further down is found by the people page."""
+    rows = await _rows(
+        db,
+        f"""SELECT pd.party_id, pd.name, right(pd.id_number, 4) AS tail, hm.household_id
+            FROM personal_data pd LEFT JOIN household_members hm ON hm.party_id = pd.party_id
+            WHERE pd.party_id IN ({_OURS})
+              AND (NOT :homeless OR hm.household_id IS NULL)
+              AND (NOT :unadmitted OR NOT EXISTS (
+                   SELECT 1 FROM memberships m WHERE m.party_id = pd.party_id
+                   AND m.status IN ('in_notice', 'suspended', 'active', 'settled_in_town')))
+            ORDER BY pd.created_at DESC, pd.party_id LIMIT :n""",
+        c=collective,
+        homeless=homeless,
+        unadmitted=unadmitted,
+        n=CHOICES,
     )
     return [Person(r.party_id, r.name, r.tail, r.household_id) for r in rows]
 

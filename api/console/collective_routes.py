@@ -111,9 +111,11 @@ async def household_page(
     )
 
 
-async def _people_choices(db: Db, org: str, *, homeless_only: bool = False) -> list[tuple[str, str]]:
-    people = await reads.people(db, org)
-    return [(p.party_id, p.label) for p in people if not (homeless_only and p.household_id)]
+async def _people_choices(
+    db: Db, org: str, *, homeless_only: bool = False, unadmitted: bool = False
+) -> list[tuple[str, str]]:
+    people = await reads.choices(db, org, homeless=homeless_only, unadmitted=unadmitted)
+    return [(p.party_id, p.label) for p in people]
 
 
 @get(f"{BASE}/households/new", **CLERK)
@@ -125,7 +127,7 @@ async def household_new(request: Request[Any, Any, Any], console: SignedIn, db: 
 
 @post(f"{BASE}/households/new", **CLERK)
 async def household_register(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
-    form = household_form(await _people_choices(db, console.user.org_id))
+    form = household_form(await _people_choices(db, console.user.org_id, homeless_only=True))
     await _done(db)
     filled = form.filled(await request.form())
     refusal = filled.missing()
@@ -212,8 +214,8 @@ async def people_page(
 
 
 async def _admission(db: Db, org: str) -> Any:
-    people = await _people_choices(db, org)
-    households = [(h.id, h.head_name or h.id) for h in await reads.households(db, org)]
+    people = await _people_choices(db, org, unadmitted=True)
+    households = [(h.id, h.head_name or h.id) for h in await reads.households(db, org, 0, 2 * reads.CHOICES)]
     return admission_form(people, households)
 
 
