@@ -332,11 +332,10 @@ async def test_sealed_quotes_are_sealed_without_their_amount_and_opened_after_th
         )
         assert (await recorded(ledger, r))["entry"]["kind"] == "exchange.quote_opened"
     deal = await b.get(d.path(d.sealed, "deal"))
-    assert (
-        'id="award"' in deal.text
-        and '<option value="2" selected' in deal.text
-        and 'value="1,700.50"' in deal.text
-    )
+    assert 'id="award"' in deal.text and '<option value="2" selected' in deal.text
+    assert 'value="1,700.50"' in deal.text
+    _, r = await act(b, d, d.sealed, "deal", "award", {"bidder": "2", "amount_yuan": "1,700.50"})
+    assert (await recorded(ledger, r))["entry"]["payload"]["amount_fen"] == 170_050
 
 
 async def test_the_award_and_the_failure_are_offered_once_bidding_is_over(
@@ -415,6 +414,44 @@ async def test_contract_payment_refunds_and_certificate_each_at_its_stage(
     assert printed.status_code == 200 and "交易鉴证书" in printed.text and "JY-dx-2026-0001" in printed.text
     assert "<svg" in printed.text and f"/verify/{(await ledger.size()) - 1}" in printed.text
     assert (await b.get(d.path(d.empty, "certificate"))).status_code == 404
+
+
+async def test_a_winner_refusing_the_confirmation_defaults_and_its_deposit_is_forfeited(
+    ledger: LedgerFixture, desk: Desk
+) -> None:
+    d, m = desk, desk.m
+    b = await signed_in(ledger)
+    page = await b.get(d.path(d.sealed, "deal"))
+    assert 'id="default"' in page.text and 'id="contract"' in page.text
+    size = await ledger.size()
+    document = hexdigest("the winner's refusal")
+    for reason, code in (("non_payment", "exchange.default_not_shown"), ("bogus\x00", "payload.invalid")):
+        _, r = await act(
+            b, d, d.sealed, "deal", "default", {"bidder": "2", "reason": reason, "document": document}
+        )
+        assert r.status_code == 422 and code in field_html(r, "default.reason"), reason
+    _, r = await act(
+        b, d, d.sealed, "deal", "default", {"bidder": "2", "reason": "refused_confirmation", "document": "短"}
+    )
+    assert r.status_code == 422 and "payload.invalid" in field_html(r, "default.document")
+    assert 'value="短"' in field_html(r, "default.document")
+    assert await ledger.size() == size
+    _, r = await act(
+        b,
+        d,
+        d.sealed,
+        "deal",
+        "default",
+        {"bidder": "2", "reason": "refused_confirmation", "document": document},
+    )
+    assert (await recorded(ledger, r))["entry"]["kind"] == "exchange.defaulted"
+    row = await m.listing_row(d.sealed)
+    assert row["status"] == "failed" and (await m.bidder_row(d.sealed, 2))["deposit"] == "forfeited"
+    page = await b.get(d.path(d.sealed, "deal"))
+    assert "已没收" in page.text and "拒绝确认成交" in page.text and 'id="refund"' in page.text
+    assert '<option value="1"' in field_html(page, "refund.bidder")
+    english = await b.get(d.path(d.sealed, "deal") + "?lang=en")
+    assert "Award and settlement" in english.text and "forfeited" in english.text
 
 
 @pytest.mark.parametrize("where", ["bidding", "bidding/state", "deal", "certificate", "empty-deal"])
