@@ -409,3 +409,29 @@ async def test_another_organisation_s_ids_are_refused(world: World) -> None:
                     wrong.append((path, asking.users[role], "personal data on the refusal"))
     assert asked >= 4, "the pages that name an organisation's ids were not found"
     assert not wrong, wrong
+
+
+async def test_no_one_acts_for_another_organisation(world: World) -> None:
+    """A POST naming another organisation's ids, by a user of the role it is for, with the
+    session's CSRF token: 403 or 404, and nothing recorded."""
+    w = world
+    size = await w.fx.size()
+    wrong = []
+    acted = 0
+    for asking, named in ((w.ours, w.theirs), (w.theirs, w.ours)):
+        browsers = await sessions(w, asking)
+        for role, b in browsers.items():
+            token = await b.csrf()
+            for page in w.pages:
+                if page.method != "POST" or not page.allows(role) or not page.owned_by(role):
+                    continue
+                if role not in named.orgs:
+                    continue
+                path = named.fill(page, role)
+                r = await b.post(path, {"csrf": token, "entry_id": str(uuid.uuid4())})
+                acted += 1
+                if r.status_code not in (403, 404):
+                    wrong.append((path, asking.users[role], r.status_code))
+    assert acted >= 2, "no console form names an organisation's ids"
+    assert not wrong, wrong
+    assert await w.fx.size() == size, "a POST for another organisation recorded something"
