@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from api.cli.witness import witness_once
 from api.client import Person
+from ledger.checkpoint import parse_note
 from ledger.entry import parse_time
 from ledger.witness import CosignerSigner, generate_cosigner
 from tests.exchange_http import Market
@@ -283,3 +284,26 @@ async def test_a_long_history_lists_its_latest_steps_only(board: Board, monkeypa
     steps = r.text[r.text.index("全部经过") :]
     assert "这里列出最近的 3 项" in steps and steps.count('href="/verify/') == 3
     assert f'href="/v1/exchange/listings/{SOLD}"' in steps
+
+
+async def test_a_cosignature_held_for_the_wrong_checkpoint_shows_as_invalid(board: Board) -> None:
+    """The page checks each held cosignature again: one of another checkpoint (put in the table
+    behind the API's back) is said to be invalid, never valid."""
+    fx, db = board.fx, board.m.db
+    assert db is not None
+    signer = CosignerSigner.from_string(generate_cosigner("w9.example/witness")[0])
+    other = (await fx.client.http.get("/v1/checkpoint?size=3")).text
+    made = signer.cosign(parse_note(other).body, 1_770_000_000)
+    await db.execute(
+        "INSERT INTO witness_cosignatures (size, witness_key, name, key_hash, timestamp, signature, line,"
+        " created_at) VALUES (2, $1, $2, $3, $4, $5, $6, now())",
+        made.witness,
+        signer.name,
+        signer.verifier().key_hash,
+        made.timestamp,
+        made.signature,
+        made.line(),
+    )
+    r = await anonymous(board).get("/checkpoint?size=2&lang=zh")
+    assert r.status_code == 200, r.text
+    assert "w9.example/witness" in r.text and "签名无效" in r.text and "签名有效" not in r.text
