@@ -34,13 +34,13 @@ from api.console.exchange_bidding_forms import (
     opened_forms,
 )
 from api.console.exchange_bidding_reads import BiddingView, bidder_text, bidding_view, recorded_step
-from api.console.exchange_desk import ROLE, exchange_page, listing_path, now_of, own_listing
+from api.console.exchange_desk import ROLE, china_time, exchange_page, listing_path, now_of, own_listing
 from api.console.forms import Filled, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
-from api.reads.printed_page import beijing_time
 from contracts.exchange.tables import Listing
+from ledger.entry import format_time
 from ledger.errors import Category
 
 BIDDING = "/console/exchange/listings/{listing:str}/bidding"
@@ -53,7 +53,7 @@ def helpers(view: BiddingView) -> dict[str, Any]:
         "view": view,
         "listing": view.listing,
         "bidder_text": bidder_text,
-        "beijing_time": beijing_time,
+        "clock_text": china_time(format_time(view.now)),
         "refusal_key": exchange_refusal_key,
         "state_path": listing_path(view.listing.id, "bidding", "state"),
     }

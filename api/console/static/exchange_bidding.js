@@ -10,6 +10,7 @@
   var url = box.getAttribute("data-state-url");
   var first = box.querySelector(".bid-state");
   var phase = first ? first.getAttribute("data-phase") : "";
+  var day = box.getAttribute("data-day") || "d";  // as the page writes days: 3天 / 3d
   var every = 5000;
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -18,7 +19,7 @@
     var days = Math.floor(s / 86400);
     var rest = s % 86400;
     var text = Math.floor(rest / 3600) + ":" + two(Math.floor(rest % 3600 / 60)) + ":" + two(rest % 60);
-    return days ? days + "d " + text : text;
+    return days ? days + day + " " + text : text;
   }
   function tick() {
     var items = box.querySelectorAll("[data-seconds]");
