@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.console.collective_assets import ROUTES as ASSETS
+from api.console.collective_certificate_print import ROUTES as PRINTS
 from api.console.collective_certificates import ROUTES as CERTIFICATES
 from api.console.collective_dividends import ROUTES as DIVIDENDS
 from api.console.collective_members import ROUTES as MEMBERS
 from api.console.collective_shares import ROUTES as SHARES
 
-ROUTES: list[Any] = [*MEMBERS, *CERTIFICATES, *ASSETS, *SHARES, *DIVIDENDS]
+ROUTES: list[Any] = [*MEMBERS, *CERTIFICATES, *PRINTS, *ASSETS, *SHARES, *DIVIDENDS]

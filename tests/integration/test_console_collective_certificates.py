@@ -83,6 +83,15 @@ async def test_a_membership_certificate_lists_the_ticked_members_and_the_rights_
     assert entry["user"]
     listing = await b.get(first.headers["location"])
     assert 'href="/v1/certificates/CYZM-oc-1/print"' in listing.text and "集体成员资格证明" in listing.text
+    named = await b.get(f"{C}/certificates/{size}")
+    assert named.status_code == 200 and "<svg" in named.text and f"/verify/{size}" in named.text
+    assert world.people[0].name in named.text and world.people[2].name not in named.text
+    assert f'href="{C}/certificates/{size}"' in listing.text
+    other = await signed_in(ledger, "oc-clerk2")
+    theirs = await other.get(f"{C}/certificates/{size}")
+    assert theirs.status_code == 404 and world.people[0].name not in theirs.text
+    officer = await signed_in(ledger, "oc-officer")
+    assert (await officer.get(f"{C}/certificates/{size}")).status_code == 403
     printed = await ledger.client.http.get("/v1/certificates/CYZM-oc-1/print")
     assert printed.status_code == 200 and "<svg" in printed.text and f"/verify/{size}" in printed.text
     again = await b.post(
