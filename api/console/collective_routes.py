@@ -3,11 +3,13 @@ the households and one household with its members; registering a person (their p
 fields beside ``party.registered``) and a household; admitting a member by the meeting's vote
 with the notice shown as a countdown, and confirming them after it; the land, homestead and
 share registers (read-only); a person found by name or by ID number (through the blind index).
+Every list shows 50 rows a page (``collective_paging``); the forms offer at most 100 people.
 
-Every page reads only the signed-in clerk's collective; a household of another collective is
-refused (403 ``console.forbidden``), and the guard refuses other roles and sends anonymous
-visitors to sign in. A form refused shows again with what was typed and the refusal beside
-its field; one recorded answers 303 to the page that shows it (so a reload posts nothing).
+Every page reads only the signed-in clerk's collective; a household of another collective, or
+one that does not exist, is refused alike (403 ``console.forbidden``), and the guard refuses
+other roles and sends anonymous visitors to sign in. A form refused shows again with what was
+typed and the refusal beside its field; one recorded answers 303 to the page that shows it
+(so a reload posts nothing).
 """
 
 from __future__ import annotations
@@ -93,18 +95,18 @@ async def household_list(request: Request[Any, Any, Any], console: SignedIn, db:
 async def household_page(
     request: Request[Any, Any, Any], console: SignedIn, db: Db, household_id: Id
 ) -> Response[Any]:
-    """One household of this collective and its members (with names)."""
+    """One household of this collective and its members (with names). Another collective's
+    household and one that does not exist are refused alike (403), so ids cannot be probed."""
     row = await reads.household(db, console.user.org_id, household_id)
-    if row is not None and row.collective_id != console.user.org_id:
+    if row is None or row.collective_id != console.user.org_id:
         await _done(db)
-        raise ConsoleRefusal("console.forbidden", "this household is another collective's")
-    members = await reads.household_members(db, household_id) if row else []
+        raise ConsoleRefusal("console.forbidden", "this collective has no such household")
+    members = await reads.household_members(db, household_id)
     await _done(db)
     return _page(
         request,
         console,
         "collective_household.html",
-        status_code=200 if row else 404,
         household=row,
         members=members,
         done=request.query_params.get("done"),

@@ -335,3 +335,12 @@ async def test_the_clerk_pages_in_english_and_a_form_without_its_csrf_token_does
     r = await b.post(f"{C}/people/new", data)
     assert r.status_code == 403 and "console.csrf_failed" in r.text
     assert await scalar(engine, "SELECT count(*) FROM personal_data WHERE name = '吴无令'") == 0
+
+
+async def test_an_unknown_household_is_refused_like_another_collectives(
+    ledger: LedgerFixture, villages: dict[str, str]
+) -> None:
+    b = await signed_in(ledger, "clerk-a")
+    for household in ("5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "nothing-here"):
+        r = await b.get(f"{C}/households/{household}")
+        assert r.status_code == 403 and "console.forbidden" in r.text, household
