@@ -35,7 +35,7 @@ from api.console.public_board_reads import (
     public_headers,
     seq_after,
 )
-from api.console.render import page
+from api.console.render import choices, page
 from api.http.dependencies import Db, Service, Session
 from api.reads.exchange_board import board, listing_detail, results
 from api.reads.printed_page import beijing_time, verify_path
@@ -63,7 +63,7 @@ def board_page(
         headers=public_headers(request, MAX_AGE),
         nav=BOARD_NAV,
         feed=FEED,
-        money=money,
+        money=lambda fen, unit: money(fen, unit, choices(request).lang),
         countdown=countdown,
         when=beijing_time,
         verify_path=verify_path,

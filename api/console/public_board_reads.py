@@ -98,9 +98,13 @@ def countdown(seconds: int | None) -> dict[str, int] | None:
     return {"days": left // 86400, "hours": left % 86400 // 3600, "minutes": left % 3600 // 60}
 
 
-def money(fen: int | None, unit: str) -> str:
-    """An amount in yuan with the listing's unit (``元/亩·年`` or ``元``)."""
-    return yuan(fen) + (" 元/亩·年" if unit == "per_mu_year" else " 元")
+UNITS = {"zh": (" 元/亩·年", " 元"), "en": (" yuan/mu/year", " yuan")}
+
+
+def money(fen: int | None, unit: str, lang: str = "zh") -> str:
+    """An amount in yuan with the listing's unit (``元/亩·年`` or ``元``) in ``lang``."""
+    per_mu_year, total = UNITS.get(lang, UNITS["zh"])
+    return yuan(fen) + (per_mu_year if unit == "per_mu_year" else total)
 
 
 async def certificate_of(session: AsyncSession, listing_id: str) -> tuple[str, int] | None:

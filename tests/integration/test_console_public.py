@@ -136,6 +136,7 @@ async def test_a_listing_shows_its_announcement_result_and_certificate(board: Bo
     no_personal_data(r.text)
     english = await visitor.get(f"/board/{SOLD}?lang=en")
     assert "awarded to 竞买人 2" in english.text and "Transaction certificate" in english.text
+    assert "900.00 yuan/mu/year" in english.text
     results = await visitor.get("/board/results?lang=zh")
     assert results.status_code == 200 and f'href="/board/{SOLD}"' in results.text
     assert "成交" in results.text and "900.00" in results.text
