@@ -35,6 +35,7 @@ from contracts.identifiers import resident_id_check_char
 from tests.exchange_http import ExchangeHttp
 from tests.integration.test_console_accounts import Browser
 from tests.integration.test_console_township import add_users, hold_keys
+from tests.page_weight import LIMIT_BYTES
 from tests.support import LedgerFixture
 from tests.voucher_http import HOMESTEAD_M2, VoucherMarket, Withdrawn
 
@@ -358,6 +359,7 @@ async def test_personal_data_is_shown_to_the_village_s_own_clerk_only(world: Wor
     w = world
     seen = []
     failed = []
+    heavy = []  # a page's own bytes, before what it loads
     fetched = 0
     for side in (w.ours, w.theirs):
         browsers = await sessions(w, side)
@@ -376,9 +378,12 @@ async def test_personal_data_is_shown_to_the_village_s_own_clerk_only(world: Wor
                             failed.append((path, side.users[role], r.status_code))
                         if NAME in r.text or ID_NUMBER in r.text:
                             seen.append((path, side.users[role], r.status_code))
+                        if len(r.content) >= LIMIT_BYTES:
+                            heavy.append((path, side.users[role], len(r.content)))
     assert not failed, failed
     assert fetched >= 10, "hardly any page was shown: the world's ids or users are wrong"
     assert not seen, f"personal data shown outside the village's own clerk: {seen}"
+    assert not heavy, f"pages over 100 KB: {heavy}"
 
 
 async def test_the_village_s_own_clerk_does_see_its_people(world: World) -> None:
