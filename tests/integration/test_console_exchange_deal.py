@@ -227,7 +227,14 @@ async def test_bids_and_a_priority_match_are_recorded_naming_the_user(
     assert (row["high_bidder"], row["high_fen"], row["high_priority"]) == (2, 90_000, True)
     state = await b.get(d.path(d.lease, "bidding", "state"))
     assert state.headers["x-bidding-version"] != "" and "行使优先权跟价" in state.text
-    deal = await b.get(d.path(d.lease, "deal"))  # no award while bidding is open
+    watch = await b.get(d.path(d.lease, "bidding") + "?watch=1")  # the wall screen, no script
+    assert (
+        '<meta http-equiv="refresh" content="30">' in watch.text and "exchange_bidding.js" not in watch.text
+    )
+    assert 'action="/console/exchange/listings/' not in watch.text and "行使优先权跟价" in watch.text
+    english = await b.get(d.path(d.lease, "bidding") + "?lang=en")
+    assert "Live bidding" in english.text and "Record the bid" in english.text
+    deal = await b.get(d.path(d.lease, "deal") + "?lang=zh")  # no award while bidding is open
     assert 'id="award"' not in deal.text and 'id="fail"' not in deal.text and "竞价进行中" in deal.text
 
 
