@@ -113,6 +113,12 @@ FIELD_OF_CODE: dict[str, dict[str, str]] = {
         "shares.insufficient_units": "units",
         "shares.units_pledged": "units",
     },
+    "shares.bought_back": {
+        "shares.no_holding": "holder",
+        "shares.insufficient_units": "units",
+        "shares.units_pledged": "units",
+        "shares.buyback_over_annual_cap": "units",
+    },
     # The exchange's bidding and deal acts (a bidder is chosen by its number, amounts typed).
     "exchange.bid": {
         **_EXCHANGE_BIDDER,
