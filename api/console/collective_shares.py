@@ -1,8 +1,9 @@
 """The clerk's share register (股权登记簿): the scheme, the holdings by holder a page at a time
-(with the names of the collective's own people), and a transfer of a holder's shares to
-another member (``shares.transferred``) made by the clerk on the holder's behalf.
+(with the names of the collective's own people), and, made by the clerk on the holder's
+behalf, a transfer of a holder's shares to another member (``shares.transferred``) or their
+buy-back by the collective (``shares.bought_back``, paid exit).
 
-A transfer is the farmer's act, not the collective's: the collective signs it only on the
+A transfer or a buy-back is the farmer's act, not the collective's: the collective signs it only on the
 holder's written consent (the transfer agreement the holder signed). The form therefore takes
 that consent document: the log records its SHA-256 as the entry's ``agreement`` (typed, or
 hashed from the uploaded scan), and its number, date and any remark travel beside the entry as
@@ -46,6 +47,21 @@ def transfer_form(choices: list[tuple[str, str]]) -> Form:
     )
 
 
+def buyback_form() -> Form:
+    """A paid exit (有偿退出): the collective buys the holder's units back, on their consent."""
+    return Form(
+        "shares.bought_back",
+        (
+            FormField("holder", "collective.shares.holder", "hidden"),
+            FormField("units", "collective.shares.units", "number"),
+            FormField("price", "collective.shares.price", hint="collective.assets.yuan_hint"),
+            *document_fields("consent", "collective.consent"),
+        ),
+        f"{BASE}/buyback",
+        "collective.shares.buyback_submit",
+    )
+
+
 @get(BASE, **CLERK)
 async def share_register(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
     """The share scheme and the holdings, a page at a time, each holder's transfer linked."""
@@ -67,7 +83,12 @@ async def share_register(request: Request[Any, Any, Any], console: SignedIn, db:
 
 
 async def _transfer_page(
-    request: Request[Any, Any, Any], console: SignedIn, db: Db, holder: str, filled: Filled | None
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    db: Db,
+    holder: str,
+    filled: Filled | None,
+    buyback: Filled | None = None,
 ) -> Response[Any]:
     org = console.user.org_id
     held = await reads.holding(db, org, holder) if holder else None
@@ -79,18 +100,22 @@ async def _transfer_page(
     choices = [(m.party_id, f"{m.name}（…{m.tail}）" if m.name else m.party_id) for m in members]
     choices = [c for c in choices if c[0] != holder]
     form = filled or transfer_form(choices).opened(holder=holder)
-    if form.refusal is None:
-        problem = custody_problem(request)
-        if problem is not None:
-            form = Filled(form.form, form.values, form.entry_id, notice=problem)
+    exit_form = buyback or buyback_form().opened(holder=holder)
+    problem = custody_problem(request)
+    if problem is not None:
+        form, exit_form = (
+            f if f.refusal else Filled(f.form, f.values, f.entry_id, notice=problem)
+            for f in (form, exit_form)
+        )
     return desk_page(
         request,
         console,
         "collective_share_transfer.html",
         NAV,
-        status_code=422 if form.refusal else 200,
+        status_code=422 if form.refusal or exit_form.refusal else 200,
         held=held,
         form=form,
+        buyback=exit_form,
     )
 
 
@@ -108,9 +133,11 @@ def _units(typed: str) -> int:
     return int(typed)
 
 
-@post(BASE + "/transfer", **CLERK)
-async def transfer(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
-    """Record the transfer on the holder's consent; a refusal beside the field it concerns."""
+async def _consented(
+    request: Request[Any, Any, Any], console: SignedIn, db: Db, form_of: Any, to_field: bool
+) -> Response[Any]:
+    """Record the holder's act on their consent: the units, the price in yuan and the consent
+    document (its hash on the log, its number, date and remark beside it as the note)."""
     data = await request.form()
     holder = data.get("holder")
     holder = holder[:64] if isinstance(holder, str) else ""
@@ -120,7 +147,7 @@ async def transfer(request: Request[Any, Any, Any], console: SignedIn, db: Db) -
         raise ConsoleRefusal("console.forbidden", f"{holder!r} holds no shares of this collective")
     members = await reads.members_in_force(db, org)
     await db.rollback()
-    form = transfer_form([(m.party_id, m.name or m.party_id) for m in members if m.party_id != holder])
+    form: Form = form_of([(m.party_id, m.name or m.party_id) for m in members if m.party_id != holder])
     filled = form.filled(data)
     refusal = filled.missing()
     if refusal is None:
@@ -134,20 +161,36 @@ async def transfer(request: Request[Any, Any, Any], console: SignedIn, db: Db) -
         except Unfit as e:
             refusal = e.refusal
         else:
-            payload = {
+            payload: dict[str, Any] = {
                 "holder": holder,
-                "to": filled["to"],
                 "units": units,
                 "price_fen": price,
                 "agreement": agreement,
             }
+            if to_field:
+                payload["to"] = filled["to"]
             result = await submit(
                 request, console, form.kind, payload, filled.entry_id, beside=beside_note(note)
             )
             if not isinstance(result, FormRefusal):
                 return Redirect(f"{BASE}?done={result['seq']}", status_code=303)
             refusal = result
-    return await _transfer_page(request, console, db, holder, filled.refused(refusal))
+    if to_field:
+        return await _transfer_page(request, console, db, holder, filled.refused(refusal))
+    return await _transfer_page(request, console, db, holder, None, filled.refused(refusal))
 
 
-ROUTES: list[Any] = [share_register, transfer_new, transfer]
+@post(BASE + "/transfer", **CLERK)
+async def transfer(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
+    """Record the transfer to another member on the holder's consent."""
+    return await _consented(request, console, db, transfer_form, True)
+
+
+@post(BASE + "/buyback", **CLERK)
+async def buy_back(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
+    """Record the collective's buy-back of the holder's units (paid exit) on their consent;
+    the rule keeps it within the annual cap."""
+    return await _consented(request, console, db, lambda _: buyback_form(), False)
+
+
+ROUTES: list[Any] = [share_register, transfer_new, transfer, buy_back]

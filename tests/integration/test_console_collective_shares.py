@@ -183,6 +183,43 @@ async def test_a_share_transfer_records_the_holders_consent(ledger: LedgerFixtur
     assert re.search(r"<td>70</td>", after.text) and re.search(r"<td>130</td>", after.text)
 
 
+async def test_a_buy_back_records_the_holders_consent_within_the_annual_cap(
+    ledger: LedgerFixture, world: World
+) -> None:
+    b = await signed_in(ledger, "os-clerk")
+    holder = world.people[2]
+    page = await b.get(f"{C}/shares/transfer?holder={holder.party}")
+    assert "集体回购" in page.text
+    fields = form_at(page.text, f"{C}/shares/buyback")
+    typed = {
+        **fields,
+        "units": "30",
+        "price": "3000",
+        "consent.sha256": hexdigest("exit"),
+        "note": "自愿退出",
+    }
+    size = await ledger.size()
+    over = await b.post(f"{C}/shares/buyback", typed)  # 30 of 400 issued is over 5% a year
+    assert over.status_code == 422 and 'id="f-units-error"' in over.text and "年度回购上限" in over.text
+    assert 'value="3000"' in over.text and await ledger.size() == size
+    r = await b.post(f"{C}/shares/buyback", {**typed, "units": "20"})
+    assert r.status_code == 303, r.text
+    entry = await entry_at(ledger, size)
+    assert entry["kind"] == "shares.bought_back" and entry["payload"]["agreement"] == hexdigest("exit")
+    assert entry["payload"]["units"] == 20 and entry["user"]
+    # Twenty units move on to the holder who sold back (for the certificate and dividend below).
+    await world.v.append(
+        "shares.transferred",
+        {
+            "holder": world.people[1].party,
+            "to": holder.party,
+            "units": 20,
+            "price_fen": 0,
+            "agreement": hexdigest("t"),
+        },
+    )
+
+
 async def test_a_share_certificate_lists_the_households_holdings(ledger: LedgerFixture, world: World) -> None:
     b = await signed_in(ledger, "os-clerk")
     page = await b.get(f"{C}/households/{world.household}/certificate")
@@ -197,7 +234,7 @@ async def test_a_share_certificate_lists_the_households_holdings(ledger: LedgerF
     assert entry["kind"] == "shares.certificate_issued"
     assert entry["payload"]["holdings"] == {
         world.people[0].party: 70,
-        world.people[1].party: 130,
+        world.people[1].party: 110,
         world.people[2].party: 100,
     }
     printed = await ledger.client.http.get("/v1/certificates/GQZ-os-1/print")
@@ -225,9 +262,14 @@ async def test_a_dividend_is_previewed_then_signed_and_its_statement_printed(
     preview = await b.post(f"{C}/dividends/preview", {**typed, "resolution.sha256": hexdigest("r")})
     assert preview.status_code == 200 and "尚未签署" in preview.text
     assert await ledger.size() == size
-    # 10001 fen over 400 units (70/130/100/100): 1750.175, 3250.325, 2500.25, 2500.25 fen;
-    # the one fen left goes to the largest remainder (32.51 yuan).
-    assert "32.51" in preview.text and "17.50" in preview.text and "合计分出 100.01 元" in preview.text
+    # 10001 fen over 380 units (70/110/100/100 after the buy-back): 1842.29, 2895.03, 2631.84,
+    # 2631.84 fen; the two fen left go to the largest remainders (the two holdings of 100).
+    assert (
+        "18.42" in preview.text
+        and "28.95" in preview.text
+        and "26.32" in preview.text
+        and "合计分出 100.01 元" in preview.text
+    )
     assert world.people[1].name in preview.text
     confirm = form_at(preview.text, f"{C}/dividends")
     first = await b.post(f"{C}/dividends", confirm)
