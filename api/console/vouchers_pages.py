@@ -4,7 +4,8 @@ homestead, its face computed and shown before it is submitted (area × the zone'
 schedule in force + the appraised house); the rule computes it again when it is recorded.
 
 Served to users of role ``county_officer`` (of the county or its housing authority), for their
-own county only; only a housing authority's officer can issue (the rule's signer).
+own county only; only a housing authority's officer can issue (the rule's signer). The pages are
+part of the county officer's desk (``api.console.county_desk``: its navigation and its county).
 """
 
 from __future__ import annotations
@@ -14,33 +15,27 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import Parameter
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
+from api.console.county_desk import NAV, ROLE, VOUCHERS, own_county
 from api.console.desk import desk_page
 from api.console.forms import Filled, Form, FormField, custody_problem, submit
-from api.console.guard import ConsoleRefusal, SignedIn, for_roles
+from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import (
     GivenUp,
-    county_of,
-    county_schedules,
     county_vouchers,
     fen_of,
     given_up,
-    schedule_in_force,
     yuan,
 )
 from api.http.dependencies import Service, Session
-from api.http.routes.paging import ID_PATTERN
+from api.http.routes.paging import ID_PATTERN, MAX_SEQ
 from contracts.registry import china_date
 
-ROLE = for_roles("county_officer")
-HOME = "/console/vouchers/"
-NAV = (
-    (HOME, "voucher.nav.list"),
-    (HOME + "schedules", "voucher.nav.schedules"),
-    (HOME + "issue", "voucher.nav.issue"),
-)
+HOME = VOUCHERS
+Before = Parameter(ge=1, le=MAX_SEQ, required=False)
 
 
 ISSUE = "voucher.issued"
@@ -65,41 +60,14 @@ def voucher_page(
     return desk_page(request, console, template, NAV, yuan=yuan, **context)
 
 
-async def own_county(session: Session, console: SignedIn) -> str:
-    county = await county_of(session, console.user.org_id)
-    if county is None:
-        raise ConsoleRefusal("console.forbidden", f"{console.user.org_id} is of no county")
-    return county
-
-
 @get(HOME, opt=ROLE, **CONSOLE)
 async def vouchers_list(
-    request: Request[Any, Any, Any], console: SignedIn, session: Session
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, before: int | None = Before
 ) -> Response[Any]:
-    """The county's vouchers, newest first: face, used, balance, validity, status."""
+    """The county's vouchers, newest first, 50 a page: face, used, balance, validity, status."""
     county = await own_county(session, console)
-    vouchers = await county_vouchers(session, county)
-    return voucher_page(request, console, "voucher_list.html", county=county, vouchers=vouchers)
-
-
-@get(HOME + "schedules", opt=ROLE, **CONSOLE)
-async def schedules_list(
-    request: Request[Any, Any, Any], console: SignedIn, session: Session, service: Service
-) -> Response[Any]:
-    """The county's price schedules, by effective date, the one in force today marked."""
-    county = await own_county(session, console)
-    schedules = await county_schedules(session, county)
-    today = china_date(service.appender.clock())
-    current = schedule_in_force(schedules, today)
-    return voucher_page(
-        request,
-        console,
-        "voucher_schedules.html",
-        county=county,
-        schedules=schedules,
-        in_force=current.id if current else None,
-        today=today,
-    )
+    vouchers, older = await county_vouchers(session, county, before)
+    return voucher_page(request, console, "voucher_list.html", county=county, vouchers=vouchers, older=older)
 
 
 async def preview(
@@ -198,4 +166,4 @@ async def issue_voucher(
     )
 
 
-ROUTES: list[Any] = [vouchers_list, schedules_list, issue_page, issue_voucher]
+ROUTES: list[Any] = [vouchers_list, issue_page, issue_voucher]

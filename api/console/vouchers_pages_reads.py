@@ -22,6 +22,7 @@ from contracts.vouchers.arithmetic import face_value
 from contracts.vouchers.tables import PoolDeveloper, PoolProject, PriceSchedule, Redemption, Voucher
 
 LIST_LIMIT = 200
+PAGE = 50  # vouchers on a page of the county's list
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,10})(?:\.([0-9]{1,2}))?$")
 
 
@@ -55,15 +56,32 @@ async def county_of(session: AsyncSession, org_id: str) -> str | None:
     return None
 
 
-async def county_vouchers(session: AsyncSession, county: str) -> list[Voucher]:
-    """The county's vouchers, newest first."""
-    rows = await session.exec(
-        select(Voucher)
-        .where(col(Voucher.county_id) == county)
-        .order_by(col(Voucher.issued_seq).desc())
-        .limit(LIST_LIMIT)
+async def county_vouchers(
+    session: AsyncSession, county: str, before: int | None = None
+) -> tuple[list[Voucher], int | None]:
+    """A page of the county's vouchers, newest first, issued before seq ``before``; and the
+    ``before`` of the next page (None: no more). A split's children share their issuing seq, so
+    a page never ends inside one seq: it takes the whole of its last seq's vouchers."""
+    query = select(Voucher).where(col(Voucher.county_id) == county)
+    if before is not None:
+        query = query.where(col(Voucher.issued_seq) < before)
+    rows = list(
+        (
+            await session.exec(
+                query.order_by(col(Voucher.issued_seq).desc(), col(Voucher.id)).limit(PAGE + 1)
+            )
+        ).all()
     )
-    return list(rows.all())
+    if len(rows) <= PAGE:
+        return rows, None
+    last = rows[PAGE - 1].issued_seq
+    same = await session.exec(
+        select(Voucher)
+        .where(col(Voucher.county_id) == county, col(Voucher.issued_seq) == last)
+        .order_by(col(Voucher.id))
+    )
+    kept = [v for v in rows if v.issued_seq > last] + list(same.all())
+    return kept, last
 
 
 def schedule_in_force(schedules: list[PriceSchedule], today: date) -> PriceSchedule | None:
