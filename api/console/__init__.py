@@ -18,6 +18,7 @@ def console_routes() -> list[Any]:
     from api.console.auth_routes import ROUTES as AUTH
     from api.console.collective_desk import ROUTES as COLLECTIVE_DESK
     from api.console.collective_routes import ROUTES as COLLECTIVE
+    from api.console.county import ROUTES as COUNTY
     from api.console.developer import ROUTES as DEVELOPER
     from api.console.exchange_bidders import ROUTES as EXCHANGE_BIDDERS
     from api.console.exchange_bidding import ROUTES as EXCHANGE_BIDDING
@@ -29,23 +30,5 @@ def console_routes() -> list[Any]:
     from api.console.public_routes import ROUTES as PUBLIC
     from api.console.static_files import static_router
     from api.console.township import ROUTES as TOWNSHIP
-    from api.console.vouchers_pages import ROUTES as VOUCHERS
 
-    return [
-        static_router(),
-        *AUTH,
-        *PUBLIC,
-        *BOARD,
-        *CHECKPOINT,
-        *COLLECTIVE,
-        *COLLECTIVE_DESK,
-        *TOWNSHIP,
-        *VOUCHERS,
-        *EXCHANGE_NEW,
-        *EXCHANGE,
-        *EXCHANGE_BIDDERS,
-        *EXCHANGE_BIDDING,
-        *EXCHANGE_DEAL,
-        *DEVELOPER,
-        *AUDIT,
-    ]
+    return [static_router(), *AUTH, *PUBLIC, *BOARD, *CHECKPOINT, *COLLECTIVE, *COLLECTIVE_DESK, *TOWNSHIP, *COUNTY, *EXCHANGE_NEW, *EXCHANGE, *EXCHANGE_BIDDERS, *EXCHANGE_BIDDING, *EXCHANGE_DEAL, *DEVELOPER, *AUDIT]
