@@ -31,4 +31,21 @@ def console_routes() -> list[Any]:
     from api.console.static_files import static_router
     from api.console.township import ROUTES as TOWNSHIP
 
-    return [static_router(), *AUTH, *PUBLIC, *BOARD, *CHECKPOINT, *COLLECTIVE, *COLLECTIVE_DESK, *TOWNSHIP, *COUNTY, *EXCHANGE_NEW, *EXCHANGE, *EXCHANGE_BIDDERS, *EXCHANGE_BIDDING, *EXCHANGE_DEAL, *DEVELOPER, *AUDIT]
+    return [
+        static_router(),
+        *AUTH,
+        *PUBLIC,
+        *BOARD,
+        *CHECKPOINT,
+        *COLLECTIVE,
+        *COLLECTIVE_DESK,
+        *TOWNSHIP,
+        *COUNTY,
+        *EXCHANGE_NEW,
+        *EXCHANGE,
+        *EXCHANGE_BIDDERS,
+        *EXCHANGE_BIDDING,
+        *EXCHANGE_DEAL,
+        *DEVELOPER,
+        *AUDIT,
+    ]
