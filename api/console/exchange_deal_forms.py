@@ -18,6 +18,7 @@ from api.console.exchange_bidding_reads import BiddingView
 from api.console.forms import Filled, Form, FormField
 from api.console.vouchers_pages_reads import yuan
 from contracts.exchange.tables import Listing, ListingBidder
+from contracts.registry import china_date
 
 KINDS = {
     "award": "exchange.awarded",
@@ -34,6 +35,19 @@ DEFAULT_REASONS = {
     "awarded": ("refused_confirmation", "refused_contract"),
     "contracted": ("non_payment",),
 }
+
+
+def default_reasons(view: BiddingView) -> tuple[str, ...]:
+    """The forfeit reasons the listing's stage can show today: a refused contract or a missed
+    payment only once its due day has passed (by the China date of the ledger's clock)."""
+    listing, today = view.listing, china_date(view.now)
+    due = {"refused_contract": listing.contract_due, "non_payment": listing.payment_due}
+
+    def showable(reason: str) -> bool:
+        day = due.get(reason, today)
+        return reason not in due or (day is not None and today > day)
+
+    return tuple(r for r in DEFAULT_REASONS.get(listing.status, ()) if showable(r))
 
 
 def deal_path(listing: Listing, act: str) -> str:
@@ -100,7 +114,7 @@ def deal_form(view: BiddingView, act: str) -> Form:
             ),
         )
     elif act == "default":
-        reasons = DEFAULT_REASONS.get(listing.status, ())
+        reasons = default_reasons(view) if listing.status != "announced" else DEFAULT_REASONS["announced"]
         fields = (
             bidder_field(act, defaulters(view)),
             FormField(
@@ -147,7 +161,7 @@ def offered(view: BiddingView) -> tuple[str, ...]:
         acts.append("refund")
     # A bidder's withdrawal (or a sole bidder's silence) is shown only once bidding is over.
     showable = listing.status != "announced" or stage == "closed"
-    if listing.held_at is None and defaulters(view) and DEFAULT_REASONS.get(listing.status) and showable:
+    if listing.held_at is None and defaulters(view) and default_reasons(view) and showable:
         acts.append("default")
     return tuple(acts)
 

@@ -395,6 +395,7 @@ async def test_contract_payment_refunds_and_certificate_each_at_its_stage(
     page = await b.get(d.path(d.lease, "deal"))
     due = await m.payment_due(d.lease)
     assert f'value="{due // 100:,}.{due % 100:02d}"' in page.text and 'id="due"' in page.text
+    assert 'id="default"' not in page.text  # non-payment is shown only once the payment is overdue
     _, r = await act(b, d, d.lease, "deal", "payment", {"amount_yuan": "1", "bank_reference": "ICBC-2026-1"})
     assert r.status_code == 422 and "exchange.wrong_payment" in field_html(r, "payment.amount_yuan")
     _, r = await act(
