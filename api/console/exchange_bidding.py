@@ -93,7 +93,9 @@ async def bidding_page(
 async def bidding_state(
     request: Request[Any, Any, Any], console: SignedIn, session: Session, service: Service, listing: Id
 ) -> Response[Any]:
-    """The page's state alone: the fragment the page's script puts in place."""
+    """The page's state alone: the fragment the page's script puts in place. Its
+    ``X-Bidding-Version`` header tells the script this is the fragment (not a sign-in page a
+    lapsed session was sent to) and changes whenever the state does."""
     view = await load(session, service, console, listing)
     response = exchange_page(request, console, "exchange_bidding_state.html", **helpers(view))
     response.headers.update({**PRIVATE, "X-Bidding-Version": view.version()})

@@ -41,7 +41,8 @@
   }
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" }, cache: "no-store" })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      // Only the fragment itself (it says its version): never a sign-in page after a redirect.
+      .then(function (r) { return r.ok && r.headers.get("X-Bidding-Version") ? r.text() : null; })
       .then(function (html) { if (html) { show(html); } })
       .catch(function () { /* the next fetch tries again */ })
       .then(function () { window.setTimeout(poll, every); });
