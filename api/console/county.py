@@ -24,6 +24,7 @@ from api.console.county_reads import key_figures, org_type
 from api.console.guard import SignedIn
 from api.console.vouchers_pages import ROUTES as VOUCHERS
 from api.console.vouchers_pages_acts import ROUTES as VOUCHER_ACTS
+from api.console.vouchers_pages_cash import ROUTES as CASH
 from api.http.dependencies import Session
 
 
@@ -42,4 +43,4 @@ async def county_home(request: Request[Any, Any, Any], console: SignedIn, sessio
     )
 
 
-ROUTES: list[Any] = [county_home, *POLICY, *VOUCHERS, *VOUCHER_ACTS, *POOL, *QUOTAS, *MONITORING]
+ROUTES: list[Any] = [county_home, *POLICY, *VOUCHERS, *CASH, *VOUCHER_ACTS, *POOL, *QUOTAS, *MONITORING]

@@ -53,6 +53,23 @@ ISSUE_FORM = Form(
     submit_label="voucher.issue.submit",
 )
 
+# Paying cash instead (``voucher.cash_compensated``, recorded by ``vouchers_pages_cash``): its
+# fields carry a prefix, the issuance form sharing the page.
+CASH = "voucher.cash_compensated"
+CASH_FORM = Form(
+    CASH,
+    (
+        FormField("cash.homestead", "voucher.issue.homestead", input="hidden"),
+        FormField("cash.appraisal_fen", "voucher.issue.appraisal_yuan", input="hidden"),
+        FormField("cash.amount_fen", "voucher.issue.face", input="hidden"),
+        FormField("cash.schedule", "voucher.schedule", input="hidden"),
+        FormField("cash.appraisal", "voucher.issue.appraisal", hint="voucher.issue.appraisal_hint"),
+        FormField("cash.payment", "county.cash.payment", hint="county.hash_hint"),
+    ),
+    HOME + "cash",
+    submit_label="county.cash.submit",
+)
+
 
 def voucher_page(
     request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any
@@ -97,6 +114,21 @@ async def preview(
     return context
 
 
+def cash_form(context: dict[str, Any]) -> Filled:
+    """The same homestead compensated in cash instead, for the face computed (the household
+    chooses one or the other, never both: the rule refuses the second)."""
+    found: GivenUp = context["found"]
+    assert found.schedule is not None
+    return CASH_FORM.opened(
+        **{
+            "cash.homestead": found.homestead.id,
+            "cash.appraisal_fen": str(context["appraisal_fen"]),
+            "cash.amount_fen": str(context["face_fen"]),
+            "cash.schedule": found.schedule.id,
+        }
+    )
+
+
 def issue_form(context: dict[str, Any]) -> Filled:
     found: GivenUp = context["found"]
     assert found.schedule is not None
@@ -117,12 +149,12 @@ async def issue_page(
     asked = (request.query_params.get("homestead") or "").strip()[:64]
     appraisal = (request.query_params.get("appraisal_yuan") or "").strip()[:32]
     context = await preview(session, service, console, asked, appraisal)
-    form = None
+    form = cash = None
     if "face_fen" in context:
-        form = issue_form(context)
+        form, cash = issue_form(context), cash_form(context)
         notice = custody_problem(request)
         form = replace(form, notice=notice) if notice else form
-    return voucher_page(request, console, "voucher_issue.html", form=form, **context)
+    return voucher_page(request, console, "voucher_issue.html", form=form, cash=cash, **context)
 
 
 def as_int(text: str) -> int:

@@ -37,7 +37,7 @@ class Desk:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def desk(ledger: LedgerFixture) -> AsyncIterator[Desk]:
-    m = await VoucherMarket.open_vouchers(ledger, "cd", households=2, cash=0, held=0)
+    m = await VoucherMarket.open_vouchers(ledger, "cd", households=2, cash=1, held=0)
     voucher = await m.issue()
     redemption = await m.redeem(voucher, 5_000_000)
     applied = await m.apply_quota(m.collective_site(area_m2=900))
@@ -455,3 +455,110 @@ async def test_another_countys_quota_and_voucher_are_refused(ledger: LedgerFixtu
     assert posted.status_code == 403
     assert "Q-elsewhere" not in (await b.get("/console/county/quotas")).text
     await db.execute("DELETE FROM land_quotas WHERE id = 'Q-elsewhere'")
+    await db.execute("UPDATE vouchers SET county_id = 'elsewhere' WHERE id = $1", desk.voucher)
+    try:
+        assert (await b.get(f"/console/vouchers/{desk.voucher}")).status_code == 403
+        posted = await b.post(
+            f"/console/vouchers/{desk.voucher}/expire", {"csrf": CSRF.findall(page.text)[0]}
+        )
+        assert posted.status_code == 403
+        assert desk.voucher not in (await b.get("/console/vouchers/")).text
+    finally:
+        await db.execute("UPDATE vouchers SET county_id = 'county' WHERE id = $1", desk.voucher)
+
+
+async def test_a_household_is_compensated_in_cash_instead_once(ledger: LedgerFixture, desk: Desk) -> None:
+    m = desk.m
+    w = m.peek("cash")
+    b = await signed_in(ledger, AUTHORITY_USER)
+    path = f"/console/vouchers/issue?homestead={w.homestead}&appraisal_yuan=60000"
+    page = await b.get(path)
+    assert 'action="/console/vouchers/cash"' in page.text
+    form = act_form(page.text, "/console/vouchers/cash")
+    assert form["cash.amount_fen"] == str(w.face_fen)
+    size = await ledger.size()
+    bad = await b.post(
+        "/console/vouchers/cash", {**form, "cash.appraisal": hexdigest("a"), "cash.payment": "付了"}
+    )
+    assert bad.status_code == 422 and "payload.invalid" in field_html(bad.text, "f-cash-payment")
+    assert 'value="付了"' in bad.text
+    tampered = {
+        **form,
+        "cash.amount_fen": "1",
+        "cash.appraisal": hexdigest("a"),
+        "cash.payment": hexdigest("p"),
+    }
+    assert (await b.post("/console/vouchers/cash", tampered)).status_code == 422
+    voucher_household = m.peek("voucher")
+    other = act_form(
+        (
+            await b.get(
+                f"/console/vouchers/issue?homestead={voucher_household.homestead}&appraisal_yuan=60000"
+            )
+        ).text,
+        "/console/vouchers/cash",
+    )
+    chose = await b.post(
+        "/console/vouchers/cash", {**other, "cash.appraisal": hexdigest("a"), "cash.payment": hexdigest("p")}
+    )
+    assert chose.status_code == 422 and "voucher.household_chose_voucher" in chose.text
+    assert await ledger.size() == size
+    data = {**form, "cash.appraisal": hexdigest("a"), "cash.payment": hexdigest("p")}
+    assert (await b.post("/console/vouchers/cash", data)).status_code == 200
+    assert (await b.post("/console/vouchers/cash", data)).status_code == 200
+    assert await ledger.size() == size + 1
+    entry = await entry_at(ledger, size)
+    assert (entry["kind"], entry["actor"], entry["payload"]["amount_fen"]) == (
+        "voucher.cash_compensated",
+        m.authority,
+        w.face_fen,
+    )
+    again = act_form((await b.get(path)).text, "/console/vouchers/cash")
+    twice = await b.post(
+        "/console/vouchers/cash", {**again, "cash.appraisal": hexdigest("a"), "cash.payment": hexdigest("p2")}
+    )
+    assert twice.status_code == 422 and "voucher.already_compensated" in twice.text
+    county = await signed_in(ledger, COUNTY_USER)
+    page = await county.get(path)
+    refused = await county.post(
+        "/console/vouchers/cash",
+        {
+            **act_form(page.text, "/console/vouchers/cash"),
+            "cash.appraisal": hexdigest("a"),
+            "cash.payment": hexdigest("p3"),
+        },
+    )
+    assert refused.status_code in (403, 422) and await ledger.size() == size + 1
+
+
+async def test_a_voucher_past_its_validity_is_expired_once_and_not_before(
+    ledger: LedgerFixture, desk: Desk
+) -> None:
+    """Last in this module: the ledger's clock moves past the voucher's last valid day."""
+    m = desk.m
+    path = f"/console/vouchers/{desk.voucher}"
+    b = await signed_in(ledger, AUTHORITY_USER)
+    page = await b.get(path)
+    size = await ledger.size()
+    early = {
+        "csrf": CSRF.findall(page.text)[0],
+        "entry_id": "5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5d",
+        "cash_fen": "1",
+    }
+    refused = await b.post(f"{path}/expire", early)
+    assert refused.status_code == 422 and "voucher.not_expired" in refused.text
+    assert await ledger.size() == size
+    row = await m.voucher_row(desk.voucher)
+    m.past_validity(row["valid_until"])
+    b = await signed_in(ledger, AUTHORITY_USER)  # the session did not last two years
+    page = await b.get(path)
+    assert f'action="{path}/expire"' in page.text
+    form = act_form(page.text, f"{path}/expire")
+    assert (await b.post(f"{path}/expire", {**form, "cash_fen": "1"})).status_code == 422
+    assert (await b.post(f"{path}/expire", form)).status_code == 200
+    assert (await b.post(f"{path}/expire", form)).status_code == 200
+    assert await ledger.size() == size + 1
+    entry = await entry_at(ledger, size)
+    assert (entry["kind"], entry["payload"]["cash_fen"]) == ("voucher.expired", int(form["cash_fen"]))
+    after = await b.get(path)
+    assert "已过期" in after.text and f'action="{path}/expire"' not in after.text
