@@ -157,6 +157,15 @@ async def test_a_lease_is_listed_bid_on_matched_by_a_member_awarded_settled_and_
         await page.fill("#f-bid-amount_yuan", amount)
         await submit(tab, path + "/bidding/bid")
         assert f"{int(amount):,}.00" in await page.locator("#high-amount").inner_text()
+    # A bid short of the increment is refused beside its field, what was typed kept.
+    await page.select_option("#f-bid-bidder", "2")
+    await page.fill("#f-bid-amount_yuan", "53500")
+    await page.click(f"form[action='{path}/bidding/bid'] button[type=submit]")
+    await page.wait_for_selector("#f-bid-amount_yuan-error")
+    assert "加价幅度" in await page.locator("#f-bid-amount_yuan-error").inner_text()
+    assert await page.locator("#f-bid-amount_yuan").input_value() == "53500"
+    await shot(tab, "exchange-bidding-refused")
+    await page.goto(path + "/bidding")
     await shot(tab, "exchange-bidding-live")
     # Another desk records the cooperative's bid: the page shows it without a reload.
     await m.bid(listing, 1, 5_500_000)
