@@ -37,7 +37,8 @@ SEQ = re.compile(r"recorded=(\d+)$")
 class Desk:
     """An exchange centre's listings, made through the API: a lease with an entity bidder and a
     member (priority holder) under in-auction matching (``lease``), one taking sealed quotes
-    (``sealed``), one nobody bids on (``empty``); another centre with a listing of its own."""
+    (``sealed``), one nobody bids on (``empty``), one under tie priority (``tie``), one with a
+    sole bidder (``sole``); another centre with a listing of its own."""
 
     m: Market
     other: Market
@@ -45,6 +46,8 @@ class Desk:
     lease: str = "L-dx-lease"
     sealed: str = "L-dx-sealed"
     empty: str = "L-dx-empty"
+    tie: str = "L-dx-tie"  # listed under tie priority: a member bids the equal amount instead
+    sole: str = "L-dx-sole"  # sealed, but only one bidder paid: one open quote by agreement
     far: str = "L-dx2-far"
 
     def path(self, listing: str, *rest: str) -> str:
@@ -64,7 +67,7 @@ async def add_staff(fx: LedgerFixture, users: list[tuple[str, str, str]]) -> dic
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def desk(ledger: LedgerFixture) -> Any:
     await ledger.origin_ready()
-    m = await Market.open(ledger, "dx", parcels=4, buyers=2, full=False)
+    m = await Market.open(ledger, "dx", parcels=6, buyers=2, full=False)
     other = await Market.open(ledger, "dx2", parcels=1, buyers=1, full=False)
     await m.set_policy(priority_model="in_auction_match")
     d = Desk(m, other, {})
@@ -77,6 +80,13 @@ async def desk(ledger: LedgerFixture) -> Any:
     await m.lot(d.empty)
     await m.register_entity(d.empty)
     await m.register_entity(d.empty)
+    await m.set_policy(priority_model="tie")  # a listing keeps the model it was listed under
+    await m.lot(d.tie)
+    await m.register_entity(d.tie)
+    await m.register(d.tie, m.buyers[1])
+    await m.lot(d.sole, method="sealed")
+    await m.register_entity(d.sole)
+    await m.register_entity(d.sole, deposit=False)  # registered, but only one paid: by agreement
     await other.lot(d.far, other.land_right(other.take_parcels(1)))
     await hold_keys(ledger, m.exchange, other.exchange)
     d.users = await add_staff(
@@ -289,6 +299,42 @@ async def test_a_double_submit_records_once_and_a_replayed_entry_id_is_refused(
     assert replay.status_code == 422 and "console.form_stale" in replay.text
     assert 'value="1200"' in replay.text
     assert await ledger.size() == size + 1
+
+
+async def test_under_tie_priority_a_member_bids_the_equal_amount_and_no_match_is_offered(
+    ledger: LedgerFixture, desk: Desk
+) -> None:
+    d, m = desk, desk.m
+    b = await signed_in(ledger)
+    page, r = await act(b, d, d.tie, "bidding", "bid", {"bidder": "1", "amount_yuan": "900"})
+    assert 'id="match"' not in page.text and "优先权人可报与最高价相同的金额" in page.text
+    await recorded(ledger, r)
+    _, r = await act(b, d, d.tie, "bidding", "bid", {"bidder": "2", "amount_yuan": "900"})
+    entry = (await recorded(ledger, r))["entry"]
+    assert (entry["kind"], entry["payload"]["bidder"], entry["payload"]["amount_fen"]) == (
+        "exchange.bid",
+        2,
+        90_000,
+    )
+    row = await m.listing_row(d.tie)
+    assert (row["high_bidder"], row["high_priority"]) == (2, True)
+    _, r = await act(b, d, d.tie, "bidding", "match", {"bidder": "2", "amount_yuan": "900"})
+    assert r.status_code == 422 and "exchange.priority_model_other" in r.text and 'id="match"' in r.text
+
+
+async def test_a_sole_bidder_quotes_once_openly_on_a_sealed_listing(
+    ledger: LedgerFixture, desk: Desk
+) -> None:
+    d = desk
+    b = await signed_in(ledger)
+    page, r = await act(b, d, d.sole, "bidding", "bid", {"bidder": "1", "amount_yuan": "850"})
+    assert 'id="seal"' not in page.text and "协议成交" in page.text
+    assert '<option value="2"' not in page.text  # 竞买人 2 paid no deposit: not offered
+    await recorded(ledger, r)
+    _, r = await act(b, d, d.sole, "bidding", "bid", {"bidder": "1", "amount_yuan": "950"})
+    assert r.status_code == 422 and "exchange.single_quote_only" in field_html(r, "bid.bidder")
+    _, r = await act(b, d, d.sole, "bidding", "bid", {"bidder": "2", "amount_yuan": "950"})
+    assert r.status_code == 422 and "exchange.no_deposit" in field_html(r, "bid.bidder")
 
 
 async def test_sealed_quotes_are_sealed_without_their_amount_and_opened_after_the_close(
