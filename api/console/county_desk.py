@@ -12,6 +12,7 @@ it and says plainly who does otherwise. What the other one posts anyway is refus
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -158,7 +159,12 @@ async def record(
     for value in payload.values():
         if isinstance(value, FormRefusal):
             return value
-    return await submit(request, console, filled.form.kind, payload, filled.entry_id)
+    result = await submit(request, console, filled.form.kind, payload, filled.entry_id)
+    hidden = [f for f in filled.form.fields if f.input == "hidden"]
+    if isinstance(result, FormRefusal) and any(f.concerns(result.field) for f in hidden):
+        # A hidden field (a computed amount) is not shown: its refusal is said above the form.
+        return replace(result, field=None)
+    return result
 
 
 def done(

@@ -53,7 +53,7 @@ POLICY_FORM = Form(
             "name",
             "county.policy.name",
             input="select",
-            choices=tuple((n, n) for n in Policy.__struct_fields__),
+            choices=tuple((n, "county.policy.n." + n) for n in Policy.__struct_fields__),
         ),
         FormField("value", "county.policy.value", hint="county.policy.value_hint"),
     ),

@@ -146,7 +146,11 @@ async def test_a_policy_number_is_set_by_the_county_once_naming_the_user(
         {"numbers": {"membership_notice_days": 10}},
     )
     assert entry["user"]
+    older = await b.get(f"/console/county/policy?before={size}")
+    assert older.status_code == 200 and 'id="history"' not in older.text  # none before it
+    assert (await b.get("/console/county/policy?before=-5")).status_code == 400
     shown = await b.get("/console/county/policy")
+    assert "成员资格公示天数" in shown.text
     assert (
         f'<a href="/verify/{size}">{size}</a>' in shown.text and "membership_notice_days = 10" in shown.text
     )
@@ -555,6 +559,10 @@ async def test_a_voucher_past_its_validity_is_expired_once_and_not_before(
     assert f'action="{path}/expire"' in page.text
     form = act_form(page.text, f"{path}/expire")
     assert (await b.post(f"{path}/expire", {**form, "cash_fen": "1"})).status_code == 422
+    hidden = await b.post(f"{path}/expire", {**form, "cash_fen": "-1"})
+    assert (
+        hidden.status_code == 422 and "payload.invalid" in hidden.text[hidden.text.index('id="form-error"') :]
+    )
     assert (await b.post(f"{path}/expire", form)).status_code == 200
     assert (await b.post(f"{path}/expire", form)).status_code == 200
     assert await ledger.size() == size + 1
