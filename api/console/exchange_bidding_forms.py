@@ -157,7 +157,7 @@ def form_of(view: BiddingView, act: str) -> Form:
 def bidder_of(filled: Filled, act: str) -> int | FormRefusal:
     name = f"{act}.bidder"
     text = filled[name]
-    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= MAX_BIDDER:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or not 1 <= int(text) <= MAX_BIDDER:
         return FormRefusal("form.not_a_number", "bidder is not a bidder's number", name)
     return int(text)
 

@@ -142,6 +142,6 @@ async def bidding_view(session: AsyncSession, listing: Listing, now: datetime) -
 async def recorded_step(session: AsyncSession, listing_id: str, asked: Any) -> ListingStep | None:
     """The step recorded at seq ``asked`` (a query value) on this listing, if there is one:
     what a page just recorded, said back after its redirect."""
-    if not isinstance(asked, str) or not asked.isdigit() or len(asked) > 18:
+    if not isinstance(asked, str) or not (asked.isascii() and asked.isdigit()) or len(asked) > 18:
         return None
     return await session.get(ListingStep, (listing_id, int(asked)))

@@ -269,12 +269,15 @@ async def test_a_bid_refused_is_shown_beside_its_field_with_what_was_typed(
     for bidder, code in (
         ("99999999999999999999", "form.not_a_number"),
         ("x", "form.not_a_number"),
+        ("²", "form.not_a_number"),
         ("7", "exchange.unknown_bidder"),
     ):
         _, r = await act(b, d, d.lease, "bidding", "bid", {"bidder": bidder, "amount_yuan": "2000"})
         assert r.status_code == 422 and code in field_html(r, "bid.bidder"), bidder
     _, r = await act(b, d, d.lease, "bidding", "match", {"bidder": "1", "amount_yuan": "900"})
     assert r.status_code == 422 and "exchange.no_priority" in field_html(r, "match.bidder")
+    odd = await b.get(d.path(d.lease, "bidding") + "?recorded=%C2%B2")  # a digit int() cannot read
+    assert odd.status_code == 200 and 'id="recorded"' not in odd.text
     r = await b.post(d.path(d.lease, "bidding", "nonsense"), {"csrf": CSRF.findall(r.text)[0]})
     assert r.status_code == 404
     assert await ledger.size() == size
