@@ -159,7 +159,7 @@ def _right(filled: Filled, token: str) -> dict[str, Any] | FormRefusal:
     if kind == "shares":
         collective, _, holder = rest.partition(":")
         units = filled["right.units"]
-        if not units.isdigit() or len(units) > 13:
+        if not (units.isascii() and units.isdigit()) or len(units) > 13:
             return FormRefusal("form.not_a_number", "units is not a whole number", "right.units")
         return {"type": "shares", "collective": collective, "holder": holder, "units": int(units)}
     if kind == "asset":

@@ -158,7 +158,7 @@ async def issue_page(
 
 
 def as_int(text: str) -> int:
-    return int(text) if text.isdigit() else -1
+    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 @post(HOME + "issue", opt=ROLE, **CONSOLE)
