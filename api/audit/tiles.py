@@ -1,0 +1,165 @@
+"""Reading a tile-served log (C2SP tlog-tiles, ``ledger.tiles``) from a URL prefix or a
+folder, checking every tile against the signed checkpoint as it goes; and ``verify`` over it.
+
+``TileReader`` fetches the checkpoint, checks its signature by the operator key, then reads
+the entry bundles in order (a few fetched ahead) and each hash tile as soon as the bundles
+determine it (``ledger.tiles.TileChecker``), and ends by checking the root. ``audit_tiles``
+turns the bundles' records into an export stream (header, records, the checkpoint, the end)
+for the same ``Auditor`` as a bundle or a live server: every record checked, every rule
+replayed, every entry signature checked against the key history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from api.audit.auditor import Auditor, AuditOutcome, _failed, _require_witnesses
+from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from ledger.errors import IntegrityError, MalformedError
+from ledger.stream import Header, checkpoint_line, end_line, header_line
+from ledger.tiles import Tile, TileChecker
+from ledger.verify import AuditFailure, UnusableInput
+
+AHEAD = 8  # bundles fetched ahead of the one being checked
+
+
+class TileSource(Protocol):
+    """Where a tile set is read from; ``get`` answers None for a path that is not there."""
+
+    name: str
+
+    async def get(self, path: str) -> bytes | None: ...
+
+
+class HttpTiles:
+    """A tile set under a URL prefix (``https://host/tiles``), through ``client``."""
+
+    def __init__(self, client: httpx.AsyncClient, prefix: str) -> None:
+        self.client, self.prefix, self.name = client, prefix.rstrip("/"), prefix
+
+    async def get(self, path: str) -> bytes | None:
+        url = f"{self.prefix}/{path}"
+        try:
+            r = await self.client.get(url)
+        except httpx.HTTPError as e:
+            raise UnusableInput(f"GET {url} failed: {e}") from e
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise UnusableInput(f"GET {url} answered {r.status_code}")
+        return r.content  # httpx undoes a Content-Encoding: gzip
+
+
+class FolderTiles:
+    """A tile set in a folder; ``under`` folders are looked in first (a mirror's staging)."""
+
+    def __init__(self, folder: Path, *under: Path) -> None:
+        self.folders, self.name = (*under, folder), str(folder)
+
+    async def get(self, path: str) -> bytes | None:
+        for folder in self.folders:
+            try:
+                return (folder / path).read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise UnusableInput(f"cannot read {folder / path}: {e}") from e
+        return None
+
+
+def is_tile_folder(path: Path) -> bool:
+    return (
+        (path / "checkpoint").is_file() and (path / "tile").is_dir() and not (path / "ledger.jsonl").exists()
+    )
+
+
+async def open_tile_checkpoint(source: TileSource, operator: NoteVerifier) -> tuple[Checkpoint, str]:
+    """The tile set's checkpoint, its signature checked; and the note as served."""
+    raw = await source.get("checkpoint")
+    if raw is None:
+        raise UnusableInput(f"{source.name} has no checkpoint: not a tile-served log")
+    try:
+        note = raw.decode()
+        return open_checkpoint(note, operator), note
+    except (IntegrityError, MalformedError, UnicodeDecodeError) as e:
+        raise AuditFailure(
+            "checkpoint.signature", f"the tiles' checkpoint does not verify with the operator key: {e}"
+        ) from e
+
+
+class TileReader:
+    """One pass over a tile set: see the module docstring."""
+
+    def __init__(self, source: TileSource, checkpoint: Checkpoint, expect: Checkpoint | None = None) -> None:
+        self.source, self.checkpoint = source, checkpoint
+        self.checker = TileChecker(checkpoint, expect)
+        self.files = 0
+
+    async def _need(self, tile: Tile) -> bytes:
+        data = await self.source.get(tile.path())
+        if data is None:
+            raise UnusableInput(f"{self.source.name} has no {tile}, which its checkpoint needs")
+        self.files += 1
+        return data
+
+    async def bundles(self) -> AsyncIterator[list[bytes]]:
+        """Each bundle's entries (the records' canonical bytes), in order, once checked
+        against the hash tiles they determine; after the last, the root is checked."""
+        todo = self.checker.bundles()
+        ahead: list[asyncio.Task[bytes]] = []
+        try:
+            for i, tile in enumerate(todo):
+                while len(ahead) < AHEAD and i + len(ahead) < len(todo):
+                    ahead.append(asyncio.ensure_future(self._need(todo[i + len(ahead)])))
+                data = await ahead.pop(0)
+                try:
+                    entries = self.checker.bundle(tile, data)
+                    for ready in self.checker.ready():
+                        self.checker.hash_tile(ready, await self._need(ready))
+                except MalformedError as e:
+                    raise UnusableInput(str(e)) from e
+                yield entries
+            try:
+                self.checker.finish()
+            except MalformedError as e:
+                raise UnusableInput(str(e)) from e
+        finally:
+            for task in ahead:
+                task.cancel()
+
+
+async def tile_lines(reader: TileReader, note: str, operator: NoteVerifier) -> AsyncIterator[bytes]:
+    """The export stream of the tile set (no stored nodes: the tiles are checked instead)."""
+    cp = reader.checkpoint
+    yield header_line(Header(cp.origin, str(operator), -1, cp.size, False)).rstrip(b"\n")
+    async for entries in reader.bundles():
+        for entry in entries:
+            yield entry
+    if cp.size:
+        yield checkpoint_line(cp.size, note).rstrip(b"\n")
+    yield end_line(cp.size).rstrip(b"\n")
+
+
+async def audit_tiles(source: TileSource, auditor: Auditor) -> AuditOutcome:
+    """``verify`` of a tile-served log: the whole log, from record 0 (a checkpoint saved
+    earlier is the one the tree must pass through)."""
+    started = time.perf_counter()
+    label = f"tiles {source.name}"
+    try:
+        checkpoint, note = await open_tile_checkpoint(source, auditor.operator)
+        reader = TileReader(source, checkpoint, auditor.expect)
+        await auditor.read(tile_lines(reader, note, auditor.operator))
+        outcome = auditor.outcome(label)
+        outcome.state_digest = auditor.replay.digest().digest.hex()
+        outcome.server_digest = "not compared: tiles carry no state"
+    except (AuditFailure, UnusableInput) as e:
+        outcome = _failed(auditor, label, e)
+    _require_witnesses(auditor, outcome)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
