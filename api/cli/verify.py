@@ -22,6 +22,7 @@ import httpx
 
 from api.audit.auditor import Auditor, AuditOutcome, audit_bundle, audit_pool, audit_server
 from api.audit.state import load_state, save_state
+from api.audit.tiles import FolderTiles, HttpTiles, audit_tiles, is_tile_folder
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.witness import CosignerVerifier
@@ -133,12 +134,23 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
         expect=since,
         workers=args.workers or os.cpu_count() or 2,
     )
-    # With the state a --save left, only what was added since is checked; without it, the
-    # whole log is, and it must still pass through the saved checkpoint.
-    if since is not None and load_state(Path(args.since), since, auditor.log, auditor.replay):
+    url = args.source.startswith(("http://", "https://"))
+    tiles = args.tiles or (not url and http is None and is_tile_folder(Path(args.source)))
+    # With the state a --save left, only what was added since is checked; without it (and
+    # always for tiles: api.audit.tiles), the whole log is, and it must still pass through
+    # the saved checkpoint.
+    if since is not None and not tiles and load_state(Path(args.since), since, auditor.log, auditor.replay):
         auditor.log.expect, auditor.resumed_from = None, since.size
     try:
-        if http is not None or args.source.startswith(("http://", "https://")):
+        if tiles:
+            client = http or httpx.AsyncClient(timeout=120, follow_redirects=True)
+            try:
+                source = HttpTiles(client, args.source) if url else FolderTiles(Path(args.source))
+                outcome = await audit_tiles(source, auditor)
+            finally:
+                if http is None:
+                    await client.aclose()
+        elif http is not None or url:
             client = http or httpx.AsyncClient(base_url=args.source.rstrip("/"), timeout=120)
             try:
                 outcome = await audit_server(client, auditor, args.source)
@@ -202,12 +214,18 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     v.add_argument(
         "source",
         metavar="BUNDLE_OR_URL",
-        help="a bundle folder (or its ledger.jsonl), or the server's base URL",
+        help="a bundle folder (or its ledger.jsonl), a tile folder, or the server's base URL",
     )
     v.add_argument(
         "--operator-key",
         required=True,
         help="the operator's verifier key, or a file holding it (operator.pub)",
+    )
+    v.add_argument(
+        "--tiles",
+        action="store_true",
+        help="the source is a tile-served log (C2SP tlog-tiles): its prefix URL, e.g. "
+        "https://host/tiles (a tile folder is recognised without it)",
     )
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.add_argument(
