@@ -132,15 +132,19 @@ def parser() -> argparse.ArgumentParser:
     bench.set_defaults(fn=cmd_bench)
 
     from api.cli.kinds import add_kinds_parser
+    from api.cli.mirror import add_mirror_parser
     from api.cli.person import add_person_parser
     from api.cli.receipt import add_receipt_parser
     from api.cli.submit import add_submit_parser
+    from api.cli.tiles import add_tiles_parser
     from api.cli.users import add_users_parser
     from api.cli.verify import add_verify_parser
     from api.cli.witness import add_witness_parser
 
     add_verify_parser(sub)
     add_witness_parser(sub)
+    add_mirror_parser(sub)
+    add_tiles_parser(sub)
     add_submit_parser(sub)
     add_person_parser(sub)
     add_receipt_parser(sub)

@@ -39,6 +39,7 @@ from api.http.routes.proofs import ProofController
 from api.http.routes.quotas import QuotaController
 from api.http.routes.rights import RightsController
 from api.http.routes.shares import ShareController
+from api.http.routes.tiles import TileController
 from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
 from api.service.database import make_engine, resolve_url
@@ -155,8 +156,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         # The console's pages and the public verification pages, with their static files; not in
-        # the OpenAPI document (they are HTML for people, not the API).
-        route_handlers=[*ROUTE_HANDLERS, *console_routes()],
+        # the OpenAPI document (they are HTML for people, not the API); nor are the static tiles
+        # for mirrors (binary files, docs/tiles.md).
+        route_handlers=[*ROUTE_HANDLERS, TileController, *console_routes()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],
