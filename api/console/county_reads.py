@@ -118,8 +118,8 @@ async def policy_records(
     )
     if before is not None:
         query = query.where(records.c.seq < before)
-    rows = (await session.connection()).execute(query.order_by(records.c.seq.desc()).limit(PAGE + 1))
-    found = list((await rows).all())
+    conn = await session.connection()
+    found = list((await conn.execute(query.order_by(records.c.seq.desc()).limit(PAGE + 1))).all())
     out = []
     for seq, body, at in found[:PAGE]:
         entry = msgspec.json.decode(body)["entry"]
