@@ -400,6 +400,21 @@ async def test_a_redemption_stage_is_settled_by_the_housing_authority(
     assert (await b.get("/console/vouchers/FP-none")).status_code == 404
 
 
+async def test_the_quotas_are_listed_fifty_a_page(ledger: LedgerFixture, desk: Desk) -> None:
+    m = desk.m
+    made = [await m.apply_quota(m.collective_site(area_m2=100), quota=f"QP-cd-{i:03d}") for i in range(52)]
+    b = await signed_in(ledger, COUNTY_USER)
+    first = await b.get("/console/county/quotas?status=applied")
+    rows = re.findall(r'href="/console/county/quotas/([^"]+)"', first.text)
+    assert len(rows) == 50 and rows == sorted(rows)
+    (following,) = re.findall(r'rel="next" href="\?([^"]+)"', first.text)
+    second = await b.get("/console/county/quotas?" + following.replace("&amp;", "&"))
+    rest = re.findall(r'href="/console/county/quotas/([^"]+)"', second.text)
+    assert set(rows) | set(rest) >= set(made) and not set(rows) & set(rest)
+    assert 'rel="next"' not in second.text
+    assert (await b.get("/console/county/quotas?after=%00bad")).status_code == 400
+
+
 async def test_the_monitoring_dashboard_draws_its_charts_on_the_server(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
@@ -411,6 +426,9 @@ async def test_the_monitoring_dashboard_draws_its_charts_on_the_server(
     assert r.text.count('class="chart-data"') >= 5 and 'id="targets"' in r.text
     assert "进城落户人数" in r.text and "1,000,000.00" in r.text  # the issuance target, in yuan
     assert len(r.content) < LIMIT_BYTES
+    english = await b.get("/console/county/monitoring?lang=en")
+    assert "People settled in town, by township" in english.text and english.text.count("<svg") == 5
+    await b.get("/console/county/?lang=zh")
 
 
 @pytest.mark.parametrize("username", ["cd-dev", "cd-town"])
