@@ -7,6 +7,11 @@ is caught; appends are picked up incrementally; bad tile paths are 4xx problems.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -245,3 +250,111 @@ async def test_bad_tile_paths_are_problems_not_failures(
     assert r.status_code == status, (path, r.text)
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] in ({"tile.bad_path"} if status == 400 else {"tile.not_found", "not_found"})
+
+
+NGINX_CONF = """\
+daemon off;
+{user}
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {www};
+        location = /tiles/checkpoint {{
+            default_type "text/plain; charset=utf-8";
+            add_header Cache-Control "public, max-age=5";
+        }}
+        location ~ ^/tiles/tile/.*\\.p/ {{
+            default_type application/octet-stream;
+            add_header Cache-Control "public, max-age=60";
+        }}
+        location /tiles/tile/ {{
+            default_type application/octet-stream;
+            add_header Cache-Control "public, max-age=31536000, immutable";
+            gzip on;
+            gzip_types application/octet-stream;
+        }}
+        location ~ /\\. {{ deny all; }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Plain nginx serving ``www/tiles`` at ``http://127.0.0.1:PORT/tiles`` (as docs/tiles.md)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.skip("nginx is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    www, run = tmp_path / "www", tmp_path / "nginx"
+    (www / "tiles").mkdir(parents=True)
+    run.mkdir()
+    user = "user root;" if os.geteuid() == 0 else ""  # the test's folders are the runner's only
+    conf = run / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(user=user, tmp=run, port=port, www=www))
+    proc = subprocess.Popen([binary, "-p", str(run), "-c", str(conf), "-e", str(run / "error.log")])
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError((run / "error.log").read_text())
+        yield f"http://127.0.0.1:{port}/tiles", www / "tiles"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_a_mirror_of_tiles_served_by_plain_nginx(
+    ledger: LedgerFixture, tmp_path: Path, nginx: tuple[str, Path]
+) -> None:
+    url, served = nginx
+    await write(ledger, served)
+    folder = tmp_path / "mirror"
+    args = parser().parse_args(["mirror", url, str(folder), "--operator-key", ledger.genesis.operator_key])
+    outcome = await run_mirror(args)  # a real HTTP client, no test transport
+    assert outcome.status == "updated", outcome.line()
+    live = await ledger.client.get("/v1/checkpoint")
+    assert (folder / "checkpoint").read_text() == live
+    verified = await run_verify(
+        parser().parse_args(
+            [
+                "verify",
+                url,
+                "--tiles",
+                "--operator-key",
+                ledger.genesis.operator_key,
+                "--workers",
+                "0",
+                "--quiet",
+            ]
+        )
+    )
+    assert (verified.status, verified.size) == ("intact", open_checkpoint(live, ledger.verifier).size)
+    assert (await verify(ledger, str(folder))).status == "intact"
+
+    tile = folder / Tile(-1, 1).path()
+    tile.write_bytes(tile.read_bytes().replace(b"key.added", b"key.adder", 1))
+    caught = await run_mirror(args)
+    assert (caught.status, caught.exit_code) == ("tampered", 1), caught.line()
+    assert (await verify(ledger, str(folder))).status == "tampered"
+
+    await add_keys(ledger, 20)
+    os.remove(tile)
+    await write(ledger, served)
+    assert (await run_mirror(args)).status == "updated"
+    assert (folder / "checkpoint").read_text() == await ledger.client.get("/v1/checkpoint")
