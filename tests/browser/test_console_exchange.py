@@ -172,6 +172,7 @@ async def test_a_lease_is_listed_bid_on_matched_by_a_member_awarded_settled_and_
     await page.wait_for_function(
         "document.getElementById('high-amount').textContent.includes('55,000.00')", timeout=LISTING_TIMEOUT_MS
     )
+    assert "55,000.00" in await page.locator("#live-status").inner_text()  # said once, for a reader
     # The member exercises priority: it matches the high bid within the response window.
     await page.click("#refresh")
     assert await page.locator("#f-match-amount_yuan").input_value() == "55,000.00"

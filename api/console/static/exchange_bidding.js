@@ -1,16 +1,21 @@
 /* The live bidding page: every few seconds the page's state (the high bid, the bidders, the
-   time left, the history) is fetched from the service's own /bidding/state fragment and put in
-   place; between fetches the countdowns tick. Without this script the page works the same by
-   its refresh link. When the listing's phase changes, the forms below may no longer fit: a
-   notice asks for a refresh (nothing typed is thrown away by the script). */
+   time left, the history) is fetched from the service's own /bidding/state fragment. A new
+   state (its version differs) is put in place and said once in the page's status line (for a
+   screen reader, without re-reading the whole box); the same state only sets the countdowns
+   to the service's clock again, which tick between fetches. Without this script the page
+   works the same by its refresh link. When the listing's phase changes, the forms below may
+   no longer fit: a notice asks for a refresh (nothing typed is thrown away by the script). */
 (function () {
   "use strict";
   var box = document.getElementById("bidding-state");
-  if (!box || !window.fetch) { return; }
+  if (!box || !window.fetch || !window.DOMParser) { return; }
   var url = box.getAttribute("data-state-url");
+  var day = box.getAttribute("data-day") || "d";  // as the page writes days: 3天 / 3d
+  var updated = box.getAttribute("data-updated") || "";
+  var status = document.getElementById("live-status");
   var first = box.querySelector(".bid-state");
   var phase = first ? first.getAttribute("data-phase") : "";
-  var day = box.getAttribute("data-day") || "d";  // as the page writes days: 3天 / 3d
+  var version = first ? first.getAttribute("data-version") : "";
   var every = 5000;
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -21,20 +26,34 @@
     var text = Math.floor(rest / 3600) + ":" + two(Math.floor(rest % 3600 / 60)) + ":" + two(rest % 60);
     return days ? days + day + " " + text : text;
   }
+  function set(item, seconds) {
+    item.setAttribute("data-seconds", String(seconds));
+    item.textContent = clock(seconds);
+  }
   function tick() {
     var items = box.querySelectorAll("[data-seconds]");
     for (var i = 0; i < items.length; i++) {
       var left = parseInt(items[i].getAttribute("data-seconds"), 10);
-      if (isNaN(left)) { continue; }
-      left = Math.max(0, left - 1);
-      items[i].setAttribute("data-seconds", String(left));
-      items[i].textContent = clock(left);
+      if (!isNaN(left)) { set(items[i], Math.max(0, left - 1)); }
     }
   }
   function show(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html").body;
+    var state = fresh.querySelector(".bid-state");
+    if (!state) { return; }
+    if (state.getAttribute("data-version") === version) {
+      var now = fresh.querySelectorAll("[data-seconds]");
+      var shown = box.querySelectorAll("[data-seconds]");
+      for (var i = 0; i < shown.length && i < now.length; i++) {
+        set(shown[i], parseInt(now[i].getAttribute("data-seconds"), 10) || 0);
+      }
+      return;
+    }
+    version = state.getAttribute("data-version");
     box.innerHTML = html;
-    var now = box.querySelector(".bid-state");
-    if (now && now.getAttribute("data-phase") !== phase) {
+    var high = document.getElementById("high-bid");
+    if (status && high) { status.textContent = updated + " " + high.textContent.replace(/\s+/g, " ").trim(); }
+    if (state.getAttribute("data-phase") !== phase) {
       var notice = document.getElementById("phase-changed");
       if (notice) { notice.hidden = false; }
     }
