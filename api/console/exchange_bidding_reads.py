@@ -101,9 +101,11 @@ class BiddingView:
         return None if amount_fen is None else deal_value(self.listing, amount_fen)
 
     def version(self) -> str:
-        """Changes whenever the page's state does: a new step, or a new phase by the clock."""
+        """Changes whenever the page's state does: a new step, or by the clock a new phase or
+        the end of a response window."""
         last = self.steps[0].seq if self.steps else self.listing.listed_seq
-        return f"{last}:{self.phase}:{self.listing.closes_at}"
+        window = "match" if self.match_in is not None else "-"
+        return f"{last}:{self.phase}:{self.listing.closes_at}:{window}"
 
 
 def bidder_text(b: ListingBidder) -> str:
