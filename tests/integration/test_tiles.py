@@ -6,6 +6,7 @@ is caught; appends are picked up incrementally; bad tile paths are 4xx problems.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from api.audit.auditor import AuditOutcome
-from api.cli.main import parser
+from api.cli.main import main, parser
 from api.cli.mirror import MirrorOutcome, run_mirror
 from api.cli.verify import run_verify
 from api.service import tiles_store
@@ -320,41 +321,35 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 async def test_a_mirror_of_tiles_served_by_plain_nginx(
-    ledger: LedgerFixture, tmp_path: Path, nginx: tuple[str, Path]
+    ledger: LedgerFixture, tmp_path: Path, nginx: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The commands as an operator and a mirror run them: ``tiles write`` into nginx's folder,
+    ``mirror`` and ``verify --tiles`` over real HTTP."""
     url, served = nginx
-    await write(ledger, served)
+    monkeypatch.setenv("DATABASE_URL", ledger.url)
+    home = ["--home", str(ledger.home.root)]
+    assert await asyncio.to_thread(main, [*home, "tiles", "write", str(served)]) == 0
     folder = tmp_path / "mirror"
-    args = parser().parse_args(["mirror", url, str(folder), "--operator-key", ledger.genesis.operator_key])
-    outcome = await run_mirror(args)  # a real HTTP client, no test transport
-    assert outcome.status == "updated", outcome.line()
+    key = ["--operator-key", ledger.genesis.operator_key]
+    mirror_cli = ["mirror", url, str(folder), *key]
+    assert await asyncio.to_thread(main, mirror_cli) == 0
     live = await ledger.client.get("/v1/checkpoint")
     assert (folder / "checkpoint").read_text() == live
-    verified = await run_verify(
-        parser().parse_args(
-            [
-                "verify",
-                url,
-                "--tiles",
-                "--operator-key",
-                ledger.genesis.operator_key,
-                "--workers",
-                "0",
-                "--quiet",
-            ]
-        )
-    )
-    assert (verified.status, verified.size) == ("intact", open_checkpoint(live, ledger.verifier).size)
+    verify_cli = ["verify", url, "--tiles", *key, "--workers", "0", "--quiet"]
+    assert await asyncio.to_thread(main, verify_cli) == 0
     assert (await verify(ledger, str(folder))).status == "intact"
 
     tile = folder / Tile(-1, 1).path()
     tile.write_bytes(tile.read_bytes().replace(b"key.added", b"key.adder", 1))
-    caught = await run_mirror(args)
-    assert (caught.status, caught.exit_code) == ("tampered", 1), caught.line()
-    assert (await verify(ledger, str(folder))).status == "tampered"
+    assert await asyncio.to_thread(main, mirror_cli) == 1
+    assert await asyncio.to_thread(main, ["verify", str(folder), *key, "--workers", "0", "--quiet"]) == 1
 
     await add_keys(ledger, 20)
     os.remove(tile)
-    await write(ledger, served)
-    assert (await run_mirror(args)).status == "updated"
+    assert await asyncio.to_thread(main, [*home, "tiles", "write", str(served)]) == 0
+    followed = await run_mirror(
+        parser().parse_args([*mirror_cli, "--follow", "--interval", "0", "--runs", "2"])
+    )
+    assert followed.status == "current", followed.line()  # the second run found nothing new
     assert (folder / "checkpoint").read_text() == await ledger.client.get("/v1/checkpoint")
+    assert await asyncio.to_thread(main, ["mirror", url + "/nothing", str(tmp_path / "m2"), *key]) == 2
