@@ -1,6 +1,7 @@
 """Rendering console pages: one Jinja2 environment (autoescape on) over ``templates/``, the
-zh/en catalogues in ``i18n/`` (``<lang>.json`` and each desk's ``<lang>/<desk>.json``), and the reader's two choices kept in cookies: the language
-(``rl_lang``: Simplified Chinese unless ``en``) and large type (``rl_large``).
+zh/en catalogues in ``i18n/`` (``<lang>.json`` and each desk's ``<lang>/<desk>.json``), and the
+reader's two choices kept in cookies: the language (``rl_lang``: Simplified Chinese unless
+``en``) and large type (``rl_large``).
 
 ``?lang=en`` / ``?lang=zh`` and ``?large=1`` / ``?large=0`` on any page set the cookie and
 answer the page in that choice at once. Templates get ``t(key, **values)`` for every word they
@@ -11,6 +12,7 @@ for the links that flip a choice while keeping the page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -33,15 +35,30 @@ LARGE_COOKIE = "rl_large"
 CHOICE_MAX_AGE = 365 * 24 * 3600  # a reader's choice is kept a year
 
 
+# C0 controls but tab, newline and carriage return, and DEL: what a page never shows as typed.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(value: Any) -> Any:
+    """A value as a page shows it: a control character (a NUL typed into a form and shown back
+    with the refusal, say) replaced by U+FFFD; escaped text stays escaped."""
+    if isinstance(value, str) and _UNPRINTABLE.search(value):
+        cleaned = _UNPRINTABLE.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 @cache
 def environment() -> Environment:
-    """The one template environment; autoescape on for every template (``.html`` and the rest)."""
+    """The one template environment; autoescape on for every template (``.html`` and the rest),
+    and no control character in what it writes (``printable``)."""
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=printable,
     )
 
 

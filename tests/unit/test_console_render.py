@@ -51,6 +51,16 @@ def test_what_a_page_is_given_is_escaped() -> None:
     assert "<b>1</b>" not in page and "&lt;b&gt;1&lt;/b&gt;" in page
 
 
+def test_a_control_character_given_to_a_page_is_never_written_out() -> None:
+    html = (
+        environment()
+        .from_string('<input value="{{ v }}">{{ m }}')
+        .render(v="a\x00b\x1bc", m=Markup("<b>\x00</b>"))
+    )
+    assert html == '<input value="a\ufffdb\ufffdc"><b>\ufffd</b>'
+    assert environment().from_string("{{ v }}").render(v="行\n\t末") == "行\n\t末"
+
+
 def test_json_for_a_script_element_cannot_close_it() -> None:
     out = script_json({"note": "</script><!-- & \u2028"})
     assert isinstance(out, Markup)
