@@ -51,12 +51,10 @@ class TileController(Controller):
     path = "/tiles"
     include_in_schema = False  # binary files for mirrors, described in docs/tiles.md
 
-    @get("/checkpoint", media_type="text/plain; charset=utf-8")
+    @get("/checkpoint", media_type="text/plain")
     async def checkpoint(self, db: Db, state: State) -> Response[str]:
         pub = await _published(db, state)
-        return Response(
-            pub.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": CHECKPOINT}
-        )
+        return Response(pub.note, media_type="text/plain", headers={"Cache-Control": CHECKPOINT})
 
     @get("/tile/{rest:path}", media_type=OCTETS)
     async def tile(
