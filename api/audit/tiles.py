@@ -3,7 +3,7 @@ folder, checking every tile against the signed checkpoint as it goes; and ``veri
 
 ``TileReader`` fetches the checkpoint, checks its signature by the operator key, then reads
 the entry bundles in order (a few fetched ahead) and each hash tile as soon as the bundles
-determine it (``ledger.tiles.TileChecker``), and ends by checking the root. ``audit_tiles``
+determine it (``ledger.tile_checker.TileChecker``), and ends by checking the root. ``audit_tiles``
 turns the bundles' records into an export stream (header, records, the checkpoint, the end)
 for the same ``Auditor`` as a bundle or a live server: every record checked, every rule
 replayed, every entry signature checked against the key history.
@@ -23,7 +23,8 @@ from api.audit.auditor import Auditor, AuditOutcome, _failed, _require_witnesses
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.stream import Header, checkpoint_line, end_line, header_line
-from ledger.tiles import Tile, TileChecker
+from ledger.tile_checker import TileChecker
+from ledger.tiles import Tile
 from ledger.verify import AuditFailure, UnusableInput
 
 AHEAD = 8  # bundles fetched ahead of the one being checked

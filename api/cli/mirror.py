@@ -29,7 +29,7 @@ import httpx
 
 from api.audit.tiles import FolderTiles, HttpTiles, TileReader, TileSource, open_tile_checkpoint
 from api.cli.verify import read_key
-from api.service.tiles_writer import CHECKPOINT, missing_full_tiles, prune_partials, write_file
+from api.service.tiles_writer import CHECKPOINT, holding, missing_full_tiles, prune_partials, write_file
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.tiles import Tile, tiles_between
@@ -86,10 +86,22 @@ async def _fetch(source: TileSource, tiles: list[Tile], staging: Path) -> None:
 async def mirror_once(source: TileSource, folder: Path, operator: NoteVerifier) -> MirrorOutcome:
     """One run; see the module docstring."""
     started = time.perf_counter()
+    try:
+        new, note = await open_tile_checkpoint(source, operator)  # before DIR is made
+        folder.mkdir(parents=True, exist_ok=True)
+        with holding(folder):
+            return await _update(source, folder, operator, new, note, started)
+    except AuditFailure as f:
+        return MirrorOutcome("tampered", problem=f"{f.code}: {f.reason}")
+    except (UnusableInput, MalformedError, OSError) as e:
+        return MirrorOutcome("unusable", problem=str(e))
+
+
+async def _update(
+    source: TileSource, folder: Path, operator: NoteVerifier, new: Checkpoint, note: str, started: float
+) -> MirrorOutcome:
     staging = folder / STAGING
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        new, note = await open_tile_checkpoint(source, operator)
         old = mirror_checkpoint(folder, operator)
         if old is not None and old.origin != new.origin:
             raise UnusableInput(f"{folder} mirrors {old.origin!r}, the source is {new.origin!r}")
@@ -113,10 +125,6 @@ async def mirror_once(source: TileSource, folder: Path, operator: NoteVerifier) 
         prune_partials(folder)
         status = "updated" if new.size != previous or wanted else "current"
         return MirrorOutcome(status, new.size, previous, len(wanted), time.perf_counter() - started)
-    except AuditFailure as f:
-        return MirrorOutcome("tampered", problem=f"{f.code}: {f.reason}")
-    except (UnusableInput, MalformedError, OSError) as e:
-        return MirrorOutcome("unusable", problem=str(e))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

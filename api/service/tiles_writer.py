@@ -11,9 +11,11 @@ not (``ledger.tiles.tiles_between``); it then removes partial tiles whose full t
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from ledger.tiles import TILE_WIDTH, Tile, parse_tile_path, tiles_between
 
 CHUNK_TILES = 32  # tiles read per connection checkout
 CHECKPOINT = "checkpoint"
+LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,18 @@ def write_file(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(part, path)
+
+
+@contextlib.contextmanager
+def holding(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock file (``.lock``) for one writer at a time: two runs at once
+    could otherwise leave the older checkpoint last, and the folder would seem to shrink."""
+    with (folder / LOCK).open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MalformedError(f"another run is writing {folder} (it holds {folder / LOCK})") from None
+        yield
 
 
 def folder_checkpoint(folder: Path) -> Checkpoint | None:
@@ -82,6 +97,11 @@ async def write_tiles(engine: AsyncEngine, folder: Path) -> TilesWritten:
     checkpoint. Refuses a folder holding another ledger, or a larger tree than the ledger's."""
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
+    with holding(folder):
+        return await _write_tiles(engine, folder, started)
+
+
+async def _write_tiles(engine: AsyncEngine, folder: Path, started: float) -> TilesWritten:
     scan = tiles_store.OversizeScan()
     async with engine.connect() as conn:
         pub = await conn.run_sync(tiles_store.published, scan)

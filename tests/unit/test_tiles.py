@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedError
 from ledger.merkle import CompactRange, leaf_hash, root_from_leaf_hashes
+from ledger.tile_checker import TileChecker
 from ledger.tiles import (
     ENTRIES,
     MAX_ENTRY,
     TILE_WIDTH,
     Tile,
-    TileChecker,
     decode_bundle,
     decode_hash_tile,
     encode_bundle,
