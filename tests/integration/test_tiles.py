@@ -7,6 +7,7 @@ is caught; appends are picked up incrementally; bad tile paths are 4xx problems.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import socket
@@ -60,7 +61,11 @@ async def write(fx: LedgerFixture, folder: Path) -> TilesWritten:
 
 
 async def mirror(fx: LedgerFixture, folder: Path) -> MirrorOutcome:
-    args = parser().parse_args(["mirror", PREFIX, str(folder), "--operator-key", fx.genesis.operator_key])
+    return await mirror_from(fx, PREFIX, folder)
+
+
+async def mirror_from(fx: LedgerFixture, source: str, folder: Path) -> MirrorOutcome:
+    args = parser().parse_args(["mirror", source, str(folder), "--operator-key", fx.genesis.operator_key])
     return await run_mirror(args, http=fx.client.http)
 
 
@@ -222,6 +227,21 @@ async def test_a_record_too_long_for_a_bundle_holds_the_tiles_back(ledger: Ledge
         assert pub is None
     else:
         assert pub is not None and (pub.size, pub.held_back) == (expected, first_over)
+
+
+async def test_tiles_held_back_are_a_whole_tile_set_that_verifies(
+    ledger: LedgerFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if record 700 were longer than a bundle takes (the scan's answer given)."""
+    first_over = 700
+    scan = functools.partial(tiles_store.OversizeScan, scanned=2**62, first=first_over)
+    monkeypatch.setattr(tiles_store, "OversizeScan", scan)
+    written = await write(ledger, tmp_path / "tiles")
+    assert written.held_back == first_over and 0 < written.size <= first_over
+    mirrored = await mirror_from(ledger, str(tmp_path / "tiles"), tmp_path / "mirror")
+    assert (mirrored.status, mirrored.size) == ("updated", written.size), mirrored.line()
+    outcome = await verify(ledger, str(tmp_path / "mirror"))
+    assert (outcome.status, outcome.size) == ("intact", written.size), outcome.as_json()
 
 
 @pytest.mark.parametrize(
