@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from sqlalchemy import text
 
 from api.console.acting import FormRefusal
-from api.console.collective_documents import HEX64
+from api.console.collective_documents import HEX64, visible
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
 from api.console.forms import Filled, Form, FormField, custody_problem, submit
@@ -170,7 +170,7 @@ async def assets_verify(request: Request[Any, Any, Any], console: SignedIn, db: 
             if not isinstance(result, FormRefusal):
                 return Redirect(f"{BASE}?done={result['seq']}", status_code=303)
             refusal = refusal_here(result, made)
-    return await _page(request, console, db, filled.refused(refusal))
+    return await _page(request, console, db, filled.refused(visible(refusal, FORM)))
 
 
 ROUTES: list[Any] = [assets_page, assets_verify]

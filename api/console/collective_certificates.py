@@ -12,6 +12,7 @@ refused alike (403).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -45,10 +46,14 @@ def membership_form(household: reads.HouseholdRights) -> Form:
     )
 
 
+# The share form's number is named apart from the membership form's (one page, distinct ids).
+SHARE_NUMBER = "share.certificate"
+
+
 def share_form(household: str) -> Form:
     return Form(
         "shares.certificate_issued",
-        (NUMBER,),
+        (FormField(SHARE_NUMBER, NUMBER.label, hint=NUMBER.hint),),
         f"{BASE}/households/{household}/share-certificate",
         "collective.share_certificate.submit",
     )
@@ -137,11 +142,11 @@ async def share_certificate_issue(
     if refusal is None and not found.holdings:
         refusal = FormRefusal("collective.share_certificate.no_shares", "the household holds no shares")
     if refusal is None:
-        payload = {"certificate": filled["certificate"], "household": household, "holdings": found.holdings}
+        payload = {"certificate": filled[SHARE_NUMBER], "household": household, "holdings": found.holdings}
         result = await submit(request, console, form.kind, payload, filled.entry_id)
         if not isinstance(result, FormRefusal):
             return Redirect(f"{BASE}/certificates?done={result['seq']}", status_code=303)
-        refusal = result
+        refusal = replace(result, field=SHARE_NUMBER) if result.field == "certificate" else result
     return _page(request, console, found, shares=filled.refused(refusal))
 
 

@@ -21,7 +21,14 @@ from markupsafe import Markup
 
 from api.console import collective_share_reads as reads
 from api.console.acting import FormRefusal
-from api.console.collective_documents import Unfit, beside_note, document_fields, document_hash, document_note
+from api.console.collective_documents import (
+    Unfit,
+    beside_note,
+    document_fields,
+    document_hash,
+    document_note,
+    visible,
+)
 from api.console.collective_paging import PAGE_ROWS, offset, page_number, paged
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
@@ -142,7 +149,7 @@ async def dividend_preview(request: Request[Any, Any, Any], console: SignedIn, d
                 rows=[(h, named.get(h), split[h]) for h in top],
                 yuan=yuan,
             )
-    return await _list_page(request, console, db, filled.refused(refusal))
+    return await _list_page(request, console, db, filled.refused(visible(refusal, PREVIEW)))
 
 
 @post(BASE, **CLERK)
@@ -171,7 +178,7 @@ async def dividend_declare(request: Request[Any, Any, Any], console: SignedIn, d
         refusal = result
     # Shown on the first step's form, with what was typed kept.
     again = PREVIEW.filled({**{k: filled[k] for k in filled.values}, "entry_id": filled.entry_id})
-    return await _list_page(request, console, db, again.refused(refusal))
+    return await _list_page(request, console, db, again.refused(visible(refusal, PREVIEW)))
 
 
 @get(BASE + "/{seq:int}", **CLERK)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from litestar.datastructures import UploadFile
 
 from api.console.acting import FormRefusal
-from api.console.forms import Filled, FormField
+from api.console.forms import Filled, Form, FormField
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 NOTE_FIELD = "note"
@@ -40,9 +41,9 @@ def unfit(code: str, field: str | None, message: str) -> Unfit:
     return Unfit(FormRefusal(code, message, field))
 
 
-def document_fields(prefix: str, label: str) -> tuple[FormField, ...]:
+def document_fields(prefix: str, label: str, note: str = NOTE_FIELD) -> tuple[FormField, ...]:
     """The fields of a document named ``prefix`` (``consent``, ``objection`` ...): its number,
-    date, SHA-256 or scan, and the remark (the note)."""
+    date, SHA-256 or scan, and the remark (the note, the field ``note``)."""
     return (
         FormField(f"{prefix}.number", f"{label}.number", required=False),
         FormField(f"{prefix}.date", f"{label}.date", "date", required=False),
@@ -52,7 +53,7 @@ def document_fields(prefix: str, label: str) -> tuple[FormField, ...]:
         FormField(
             f"{prefix}.file", f"{label}.file", "file", required=False, hint="collective.document.file_hint"
         ),
-        FormField(NOTE_FIELD, "collective.document.note", "textarea", required=False),
+        FormField(note, "collective.document.note", "textarea", required=False),
     )
 
 
@@ -79,16 +80,16 @@ async def document_hash(filled: Filled, data: Mapping[str, Any], prefix: str) ->
     return found
 
 
-def document_note(filled: Filled, prefix: str, title: str) -> str | None:
+def document_note(filled: Filled, prefix: str, title: str, note: str = NOTE_FIELD) -> str | None:
     """The note beside the entry: the document's number, date and the remark (None: nothing)."""
-    remark = filled[NOTE_FIELD].replace("\r\n", "\n").replace("\r", "\n")
+    remark = filled[note].replace("\r\n", "\n").replace("\r", "\n")
     number = filled[f"{prefix}.number"]
     when = filled[f"{prefix}.date"]
-    for name, value in ((NOTE_FIELD, remark), (f"{prefix}.number", number)):
+    for name, value in ((note, remark), (f"{prefix}.number", number)):
         if CONTROL.search(value):
             raise unfit("form.control_character", name, f"{name} holds a control character")
     if len(remark) > MAX_NOTE or len(number) > 100:
-        raise unfit("form.too_long", NOTE_FIELD if len(remark) > MAX_NOTE else f"{prefix}.number", "too long")
+        raise unfit("form.too_long", note if len(remark) > MAX_NOTE else f"{prefix}.number", "too long")
     if when:
         try:
             when = date.fromisoformat(when).isoformat()
@@ -97,6 +98,14 @@ def document_note(filled: Filled, prefix: str, title: str) -> str | None:
     lines = [f"{title}编号：{number}" if number else "", f"{title}日期：{when}" if when else "", remark]
     text = "\n".join(line for line in lines if line).strip()
     return text or None
+
+
+def visible(refusal: FormRefusal | None, form: Form) -> FormRefusal | None:
+    """``refusal`` shown above the form when the field it names is hidden (an id made when the
+    form opened, say), where no one would see it beside the field."""
+    if refusal is not None and any(f.input == "hidden" and f.concerns(refusal.field) for f in form.fields):
+        return replace(refusal, field=None)
+    return refusal
 
 
 def beside_note(note: str | None) -> dict[str, Any] | None:

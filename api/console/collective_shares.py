@@ -12,6 +12,7 @@ its note, off the log. The rules decide the rest (members only, the holder cap, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -19,7 +20,14 @@ from litestar.response import Redirect
 
 from api.console import collective_share_reads as reads
 from api.console.acting import FormRefusal
-from api.console.collective_documents import Unfit, beside_note, document_fields, document_hash, document_note
+from api.console.collective_documents import (
+    Unfit,
+    beside_note,
+    document_fields,
+    document_hash,
+    document_note,
+    visible,
+)
 from api.console.collective_paging import offset, page_number, paged
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
@@ -30,6 +38,7 @@ from api.http.dependencies import Db
 
 BASE = "/console/collective/shares"
 MAX_UNITS = 10**12  # contracts.shares.PositiveUnits
+EXIT = "exit."  # the buy-back form's fields' prefix
 
 
 def transfer_form(choices: list[tuple[str, str]]) -> Form:
@@ -48,14 +57,15 @@ def transfer_form(choices: list[tuple[str, str]]) -> Form:
 
 
 def buyback_form() -> Form:
-    """A paid exit (有偿退出): the collective buys the holder's units back, on their consent."""
+    """A paid exit (有偿退出): the collective buys the holder's units back, on their consent.
+    Its fields are named under ``exit.`` (apart from the transfer's, on the same page)."""
     return Form(
         "shares.bought_back",
         (
             FormField("holder", "collective.shares.holder", "hidden"),
-            FormField("units", "collective.shares.units", "number"),
-            FormField("price", "collective.shares.price", hint="collective.assets.yuan_hint"),
-            *document_fields("consent", "collective.consent"),
+            FormField(f"{EXIT}units", "collective.shares.units", "number"),
+            FormField(f"{EXIT}price", "collective.shares.price", hint="collective.assets.yuan_hint"),
+            *document_fields(f"{EXIT}consent", "collective.consent", note=f"{EXIT}note"),
         ),
         f"{BASE}/buyback",
         "collective.shares.buyback_submit",
@@ -127,15 +137,16 @@ async def transfer_new(request: Request[Any, Any, Any], console: SignedIn, db: D
     return await _transfer_page(request, console, db, holder, None)
 
 
-def _units(typed: str) -> int:
+def _units(typed: str, field: str) -> int:
     if not typed.isascii() or not typed.isdigit() or len(typed) > 13 or not 1 <= int(typed) <= MAX_UNITS:
-        raise Unfit(FormRefusal("form.not_a_number", "units must be a whole number of units", "units"))
+        raise Unfit(FormRefusal("form.not_a_number", "units must be a whole number of units", field))
     return int(typed)
 
 
 async def _consented(
     request: Request[Any, Any, Any], console: SignedIn, db: Db, form_of: Any, to_field: bool
 ) -> Response[Any]:
+    at = "" if to_field else EXIT  # the form's fields' prefix
     """Record the holder's act on their consent: the units, the price in yuan and the consent
     document (its hash on the log, its number, date and remark beside it as the note)."""
     data = await request.form()
@@ -152,12 +163,12 @@ async def _consented(
     refusal = filled.missing()
     if refusal is None:
         try:
-            units = _units(filled["units"])
-            price = fen_of(filled["price"])
+            units = _units(filled[at + "units"], at + "units")
+            price = fen_of(filled[at + "price"])
             if price is None:
-                raise Unfit(FormRefusal("form.not_an_amount", "the price is an amount in yuan", "price"))
-            agreement = await document_hash(filled, data, "consent")
-            note = document_note(filled, "consent", "同意书")
+                raise Unfit(FormRefusal("form.not_an_amount", "the price is an amount in yuan", at + "price"))
+            agreement = await document_hash(filled, data, at + "consent")
+            note = document_note(filled, at + "consent", "同意书", note=at + "note")
         except Unfit as e:
             refusal = e.refusal
         else:
@@ -174,7 +185,9 @@ async def _consented(
             )
             if not isinstance(result, FormRefusal):
                 return Redirect(f"{BASE}?done={result['seq']}", status_code=303)
-            refusal = result
+            field = result.field if to_field or result.field in (None, "holder") else at + result.field
+            refusal = replace(result, field=field)
+    refusal = visible(refusal, form)
     if to_field:
         return await _transfer_page(request, console, db, holder, filled.refused(refusal))
     return await _transfer_page(request, console, db, holder, None, filled.refused(refusal))

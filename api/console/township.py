@@ -33,6 +33,9 @@ ROLE = for_roles("township_officer")
 HOME = "/console/township/"
 NAV = ((HOME, "township.nav.villages"),)
 FILING = "certificate.transfer_filed"
+# The individual form's fields are named under ``individual.`` (its payload path prefixed), so
+# that they do not share the page's HTML ids with the whole-household form's.
+IND = "individual."
 REGISTERS = ("households", "land", "homesteads", "certificates")  # each paged by its own parameter
 
 
@@ -70,14 +73,16 @@ def individual_form(village: str, household: str, persons: list[str], certificat
         FILING,
         (
             FormField(
-                "persons",
+                f"{IND}persons",
                 "township.individual.person",
                 input="select",
                 choices=tuple((p, p) for p in persons),
             ),
-            FormField("certificate", "township.filing.certificate", hint="township.filing.certificate_hint"),
             FormField(
-                "membership_certificate",
+                f"{IND}certificate", "township.filing.certificate", hint="township.filing.certificate_hint"
+            ),
+            FormField(
+                f"{IND}membership_certificate",
                 "township.filing.basis",
                 input="select",
                 choices=tuple((c, c) for c in certificates),
@@ -242,12 +247,12 @@ async def file_individual(
     refusal = filled.missing()
     if refusal is None:
         payload = {
-            "certificate": filled["certificate"],
+            "certificate": filled[IND + "certificate"],
             "village": village,
             "scope": "individual",
             "household": household,
-            "persons": [filled["persons"]],
-            "membership_certificate": filled["membership_certificate"],
+            "persons": [filled[IND + "persons"]],
+            "membership_certificate": filled[IND + "membership_certificate"],
             "rights": context["file"].rights,
         }
         result = await submit(request, console, FILING, payload, filled.entry_id)
@@ -260,7 +265,7 @@ async def file_individual(
                 certificate=payload["certificate"],
                 receipt=result,
             )
-        refusal = result
+        refusal = replace(result, field=IND + result.field) if result.field else result
     whole = filing_form(village, household, [c.id for c in context["valid"]]).opened()
     return township_page(
         request,

@@ -118,7 +118,7 @@ async def test_a_household_without_shares_has_no_share_certificate(
     token = re.findall(r'name="csrf" value="([^"]+)"', page.text)[0]
     size = await ledger.size()
     r = await b.post(
-        path, {"csrf": token, "entry_id": "5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "certificate": "GQ-1"}
+        path, {"csrf": token, "entry_id": "5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "share.certificate": "GQ-1"}
     )
     assert r.status_code == 422 and "本户没有持股" in r.text and await ledger.size() == size
 

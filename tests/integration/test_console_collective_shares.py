@@ -189,24 +189,29 @@ async def test_a_buy_back_records_the_holders_consent_within_the_annual_cap(
     b = await signed_in(ledger, "os-clerk")
     holder = world.people[2]
     page = await b.get(f"{C}/shares/transfer?holder={holder.party}")
-    assert "集体回购" in page.text
+    assert (
+        "集体回购" in page.text
+        and page.text.count('id="f-units"') == page.text.count('id="f-exit-units"') == 1
+    )
     fields = form_at(page.text, f"{C}/shares/buyback")
     typed = {
         **fields,
-        "units": "30",
-        "price": "3000",
-        "consent.sha256": hexdigest("exit"),
-        "note": "自愿退出",
+        "exit.units": "30",
+        "exit.price": "3000",
+        "exit.consent.sha256": hexdigest("exit"),
+        "exit.note": "自愿退出",
     }
     size = await ledger.size()
     over = await b.post(f"{C}/shares/buyback", typed)  # 30 of 400 issued is over 5% a year
-    assert over.status_code == 422 and 'id="f-units-error"' in over.text and "年度回购上限" in over.text
+    assert over.status_code == 422 and 'id="f-exit-units-error"' in over.text and "年度回购上限" in over.text
     assert 'value="3000"' in over.text and await ledger.size() == size
-    r = await b.post(f"{C}/shares/buyback", {**typed, "units": "20"})
+    r = await b.post(f"{C}/shares/buyback", {**typed, "exit.units": "20"})
     assert r.status_code == 303, r.text
     entry = await entry_at(ledger, size)
     assert entry["kind"] == "shares.bought_back" and entry["payload"]["agreement"] == hexdigest("exit")
     assert entry["payload"]["units"] == 20 and entry["user"]
+    [(note,)] = await sql(ledger, "SELECT text FROM entry_notes WHERE entry_id = :e", e=entry["id"])
+    assert note == "自愿退出"
     # Twenty units move on to the holder who sold back (for the certificate and dividend below).
     await world.v.append(
         "shares.transferred",
@@ -226,8 +231,8 @@ async def test_a_share_certificate_lists_the_households_holdings(ledger: LedgerF
     path = f"{C}/households/{world.household}/share-certificate"
     fields = form_at(page.text, path)
     size = await ledger.size()
-    r = await b.post(path, {**fields, "certificate": "GQZ-os-1"})
-    again = await b.post(path, {**fields, "certificate": "GQZ-os-1"})
+    r = await b.post(path, {**fields, "share.certificate": "GQZ-os-1"})
+    again = await b.post(path, {**fields, "share.certificate": "GQZ-os-1"})
     assert r.status_code == again.status_code == 303, r.text
     assert await ledger.size() == size + 1
     entry = await entry_at(ledger, size)
@@ -237,6 +242,10 @@ async def test_a_share_certificate_lists_the_households_holdings(ledger: LedgerF
         world.people[1].party: 110,
         world.people[2].party: 100,
     }
+    fresh = await b.get(f"{C}/households/{world.household}/certificate")
+    reused = await b.post(path, {**form_at(fresh.text, path), "share.certificate": "GQZ-os-1"})
+    assert reused.status_code == 422 and 'id="f-share-certificate-error"' in reused.text
+    assert "这个证书编号已经用过" in reused.text and page.text.count('id="f-certificate"') == 1
     printed = await ledger.client.http.get("/v1/certificates/GQZ-os-1/print")
     assert printed.status_code == 200 and "<svg" in printed.text
 

@@ -287,34 +287,35 @@ async def test_an_individual_filing_names_one_member_and_is_recorded_once(
         path + "/individual",
         {
             **fields,
-            "persons": people[0].party,
-            "certificate": "x" * 300,
-            "membership_certificate": membership,
+            "individual.persons": people[0].party,
+            "individual.certificate": "x" * 300,
+            "individual.membership_certificate": membership,
         },
     )
-    assert bad.status_code == 422 and 'id="f-certificate-error"' in bad.text
+    assert bad.status_code == 422 and 'id="f-individual-certificate-error"' in bad.text
     stranger = await b.post(
         path + "/individual",
         {
             **fields,
-            "persons": town.persons[0],
-            "certificate": "ZYBA-tw-i-1",
-            "membership_certificate": membership,
+            "individual.persons": town.persons[0],
+            "individual.certificate": "ZYBA-tw-i-1",
+            "individual.membership_certificate": membership,
         },
     )
-    assert stranger.status_code == 422 and 'id="f-persons-error"' in stranger.text
+    assert stranger.status_code == 422 and 'id="f-individual-persons-error"' in stranger.text
     assert await ledger.size() == size
     good = {
         **fields,
-        "persons": people[0].party,
-        "certificate": "ZYBA-tw-i-1",
-        "membership_certificate": membership,
+        "individual.persons": people[0].party,
+        "individual.certificate": "ZYBA-tw-i-1",
+        "individual.membership_certificate": membership,
     }
     first = await b.post(path + "/individual", good)
     second = await b.post(path + "/individual", good)
     assert first.status_code == second.status_code == 200, first.text
     assert await ledger.size() == size + 1
     assert 'href="/v1/certificates/ZYBA-tw-i-1/print"' in first.text
+    assert page.text.count('id="f-certificate"') == page.text.count('id="f-individual-certificate"') == 1
     record = (await ledger.client.get(f"/v1/entries/{size}"))["entry"]
     assert record["kind"] == "certificate.transfer_filed" and record["payload"]["scope"] == "individual"
     assert record["payload"]["persons"] == [people[0].party] and record["user"]
@@ -322,7 +323,9 @@ async def test_an_individual_filing_names_one_member_and_is_recorded_once(
     assert f'<option value="{people[0].party}"' not in after.text  # settled: not offered again
     assert f'<option value="{people[1].party}"' in after.text
     token = CSRF.findall(after.text)[0]
-    missing_csrf = await b.post(path + "/individual", {**good, "csrf": "wrong", "certificate": "ZYBA-tw-i-2"})
+    missing_csrf = await b.post(
+        path + "/individual", {**good, "csrf": "wrong", "individual.certificate": "ZYBA-tw-i-2"}
+    )
     assert missing_csrf.status_code == 403 and token
 
 
