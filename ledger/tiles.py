@@ -207,6 +207,16 @@ def decode_bundle(data: bytes, width: int) -> list[bytes]:
     return entries
 
 
+def partial_from_full(tile: Tile, full: bytes) -> bytes:
+    """The bytes of partial ``tile`` cut from its full tile's (or full bundle's): what a
+    reader does when the partial one is gone (the spec lets a log remove it once the full
+    one exists). ``MalformedError`` when ``full`` is not a full tile."""
+    if tile.is_bundle:
+        entries = decode_bundle(full, TILE_WIDTH)[: tile.width]
+        return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    return encode_hash_tile(decode_hash_tile(full, TILE_WIDTH)[: tile.width])
+
+
 def tile_set(entries: Sequence[bytes]) -> dict[Tile, bytes]:
     """The whole tile set (hash tiles and bundles, no checkpoint) of a log of ``entries``,
     built in memory: the reference the stored tiles must equal, and what tests tamper with."""

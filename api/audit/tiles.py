@@ -24,7 +24,7 @@ from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.stream import Header, checkpoint_line, end_line, header_line
 from ledger.tile_checker import TileChecker
-from ledger.tiles import Tile
+from ledger.tiles import Tile, partial_from_full
 from ledger.verify import AuditFailure, UnusableInput
 
 AHEAD = 8  # bundles fetched ahead of the one being checked
@@ -74,6 +74,21 @@ class FolderTiles:
         return None
 
 
+async def fetch_tile(source: TileSource, tile: Tile) -> bytes | None:
+    """A tile's bytes; for a partial tile that is gone, cut from its full tile, which the
+    log may have made meanwhile (C2SP tlog-tiles lets it remove the partial one then)."""
+    data = await source.get(tile.path())
+    if data is not None or tile.full:
+        return data
+    full = await source.get(Tile(tile.level, tile.index).path())
+    if full is None:
+        return None
+    try:
+        return partial_from_full(tile, full)
+    except MalformedError:
+        return data  # not a full tile: the partial one is missing, as it was
+
+
 def is_tile_folder(path: Path) -> bool:
     return (
         (path / "checkpoint").is_file() and (path / "tile").is_dir() and not (path / "ledger.jsonl").exists()
@@ -103,7 +118,7 @@ class TileReader:
         self.files = 0
 
     async def _need(self, tile: Tile) -> bytes:
-        data = await self.source.get(tile.path())
+        data = await fetch_tile(self.source, tile)
         if data is None:
             raise UnusableInput(f"{self.source.name} has no {tile}, which its checkpoint needs")
         self.files += 1
@@ -133,6 +148,8 @@ class TileReader:
         finally:
             for task in ahead:
                 task.cancel()
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved: the failure that matters was raised above
 
 
 async def tile_lines(reader: TileReader, note: str, operator: NoteVerifier) -> AsyncIterator[bytes]:

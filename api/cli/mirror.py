@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from api.audit.tiles import FolderTiles, HttpTiles, TileReader, TileSource, open_tile_checkpoint
+from api.audit.tiles import FolderTiles, HttpTiles, TileReader, TileSource, fetch_tile, open_tile_checkpoint
 from api.cli.verify import read_key
 from api.service.tiles_writer import CHECKPOINT, holding, missing_full_tiles, prune_partials, write_file
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
@@ -74,7 +74,7 @@ def mirror_checkpoint(folder: Path, operator: NoteVerifier) -> Checkpoint | None
 
 async def _fetch(source: TileSource, tiles: list[Tile], staging: Path) -> None:
     async def one(tile: Tile) -> None:
-        data = await source.get(tile.path())
+        data = await fetch_tile(source, tile)
         if data is None:
             raise UnusableInput(f"{source.name} has no {tile}, which its checkpoint needs")
         write_file(staging / tile.path(), data)

@@ -229,6 +229,24 @@ async def test_a_record_too_long_for_a_bundle_holds_the_tiles_back(ledger: Ledge
         assert pub is not None and (pub.size, pub.held_back) == (expected, first_over)
 
 
+async def test_a_partial_tile_gone_is_cut_from_its_full_tile(ledger: LedgerFixture, tmp_path: Path) -> None:
+    """A reader holding an older checkpoint whose partial tiles the log has since removed
+    (their full tiles exist) reads them from the full ones, as the spec intends."""
+    folder = tmp_path / "tiles"
+    await add_keys(ledger, (-(await ledger.size())) % TILE_WIDTH + 40)  # a partial bundle of 40
+    older = await write(ledger, folder)
+    note = (folder / "checkpoint").read_bytes()
+    await add_keys(ledger, TILE_WIDTH)
+    await write(ledger, folder)
+    gone = Tile(-1, older.size // TILE_WIDTH, older.size % TILE_WIDTH)
+    assert not (folder / gone.path()).exists() and (folder / Tile(-1, gone.index).path()).exists()
+    (folder / "checkpoint").write_bytes(note)  # as read by a client before the second write
+    mirrored = await mirror_from(ledger, str(folder), tmp_path / "mirror")
+    assert (mirrored.status, mirrored.size) == ("updated", older.size), mirrored.line()
+    assert (tmp_path / "mirror" / gone.path()).exists()
+    assert (await verify(ledger, str(folder))).status == "intact"
+
+
 async def test_tiles_held_back_are_a_whole_tile_set_that_verifies(
     ledger: LedgerFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

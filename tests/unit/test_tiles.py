@@ -22,6 +22,7 @@ from ledger.tiles import (
     encode_bundle,
     encode_index,
     parse_tile_path,
+    partial_from_full,
     tile_set,
     tiles_between,
     tiles_of,
@@ -255,3 +256,13 @@ def test_a_checkpoint_with_another_root_is_caught() -> None:
     with pytest.raises(AuditFailure) as e:
         check(tile_set(entries), Checkpoint(ORIGIN, 10, bytes(32)))
     assert e.value.code == "checkpoint.root_mismatch"
+
+
+def test_a_partial_tile_is_the_start_of_its_full_tile() -> None:
+    entries = records(800)
+    later, earlier = tile_set(entries), tile_set(entries[:600])
+    for partial in (Tile(ENTRIES, 2, 88), Tile(0, 2, 88)):
+        full = later[Tile(partial.level, 2)]
+        assert partial_from_full(partial, full) == earlier[partial]
+    with pytest.raises(MalformedError):
+        partial_from_full(Tile(0, 2, 88), earlier[Tile(0, 2, 88)])
