@@ -17,6 +17,7 @@ from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
 from api.console.guard import SignedIn
 from api.http.dependencies import Db
+from api.http.routes.paging import Seq
 from api.reads.printed_page import verification_qr, verify_path
 
 _CERTIFICATE = text(
@@ -36,7 +37,7 @@ _PERSONS = text(
 
 @get("/console/collective/certificates/{seq:int}", **CLERK)
 async def certificate_print(
-    request: Request[Any, Any, Any], console: SignedIn, db: Db, seq: int
+    request: Request[Any, Any, Any], console: SignedIn, db: Db, seq: Seq
 ) -> Response[Any]:
     """The certificate issued at record ``seq`` over this collective, printable, with names."""
     org = console.user.org_id

@@ -36,6 +36,7 @@ from api.console.forms import Filled, Form, FormField, custody_problem, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Db
+from api.http.routes.paging import Seq
 from api.reads.printed_page import verification_qr, verify_path
 from contracts.dividends import payouts
 
@@ -183,7 +184,7 @@ async def dividend_declare(request: Request[Any, Any, Any], console: SignedIn, d
 
 @get(BASE + "/{seq:int}", **CLERK)
 async def dividend_statement(
-    request: Request[Any, Any, Any], console: SignedIn, db: Db, seq: int
+    request: Request[Any, Any, Any], console: SignedIn, db: Db, seq: Seq
 ) -> Response[Any]:
     """The statement of the dividend declared at record ``seq``: every holder's units and payout
     (a page of holders at a time), printable, with the QR code of the record's verification."""

@@ -11,10 +11,10 @@ Another county's quota is ``console.forbidden``; an unknown one ``console.not_fo
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, PathParameter
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
@@ -29,6 +29,7 @@ from contracts.quotas.tables import STATUSES, LandQuota
 from ledger.errors import Category
 
 PATH = HOME + "quotas"
+Act = Annotated[str, PathParameter(max_length=32, description="the county's act at the quota's stage")]
 Status = Parameter(pattern="^(" + "|".join(STATUSES) + ")$", required=False)
 
 
@@ -134,7 +135,7 @@ async def quota_page(
 
 @post(PATH + "/{quota_id:str}/{act:str}", opt=ROLE, **CONSOLE)
 async def quota_act(
-    request: Request[Any, Any, Any], console: SignedIn, session: Session, quota_id: Id, act: str
+    request: Request[Any, Any, Any], console: SignedIn, session: Session, quota_id: Id, act: Act
 ) -> Response[Any]:
     """The county's act at the quota's stage; an act of another stage is the rule's refusal."""
     q = await county_quota(session, console, quota_id)

@@ -19,6 +19,7 @@ MAX_SEQ = 2**63 - 1  # seqs are BIGINT
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 Id = Annotated[str, PathParameter(pattern=ID_PATTERN)]
+Seq = Annotated[int, PathParameter(ge=0, le=MAX_SEQ, description="a record's seq")]
 IdFilter = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")]
