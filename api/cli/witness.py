@@ -133,8 +133,17 @@ async def witness_once(
 
 
 def cmd_witness(args: argparse.Namespace) -> int:
+    if args.url == "serve":
+        from api.cli.witness_serve import cmd_witness_serve
+
+        return cmd_witness_serve(args)
+    if not args.operator_key:
+        print("rural-ledger witness: give --operator-key", file=sys.stderr)
+        return 2
     try:
         operator = NoteVerifier.from_string(read_key(args.operator_key))
+        if not args.key:
+            raise MalformedError("give --key FILE (the witness's key file)")
         signer = load_or_create_key(Path(args.key), args.name)
     except (MalformedError, OSError) as e:
         print(f"rural-ledger witness: {e}", file=sys.stderr)
@@ -168,10 +177,15 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
 
 def add_witness_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    w = sub.add_parser("witness", help="cosign the latest checkpoint if it extends the last one")
-    w.add_argument("url", metavar="URL", help="the ledger server's base URL")
-    w.add_argument("--operator-key", required=True, help="the operator's verifier key (or file)")
-    w.add_argument("--key", required=True, metavar="FILE", help="the witness's key file")
+    from api.cli.witness_serve import add_serve_options
+
+    w = sub.add_parser(
+        "witness",
+        help="cosign the latest checkpoint if it extends the last one; `witness serve`: a tlog-witness",
+    )
+    w.add_argument("url", metavar="URL|serve", help="the ledger server's base URL, or `serve`")
+    w.add_argument("--operator-key", help="the operator's verifier key (or file); not for serve")
+    w.add_argument("--key", metavar="FILE", help="the witness's key file")
     w.add_argument("--name", help="create the key file with this witness name if it is missing")
     w.add_argument(
         "--state",
@@ -179,4 +193,5 @@ def add_witness_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
         help="the last cosigned checkpoint (default: the key file with .checkpoint)",
     )
     w.add_argument("--json", action="store_true")
+    add_serve_options(w)
     w.set_defaults(fn=cmd_witness)

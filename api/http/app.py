@@ -35,6 +35,7 @@ from api.http.routes.notes import NoteController
 from api.http.routes.orgs import OrgController
 from api.http.routes.parties import PartyController
 from api.http.routes.policy import PolicyController
+from api.http.routes.proof_files import ProofFileController
 from api.http.routes.proofs import ProofController
 from api.http.routes.quotas import QuotaController
 from api.http.routes.rights import RightsController
@@ -46,6 +47,7 @@ from api.service.database import make_engine, resolve_url
 from api.service.migrate import migrate
 from api.service.service import LedgerService
 from api.service.signing_window import SignedAtWindow
+from api.service.witness_push import WitnessPusher, WitnessSettings
 from ledger import store
 from ledger.appender import Clock, system_clock
 from ledger.errors import Unavailable
@@ -61,6 +63,7 @@ class Settings:
     max_batch: int = 2000
     rate_limits: RateLimits = field(default_factory=RateLimits.from_env)
     signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow.from_env)
+    witnesses: WitnessSettings = field(default_factory=WitnessSettings.from_env)  # docs/witness.md
 
 
 def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -102,6 +105,7 @@ ROUTE_HANDLERS = (
     index_page,
     EntryController,
     ProofController,
+    ProofFileController,
     OrgController,
     AuditController,
     PartyController,
@@ -146,11 +150,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.signed_at_window,
         )
         app.state.service = service
+        app.state.witness_pusher = pusher = WitnessPusher(engine, settings.witnesses)
+        pusher.start()  # asks the witnesses to cosign new checkpoints, beside the appends
         app.state.console_keys = HeldKeys(settings.home)  # the console's held keys (api.console.forms)
         app.state.sign_in_failures = settings.rate_limits.sign_in_buckets()  # api.console.auth_routes
         try:
             yield
         finally:
+            await pusher.stop()
             await service.close()
             await engine.dispose()
 
