@@ -134,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     from api.cli.kinds import add_kinds_parser
     from api.cli.mirror import add_mirror_parser
     from api.cli.person import add_person_parser
+    from api.cli.proof import add_proof_parsers
     from api.cli.receipt import add_receipt_parser
     from api.cli.submit import add_submit_parser
     from api.cli.tiles import add_tiles_parser
@@ -148,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     add_submit_parser(sub)
     add_person_parser(sub)
     add_receipt_parser(sub)
+    add_proof_parsers(sub)
     add_kinds_parser(sub)
     add_users_parser(sub)
     add_installed_commands(sub)
