@@ -63,7 +63,7 @@ class HeldKeys:
 class FormField:
     """One field of a form: ``name`` is the payload path the refusals name (a refusal of
     ``name`` or of a path under it is shown here), ``label`` its phrase key, ``input`` the HTML
-    input type (``text``, ``number``, ``date``, ``select``, ``textarea``, ``checkbox``,
+    input type (``text``, ``number``, ``date``, ``select``, ``textarea``, ``checkbox``, ``file``,
     ``hidden``), ``choices`` a select's ``(value, phrase key)`` pairs, ``hint`` a phrase shown
     under the label."""
 
