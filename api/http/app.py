@@ -16,6 +16,7 @@ from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
 from api.http.explorer import openapi_router, render_plugins
 from api.http.head import answer_head_as_get
+from api.http.observe import observe_requests
 from api.http.openapi.document import DocumentedOpenAPIConfig
 from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS, as_unavailable, on_unexpected
 from api.http.rate_limits import RateLimits, rate_limit_middleware
@@ -30,6 +31,7 @@ from api.http.routes.index import index_page
 from api.http.routes.kinds import KindController
 from api.http.routes.land import LandController
 from api.http.routes.members import MemberController
+from api.http.routes.metrics import metrics
 from api.http.routes.monitoring import MonitoringController
 from api.http.routes.notes import NoteController
 from api.http.routes.orgs import OrgController
@@ -44,6 +46,7 @@ from api.http.routes.tiles import TileController
 from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
 from api.service.database import make_engine, resolve_url
+from api.service.metrics import meter_appends
 from api.service.migrate import migrate
 from api.service.service import LedgerService
 from api.service.signing_window import SignedAtWindow
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.home.blind_index_secret(),
             settings.signed_at_window,
         )
+        meter_appends(service.appender)  # api.service.metrics
         app.state.service = service
         app.state.witness_pusher = pusher = WitnessPusher(engine, settings.witnesses)
         pusher.start()  # asks the witnesses to cosign new checkpoints, beside the appends
@@ -164,8 +168,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         # The console's pages and the public verification pages, with their static files; not in
         # the OpenAPI document (they are HTML for people, not the API); nor are the static tiles
-        # for mirrors (binary files, docs/tiles.md).
-        route_handlers=[*ROUTE_HANDLERS, TileController, *console_routes()],
+        # for mirrors (binary files, docs/tiles.md), nor the Prometheus metrics (docs/operations.md).
+        route_handlers=[*ROUTE_HANDLERS, TileController, metrics, *console_routes()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],
@@ -181,4 +185,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     )
     app.asgi_handler = answer_head_as_get(app.asgi_handler)  # HEAD on every GET route: api.http.head
+    app.asgi_handler = observe_requests(app.asgi_handler)  # request logs and metrics: api.http.observe
     return app

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from api.http.wire.problems import Problem, Refusal, StoredSeq
+from api.service.metrics import refused
 from ledger.errors import Category, ReceiptsUnavailable, Rejection, Unavailable, database_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -70,6 +71,7 @@ def rejection_problem(r: Rejection) -> Problem:
 
 
 def _respond(body: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+    refused(body.code)
     return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

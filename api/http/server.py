@@ -10,6 +10,10 @@
   ``timeout_keep_alive`` applies on top, between requests.
 - Repeated log lines are rate-limited (``api.http.log_limits``).
 - Every server process started by uvicorn's supervisor (``--workers N``) dies with it.
+- Requests are logged by ``api.http.observe`` (route templates, never paths or query strings),
+  not by uvicorn's access log; the format is ``RURAL_LEDGER_LOG_FORMAT`` (``api.http.logs``).
+- The processes keep their metrics in ``PROMETHEUS_MULTIPROC_DIR`` (a fresh folder made here
+  unless given; emptied at start), so that ``/metrics`` adds every worker's up.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 import resource
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.http.log_limits import RepeatLimit, limit_every_handler, log_config
+from api.http.logs import log_format, send_everything_as_json, with_format
 from api.service.parent_death import die_with_parent
 
 HEADER_TIMEOUT = 5.0
@@ -124,13 +132,28 @@ def create_worker_app() -> Any:
     from api.http.app import create_app
 
     app = create_app()
+    send_everything_as_json()  # in JSON format, every logger through one JSON handler
     limit_every_handler(RepeatLimit())  # after the app has installed its logging configuration
     return app
+
+
+def metrics_folder() -> Path:
+    """``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's values, or a fresh folder;
+    set in the environment before any worker process imports prometheus-client."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="rural-ledger-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
 
 
 def run(host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
+    log_format()  # an unknown format stops the start here, in one line
+    metrics_folder()
     raise_open_file_limit()
     uvicorn.run(
         "api.http.server:create_worker_app",
@@ -139,7 +162,8 @@ def run(host: str, port: int, workers: int, log_level: str) -> None:
         port=port,
         workers=workers,
         log_level=log_level,
-        log_config=log_config(),
+        log_config=with_format(log_config()),
+        access_log=False,
         http="api.http.server:GuardedH11Protocol",
         backlog=BACKLOG,
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,

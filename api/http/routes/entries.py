@@ -18,6 +18,7 @@ from api.http.routes.paging import MAX_SEQ
 from api.http.routes.parties import existing_party_shown
 from api.http.wire.problems import Problem, Refusal
 from api.http.wire.records import MinimalReceipt, Receipt, Record, RecordPage, SubmissionResults, record_of
+from api.service.metrics import refused
 from api.service.service import LedgerService
 from contracts.parties import DuplicatePerson
 from ledger import store
@@ -68,6 +69,7 @@ async def answer(
     if not isinstance(result, Rejection):
         return receipt(result)
     body = rejection_problem(result)
+    refused(body.code)  # an entry's refusal is counted here, a request's in api.http.problems
     if isinstance(result, DuplicatePerson):
         actor = item.get("entry", {}).get("actor") if isinstance(item, dict) else None
         if await existing_party_shown(service, actor, result.existing_party):
