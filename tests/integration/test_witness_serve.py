@@ -1,0 +1,245 @@
+"""``rural-ledger witness serve`` on loopback with a real ledger: the ledger's pushes are cosigned
+and stored; each refusal has the spec's status; the witness keeps its state across a restart
+and refuses a forked log; a record's offline proof file holds, and fails when changed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+
+from api.cli.main import main
+from api.cli.proof import check_proof_file
+from api.client import LedgerClient
+from api.home import Home
+from api.http.app import Settings, create_app
+from api.service.database import asyncpg_url
+from api.service.genesis import Genesis, init_ledger
+from api.service.witness_push import WitnessEndpoint, WitnessPusher, WitnessSettings
+from api.witness.server import Witness, witness_app
+from api.witness.state import WitnessState
+from ledger.checkpoint import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    generate_signer,
+    parse_note,
+    sign_checkpoint,
+)
+from ledger.errors import IntegrityError
+from ledger.proofs import consistency_nodes
+from ledger.signing import SigningKey, b64
+from ledger.witness import CosignerSigner, cosignatures, generate_cosigner
+from ledger.witness_protocol import SIZE_MEDIA_TYPE, add_checkpoint_body
+from tests.conftest import FakeClock
+from tests.support import LedgerFixture
+
+ORIGIN = "test.rural-ledger/witnessed"
+WAIT = 15.0  # seconds: a bound on awaiting an event, never a sleep
+
+
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free loopback port, on this event loop: its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(600):  # at most 30 s, polled: uvicorn has no start event to await
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, task.exception() if task.done() else "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+@dataclass
+class Setup:
+    witness: Witness
+    witness_url: str
+    ledger: LedgerFixture
+    app: Litestar
+    base: str
+    operator: NoteSigner
+
+    @property
+    def pusher(self) -> WitnessPusher:
+        pusher: WitnessPusher = self.app.state.witness_pusher
+        return pusher
+
+    async def append(self, n: int) -> int:
+        fx = self.ledger
+        for _ in range(n):
+            payload = {"org": "county", "public_key": b64(SigningKey.generate().public_key)}
+            await fx.client.append(fx.keys["county"], "key.added", payload)
+        return await fx.size()
+
+    async def cosigned(self, size: int) -> None:
+        await asyncio.wait_for(self.pusher.cosigned_by(self.witness.signer.verifier(), size), WAIT)
+
+    async def post(self, body: bytes) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await http.post(f"{self.witness_url}/add-checkpoint", content=body)
+
+
+def make_witness(state: Path, signer: CosignerSigner, operator: str) -> Witness:
+    return Witness(signer, {ORIGIN: [NoteVerifier.from_string(operator)]}, WitnessState(state))
+
+
+@pytest.fixture(scope="module")
+async def setup(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Setup]:
+    tmp = tmp_path_factory.mktemp("witness-serve")
+    url = asyncpg_url(await database_factory())
+    clock = FakeClock()
+    home = Home(tmp / "home")
+    genesis: Genesis = await init_ledger(url, home, ORIGIN, "county", "威海市文登区", clock)
+    signer = CosignerSigner.from_string(generate_cosigner("witness.example/w1")[0])
+    witness = make_witness(tmp / "witness.db", signer, genesis.operator_key)
+    async with serving(witness_app(witness)) as witness_url:
+        endpoint = WitnessEndpoint(witness_url, signer.verifier())
+        settings = Settings(
+            home=home, database_url=url, clock=clock, witnesses=WitnessSettings((endpoint,), poll=0.2)
+        )
+        app = create_app(settings)
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+            fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=ORIGIN, clock=clock), clock)
+            fx.keys["county"] = home.org_key("county")
+            yield Setup(witness, witness_url, fx, app, base, home.operator_signer())
+
+
+async def test_the_ledger_s_pushes_are_cosigned_and_stored(setup: Setup) -> None:
+    for n in (3, 2):
+        size = await setup.append(n)
+        await setup.cosigned(size)
+        held = await setup.ledger.client.get("/v1/witness/cosignatures", size=size)
+        assert [i["witness_key"] for i in held["items"]] == [str(setup.witness.signer.verifier())]
+        note = await setup.ledger.client.get("/v1/checkpoint/cosigned", size=size)
+        assert [c.name for c in cosignatures(parse_note(note), [setup.witness.signer.verifier()])] == [
+            "witness.example/w1"
+        ]
+    assert setup.witness.state.latest(ORIGIN).size >= size  # type: ignore[union-attr]
+
+
+async def latest_note(setup: Setup) -> tuple[int, str]:
+    size = await setup.append(1)
+    await setup.cosigned(size)
+    return size, await setup.ledger.client.get("/v1/checkpoint", size=size)
+
+
+async def test_a_wrong_old_size_is_409_with_the_witness_s_size(setup: Setup) -> None:
+    size, note = await latest_note(setup)
+    r = await setup.post(add_checkpoint_body(0, [], note))
+    assert r.status_code == 409 and r.headers["content-type"].startswith(SIZE_MEDIA_TYPE)
+    assert r.text == f"{size}\n"
+
+
+async def test_a_bad_proof_is_422_and_kept_as_evidence(setup: Setup) -> None:
+    size, _ = await latest_note(setup)
+    root = bytes.fromhex("ab" * 32)
+    forged = sign_checkpoint(Checkpoint(ORIGIN, size + 5, root), setup.operator)
+    r = await setup.post(add_checkpoint_body(size, [bytes(32)] * 3, forged))
+    assert r.status_code == 422 and "witness.bad_proof" in r.text
+    assert any(code == "witness.bad_proof" for _, code, _ in setup.witness.state.evidence())
+
+
+async def test_an_unknown_origin_is_404_and_another_key_403(setup: Setup) -> None:
+    other = NoteSigner.from_string(generate_signer("other.example/log")[0])
+    r = await setup.post(
+        add_checkpoint_body(0, [], sign_checkpoint(Checkpoint(other.name, 1, bytes(32)), other))
+    )
+    assert r.status_code == 404
+    impostor = NoteSigner.from_string(generate_signer(ORIGIN)[0])
+    r = await setup.post(
+        add_checkpoint_body(0, [], sign_checkpoint(Checkpoint(ORIGIN, 1, bytes(32)), impostor))
+    )
+    assert r.status_code == 403
+    assert (await setup.post(b"old 01\n\n")).status_code == 400
+
+
+async def test_a_forked_log_is_refused(setup: Setup) -> None:
+    """Two histories signed by the operator: the same size with another root (409), and a larger
+    tree whose proof does not start from the cosigned root (422). Neither moves the witness."""
+    size, _ = await latest_note(setup)
+    held = setup.witness.state.latest(ORIGIN)
+    fork = sign_checkpoint(Checkpoint(ORIGIN, size, bytes.fromhex("cd" * 32)), setup.operator)
+    r = await setup.post(add_checkpoint_body(size, [], fork))
+    assert r.status_code == 409 and not r.headers["content-type"].startswith(SIZE_MEDIA_TYPE)
+    longer = sign_checkpoint(Checkpoint(ORIGIN, size + 2, bytes.fromhex("ef" * 32)), setup.operator)
+    proof = [bytes([i]) * 32 for i in range(len(consistency_nodes(size, size + 2).ids))]
+    r = await setup.post(add_checkpoint_body(size, proof, longer))
+    assert r.status_code == 422
+    assert setup.witness.state.latest(ORIGIN) == held  # neither moved the witness
+    grown = await setup.append(2)
+    await setup.cosigned(grown)  # the real history still goes through
+
+
+async def test_a_restarted_witness_keeps_its_state(setup: Setup, tmp_path: Path) -> None:
+    size, note = await latest_note(setup)
+    path = setup.witness.state.path
+    again = make_witness(path, setup.witness.signer, str(setup.ledger.verifier))
+    async with serving(witness_app(again)) as url, httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"{url}/add-checkpoint", content=add_checkpoint_body(0, [], note))
+        assert r.status_code == 409 and r.text == f"{size}\n"
+        r = await http.post(f"{url}/add-checkpoint", content=add_checkpoint_body(size, [], note))
+        assert r.status_code == 200 and r.text.startswith("— witness.example/w1 ")
+
+
+async def test_the_proof_file_holds_offline_and_a_changed_byte_fails(setup: Setup, tmp_path: Path) -> None:
+    size = await setup.append(1)
+    await setup.cosigned(size)
+    out, record = tmp_path / "r.tlog-proof", tmp_path / "r.json"
+    wkey = str(setup.witness.signer.verifier())
+    okey = str(setup.ledger.verifier)
+    policy = ["--operator-key", okey, "--witness-key", wkey]
+    code = await asyncio.to_thread(
+        main, ["proof", "2", "--out", str(out), "--record-out", str(record), "--url", setup.base, *policy]
+    )
+    assert code == 0
+    text = out.read_bytes()
+    assert text.startswith(b"c2sp.org/tlog-proof@v1\nindex 2\n")
+    assert await asyncio.to_thread(main, ["verify-proof", str(out), "--record", str(record), *policy]) == 0
+
+    changed = text.replace(b"index 2\n", b"index 3\n")
+    out.write_bytes(changed)
+    assert await asyncio.to_thread(main, ["verify-proof", str(out), "--record", str(record), *policy]) == 1
+    stranger = str(CosignerSigner.from_string(generate_cosigner("w9.example")[0]).verifier())
+    out.write_bytes(text)
+    assert (
+        main(
+            [
+                "verify-proof",
+                str(out),
+                "--record",
+                str(record),
+                "--operator-key",
+                okey,
+                "--witness-key",
+                stranger,
+            ]
+        )
+        == 1
+    )
+    rec = record.read_text()
+    record.write_text(rec.replace('"seq": 2', '"seq": 3'))
+    assert main(["verify-proof", str(out), "--record", str(record), *policy]) == 1
+
+    args = argparse.Namespace(operator_key=okey, home=None, witness_key=[wkey], min_witnesses=None)
+    body = json.loads(rec)
+    check_proof_file(text, body, args)
+    for i in range(len(text)):  # every byte of the file as served
+        bad = text[:i] + bytes([text[i] ^ 0x01]) + text[i + 1 :]
+        with pytest.raises(IntegrityError):
+            check_proof_file(bad, body, args)
