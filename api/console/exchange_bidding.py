@@ -102,6 +102,27 @@ async def bidding_state(
     return response
 
 
+async def act_of_form(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    act: str,
+    kind: str,
+    payload: dict[str, Any] | FormRefusal,
+    filled: Filled,
+) -> dict[str, Any] | FormRefusal:
+    """Record ``kind`` with the ``act`` form's payload under its entry id: the receipt, or the
+    refusal to show (a value typed that is not one, or the rule's, beside the form's field)."""
+    if isinstance(payload, FormRefusal):
+        return payload
+    result = await submit(request, console, kind, payload, filled.entry_id)
+    return on_form(result, act) if isinstance(result, FormRefusal) else result
+
+
+def recorded_on(listing: str, page: str, receipt: dict[str, Any]) -> Redirect:
+    """303 back to the listing's ``page``, which says what was recorded (a reload records nothing)."""
+    return Redirect(f"{listing_path(listing, page)}?recorded={receipt['seq']}", status_code=303)
+
+
 async def record_act(
     request: Request[Any, Any, Any],
     console: SignedIn,
@@ -113,17 +134,13 @@ async def record_act(
     view = await load(session, service, console, listing)
     filled = form_of(view, act).filled(await request.form())
     payload = bidding_payload(view.listing, act, filled)
-    if isinstance(payload, FormRefusal):
-        refusal: FormRefusal = payload
-    else:
-        result = await submit(request, console, KINDS[act], payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            if act == "seal":
-                return sealed_receipt(request, console, view.listing, filled, result)
-            return Redirect(f"{listing_path(listing, 'bidding')}?recorded={result['seq']}", status_code=303)
-        refusal = on_form(result, act)
+    result = await act_of_form(request, console, act, KINDS[act], payload, filled)
+    if not isinstance(result, FormRefusal):
+        if act == "seal":
+            return sealed_receipt(request, console, view.listing, filled, result)
+        return recorded_on(listing, "bidding", result)
     forms = opened_forms(view)
-    forms[act] = filled.refused(refusal)
+    forms[act] = filled.refused(result)
     return exchange_page(
         request,
         console,

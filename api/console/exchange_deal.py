@@ -12,17 +12,14 @@ the listing sees it (``own_listing``).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
-from api.console.exchange_bidding import Act, helpers, load
-from api.console.exchange_bidding_forms import on_form
+from api.console.exchange_bidding import Act, act_of_form, helpers, load, recorded_on, with_notice
 from api.console.exchange_bidding_reads import BiddingView, recorded_step
 from api.console.exchange_deal_forms import (
     KINDS,
@@ -34,8 +31,8 @@ from api.console.exchange_deal_forms import (
     winner_of,
 )
 from api.console.exchange_deal_print import ROUTES as PRINT
-from api.console.exchange_desk import ROLE, exchange_page, listing_path
-from api.console.forms import Filled, custody_problem, submit
+from api.console.exchange_desk import ROLE, exchange_page
+from api.console.forms import Filled
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
@@ -69,10 +66,7 @@ async def deal_page(
 ) -> Response[Any]:
     """The deal as it stands, with the forms of its stage."""
     view = await load(session, service, console, listing)
-    forms = opened_deal_forms(view)
-    notice = custody_problem(request)
-    if notice is not None:
-        forms = {k: replace(f, notice=notice) for k, f in forms.items()}
+    forms = with_notice(request, opened_deal_forms(view))
     recorded = await recorded_step(session, listing, request.query_params.get("recorded"))
     context = await deal_context(session, view, forms)
     return exchange_page(request, console, "exchange_deal.html", recorded=recorded, **context)
@@ -94,15 +88,11 @@ async def deal_act(
     view = await load(session, service, console, listing)
     filled = deal_form(view, act).filled(await request.form())
     payload = deal_payload(view.listing, act, filled)
-    if isinstance(payload, FormRefusal):
-        refusal: FormRefusal = payload
-    else:
-        result = await submit(request, console, KINDS[act], payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            return Redirect(f"{listing_path(listing, 'deal')}?recorded={result['seq']}", status_code=303)
-        refusal = on_form(result, act)
+    result = await act_of_form(request, console, act, KINDS[act], payload, filled)
+    if not isinstance(result, FormRefusal):
+        return recorded_on(listing, "deal", result)
     forms = opened_deal_forms(view)
-    forms[act] = filled.refused(refusal)
+    forms[act] = filled.refused(result)
     context = await deal_context(session, view, forms)
     return exchange_page(request, console, "exchange_deal.html", status_code=422, recorded=None, **context)
 
