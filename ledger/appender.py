@@ -21,6 +21,12 @@ that another one appended (the latest checkpoint is not the one it wrote) and re
 ``recorded_at`` never goes backwards: rules count periods from it, so a batch is recorded at
 the clock's reading or at the last stored record's ``recorded_at``, whichever is later. A clock
 stepped back (NTP, a restored VM) makes records share the last time until it catches up.
+
+Failover (docs/ha.md): the head is kept in memory only after a COMMIT succeeded, which under
+synchronous replication means the sync standby has the batch too; any failed batch forgets it.
+A batch whose connection reached a server not yet checked (``SERVER_INFO_KEY``: a promoted
+replica, or a restarted primary, which may have lost what it never acknowledged) re-runs the
+self-check under the writer lock and reloads the head from that server before admitting.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from ledger.errors import (
     from_database,
 )
 from ledger.merkle import CompactRange, NodeID
+from ledger.self_check import SERVER_INFO_KEY, self_check
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("rural_ledger.appender")
@@ -155,6 +162,9 @@ class Appender:
         self.rules = rules
         self.clock = clock
         self._head: Head | None = None  # as of the last checkpoint this process wrote
+        # The server the self-check last passed on (its SERVER_INFO_KEY); None: not known, as
+        # with connections that do not say (then no re-check is made).
+        self.checked_server: object = None
 
     async def append(self, batch: Sequence[Submission]) -> list[AppendResult]:
         """Append ``batch`` in one transaction; results are in the batch's order."""
@@ -263,6 +273,17 @@ class Appender:
             )
         return Head(tree, store.last_recorded_at(conn)), True
 
+    def _check_server(self, conn: Connection) -> None:
+        """On a server other than the one last checked, run the self-check (``IntegrityError``
+        if it fails) and forget the cached head, before anything is admitted."""
+        server = conn.info.get(SERVER_INFO_KEY)
+        if server is None or server == self.checked_server:
+            return
+        log.warning("appending on another server (%s, was %s): self-check first", server, self.checked_server)
+        self._head = None
+        self_check(conn, self.signer.verifier())
+        self.checked_server = server
+
     def _batch_time(self, last: datetime | None) -> datetime:
         """The clock's reading, or ``last`` (the last stored record's time) if that is later."""
         now = self.clock()
@@ -275,6 +296,7 @@ class Appender:
         self, conn: Connection, batch: Sequence[Submission], logged: set[str]
     ) -> tuple[Committed, Head, BatchRules]:
         store.lock_writer(conn)
+        self._check_server(conn)
         last, moved = self._load_head(conn)
         head = CompactRange(last.tree.size, last.tree.hashes)  # a copy: ours changes only on commit
         rules = self.rules.begin(conn, moved)

@@ -145,7 +145,10 @@ def database_unreachable(error: BaseException) -> bool:
             OSError
             | asyncpg.exceptions.PostgresConnectionError
             | asyncpg.exceptions.OperatorInterventionError
-            | asyncpg.exceptions.InterfaceError,
+            | asyncpg.exceptions.InterfaceError
+            # No server of a multi-host URL is what ``target_session_attrs`` asks for: during
+            # a failover, no primary yet.
+            | asyncpg.exceptions.TargetServerAttributeNotMatched,
         ):
             return True
     return False

@@ -3,6 +3,10 @@
 Cheap, O(log n) reads whatever the size: it checks the latest checkpoint against the record
 count and the stored Merkle nodes, and (given the operator key) its signed note and the last
 record's bytes. A full check of every record is the verifier's job (``ledger.verify``).
+
+It runs at start-up and again whenever the writer finds itself on another server (a replica
+promoted by a failover, a primary restarted after a crash): whoever makes the connections puts
+an identity of the server in each connection's ``info`` under ``SERVER_INFO_KEY``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from ledger import store
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError
 from ledger.merkle import CompactRange, NodeID, leaf_hash
+
+SERVER_INFO_KEY = "rural_ledger.server"
 
 
 def self_check(conn: Connection, operator: NoteVerifier | None = None) -> None:

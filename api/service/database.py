@@ -1,5 +1,11 @@
 """Where the database is: ``DATABASE_URL`` when set, otherwise an embedded PostgreSQL
-(``pgserver``) in the ledger's home folder. Same SQL either way."""
+(``pgserver``) in the ledger's home folder. Same SQL either way.
+
+``DATABASE_URL`` may name several servers the libpq way, for a replicated cluster (docs/ha.md):
+``postgresql://user@db1:5432,db2:5432,db3:5432/ledger?target_session_attrs=read-write`` connects
+to whichever of them is the primary, so new connections follow the leader after a failover.
+``RURAL_LEDGER_READ_URL``, when set, names the servers reads may be served from (a replica).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,52 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ledger.ddl import SERVICE_ROLE
+from ledger.self_check import SERVER_INFO_KEY
+
+READ_URL_VARIABLE = "RURAL_LEDGER_READ_URL"
+# What tells one server (or one life of it) from another: a promoted replica, or a primary
+# restarted after a crash, gives a new value, and the appender re-runs the self-check.
+SERVER_IDENTITY_SQL = (
+    "SELECT s.system_identifier::text, pg_postmaster_start_time()::text, host(inet_server_addr()),"
+    " inet_server_port(), CASE WHEN pg_is_in_recovery() THEN NULL"
+    " ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END FROM pg_control_system() s"
+)
 
 _embedded: dict[Path, Any] = {}  # pgserver handles kept alive for the life of the process
 
 
 def asyncpg_url(url: str) -> str:
+    """``url`` for SQLAlchemy's asyncpg dialect. A libpq multi-host URL (``h1:p1,h2:p2`` in
+    place of one host) becomes the dialect's form, one ``host=h:p`` query item per server
+    (each with its port, 5432 unless given); ``target_session_attrs`` and the rest pass on."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
+            return _multi_host("postgresql+asyncpg://" + url[len(prefix) :])
     raise ValueError(f"DATABASE_URL must be a postgresql:// URL, found {url.split(':')[0]}:")
+
+
+def _multi_host(url: str) -> str:
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    servers = []
+    for server in hosts.split(","):
+        host, colon, port = server.rpartition(":") if not server.endswith("]") else (server, "", "")
+        if not colon:
+            host, port = server, "5432"
+        if not host or not port.isdigit():
+            raise ValueError(f"DATABASE_URL names a server without a host or with a bad port: {server!r}")
+        servers.append(("host", f"{host}:{port}"))
+    query = servers + parse_qsl(parts.query, keep_blank_values=True)
+    netloc = f"{userinfo}@" if userinfo else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe=":/[]"), parts.fragment))
 
 
 def _forget_dead_holders(pgdata: Path) -> None:
@@ -62,10 +100,27 @@ def resolve_url(home: Path) -> str:
     return asyncpg_url(url) if url else embedded_url(home)
 
 
+def read_url() -> str | None:
+    """Where reads may be served from (``RURAL_LEDGER_READ_URL``: a replica, or several
+    with ``target_session_attrs=prefer-standby``); None: from the primary, like writes."""
+    url = os.environ.get(READ_URL_VARIABLE)
+    return asyncpg_url(url) if url else None
+
+
 def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> AsyncEngine:
     """An engine whose connections act as the service role when it exists, so that even a bug
-    in the service cannot UPDATE or DELETE the log."""
+    in the service cannot UPDATE or DELETE the log. Each connection notes which server it
+    reached in its ``info`` (``SERVER_INFO_KEY``), so the appender can tell a failover."""
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _note_server(dbapi_conn: Any, record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(SERVER_IDENTITY_SQL)
+        record.info[SERVER_INFO_KEY] = "/".join(str(v) for v in cur.fetchone())
+        cur.close()
+        dbapi_conn.commit()
+
     if service_role:
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -37,7 +37,7 @@ from ledger.errors import (
     database_unreachable,
 )
 from ledger.group_commit import GroupCommitter
-from ledger.self_check import self_check
+from ledger.self_check import SERVER_INFO_KEY, self_check
 from ledger.signing import PUBLIC_KEY_SIZE, decode_b64, entry_message, verify_batch
 
 log = logging.getLogger("rural_ledger.service")
@@ -112,12 +112,15 @@ class LedgerService:
             try:
                 await conn.run_sync(self_check, NoteVerifier.from_string(meta.operator_key))
                 read_only = None
+                checked_server = conn.info.get(SERVER_INFO_KEY)
             except (IntegrityError, MalformedError) as e:
                 read_only = str(e)
+                checked_server = None
                 log.error("self-check failed, refusing writes: %s", e)
         if str(signer.verifier()) != meta.operator_key:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
+        appender.checked_server = checked_server
         service = cls(
             engine,
             meta.origin,
@@ -194,11 +197,7 @@ class LedgerService:
         """Check each submission's shape, append the well-formed ones; results in order, each
         receipt with its inclusion proof unless not ``proofs``."""
         if self.read_only is not None:
-            raise Rejection(
-                "ledger.read_only",
-                f"the service refuses writes: its start-up self-check failed ({self.read_only})",
-                category=Category.UNAVAILABLE,
-            )
+            raise self.read_only_refusal()
         parsed: list[Submission | Rejection] = []
         for item in items:
             try:
@@ -209,6 +208,10 @@ class LedgerService:
         well_formed = await self.preverify([p for p in parsed if isinstance(p, Submission)])
         try:
             results = iter(await self.committer.submit(well_formed, proofs))
+        except IntegrityError as e:  # the self-check after a failover, or the head, disagrees
+            self.read_only = str(e)
+            log.error("the stored log does not add up, refusing writes: %s", e)
+            raise self.read_only_refusal() from e
         except ReceiptsUnavailable as e:  # stored: name every entry's seq or refusal, in order
             # A submission longer than one batch stops at the batch whose receipts failed:
             # the entries after it were never appended.
@@ -224,6 +227,13 @@ class LedgerService:
                 r = next(results)
                 out.append(r if isinstance(r, Rejection) else r.as_json())
         return out
+
+    def read_only_refusal(self) -> Rejection:
+        return Rejection(
+            "ledger.read_only",
+            f"the service refuses writes: its self-check failed ({self.read_only})",
+            category=Category.UNAVAILABLE,
+        )
 
     async def hold_to_window(self, parsed: list[Submission | Rejection]) -> list[Submission | Rejection]:
         """Refuse the entries signed outside the window around the ledger's clock, unless
