@@ -99,6 +99,7 @@ class WitnessPusher:
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
         self.cosigned: dict[str, int] = {}  # witness key -> the largest size it cosigned for us
+        self.failures: dict[str, int] = {}  # witness key -> failed pushes in a row
         self._changed = asyncio.Condition()
 
     def start(self) -> None:
@@ -134,10 +135,11 @@ class WitnessPusher:
         while True:
             try:
                 known = await self.push(witness, known)
-                failures = 0
+                failures = self.failures[str(witness.verifier)] = 0
                 delay = self.poll
             except Exception as e:  # never let one failure end the task
                 failures += 1
+                self.failures[str(witness.verifier)] = failures
                 delay = min(self.retry_max, self.retry_min * 2 ** (failures - 1))
                 log.warning("witness %s: push failed (%s), retry in %.0f s", witness.url, e, delay)
             with contextlib.suppress(TimeoutError):

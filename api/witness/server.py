@@ -29,7 +29,7 @@ from ledger.witness_protocol import (
 )
 
 MAX_BODY = 64 * 1024  # 63 proof lines and a note of 100 signatures fit many times over
-TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain"  # Litestar adds the charset
 log = logging.getLogger("rural_ledger.witness")
 
 

@@ -42,9 +42,11 @@ from ledger.signing import SigningKey, b64
 from ledger.witness import CosignerSigner, cosignatures, generate_cosigner
 from ledger.witness_protocol import SIZE_MEDIA_TYPE, add_checkpoint_body
 from tests.conftest import FakeClock
+from tests.served import free_port
 from tests.support import LedgerFixture
 
 ORIGIN = "test.rural-ledger/witnessed"
+DOWN = CosignerSigner.from_string(generate_cosigner("down.example/w")[0])
 WAIT = 15.0  # seconds: a bound on awaiting an event, never a sleep
 
 
@@ -110,8 +112,10 @@ async def setup(database_factory: Any, tmp_path_factory: pytest.TempPathFactory)
     witness = make_witness(tmp / "witness.db", signer, genesis.operator_key)
     async with serving(witness_app(witness)) as witness_url:
         endpoint = WitnessEndpoint(witness_url, signer.verifier())
+        # A witness nobody answers for: pushing to it fails and is retried, and never holds appends up.
+        down = WitnessEndpoint(f"http://127.0.0.1:{free_port()}", DOWN.verifier())
         settings = Settings(
-            home=home, database_url=url, clock=clock, witnesses=WitnessSettings((endpoint,), poll=0.2)
+            home=home, database_url=url, clock=clock, witnesses=WitnessSettings((endpoint, down), poll=0.2)
         )
         app = create_app(settings)
         async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -125,12 +129,14 @@ async def test_the_ledger_s_pushes_are_cosigned_and_stored(setup: Setup) -> None
         size = await setup.append(n)
         await setup.cosigned(size)
         held = await setup.ledger.client.get("/v1/witness/cosignatures", size=size)
+        # only the witness that answers: the one that is down never held the appends up
         assert [i["witness_key"] for i in held["items"]] == [str(setup.witness.signer.verifier())]
         note = await setup.ledger.client.get("/v1/checkpoint/cosigned", size=size)
         assert [c.name for c in cosignatures(parse_note(note), [setup.witness.signer.verifier()])] == [
             "witness.example/w1"
         ]
     assert setup.witness.state.latest(ORIGIN).size >= size  # type: ignore[union-attr]
+    assert setup.pusher.failures[str(DOWN.verifier())] >= 1
 
 
 async def latest_note(setup: Setup) -> tuple[int, str]:

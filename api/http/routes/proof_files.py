@@ -13,7 +13,7 @@ from api.http.routes.paging import MAX_SEQ
 from api.service.proof_files import proof_file
 from ledger.errors import Category, MalformedError
 
-MEDIA_TYPE = "text/plain; charset=utf-8"
+MEDIA_TYPE = "text/plain"  # Litestar adds "; charset=utf-8"
 
 
 class ProofFileController(Controller):
