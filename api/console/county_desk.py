@@ -1,8 +1,9 @@
 """What every page of the county officer's desk shares: the role, the one navigation of the
 desk (home, policy, calendar, price schedules, vouchers, issuance, the pool, land quotas,
 monitoring), the user's own county, the form values read as whole numbers, amounts, dates or
-JSON (a value that is not one is a refusal beside its field, never a 500), and recording a form's
-act with the page it answers.
+JSON (a value that is not one is a refusal beside its field, never a 500), a quota or voucher
+looked up as the user's county's own, a form offered to its kind's signer only, and recording a
+form's act with the page it answers.
 
 A county officer is a user of the county itself or of its housing authority: the rules say which
 of the two signs each act (``SIGNERS``); a page offers a form only to the organisation that signs
@@ -14,17 +15,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from litestar import Request, Response
 
 from api.console.acting import FormRefusal
+from api.console.county_reads import org_type
 from api.console.desk import desk_page
-from api.console.forms import Filled, submit
+from api.console.forms import Filled, custody_problem, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.console.vouchers_pages_reads import county_of, fen_of, yuan
 from api.http.dependencies import Session
+from ledger.errors import Category
 
 ROLE = for_roles("county_officer")
 HOME = "/console/county/"
@@ -62,6 +65,15 @@ SAFE_INT = 2**53
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+class OfCounty(Protocol):
+    """A projection row of one county (a land quota, a voucher)."""
+
+    county_id: str
+
+
+Row = TypeVar("Row", bound=OfCounty)
+
+
 def county_page(
     request: Request[Any, Any, Any], console: SignedIn, template: str, **context: Any
 ) -> Response[Any]:
@@ -76,8 +88,33 @@ async def own_county(session: Session, console: SignedIn) -> str:
     return county
 
 
+async def of_own_county(session: Session, console: SignedIn, table: type[Row], row_id: str, what: str) -> Row:
+    """The row ``row_id`` of ``table`` (a land quota, a voucher): 404 when there is none, 403
+    ``console.forbidden`` when it is of another county than the user's."""
+    county = await own_county(session, console)
+    row = await session.get(table, row_id)
+    if row is None:
+        raise ConsoleRefusal("console.not_found", f"no {what} {row_id}", Category.NOT_FOUND)
+    if row.county_id != county:
+        raise ConsoleRefusal("console.forbidden", f"{what} {row_id} is of another county")
+    return row
+
+
 def signs(org_type: str | None, kind: str) -> bool:
     return org_type in SIGNERS.get(kind, ())
+
+
+async def offered(
+    request: Request[Any, Any, Any], session: Session, console: SignedIn, form: Filled | None
+) -> Filled | None:
+    """The form as the page shows it: a refused one always (what another organisation posted is
+    answered too); else only to the organisation that signs its kind, with the custody notice."""
+    if form is None or form.refusal is not None:
+        return form
+    if not signs(await org_type(session, console.user.org_id), form.form.kind):
+        return None
+    notice = custody_problem(request)
+    return replace(form, notice=notice) if notice else form
 
 
 def unfit(code: str, name: str, message: str) -> FormRefusal:

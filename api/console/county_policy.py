@@ -30,13 +30,13 @@ from api.console.county_desk import (
     days,
     done,
     json_value,
+    offered,
     own_county,
     record,
-    signs,
     whole,
 )
-from api.console.county_reads import calendars, org_type, policy_records
-from api.console.forms import Filled, Form, FormField, custody_problem
+from api.console.county_reads import calendars, policy_records
+from api.console.forms import Filled, Form, FormField
 from api.console.guard import SignedIn
 from api.http.dependencies import Db, Service, Session
 from api.http.routes.paging import MAX_SEQ
@@ -96,16 +96,7 @@ async def policy_view(
     county = await own_county(session, console)
     in_force = await db.run_sync(policy_in_force, county)
     history, older = await policy_records(session, county, before)
-    # The refusal of what another organisation posted is shown; the form is offered to the signer only.
-    if (
-        form is not None
-        and form.refusal is None
-        and not signs(await org_type(session, console.user.org_id), POLICY)
-    ):
-        form = None
-    if form is not None and form.refusal is None:
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+    form = await offered(request, session, console, form)
     return county_page(
         request,
         console,
@@ -171,16 +162,7 @@ async def calendar_view(
     county = await own_county(session, console)
     declared = await calendars(session, county)
     row = declared.get(year)
-    # The refusal of what another organisation posted is shown; the form is offered to the signer only.
-    if (
-        form is not None
-        and form.refusal is None
-        and not signs(await org_type(session, console.user.org_id), CALENDAR)
-    ):
-        form = None
-    if form is not None and form.refusal is None:
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+    form = await offered(request, session, console, form)
     return county_page(
         request,
         console,

@@ -10,7 +10,6 @@ Another county's quota is ``console.forbidden``; an unknown one ``console.not_fo
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -18,9 +17,19 @@ from litestar.params import Parameter, PathParameter
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
-from api.console.county_desk import HOME, ROLE, county_page, done, own_county, record, signs, whole
-from api.console.county_reads import org_type, quotas
-from api.console.forms import Filled, Form, FormField, custody_problem
+from api.console.county_desk import (
+    HOME,
+    ROLE,
+    county_page,
+    done,
+    of_own_county,
+    offered,
+    own_county,
+    record,
+    whole,
+)
+from api.console.county_reads import quotas
+from api.console.forms import Filled, Form, FormField
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Session
 from api.http.routes.paging import After, Id
@@ -90,13 +99,7 @@ async def quotas_page(
 
 
 async def county_quota(session: Session, console: SignedIn, quota_id: str) -> LandQuota:
-    county = await own_county(session, console)
-    q = await session.get(LandQuota, quota_id)
-    if q is None:
-        raise ConsoleRefusal("console.not_found", f"no land quota {quota_id}", Category.NOT_FOUND)
-    if q.county_id != county:
-        raise ConsoleRefusal("console.forbidden", f"land quota {quota_id} is of another county")
-    return q
+    return await of_own_county(session, console, LandQuota, quota_id, "land quota")
 
 
 async def quota_view(
@@ -108,11 +111,9 @@ async def quota_view(
 ) -> Response[Any]:
     form: Filled | None = refused
     found = form_at(q)
-    if form is None and found is not None and signs(await org_type(session, console.user.org_id), found.kind):
+    if form is None and found is not None:
         initial = {"quota_m2": str(q.measured_m2)} if q.measured_m2 is not None else {}
-        form = found.opened(**initial)
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+        form = await offered(request, session, console, found.opened(**initial))
     return county_page(
         request,
         console,

@@ -19,7 +19,18 @@ from sqlmodel import col, select
 
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
-from api.console.county_desk import ROLE, VOUCHERS, county_page, done, fen, own_county, record, signs
+from api.console.county_desk import (
+    ROLE,
+    VOUCHERS,
+    county_page,
+    done,
+    fen,
+    of_own_county,
+    offered,
+    own_county,
+    record,
+    signs,
+)
 from api.console.county_reads import org_type
 from api.console.forms import Filled, Form, FormField, custody_problem
 from api.console.guard import ConsoleRefusal, SignedIn
@@ -61,10 +72,7 @@ async def schedules_view(
     schedules = await county_schedules(session, county)
     today = china_date(service.appender.clock())
     current = schedule_in_force(schedules, today)
-    form = refused
-    if form is None and signs(await org_type(session, console.user.org_id), PUBLISH):
-        notice = custody_problem(request)
-        form = replace(PUBLISH_FORM.opened(), notice=notice)
+    form = refused if refused is not None else await offered(request, session, console, PUBLISH_FORM.opened())
     return county_page(
         request,
         console,
@@ -138,13 +146,7 @@ def expire_form(voucher: str) -> Form:
 
 
 async def county_voucher(session: Session, console: SignedIn, voucher_id: str) -> Voucher:
-    county = await own_county(session, console)
-    v = await session.get(Voucher, voucher_id)
-    if v is None:
-        raise ConsoleRefusal("console.not_found", f"no voucher {voucher_id}", Category.NOT_FOUND)
-    if v.county_id != county:
-        raise ConsoleRefusal("console.forbidden", f"voucher {voucher_id} is of another county")
-    return v
+    return await of_own_county(session, console, Voucher, voucher_id, "voucher")
 
 
 async def voucher_view(
