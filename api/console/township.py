@@ -154,6 +154,10 @@ async def household_context(
     }
 
 
+def _whole(village: str, household: str, context: dict[str, Any]) -> Form:
+    return filing_form(village, household, [c.id for c in context["valid"]])
+
+
 def _individual(village: str, household: str, context: dict[str, Any]) -> Form:
     return individual_form(village, household, context["fileable"], [c.id for c in context["bases"]])
 
@@ -174,11 +178,45 @@ async def household_page(
 ) -> Response[Any]:
     """One household of a village: members (by party id), rights held, certificates."""
     context = await household_context(session, service, console, village, household)
-    form = _with_notice(request, filing_form(village, household, [c.id for c in context["valid"]]).opened())
+    form = _with_notice(request, _whole(village, household, context).opened())
     individual = _with_notice(request, _individual(village, household, context).opened())
     return township_page(
         request, console, "township_household.html", form=form, individual=individual, **context
     )
+
+
+async def record_filing(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    context: dict[str, Any],
+    filled: Filled,
+    payload: dict[str, Any],
+) -> Response[Any]:
+    """Record a filing certificate (``payload``'s scope: the whole household or one member):
+    the page linking its printed certificate, or the household page 422 with the refusal beside
+    its field on the form posted (the other one as first opened)."""
+    village, household = payload["village"], payload["household"]
+    individual = payload["scope"] == "individual"
+    refusal = filled.missing()
+    if refusal is None:
+        result = await submit(request, console, FILING, payload, filled.entry_id)
+        if not isinstance(result, FormRefusal):
+            return township_page(
+                request,
+                console,
+                "township_filed.html",
+                village=context["village"],
+                certificate=payload["certificate"],
+                receipt=result,
+            )
+        # The individual form's fields are the payload's names under its prefix.
+        refusal = replace(result, field=IND + result.field) if individual and result.field else result
+    forms = {
+        "form": _whole(village, household, context).opened(),
+        "individual": _individual(village, household, context).opened(),
+    }
+    forms["individual" if individual else "form"] = filled.refused(refusal)
+    return township_page(request, console, "township_household.html", status_code=422, **forms, **context)
 
 
 @post(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
@@ -193,41 +231,17 @@ async def file_transfer(
     """Issue the household's whole-household transfer filing certificate; the printed
     certificate is linked once it is recorded; a refusal is shown beside its field."""
     context = await household_context(session, service, console, village, household)
-    file = context["file"]
-    filled: Filled = filing_form(village, household, [c.id for c in context["valid"]]).filled(
-        await request.form()
-    )
-    refusal = filled.missing()
-    if refusal is None:
-        payload = {
-            "certificate": filled["certificate"],
-            "village": village,
-            "scope": "household",
-            "household": household,
-            "persons": [m.party_id for m in file.members],
-            "membership_certificate": filled["membership_certificate"],
-            "rights": file.rights,
-        }
-        result = await submit(request, console, FILING, payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            return township_page(
-                request,
-                console,
-                "township_filed.html",
-                village=context["village"],
-                certificate=payload["certificate"],
-                receipt=result,
-            )
-        refusal = result
-    return township_page(
-        request,
-        console,
-        "township_household.html",
-        status_code=422,
-        form=filled.refused(refusal),
-        individual=_individual(village, household, context).opened(),
-        **context,
-    )
+    filled = _whole(village, household, context).filled(await request.form())
+    payload = {
+        "certificate": filled["certificate"],
+        "village": village,
+        "scope": "household",
+        "household": household,
+        "persons": [m.party_id for m in context["file"].members],
+        "membership_certificate": filled["membership_certificate"],
+        "rights": context["file"].rights,
+    }
+    return await record_filing(request, console, context, filled, payload)
 
 
 @post(HOME + "villages/{village:str}/households/{household:str}/individual", opt=ROLE, **CONSOLE)
@@ -242,40 +256,17 @@ async def file_individual(
     """Issue one member's individual transfer filing certificate (``scope`` individual, the
     one person, the household's rights as the ledger holds them); a refusal beside its field."""
     context = await household_context(session, service, console, village, household)
-    form = _individual(village, household, context)
-    filled: Filled = form.filled(await request.form())
-    refusal = filled.missing()
-    if refusal is None:
-        payload = {
-            "certificate": filled[IND + "certificate"],
-            "village": village,
-            "scope": "individual",
-            "household": household,
-            "persons": [filled[IND + "persons"]],
-            "membership_certificate": filled[IND + "membership_certificate"],
-            "rights": context["file"].rights,
-        }
-        result = await submit(request, console, FILING, payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            return township_page(
-                request,
-                console,
-                "township_filed.html",
-                village=context["village"],
-                certificate=payload["certificate"],
-                receipt=result,
-            )
-        refusal = replace(result, field=IND + result.field) if result.field else result
-    whole = filing_form(village, household, [c.id for c in context["valid"]]).opened()
-    return township_page(
-        request,
-        console,
-        "township_household.html",
-        status_code=422,
-        form=whole,
-        individual=filled.refused(refusal),
-        **context,
-    )
+    filled = _individual(village, household, context).filled(await request.form())
+    payload = {
+        "certificate": filled[IND + "certificate"],
+        "village": village,
+        "scope": "individual",
+        "household": household,
+        "persons": [filled[IND + "persons"]],
+        "membership_certificate": filled[IND + "membership_certificate"],
+        "rights": context["file"].rights,
+    }
+    return await record_filing(request, console, context, filled, payload)
 
 
 ROUTES: list[Any] = [township_home, village_page, household_page, file_transfer, file_individual]
