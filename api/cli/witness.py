@@ -25,7 +25,9 @@ from typing import Any
 
 import httpx
 
+from api.audit.tiles import FolderTiles, HttpTiles, TileSource
 from api.cli.verify import read_key
+from api.cli.witness_tiles import tile_consistency_proof
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.witness import CosignerSigner, SplitView, advance, generate_cosigner
@@ -75,15 +77,18 @@ async def _get(http: httpx.AsyncClient, path: str, **params: Any) -> httpx.Respo
 
 
 async def witness_once(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | None,
     operator: NoteVerifier,
     signer: CosignerSigner,
     state: Path,
     now: int | None = None,
+    tiles: TileSource | None = None,
 ) -> WitnessOutcome:
-    """One witnessing round against the server behind ``http``; see the module docstring."""
+    """One witnessing round against the server behind ``http``; see the module docstring.
+    With ``tiles``, the checkpoint and the proof come from that tile-served log instead, and
+    the cosignature is posted to ``http`` if given (else it is in the outcome's details)."""
     try:
-        offered_note = (await _get(http, "/v1/checkpoint")).text
+        offered_note = await _offered(http, tiles)
         try:
             offered = open_checkpoint(offered_note, operator)
         except IntegrityError as e:
@@ -93,7 +98,9 @@ async def witness_once(
         if seen_note:
             seen = open_checkpoint(seen_note, operator, origin=offered.origin)
         proof: list[bytes] = []
-        if seen is not None and seen.size <= offered.size:
+        if seen is not None and seen.size <= offered.size and tiles is not None:
+            proof = await tile_consistency_proof(tiles, seen.size, offered.size)
+        elif seen is not None and seen.size <= offered.size and http is not None:
             doc = (
                 await _get(http, "/v1/proofs/consistency", **{"from": seen.size, "to": offered.size})
             ).json()
@@ -119,6 +126,13 @@ async def witness_once(
     body = offered_note[: offered_note.index("\n\n") + 1]
     cosignature = signer.cosign(body, int(time.time()) if now is None else now)
     _replace(state, offered_note)  # remember before telling anyone (see the crash states)
+    if http is None:
+        return WitnessOutcome(
+            "cosigned",
+            f"cosigned checkpoint of size {offered.size}",
+            size=offered.size,
+            details={"cosignature": cosignature.line()},
+        )
     r = await http.post(
         "/v1/witness/cosignatures",
         json={"size": offered.size, "witness_key": str(signer.verifier()), "cosignature": cosignature.line()},
@@ -130,6 +144,18 @@ async def witness_once(
     return WitnessOutcome(
         "cosigned", f"cosigned checkpoint of size {offered.size}", size=offered.size, details=r.json()
     )
+
+
+async def _offered(http: httpx.AsyncClient | None, tiles: TileSource | None) -> str:
+    """The checkpoint note offered: the tile set's, else the server's latest."""
+    if tiles is not None:
+        raw = await tiles.get("checkpoint")
+        if raw is None:
+            raise MalformedError(f"{tiles.name} has no checkpoint: not a tile-served log")
+        return raw.decode("utf-8", errors="replace")
+    if http is None:
+        raise MalformedError("nothing to witness: give a server or a tile-served log")
+    return (await _get(http, "/v1/checkpoint")).text
 
 
 def cmd_witness(args: argparse.Namespace) -> int:
@@ -151,8 +177,17 @@ def cmd_witness(args: argparse.Namespace) -> int:
     state = Path(args.state) if args.state else Path(args.key).with_suffix(".checkpoint")
 
     async def run() -> WitnessOutcome:
-        async with httpx.AsyncClient(base_url=args.url.rstrip("/"), timeout=60) as http:
-            return await witness_once(http, operator, signer, state)
+        if not args.tiles:
+            async with httpx.AsyncClient(base_url=args.url.rstrip("/"), timeout=60) as http:
+                return await witness_once(http, operator, signer, state)
+        async with httpx.AsyncClient(timeout=60) as client:
+            tiles: TileSource = (
+                FolderTiles(Path(args.url)) if Path(args.url).is_dir() else HttpTiles(client, args.url)
+            )
+            if not args.submit:
+                return await witness_once(None, operator, signer, state, tiles=tiles)
+            async with httpx.AsyncClient(base_url=args.submit.rstrip("/"), timeout=60) as http:
+                return await witness_once(http, operator, signer, state, tiles=tiles)
 
     outcome = asyncio.run(run())
     if args.json:
@@ -164,6 +199,7 @@ def cmd_witness(args: argparse.Namespace) -> int:
                     "size": outcome.size,
                     "evidence": outcome.evidence,
                     "witness_key": str(signer.verifier()),
+                    "cosignature": outcome.details.get("cosignature"),
                 },
                 ensure_ascii=False,
             )
@@ -173,6 +209,8 @@ def cmd_witness(args: argparse.Namespace) -> int:
         print(f"  witness key  {signer.verifier()}")
         if outcome.evidence:
             print(f"  evidence     {outcome.evidence}")
+        if "cosignature" in outcome.details:
+            print(f"  cosignature  {outcome.details['cosignature']}", end="")
     return outcome.exit_code
 
 
@@ -191,6 +229,12 @@ def add_witness_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
         "--state",
         metavar="FILE",
         help="the last cosigned checkpoint (default: the key file with .checkpoint)",
+    )
+    w.add_argument(
+        "--tiles", action="store_true", help="URL is a tile-served log's prefix or folder (C2SP tlog-tiles)"
+    )
+    w.add_argument(
+        "--submit", metavar="URL", help="with --tiles: the ledger service to post the cosignature to"
     )
     w.add_argument("--json", action="store_true")
     add_serve_options(w)

@@ -18,8 +18,10 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from api.audit.tiles import HttpTiles
 from api.cli.main import main
 from api.cli.proof import check_proof_file
+from api.cli.witness import witness_once
 from api.client import LedgerClient
 from api.home import Home
 from api.http.app import Settings, create_app
@@ -249,3 +251,22 @@ async def test_the_proof_file_holds_offline_and_a_changed_byte_fails(setup: Setu
         bad = text[:i] + bytes([text[i] ^ 0x01]) + text[i + 1 :]
         with pytest.raises(IntegrityError):
             check_proof_file(bad, body, args)
+
+
+async def test_the_one_shot_witness_reads_the_log_s_tiles(setup: Setup, tmp_path: Path) -> None:
+    """``rural-ledger witness --tiles``: the checkpoint and the consistency proof from the tiles
+    the service serves, the cosignature posted to the service (``--submit``)."""
+    w = CosignerSigner.from_string(generate_cosigner("tiles.example/w")[0])
+    state = tmp_path / "w.checkpoint"
+    async with httpx.AsyncClient(timeout=30) as client, httpx.AsyncClient(base_url=setup.base) as api:
+        tiles = HttpTiles(client, f"{setup.base}/tiles")
+        first = await witness_once(api, setup.ledger.verifier, w, state, tiles=tiles)
+        assert first.status == "cosigned", first.message
+        size = await setup.append(3)
+        again = await witness_once(None, setup.ledger.verifier, w, state, tiles=tiles)
+        assert (again.status, again.size) == ("cosigned", size), again.message
+    note = await setup.ledger.client.get("/v1/checkpoint", size=size)
+    line = parse_note(note + again.details["cosignature"]).signatures[-1]
+    assert w.verifier().check(parse_note(note).body, line).checkpoint.size == size
+    held = await setup.ledger.client.get("/v1/witness/cosignatures", size=first.size)
+    assert str(w.verifier()) in [i["witness_key"] for i in held["items"]]
