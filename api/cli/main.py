@@ -133,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
 
     from api.cli.kinds import add_kinds_parser
     from api.cli.mirror import add_mirror_parser
+    from api.cli.operations import add_operations_parser
     from api.cli.person import add_person_parser
     from api.cli.proof import add_proof_parsers
     from api.cli.receipt import add_receipt_parser
@@ -152,6 +153,7 @@ def parser() -> argparse.ArgumentParser:
     add_proof_parsers(sub)
     add_kinds_parser(sub)
     add_users_parser(sub)
+    add_operations_parser(sub)
     add_installed_commands(sub)
     return p
 

@@ -1,0 +1,242 @@
+"""Restore a backup (``api.audit.backup``) into an empty database, only once it verifies.
+
+1. The archive's files are taken out into a scratch folder (only the names a backup holds,
+   regular files only) and checked against the SHA-256 its ``backup.json`` lists.
+2. The bundle is audited as ``rural-ledger verify`` audits one (every leaf, root, signature
+   and rule), against the operator key the operator holds (never the one in the backup) and
+   against a checkpoint known to be right: one given (``--checkpoint``), which the log must
+   pass through, or the latest the known witnesses cosigned. Nothing is written before this
+   passes: a backup that fails it leaves the target as it was.
+3. In one transaction: the migrations, the log's tables from the verified stream (Merkle
+   nodes recomputed, not read), the projection tables and their history by the same rules
+   code the appender runs, the rows kept beside the log; then the start-up self-check and the
+   state digest, which must equal the audit's. Any failure rolls all of it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.audit.auditor import Auditor, AuditOutcome, audit_bundle
+from api.audit.backup import BESIDE_TABLES, FORMAT, MEMBERS, OPTIONAL_MEMBERS
+from api.service.migrate import MIGRATION_LOCK_KEY, alembic_config
+from api.service.projections import ProjectionBackend
+from contracts.digest import DigestBuilder, table_name
+from contracts.rulebook import PROJECTION_MODELS
+from ledger import store
+from ledger.appender import Submission
+from ledger.checkpoint import Note, NoteVerifier, parse_note
+from ledger.errors import Category, IntegrityError, MalformedError, Rejection
+from ledger.merkle import CompactRange, NodeID, leaf_hash
+from ledger.self_check import self_check
+from ledger.stream import CheckpointLine, RecordLine, parse_line
+from ledger.verify import LogVerifier, VerifiedRecord
+
+MAX_MEMBER_BYTES = 1 << 40
+ROWS_CHUNK = 1000
+
+
+class RestoreRefused(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("restore.refused", message, category=Category.CONFLICT)
+
+
+@dataclass
+class Restored:
+    outcome: AuditOutcome
+    rows: dict[str, int]
+
+
+def unpack(file: Path, into: Path) -> dict[str, Any]:
+    """Take a backup's files out of ``file`` into ``into``; its manifest, each file checked."""
+    wanted = {*MEMBERS, *OPTIONAL_MEMBERS}
+    try:
+        with tarfile.open(file, mode="r:gz") as tar:
+            for member in tar:
+                if member.name not in wanted or not member.isfile() or member.size > MAX_MEMBER_BYTES:
+                    raise MalformedError(f"not a backup: unexpected member {member.name!r} in {file}")
+                target = into / member.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file
+                with source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise MalformedError(f"not a backup archive: {file}: {e}") from e
+    missing = [m for m in MEMBERS if not (into / m).is_file()]
+    if missing:
+        raise MalformedError(f"not a backup: {file} lacks {', '.join(missing)}")
+    manifest = json.loads((into / "backup.json").read_text())
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise MalformedError(f"not a backup of format {FORMAT}")
+    for name, digest in (manifest.get("files") or {}).items():
+        if name in MEMBERS and _sha256(into / name) != digest:
+            raise IntegrityError(f"the backup's {name} does not match the SHA-256 its backup.json lists")
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+async def verify_backup(folder: Path, auditor: Auditor) -> AuditOutcome:
+    """The audit of the unpacked backup's bundle (step 2)."""
+    return await audit_bundle(folder / "bundle", auditor)
+
+
+def target_is_empty(conn: Connection) -> bool:
+    for table in ("ledger_meta", "records"):
+        present = conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar()
+        if present and conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+            return False
+    return True
+
+
+def _lines(folder: Path) -> Iterator[bytes]:
+    with (folder / "bundle" / "ledger.jsonl").open("rb") as f:
+        for line in f:
+            yield line.rstrip(b"\n")
+
+
+def _rows(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with (folder / "rows.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            if doc.get("table") not in BESIDE_TABLES or not isinstance(doc.get("row"), dict):
+                raise MalformedError("rows.jsonl holds a line that is not a known table's row")
+            yield doc["table"], doc["row"]
+
+
+def _operator_note(note: str, operator: NoteVerifier) -> str:
+    """A checkpoint note as the ledger stores it: its body and the operator's signature,
+    without the witnesses' cosignature lines the export adds."""
+    parsed = parse_note(note)
+    own = tuple(s for s in parsed.signatures if (s.name, s.key_hash) == (operator.name, operator.key_hash))
+    return Note(parsed.body, own).text()
+
+
+class LogWriter:
+    """The verified stream written into the target, one original batch (records up to their
+    checkpoint) at a time, with its projection changes."""
+
+    def __init__(self, conn: Connection, operator: NoteVerifier) -> None:
+        self.conn = conn
+        self.operator = operator
+        self.tree = CompactRange()
+        self.rules = ProjectionBackend()
+        self.pending: list[tuple[VerifiedRecord, bytes]] = []
+
+    def record(self, record: VerifiedRecord, body: bytes) -> None:
+        self.pending.append((record, body))
+
+    def checkpoint(self, line: CheckpointLine) -> None:
+        nodes: dict[NodeID, bytes] = {}
+        rows = []
+        batch = self.rules.begin(self.conn, False)
+        batch.prepare([Submission(r.signed) for r, _ in self.pending])
+        for record, body in self.pending:
+            leaf = leaf_hash(body)
+            self.tree.append(leaf, lambda level, index, h: nodes.__setitem__(NodeID(level, index), h))
+            at = datetime.fromisoformat(record.recorded_at)
+            rows.append(
+                (record.seq, record.signed.id, record.signed.kind, record.signed.actor, at, body, leaf)
+            )
+            batch.admit(Submission(record.signed), record.seq, record.recorded_at)
+        store.copy_rows(
+            self.conn,
+            "records",
+            ["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"],
+            rows,
+        )
+        store.copy_nodes(self.conn, nodes)
+        batch.flush(self.conn)
+        self.rules.committed(batch)
+        at = rows[-1][4]
+        note = _operator_note(line.note, self.operator)
+        store.write_checkpoint(self.conn, store.StoredCheckpoint(line.size, self.tree.root(), note), at)
+        self.pending = []
+
+
+def _migrate(conn: Connection) -> None:
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def write_restore(conn: Connection, folder: Path, operator: NoteVerifier, digest: str) -> dict[str, int]:
+    """Step 3, inside the caller's transaction; the rows restored per table beside the log."""
+    _migrate(conn)
+    if not target_is_empty(conn):
+        raise RestoreRefused("the target database already holds a ledger; restore only into an empty one")
+    verifier = LogVerifier(None, operator)
+    writer = LogWriter(conn, operator)
+    for raw in _lines(folder):
+        line = parse_line(raw)
+        record = verifier.feed(line)
+        if record is not None:
+            assert isinstance(line, RecordLine)
+            writer.record(record, line.body)
+        elif isinstance(line, CheckpointLine):
+            writer.checkpoint(line)
+    verifier.finish()
+    counts = _write_rows(conn, folder, writer.tree.size)
+    meta = store.read_meta(conn)
+    if meta is None or meta.operator_key != str(operator) or meta.origin != verifier.origin:
+        raise RestoreRefused("the backup's ledger row does not name this ledger and operator key")
+    self_check(conn, operator)
+    builder = DigestBuilder(PROJECTION_MODELS)
+    for model in PROJECTION_MODELS:
+        found: Any = conn.execute(text(f"SELECT * FROM {table_name(model)}")).mappings()
+        builder.add_all(model, found)
+    if builder.finish().digest.hex() != digest:
+        raise IntegrityError("the restored projection tables do not give the audit's state digest")
+    return counts
+
+
+def _write_rows(conn: Connection, folder: Path, size: int) -> dict[str, int]:
+    counts = dict.fromkeys(BESIDE_TABLES, 0)
+    chunk: dict[str, list[dict[str, Any]]] = {t: [] for t in BESIDE_TABLES}
+    for table, row in _rows(folder):
+        if table == "witness_cosignatures" and int(row.get("size", 0)) > size:
+            continue  # a cosignature of a checkpoint newer than the backup's log
+        chunk[table].append(row)
+    for table in BESIDE_TABLES:  # in order: the ledger's row first
+        rows = chunk[table]
+        for start in range(0, len(rows), ROWS_CHUNK):
+            conn.execute(
+                text(
+                    f"INSERT INTO {table} SELECT * FROM "
+                    f"json_populate_recordset(NULL::{table}, CAST(:rows AS json))"
+                ),
+                {"rows": json.dumps(rows[start : start + ROWS_CHUNK], ensure_ascii=False)},
+            )
+        counts[table] = len(rows)
+    return counts
+
+
+async def restore_verified(engine: AsyncEngine, folder: Path, auditor: Auditor) -> Restored:
+    """Audit the unpacked backup in ``folder``; if intact, write it into ``engine``'s database
+    in one transaction. The outcome says why nothing was written when it is not intact."""
+    outcome = await verify_backup(folder, auditor)
+    if outcome.status != "intact" or outcome.state_digest is None:
+        return Restored(outcome, {})
+    async with engine.begin() as conn:
+        counts = await conn.run_sync(write_restore, folder, auditor.operator, outcome.state_digest)
+    return Restored(outcome, counts)
