@@ -21,7 +21,7 @@ from api.console.acting import FormRefusal
 from api.console.collective_documents import HEX64, visible
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Db
@@ -133,10 +133,7 @@ def refusal_here(refusal: FormRefusal, payload: dict[str, Any]) -> FormRefusal:
 async def _page(request: Request[Any, Any, Any], console: SignedIn, db: Db, form: Filled) -> Response[Any]:
     rows = (await db.execute(_SQL, {"c": console.user.org_id})).all()
     await db.rollback()
-    if form.refusal is None:
-        problem = custody_problem(request)
-        if problem is not None:
-            form = Filled(form.form, form.values, form.entry_id, notice=problem)
+    form = noticed(request, form)
     return desk_page(
         request,
         console,

@@ -23,7 +23,7 @@ from api.console.acting import FormRefusal
 from api.console.collective_paging import offset, page_number, paged
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Db
 from api.http.routes.paging import Id
@@ -67,13 +67,6 @@ async def _household(db: Db, org: str, household: str) -> reads.HouseholdRights:
     return found
 
 
-def _noticed(request: Request[Any, Any, Any], form: Filled) -> Filled:
-    problem = custody_problem(request)
-    if problem is None or form.refusal is not None:
-        return form
-    return Filled(form.form, form.values, form.entry_id, notice=problem)
-
-
 def _page(
     request: Request[Any, Any, Any],
     console: SignedIn,
@@ -91,8 +84,8 @@ def _page(
         NAV,
         status_code=422 if refused else 200,
         household=household,
-        form=_noticed(request, membership or opened),
-        share_form=_noticed(request, shares or share_form(household.household_id).opened()),
+        form=noticed(request, membership or opened),
+        share_form=noticed(request, shares or share_form(household.household_id).opened()),
     )
 
 

@@ -32,7 +32,7 @@ from api.console.collective_documents import (
 from api.console.collective_paging import PAGE_ROWS, offset, page_number, paged
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Db
@@ -88,10 +88,7 @@ async def _list_page(
     found = await reads.dividends(db, console.user.org_id)
     scheme = await reads.scheme(db, console.user.org_id)
     await db.rollback()
-    if form.refusal is None:
-        problem = custody_problem(request)
-        if problem is not None:
-            form = Filled(form.form, form.values, form.entry_id, notice=problem)
+    form = noticed(request, form)
     return desk_page(
         request,
         console,

@@ -25,7 +25,7 @@ from api.console.acting import FormRefusal
 from api.console.collective_documents import Unfit, beside_note, document_fields, document_hash, document_note
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Db, Service
 from api.http.routes.paging import Id
@@ -85,12 +85,7 @@ async def _page(
         forms["confirm"] = confirm_form(party).opened()
     if refused is not None:
         forms[refused.extra["slot"]] = refused
-    problem = custody_problem(request)
-    if problem is not None:
-        forms = {
-            k: f if f.refusal else Filled(f.form, f.values, f.entry_id, notice=problem)
-            for k, f in forms.items()
-        }
+    forms = {k: noticed(request, f) for k, f in forms.items()}
     return desk_page(
         request,
         console,

@@ -38,7 +38,7 @@ from api.console.collective_forms import (
 )
 from api.console.collective_paging import offset, page_number, paged
 from api.console.desk import desk_page
-from api.console.forms import Filled, custody_problem, submit
+from api.console.forms import Filled, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.http.dependencies import Db, Service
 from api.http.routes.paging import Id
@@ -70,10 +70,7 @@ def _page(request: Request[Any, Any, Any], console: SignedIn, template: str, **c
 def _form_page(
     request: Request[Any, Any, Any], console: SignedIn, template: str, filled: Filled, **context: Any
 ) -> Response[Any]:
-    if filled.refusal is None and filled.notice is None:
-        problem = custody_problem(request)
-        if problem is not None:
-            filled = Filled(filled.form, filled.values, filled.entry_id, notice=problem)
+    filled = noticed(request, filled)
     status = 200 if filled.refusal is None else 422
     return _page(request, console, template, status_code=status, form=filled, **context)
 

@@ -31,7 +31,7 @@ from api.console.collective_documents import (
 from api.console.collective_paging import offset, page_number, paged
 from api.console.collective_routes import CLERK, NAV
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.console.vouchers_pages_reads import fen_of
 from api.http.dependencies import Db
@@ -111,12 +111,7 @@ async def _transfer_page(
     choices = [c for c in choices if c[0] != holder]
     form = filled or transfer_form(choices).opened(holder=holder)
     exit_form = buyback or buyback_form().opened(holder=holder)
-    problem = custody_problem(request)
-    if problem is not None:
-        form, exit_form = (
-            f if f.refusal else Filled(f.form, f.values, f.entry_id, notice=problem)
-            for f in (form, exit_form)
-        )
+    form, exit_form = noticed(request, form), noticed(request, exit_form)
     return desk_page(
         request,
         console,

@@ -23,7 +23,7 @@ from litestar import Request, Response
 from api.console.acting import FormRefusal
 from api.console.county_reads import org_type
 from api.console.desk import desk_page
-from api.console.forms import Filled, custody_problem, submit
+from api.console.forms import Filled, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.console.vouchers_pages_reads import county_of, fen_of, yuan
 from api.http.dependencies import Session
@@ -113,8 +113,7 @@ async def offered(
         return form
     if not signs(await org_type(session, console.user.org_id), form.form.kind):
         return None
-    notice = custody_problem(request)
-    return replace(form, notice=notice) if notice else form
+    return noticed(request, form)
 
 
 def unfit(code: str, name: str, message: str) -> FormRefusal:

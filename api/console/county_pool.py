@@ -17,7 +17,7 @@ from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.county_desk import HOME, ROLE, county_page, done, own_county, record, signs
 from api.console.county_reads import county_developers, org_type, pool
-from api.console.forms import Filled, Form, FormField, custody_problem
+from api.console.forms import Filled, Form, FormField, noticed
 from api.console.guard import SignedIn
 from api.http.dependencies import Session
 from api.http.routes.paging import After
@@ -57,10 +57,9 @@ async def pool_view(
     page = await pool(session, county, after)
     forms: dict[str, Filled] = {}
     if refused is not None or signs(await org_type(session, console.user.org_id), ADMIT):
-        notice = custody_problem(request)
         for kind, form in FORMS.items():
             opened = refused if refused is not None and refused.form.kind == kind else form.opened()
-            forms[kind] = replace(opened, notice=notice) if notice and opened.refusal is None else opened
+            forms[kind] = noticed(request, opened)
     return county_page(
         request,
         console,

@@ -19,7 +19,7 @@ from litestar import Request, Response, get, post
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.console.vouchers_pages_reads import developer_pool, developer_redemptions, fen_of, presented, yuan
 from api.http.dependencies import Session
@@ -107,9 +107,7 @@ async def voucher_lookup(
     context = await lookup_context(session, console, asked)
     form = None
     if context["voucher"] is not None:
-        form = redeem_form(context["voucher"], context["projects"]).opened()
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+        form = noticed(request, redeem_form(context["voucher"], context["projects"]).opened())
     return developer_page(request, console, "developer_voucher.html", form=form, **context)
 
 

@@ -9,7 +9,6 @@ cap, a defaulter barred) and numbers it 竞买人 N; its refusal is shown beside
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -21,7 +20,7 @@ from api.console.exchange_desk import ROLE, exchange_page, fen_of, listing_path,
 from api.console.exchange_listing import refused_here
 from api.console.exchange_listing_acts import act_forms
 from api.console.exchange_reads import bidders
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import SignedIn
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
@@ -105,8 +104,7 @@ async def new_bidder(
     """The registration form of a bidder for the centre's listing."""
     found = await own_listing(session, console, listing)
     form = bidder_form(found.id).opened(**{"bidder.type": "party"})
-    notice = custody_problem(request)
-    return _page(request, console, found, replace(form, notice=notice) if notice else form)
+    return _page(request, console, found, noticed(request, form))
 
 
 @post(listing_path("{listing:str}", "bidders", "new"), opt=ROLE, **CONSOLE)

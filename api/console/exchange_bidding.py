@@ -16,7 +16,6 @@ A refusal re-shows the page 422 with the refusal beside its field and what was t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -35,7 +34,7 @@ from api.console.exchange_bidding_forms import (
 )
 from api.console.exchange_bidding_reads import BiddingView, bidder_text, bidding_view, recorded_step
 from api.console.exchange_desk import ROLE, china_time, exchange_page, listing_path, now_of, own_listing
-from api.console.forms import Filled, custody_problem, submit
+from api.console.forms import Filled, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn
 from api.http.dependencies import Service, Session
 from api.http.routes.paging import Id
@@ -65,8 +64,7 @@ async def load(session: Session, service: Service, console: SignedIn, listing_id
 
 
 def with_notice(request: Request[Any, Any, Any], forms: dict[str, Filled]) -> dict[str, Filled]:
-    notice = custody_problem(request)
-    return {k: replace(f, notice=notice) for k, f in forms.items()} if notice else forms
+    return {k: noticed(request, f) for k, f in forms.items()}
 
 
 @get(BIDDING, opt=ROLE, **CONSOLE)

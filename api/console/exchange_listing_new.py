@@ -27,7 +27,7 @@ from api.console.exchange_desk import LISTINGS, ROLE, exchange_page, listing_pat
 from api.console.exchange_listing_form import initial, listed_payload, listing_form
 from api.console.exchange_reads_priority import priority_of
 from api.console.exchange_reads_rights import HeldRight, Holder, find_holder, held_rights
-from api.console.forms import Filled, custody_problem, submit
+from api.console.forms import Filled, noticed, submit
 from api.console.guard import SignedIn
 from api.http.dependencies import Db, Service, Session
 from api.http.routes.paging import ID_PATTERN
@@ -128,9 +128,7 @@ async def new_listing(
             context["policy"]["announce_ends"] + timedelta(days=1),
             chosen.term_end,
         )
-        form = form_of(context, chosen.type).opened(**values)
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+        form = noticed(request, form_of(context, chosen.type).opened(**values))
     return exchange_page(request, console, "exchange_new.html", form=form, **context)
 
 

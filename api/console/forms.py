@@ -14,7 +14,8 @@ concerns (``FormRefusal.field``: ``members[0].party`` belongs to the field ``mem
 with the app's service and the held keys' custody (``CONSOLE_CUSTODY`` in the app's state):
 the receipt, or a ``FormRefusal``. A console with no key-encryption key configured, or one that
 cannot open the held key, answers a refusal saying so (``console.kek_missing`` ...), never a
-500; ``custody_problem(request)`` tells a form page so when it opens.
+500; ``custody_problem(request)`` tells a form page so when it opens, and ``noticed(request,
+form)`` is a form as a page first shows it, with that said above it.
 """
 
 from __future__ import annotations
@@ -171,6 +172,15 @@ def custody_problem(request: Request[Any, Any, Any]) -> FormRefusal | None:
     except CustodyError as e:
         return FormRefusal(e.code, e.message)
     return None
+
+
+def noticed(request: Request[Any, Any, Any], form: Filled) -> Filled:
+    """``form`` with the custody problem said above it when this console cannot act now (no
+    KEK, say); a form re-shown with its refusal, or already saying one, as it is."""
+    if form.refusal is not None or form.notice is not None:
+        return form
+    notice = custody_problem(request)
+    return replace(form, notice=notice) if notice is not None else form
 
 
 async def submit(

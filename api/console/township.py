@@ -22,7 +22,7 @@ from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.collective_paging import offset, page_number, paged
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
 from api.console.township_registers import household_file, village_of, village_registers, villages_of
 from api.http.dependencies import Service, Session
@@ -162,11 +162,6 @@ def _individual(village: str, household: str, context: dict[str, Any]) -> Form:
     return individual_form(village, household, context["fileable"], [c.id for c in context["bases"]])
 
 
-def _with_notice(request: Request[Any, Any, Any], form: Filled) -> Filled:
-    notice = custody_problem(request)
-    return replace(form, notice=notice) if notice is not None and form.refusal is None else form
-
-
 @get(HOME + "villages/{village:str}/households/{household:str}", opt=ROLE, **CONSOLE)
 async def household_page(
     request: Request[Any, Any, Any],
@@ -178,8 +173,8 @@ async def household_page(
 ) -> Response[Any]:
     """One household of a village: members (by party id), rights held, certificates."""
     context = await household_context(session, service, console, village, household)
-    form = _with_notice(request, _whole(village, household, context).opened())
-    individual = _with_notice(request, _individual(village, household, context).opened())
+    form = noticed(request, _whole(village, household, context).opened())
+    individual = noticed(request, _individual(village, household, context).opened())
     return township_page(
         request, console, "township_household.html", form=form, individual=individual, **context
     )

@@ -11,7 +11,6 @@ part of the county officer's desk (``api.console.county_desk``: its navigation a
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -21,7 +20,7 @@ from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.county_desk import NAV, ROLE, VOUCHERS, own_county
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, custody_problem, submit
+from api.console.forms import Filled, Form, FormField, noticed, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import (
     GivenUp,
@@ -151,9 +150,7 @@ async def issue_page(
     context = await preview(session, service, console, asked, appraisal)
     form = cash = None
     if "face_fen" in context:
-        form, cash = issue_form(context), cash_form(context)
-        notice = custody_problem(request)
-        form = replace(form, notice=notice) if notice else form
+        form, cash = noticed(request, issue_form(context)), cash_form(context)
     return voucher_page(request, console, "voucher_issue.html", form=form, cash=cash, **context)
 
 
