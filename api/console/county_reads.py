@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.reads.quotas import quota_rows
 from api.reads.vouchers_pool import pool_page
 from contracts.calendar import WorkingCalendar
 from contracts.orgs import Org
@@ -151,12 +152,4 @@ async def quotas(
     session: AsyncSession, county: str, status: str | None, after: str | None
 ) -> tuple[list[LandQuota], str | None]:
     """A page of the county's land quotas in id order, in ``status`` when given."""
-    query = select(LandQuota).where(col(LandQuota.county_id) == county)
-    if status is not None:
-        query = query.where(col(LandQuota.status) == status)
-    if after is not None:
-        query = query.where(col(LandQuota.id) > after)
-    rows = list((await session.exec(query.order_by(col(LandQuota.id)).limit(PAGE + 1))).all())
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    return rows, (rows[-1].id if more and rows else None)
+    return await quota_rows(session, county=county, status=status, after=after, limit=PAGE)

@@ -60,13 +60,22 @@ def quota_json(q: LandQuota) -> dict[str, Any]:
     }
 
 
-async def quota_page(
-    session: AsyncSession, *, collective: str | None, status: str | None, after: str | None, limit: int
-) -> dict[str, Any]:
-    """A page of quotas in id order, of ``collective`` and in ``status`` when given."""
+async def quota_rows(
+    session: AsyncSession,
+    *,
+    collective: str | None = None,
+    county: str | None = None,
+    status: str | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[LandQuota], str | None]:
+    """A page of quotas in id order (of ``collective``, of ``county``, in ``status`` when
+    given) and the id the next page starts after (None on the last)."""
     query = select(LandQuota)
     if collective is not None:
         query = query.where(col(LandQuota.collective_id) == collective)
+    if county is not None:
+        query = query.where(col(LandQuota.county_id) == county)
     if status is not None:
         query = query.where(col(LandQuota.status) == status)
     if after is not None:
@@ -74,7 +83,17 @@ async def quota_page(
     rows = list((await session.exec(query.order_by(col(LandQuota.id)).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [quota_json(q) for q in rows], "next": rows[-1].id if more else None}
+    return rows, (rows[-1].id if more and rows else None)
+
+
+async def quota_page(
+    session: AsyncSession, *, collective: str | None, status: str | None, after: str | None, limit: int
+) -> dict[str, Any]:
+    """A page of quotas in id order, of ``collective`` and in ``status`` when given."""
+    rows, after_last = await quota_rows(
+        session, collective=collective, status=status, after=after, limit=limit
+    )
+    return {"items": [quota_json(q) for q in rows], "next": after_last}
 
 
 async def quota_detail(conn: AsyncConnection, quota_id: str, requested: int | None) -> dict[str, Any]:
