@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import store, stored_proofs
@@ -130,10 +131,12 @@ class WitnessPusher:
             await self._http.aclose()
 
     async def _follow(self, witness: WitnessEndpoint, wake: asyncio.Event) -> None:
-        known = 0  # the witness's size as far as we know; a 409 corrects it
+        known = -1  # the witness's size as far as we know; a 409 corrects it
         failures = 0
         while True:
             try:
+                if known < 0:  # what it cosigned for us before, so a restart pushes nothing twice
+                    known = await self._held(witness)
                 known = await self.push(witness, known)
                 failures = self.failures[str(witness.verifier)] = 0
                 delay = self.poll
@@ -145,6 +148,23 @@ class WitnessPusher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), delay)
             wake.clear()
+
+    async def _held(self, witness: WitnessEndpoint) -> int:
+        key = str(witness.verifier)
+        async with self.engine.connect() as conn:
+            size = (
+                await conn.execute(
+                    text("SELECT max(size) FROM witness_cosignatures WHERE witness_key = :key"), {"key": key}
+                )
+            ).scalar()
+        if size:
+            await self._record(key, int(size))
+        return int(size or 0)
+
+    async def _record(self, key: str, size: int) -> None:
+        async with self._changed:
+            self.cosigned[key] = max(size, self.cosigned.get(key, 0))
+            self._changed.notify_all()
 
     async def push(self, witness: WitnessEndpoint, known: int) -> int:
         """Push the latest checkpoint to ``witness`` if it has not cosigned it; returns the
@@ -195,7 +215,5 @@ class WitnessPusher:
                     at=datetime.now(UTC),
                 )
             )
-        async with self._changed:
-            self.cosigned[str(witness.verifier)] = cp.size
-            self._changed.notify_all()
+        await self._record(str(witness.verifier), cp.size)
         log.info("witness %s cosigned size %d", witness.url, cp.size)
