@@ -41,10 +41,10 @@ from ledger.checkpoint import (
 from ledger.errors import IntegrityError
 from ledger.proofs import consistency_nodes
 from ledger.signing import SigningKey, b64
-from ledger.witness import CosignerSigner, cosignatures, generate_cosigner
+from ledger.witness import CosignerSigner, CosignerVerifier, cosignatures, generate_cosigner
 from ledger.witness_protocol import SIZE_MEDIA_TYPE, add_checkpoint_body
 from tests.conftest import FakeClock
-from tests.served import free_port
+from tests.served import READY, free_port, rural_ledger_command
 from tests.support import LedgerFixture
 
 ORIGIN = "test.rural-ledger/witnessed"
@@ -270,3 +270,39 @@ async def test_the_one_shot_witness_reads_the_log_s_tiles(setup: Setup, tmp_path
     assert w.verifier().check(parse_note(note).body, line).checkpoint.size == size
     held = await setup.ledger.client.get("/v1/witness/cosignatures", size=first.size)
     assert str(w.verifier()) in [i["witness_key"] for i in held["items"]]
+
+
+async def test_the_witness_serve_command(setup: Setup, tmp_path: Path) -> None:
+    """The command itself, as an operator runs it: a key file made with --name, the log's key
+    from its file, a cosignature for the ledger's checkpoint; stopped by SIGTERM."""
+    port = free_port()
+    (tmp_path / "operator.pub").write_text(str(setup.ledger.verifier) + "\n")
+    args = ["witness", "serve", "--key", str(tmp_path / "w.key"), "--name", "cmd.example/w"]
+    args += ["--log", str(tmp_path / "operator.pub"), "--port", str(port), "--log-level", "info"]
+    proc = await asyncio.create_subprocess_exec(
+        *rural_ledger_command(),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    output: list[str] = []
+    try:
+        async with asyncio.timeout(WAIT):
+            while READY not in "".join(output):
+                line = await proc.stdout.readline()
+                assert line, "".join(output)
+                output.append(line.decode())
+        _, note = await latest_note(setup)
+        async with httpx.AsyncClient(timeout=30) as http:
+            r = await http.post(
+                f"http://127.0.0.1:{port}/add-checkpoint", content=add_checkpoint_body(0, [], note)
+            )
+        verifier = CosignerVerifier.from_string((tmp_path / "w.key.pub").read_text().strip())
+        assert r.status_code == 200, r.text
+        assert verifier.check(parse_note(note).body, parse_note(note + r.text).signatures[-1])
+        assert f"follows      {ORIGIN}" in "".join(output)
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
