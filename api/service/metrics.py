@@ -15,6 +15,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+# prometheus-client opens its files in the multi-process folder as each metric is made:
+# the folder must exist before the first import below (any command may import this module).
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
