@@ -45,7 +45,8 @@ from api.http.routes.shares import ShareController
 from api.http.routes.tiles import TileController
 from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
-from api.service.database import make_engine, resolve_url
+from api.service.database import asyncpg_url, make_engine, resolve_url
+from api.service.database import read_url as replica_url
 from api.service.metrics import meter_appends
 from api.service.migrate import migrate
 from api.service.service import LedgerService
@@ -67,6 +68,8 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits.from_env)
     signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow.from_env)
     witnesses: WitnessSettings = field(default_factory=WitnessSettings.from_env)  # docs/witness.md
+    # Where reads that may lag are served from (RURAL_LEDGER_READ_URL, docs/ha.md); None: the primary.
+    read_url: str | None = field(default_factory=replica_url)
 
 
 def health_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -152,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.home.blind_index_secret(),
             settings.signed_at_window,
         )
+        if settings.read_url:  # proofs, record pages, the export: api.service.replica
+            service.read_engine = make_engine(asyncpg_url(settings.read_url))
         meter_appends(service.appender)  # api.service.metrics
         app.state.service = service
         app.state.witness_pusher = pusher = WitnessPusher(engine, settings.witnesses)
@@ -164,6 +169,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await pusher.stop()
             await service.close()
             await engine.dispose()
+            if service.read_engine is not None:
+                await service.read_engine.dispose()
 
     app = Litestar(
         # The console's pages and the public verification pages, with their static files; not in

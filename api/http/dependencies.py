@@ -5,7 +5,8 @@
 - ``db: Db``: one pooled connection for the request, checked out before the handler runs (503
   ``database.unavailable`` when the database cannot be reached) and closed once it has
   answered. Its first statement begins a transaction, rolled back at the close unless the
-  handler commits it.
+  handler commits it. A GET route with ``opt=REPLICA_READS`` may be given a connection to the
+  read replica instead (``api.service.replica``): reads only, and never behind what it names.
 - ``session: Session``: an ORM session on that same connection, in the same transaction;
   ``session.commit()`` commits it.
 - ``caller: SignedCaller``: the organisation that signed the request (``Authorization:
@@ -27,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.http.auth import Caller, authenticate
 from api.http.head import sent_method
+from api.service.replica import READ_METHODS, REPLICA_OPT, wanted_size
 from api.service.service import LedgerService
 
 Service = NamedDependency[LedgerService]
@@ -39,8 +41,11 @@ async def provide_service(state: State) -> LedgerService:
     return state.service  # type: ignore[no-any-return]
 
 
-async def provide_db(service: Service) -> AsyncIterator[AsyncConnection]:
-    conn = await service.connect()
+async def provide_db(request: Request[Any, Any, Any], service: Service) -> AsyncIterator[AsyncConnection]:
+    if request.route_handler.opt.get(REPLICA_OPT) and request.method in READ_METHODS:
+        conn = await service.connect_for_read(wanted_size(request.path_params, request.query_params))
+    else:
+        conn = await service.connect()
     try:
         yield conn
     except BaseException:

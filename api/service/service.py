@@ -20,6 +20,7 @@ from api.service.notes import check_note
 from api.service.parent_death import die_with_parent
 from api.service.personal import check_personal
 from api.service.projections import ProjectionBackend
+from api.service.replica import replica_connection
 from api.service.signing_window import SignedAtWindow
 from contracts.orgs import OrgKey
 from contracts.registry import CHINA_STANDARD_TIME
@@ -94,6 +95,8 @@ class LedgerService:
     # auditors can see what is wrong) but refuses every write.
     read_only: str | None = None
     signed_at_window: SignedAtWindow = field(default_factory=SignedAtWindow)
+    # Where the reads that may lag are served from (``api.service.replica``); None: the primary.
+    read_engine: AsyncEngine | None = None
 
     @classmethod
     async def open(
@@ -259,6 +262,15 @@ class LedgerService:
             if database_unreachable(e):
                 raise unreachable(e) from e
             raise
+
+    async def connect_for_read(self, wanted: int | None) -> AsyncConnection:
+        """A pooled connection for a read needing tree size ``wanted`` (None: any): to the
+        read replica when there is one that holds it and answers, otherwise to the primary."""
+        if self.read_engine is not None:
+            conn = await replica_connection(self.read_engine, wanted)
+            if conn is not None:
+                return conn
+        return await self.connect()
 
     async def read(self, fn: Any, *args: Any) -> Any:
         """Run a synchronous store read on a pooled connection; ``Unavailable`` when the

@@ -20,6 +20,7 @@ from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
 from api.http.routes.proofs import checkpoint_or_404
 from api.http.wire import audit as wire
+from api.service.replica import REPLICA_READS
 from contracts.digest import BUCKETS, DigestBuilder, RowDigest, StateDigest, bucket_rows, table_name
 from contracts.rulebook import PROJECTION_MODELS
 from ledger import store
@@ -84,6 +85,7 @@ class AuditController(Controller):
         operation_id="exportLedger",
         media_type="application/x-ndjson",
         summary="The ledger as JSON lines: records' canonical bytes, Merkle nodes, checkpoints",
+        opt=REPLICA_READS,
     )
     async def export(
         self,

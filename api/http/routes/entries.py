@@ -19,6 +19,7 @@ from api.http.routes.parties import existing_party_shown
 from api.http.wire.problems import Problem, Refusal
 from api.http.wire.records import MinimalReceipt, Receipt, Record, RecordPage, SubmissionResults, record_of
 from api.service.metrics import refused
+from api.service.replica import REPLICA_READS
 from api.service.service import LedgerService
 from contracts.parties import DuplicatePerson
 from ledger import store
@@ -127,7 +128,7 @@ class EntryController(Controller):
             )
         return Response(answers[0], headers=headers)
 
-    @get("/", operation_id="listRecords", summary="Records after a seq, in order")
+    @get("/", operation_id="listRecords", summary="Records after a seq, in order", opt=REPLICA_READS)
     async def list_records(
         self,
         db: Db,
@@ -139,7 +140,7 @@ class EntryController(Controller):
         rows = rows[:limit]
         return RecordPage([record_of(r.body, r.leaf_hash) for r in rows], rows[-1].seq if more else None)
 
-    @get("/{seq:int}", operation_id="getRecord", summary="One record by seq")
+    @get("/{seq:int}", operation_id="getRecord", summary="One record by seq", opt=REPLICA_READS)
     async def get_record(self, db: Db, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]) -> Record:
         rows = await db.run_sync(store.read_records, seq - 1, 1)
         if not rows or rows[0].seq != seq:

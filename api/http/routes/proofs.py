@@ -12,6 +12,7 @@ from api.http.dependencies import Db
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
 from api.http.wire.records import CheckpointPage, ConsistencyProof, InclusionProof, SignedCheckpoint
+from api.service.replica import REPLICA_READS
 from ledger import store, stored_proofs
 from ledger.errors import Category
 
@@ -38,6 +39,7 @@ async def checkpoint_or_404(db: AsyncConnection, size: int | None) -> store.Stor
 class ProofController(Controller):
     path = "/v1"
     tags = ["proofs"]
+    opt = REPLICA_READS  # every read here may be served by a replica (api.service.replica)
 
     @get(
         "/checkpoint",
