@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger import store, stored_proofs
 from ledger.checkpoint import parse_note
 from ledger.errors import IntegrityError, MalformedError
-from ledger.witness import Cosignature, CosignerVerifier
+from ledger.witness import CosignerVerifier, cosignatures
 from ledger.witness_protocol import SIZE_MEDIA_TYPE, add_checkpoint_body, parse_size_body
 
 POLL_SECONDS = 1.0
@@ -79,7 +79,13 @@ class WitnessSettings:
 
 
 class PushFailed(Exception):
-    pass
+    """A push that did not get a cosignature; ``alarm`` when the witness says the checkpoint
+    does not extend what it cosigned (409 for another root, 422): this log, or one claiming
+    its key, showed the witness another history."""
+
+    def __init__(self, message: str, alarm: bool = False) -> None:
+        super().__init__(message)
+        self.alarm = alarm
 
 
 class WitnessPusher:
@@ -144,7 +150,8 @@ class WitnessPusher:
                 failures += 1
                 self.failures[str(witness.verifier)] = failures
                 delay = min(self.retry_max, self.retry_min * 2 ** (failures - 1))
-                log.warning("witness %s: push failed (%s), retry in %.0f s", witness.url, e, delay)
+                level = logging.ERROR if isinstance(e, PushFailed) and e.alarm else logging.WARNING
+                log.log(level, "witness %s: push failed (%s), retry in %.0f s", witness.url, e, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), delay)
             wake.clear()
@@ -187,18 +194,17 @@ class WitnessPusher:
                     return old
                 continue
             if r.status_code != 200:
-                raise PushFailed(f"{r.status_code}: {r.text[:200]}")
+                raise PushFailed(f"{r.status_code}: {r.text[:200]}", alarm=r.status_code in (409, 422))
             await self._keep(witness, latest, r.text)
             return latest.size
         raise PushFailed(f"the witness answered 409 twice; its size is {old}")
 
     async def _keep(self, witness: WitnessEndpoint, cp: store.StoredCheckpoint, answer: str) -> None:
         try:
-            note = parse_note(cp.note + answer)
-            lines = [s for s in note.signatures if witness.verifier.made(s)]
-            if not lines:
-                raise IntegrityError("no signature line by this witness's key")
-            cosignature: Cosignature = witness.verifier.check(note.body, lines[0])
+            found = cosignatures(parse_note(cp.note + answer), [witness.verifier])
+            if not found:
+                raise IntegrityError("no valid cosignature line by this witness's key")
+            cosignature = found[0]
         except (MalformedError, IntegrityError) as e:
             raise PushFailed(f"the witness's answer is not its cosignature of size {cp.size}: {e}") from e
         async with self.engine.begin() as conn:

@@ -27,7 +27,7 @@ from api.home import Home
 from api.http.app import Settings, create_app
 from api.service.database import asyncpg_url
 from api.service.genesis import Genesis, init_ledger
-from api.service.witness_push import WitnessEndpoint, WitnessPusher, WitnessSettings
+from api.service.witness_push import PushFailed, WitnessEndpoint, WitnessPusher, WitnessSettings
 from api.witness.server import Witness, witness_app
 from api.witness.state import WitnessState
 from ledger.checkpoint import (
@@ -306,3 +306,19 @@ async def test_the_witness_serve_command(setup: Setup, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
+
+
+async def test_an_answer_that_is_not_the_witness_s_cosignature_is_not_kept(setup: Setup) -> None:
+    """A witness configured with a key it does not hold: its answers do not verify, and the
+    ledger keeps nothing under that key."""
+    size = await setup.append(1)
+    wrong = WitnessEndpoint(setup.witness_url, DOWN.verifier())
+    pusher = WitnessPusher(setup.app.state.service.engine, WitnessSettings((wrong,), poll=60))
+    pusher.start()
+    try:
+        with pytest.raises(PushFailed, match="not its cosignature"):
+            await pusher.push(wrong, size - 1)
+    finally:
+        await pusher.stop()
+    held = await setup.ledger.client.get("/v1/witness/cosignatures", size=size)
+    assert str(DOWN.verifier()) not in [i["witness_key"] for i in held["items"]]
