@@ -1,0 +1,83 @@
+"""The self-check runs again when the writer finds itself on another server (docs/ha.md): each
+connection carries the identity of the server it reached, and a batch on a server the check
+has not passed on re-runs it under the writer lock, before admitting anything. Here the
+"other server" is made by forgetting which one was checked, as a failover would; on a log that
+adds up the append goes on, on one that does not (a record added behind the service's back, so
+the record count disagrees with the checkpoint) every write is refused with 503
+``ledger.read_only`` while reads go on. (The real failover: ``tests/ha/test_failover.py``.)"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from api.service.service import LedgerService
+from ledger.self_check import SERVER_INFO_KEY
+from tests.conftest import FakeClock
+from tests.support import LedgerFixture, open_ledger, township_payload
+
+
+def service_of(fx: LedgerFixture) -> LedgerService:
+    service: LedgerService = fx.client.http.app.state.service  # type: ignore[attr-defined]
+    return service
+
+
+async def append(fx: LedgerFixture, serial: int) -> Any:
+    body = fx.sign(
+        fx.keys["county"], "org.registered", township_payload(f"sc-{serial}", f"自检{serial}镇", serial)
+    )
+    return await fx.client.http.post("/v1/entries", json={"entries": [body]})
+
+
+async def server_identity(service: LedgerService) -> object:
+    async with service.engine.connect() as conn:
+        return conn.info.get(SERVER_INFO_KEY)
+
+
+async def test_a_batch_on_a_server_not_yet_checked_runs_the_self_check_first(
+    ledger: LedgerFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = service_of(ledger)
+    here = await server_identity(service)
+    assert here is not None and service.appender.checked_server == here  # checked at start-up
+    service.appender.checked_server = "the server before a failover"
+    with caplog.at_level(logging.WARNING, logger="rural_ledger.appender"):
+        r = await append(ledger, 1)
+    assert r.status_code == 200, r.text
+    assert "appending on another server" in caplog.text
+    assert service.appender.checked_server == here
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rural_ledger.appender"):
+        assert (await append(ledger, 2)).status_code == 200
+    assert "appending on another server" not in caplog.text  # checked once per server
+
+
+async def test_a_server_whose_log_does_not_add_up_gets_no_writes(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    url = await database_factory()
+    async with open_ledger(url, tmp_path, FakeClock()) as fx:
+        assert (await append(fx, 3)).status_code == 200
+        owner = await asyncpg.connect(url)
+        try:  # a record no checkpoint covers: what a server that lost its checkpoint would hold
+            await owner.execute(
+                "INSERT INTO records (seq, entry_id, kind, actor, recorded_at, body, leaf_hash)"
+                " SELECT seq + 1, gen_random_uuid(), kind, actor, recorded_at, body, leaf_hash"
+                " FROM records ORDER BY seq DESC LIMIT 1"
+            )
+        finally:
+            await owner.close()
+        service = service_of(fx)
+        service.appender.checked_server = "the server before a failover"
+        for serial in (4, 5):
+            r = await append(fx, serial)
+            assert r.status_code == 503, r.text
+            assert r.json()["code"] == "ledger.read_only"
+            assert "records stored" in r.json()["detail"]
+        health = (await fx.client.http.get("/healthz")).json()
+        assert health["status"] == "read-only"
+        assert (await fx.client.http.get("/v1/checkpoint")).status_code == 200
