@@ -11,6 +11,7 @@ from api.http.dependencies import Db
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
 from api.service.proof_files import proof_file
+from api.service.replica import REPLICA_READS
 from ledger.errors import Category, MalformedError
 
 MEDIA_TYPE = "text/plain"  # Litestar adds "; charset=utf-8"
@@ -19,6 +20,7 @@ MEDIA_TYPE = "text/plain"  # Litestar adds "; charset=utf-8"
 class ProofFileController(Controller):
     path = "/v1/proofs"
     tags = ["proofs"]
+    opt = REPLICA_READS  # a read: a replica may serve it (api.service.replica)
 
     @get(
         "/offline",
