@@ -7,7 +7,8 @@
 #   $RURAL_LEDGER_SECRETS_DIR/kek              the console's key-encryption key (RURAL_LEDGER_KEK_FILE)
 #   $RURAL_LEDGER_SECRETS_DIR/db_password      the database password, given to the driver in a
 #                                              libpq password file (PGPASSFILE), not in DATABASE_URL
-# Arguments are passed on to `serve`.
+# Arguments starting with "-" are passed on to `serve`; any other arguments are a command run
+# instead, with the same secrets and settings (`... tiles write /srv/www/tiles`, `... backup F`).
 set -eu
 
 home="${RURAL_LEDGER_HOME:-/data/rural-ledger-data}"
@@ -33,6 +34,10 @@ if [ -z "${PGPASSFILE:-}" ] && [ -f "$secrets/db_password" ]; then
     chmod 600 "$PGPASSFILE"
     printf '*:*:*:*:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$secrets/db_password" | head -n 1)" >"$PGPASSFILE"
     export PGPASSFILE
+fi
+
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    exec rural-ledger "$@"
 fi
 
 rural-ledger migrate

@@ -95,7 +95,7 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 async def test_entrypoint_migrates_serves_and_passes_its_health_check(
     database_factory: Any, tmp_path: Path
 ) -> None:
-    url = await database_factory()  # type: ignore[operator]
+    url = await database_factory()
     home, secrets = Home(tmp_path / "home"), tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "db_password").write_text("pass:word\\with odd characters\n")
@@ -115,6 +115,11 @@ async def test_entrypoint_migrates_serves_and_passes_its_health_check(
         "TMPDIR": str(tmp_path),
     }
     log = tmp_path / "service.log"
+
+    # Any other command than serve's options runs instead, with the same settings: here the
+    # health check, which fails while nothing listens.
+    other = subprocess.run(["sh", str(ENTRYPOINT), "health"], env=env, capture_output=True, timeout=60)
+    assert other.returncode == 1 and b"unhealthy" in other.stderr
 
     # An empty database and no ledger: the migrations run, then serve says so and stops.
     first = start(env, log)
