@@ -14,7 +14,14 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from api.console.audit_desk_reads import BAD_SIZE, checkpoint_view, digest_of, recent_checkpoints, size_of
+from api.console.audit_desk_reads import (
+    BAD_SIZE,
+    checkpoint_view,
+    digest_of,
+    known_witnesses,
+    recent_checkpoints,
+    size_of,
+)
 from api.console.auth_routes import CONSOLE
 from api.console.desk import desk_page
 from api.console.guard import SignedIn, for_roles
@@ -68,7 +75,7 @@ async def audit_home(request: Request[Any, Any, Any], console: SignedIn, db: Db)
             links=LINKS,
             before=None,
         )
-    latest = await checkpoint_view(db, None)
+    latest = await checkpoint_view(db, None, known_witnesses(request.app))
     rows, more = await recent_checkpoints(db, before, PAGE_SIZE)
     return audit_page(
         request,

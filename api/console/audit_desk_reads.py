@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,6 +35,7 @@ class WitnessMark:
     key_hash: str
     at: str | None  # the cosignature's own time, in Beijing time
     valid: bool
+    known: bool = False  # the key is one of the witnesses this service is configured with
 
 
 @dataclass(frozen=True)
@@ -58,22 +60,34 @@ def _when(timestamp: int) -> str:
         return str(timestamp)
 
 
-def checked(note: str, witness_key: str, line: str) -> WitnessMark:
+def known_witnesses(app: Any) -> frozenset[str]:
+    """The verifier keys of the witnesses the service is configured to ask for cosignatures
+    (``RURAL_LEDGER_WITNESSES``, ``api.service.witness_push``); none when it asks none."""
+    pusher = getattr(app.state, "witness_pusher", None)
+    return frozenset(str(w.verifier) for w in getattr(pusher, "witnesses", ()))
+
+
+def checked(note: str, witness_key: str, line: str, known: frozenset[str] = frozenset()) -> WitnessMark:
     """A held cosignature checked again against ``note`` and the key it came with."""
     try:
         witness = CosignerVerifier.from_string(witness_key)
     except MalformedError:
         return WitnessMark("?", witness_key, "", None, False)
+    ours = str(witness) in known
     try:
         signature = parse_note(note + line).signatures[-1]
         cosignature = witness.check(parse_note(note).body, signature)
     except (MalformedError, IntegrityError):
-        return WitnessMark(witness.name, witness_key, witness.key_hash.hex(), None, False)
-    return WitnessMark(witness.name, witness_key, witness.key_hash.hex(), _when(cosignature.timestamp), True)
+        return WitnessMark(witness.name, witness_key, witness.key_hash.hex(), None, False, ours)
+    at = _when(cosignature.timestamp)
+    return WitnessMark(witness.name, witness_key, witness.key_hash.hex(), at, True, ours)
 
 
-async def checkpoint_view(db: AsyncConnection, size: int | None) -> CheckpointView | None:
-    """The latest checkpoint (or the one of ``size``) with its cosignatures; None when none."""
+async def checkpoint_view(
+    db: AsyncConnection, size: int | None, known: frozenset[str] = frozenset()
+) -> CheckpointView | None:
+    """The latest checkpoint (or the one of ``size``) with its cosignatures, each marked when
+    its key is one of the ``known`` witnesses; None when there is no such checkpoint."""
     cp = await db.run_sync(
         store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
     )
@@ -86,7 +100,7 @@ async def checkpoint_view(db: AsyncConnection, size: int | None) -> CheckpointVi
         body.origin,
         cp.root_hash.hex(),
         cp.note,
-        [checked(cp.note, c.witness_key, c.line) for c in held],
+        [checked(cp.note, c.witness_key, c.line, known) for c in held],
     )
 
 

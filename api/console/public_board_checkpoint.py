@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from api.console.audit_desk_reads import BAD_SIZE, checkpoint_view, fingerprint, size_of
+from api.console.audit_desk_reads import BAD_SIZE, checkpoint_view, fingerprint, known_witnesses, size_of
 from api.console.public_board import BOARD_NAV
 from api.console.public_board_reads import public_headers
 from api.console.render import page
@@ -34,7 +34,7 @@ async def checkpoint_page(request: Request[Any, Any, Any], service: Service, db:
             reason_key="checkpoint.bad_size",
             size="",
         )
-    view = await checkpoint_view(db, size)
+    view = await checkpoint_view(db, size, known_witnesses(request.app))
     if view is None:
         return page(
             request,

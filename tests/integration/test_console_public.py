@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from api.cli.witness import witness_once
 from api.client import Person
+from api.service.witness_push import WitnessEndpoint
 from ledger.checkpoint import parse_note
 from ledger.entry import parse_time
 from ledger.witness import CosignerSigner, generate_cosigner
@@ -192,11 +193,15 @@ async def test_hostile_queries_are_pages_of_4xx_never_500(board: Board) -> None:
 
 
 async def test_the_checkpoint_page_shows_the_latest_and_a_witness_cosignature(
-    board: Board, tmp_path: Path
+    board: Board, tmp_path: Path, monkeypatch: Any
 ) -> None:
     fx = board.fx
     visitor = anonymous(board)
     witness = CosignerSigner.from_string(generate_cosigner("w1.example/witness")[0])
+    # The service is configured with this witness (RURAL_LEDGER_WITNESSES): its pusher knows it.
+    pusher = fx.client.http.app.state.witness_pusher  # type: ignore[attr-defined]
+    endpoint = WitnessEndpoint("http://w1.example", witness.verifier())
+    monkeypatch.setattr(pusher, "witnesses", (endpoint,))
     outcome = await witness_once(fx.client.http, fx.verifier, witness, tmp_path / "w1")
     assert outcome.status == "cosigned", outcome.message
     note = (await fx.client.http.get("/v1/checkpoint")).text
@@ -206,7 +211,7 @@ async def test_the_checkpoint_page_shows_the_latest_and_a_witness_cosignature(
     cps = (await fx.client.http.get(f"/v1/checkpoints?after={int(size) - 1}")).json()["items"]
     assert f"{int(size):,}" in r.text and cps[0]["root_hash"] in r.text and origin in r.text
     assert root_b64 in r.text  # the note itself
-    assert "w1.example/witness" in r.text and "签名有效" in r.text
+    assert "w1.example/witness" in r.text and "签名有效" in r.text and "本服务配置的见证方" in r.text
     assert f"rural-ledger verify https://testserver.local --operator-key '{fx.verifier}'" in r.text
     older = await visitor.get("/checkpoint?size=1")
     assert older.status_code == 200 and "还没有见证方联署" in older.text
@@ -308,3 +313,4 @@ async def test_a_cosignature_held_for_the_wrong_checkpoint_shows_as_invalid(boar
     r = await anonymous(board).get("/checkpoint?size=2&lang=zh")
     assert r.status_code == 200, r.text
     assert "w9.example/witness" in r.text and "签名无效" in r.text and "签名有效" not in r.text
+    assert "非本服务配置的见证方" in r.text
