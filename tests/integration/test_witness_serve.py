@@ -272,15 +272,13 @@ async def test_the_one_shot_witness_reads_the_log_s_tiles(setup: Setup, tmp_path
     assert str(w.verifier()) in [i["witness_key"] for i in held["items"]]
 
 
-async def test_the_witness_serve_command(setup: Setup, tmp_path: Path) -> None:
-    """The command itself, as an operator runs it: a key file made with --name, the log's key
-    from its file, a cosignature for the ledger's checkpoint; stopped by SIGTERM."""
-    port = free_port()
-    (tmp_path / "operator.pub").write_text(str(setup.ledger.verifier) + "\n")
-    args = ["witness", "serve", "--key", str(tmp_path / "w.key"), "--name", "cmd.example/w"]
-    args += ["--log", str(tmp_path / "operator.pub"), "--port", str(port), "--log-level", "info"]
+@asynccontextmanager
+async def witness_command(*args: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, list[str]]]:
+    """``rural-ledger witness serve ARGS`` as a process, once it has started: it and its output."""
     proc = await asyncio.create_subprocess_exec(
         *rural_ledger_command(),
+        "witness",
+        "serve",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -294,18 +292,50 @@ async def test_the_witness_serve_command(setup: Setup, tmp_path: Path) -> None:
                 line = await proc.stdout.readline()
                 assert line, "".join(output)
                 output.append(line.decode())
-        _, note = await latest_note(setup)
-        async with httpx.AsyncClient(timeout=30) as http:
-            r = await http.post(
-                f"http://127.0.0.1:{port}/add-checkpoint", content=add_checkpoint_body(0, [], note)
-            )
-        verifier = CosignerVerifier.from_string((tmp_path / "w.key.pub").read_text().strip())
-        assert r.status_code == 200, r.text
-        assert verifier.check(parse_note(note).body, parse_note(note + r.text).signatures[-1])
-        assert f"follows      {ORIGIN}" in "".join(output)
+        yield proc, output
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
+
+
+async def test_the_witness_serve_command_and_a_crash(setup: Setup, tmp_path: Path) -> None:
+    """The command itself, as an operator runs it: a key file made with --name, the log's key
+    from its file, a cosignature for the ledger's checkpoint. Killed (SIGKILL) right after it
+    answered, and started again: it still holds the size it cosigned."""
+    port = free_port()
+    (tmp_path / "operator.pub").write_text(str(setup.ledger.verifier) + "\n")
+    args = ["--key", str(tmp_path / "w.key"), "--log", str(tmp_path / "operator.pub"), "--port", str(port)]
+    add = f"http://127.0.0.1:{port}/add-checkpoint"
+    size, note = await latest_note(setup)
+    async with witness_command(*args, "--name", "cmd.example/w") as (proc, output):
+        async with httpx.AsyncClient(timeout=30) as http:
+            r = await http.post(add, content=add_checkpoint_body(0, [], note))
+        proc.kill()
+        assert r.status_code == 200, r.text
+        assert f"follows      {ORIGIN}" in "".join(output)
+    verifier = CosignerVerifier.from_string((tmp_path / "w.key.pub").read_text().strip())
+    assert verifier.check(parse_note(note).body, parse_note(note + r.text).signatures[-1])
+    async with witness_command(*args), httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(add, content=add_checkpoint_body(0, [], note))
+        assert (r.status_code, r.text) == (409, f"{size}\n")
+
+
+async def test_concurrent_requests_cannot_roll_the_witness_back(setup: Setup, tmp_path: Path) -> None:
+    """The spec's race: five checkpoints offered at once from old size 0. The check and the
+    update are one step, so one is cosigned and the four others answered 409 with its size."""
+    notes = [(await latest_note(setup))[1] for _ in range(5)]
+    fresh = make_witness(tmp_path / "race.db", setup.witness.signer, str(setup.ledger.verifier))
+    async with serving(witness_app(fresh)) as url, httpx.AsyncClient(timeout=30) as http:
+        answers = await asyncio.gather(
+            *(http.post(f"{url}/add-checkpoint", content=add_checkpoint_body(0, [], n)) for n in notes)
+        )
+        held = fresh.state.latest(ORIGIN)
+    assert sorted(r.status_code for r in answers) == [200, 409, 409, 409, 409]
+    won = next(n for n, r in zip(notes, answers, strict=True) if r.status_code == 200)
+    size = Checkpoint.from_body(parse_note(won).body).size
+    assert {r.text for r in answers if r.status_code == 409} == {f"{size}\n"}
+    assert held is not None and held.size == size
 
 
 async def test_an_answer_that_is_not_the_witness_s_cosignature_is_not_kept(setup: Setup) -> None:
