@@ -222,13 +222,14 @@ def add_witness_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
         help="cosign the latest checkpoint if it extends the last one; `witness serve`: a tlog-witness",
     )
     w.add_argument("url", metavar="URL|serve", help="the ledger server's base URL, or `serve`")
-    w.add_argument("--operator-key", help="the operator's verifier key (or file); not for serve")
+    w.add_argument("--operator-key", help="the operator's verifier key (or file); for serve, as --log")
     w.add_argument("--key", metavar="FILE", help="the witness's key file")
     w.add_argument("--name", help="create the key file with this witness name if it is missing")
     w.add_argument(
         "--state",
         metavar="FILE",
-        help="the last cosigned checkpoint (default: the key file with .checkpoint)",
+        help="one run: the last cosigned checkpoint (default: the key file with .checkpoint); "
+        "serve: its SQLite state (default: the key file with .witness.db)",
     )
     w.add_argument(
         "--tiles", action="store_true", help="URL is a tile-served log's prefix or folder (C2SP tlog-tiles)"

@@ -1,9 +1,10 @@
 """``rural-ledger witness serve``: run a witness (C2SP tlog-witness) for the logs it trusts.
 
-Trust is configured by log key: ``--log VKEY`` (the origin is the key's name, as a ledger's
-operator key is named after its origin) or ``--log ORIGIN=VKEY``, and ``--logs FILE`` with one
-``VKEY`` or ``ORIGIN VKEY`` per line (``#`` starts a comment). The witness's own key is its key
-file (``--key``, made with ``--name`` when missing), its state a SQLite file (``--state``).
+Trust is configured by log key: ``--log VKEY`` or ``--operator-key VKEY`` (the origin is the
+key's name, as a ledger's operator key is named after its origin) or ``--log ORIGIN=VKEY``, and
+``--logs FILE`` with one ``VKEY`` or ``ORIGIN VKEY`` per line (``#`` starts a comment). The
+witness's own key is its key file (``--key``, made with ``--name`` when missing), its state a
+SQLite file (``--state``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
         print("rural-ledger witness serve: give --key FILE (the witness's key file)", file=sys.stderr)
         return 2
     try:
-        witness = make_witness(args.key, args.name, args.state, args.log, args.logs)
+        logs = [*args.log, *([args.operator_key] if args.operator_key else [])]
+        witness = make_witness(args.key, args.name, args.state, logs, args.logs)
     except (MalformedError, OSError) as e:
         print(f"rural-ledger witness serve: {e}", file=sys.stderr)
         return 2
