@@ -1,10 +1,12 @@
 """What the console's browser tests share: Debian's Chromium launched once per module, and a
 tab whose every request is answered by the real app in this process (the cookies the browser
 holds forwarded, the session's Secure cookie kept on this plain origin), counting each page's
-bytes with all it loads and any request elsewhere, which is refused."""
+bytes with all it loads and any request elsewhere, which is refused; signing in on a tab, and
+leaving it having loaded only light pages from here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from tests.browser.chromium import (
     Route,
     async_playwright,
 )
+from tests.page_weight import LIMIT_BYTES
 from tests.support import LedgerFixture
 
 BASE = "http://localhost:8765"  # never listened on: every request is answered by the app here
@@ -94,3 +97,26 @@ async def shot(tab: Tab, name: str) -> None:
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
         await tab.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+async def sign_in(tab: Tab, username: str) -> None:
+    """Sign ``username`` in on the tab, through the sign-in page, landing on the console's home."""
+    await tab.page.goto("/console/login")
+    await tab.page.fill("#username", username)
+    await tab.page.fill("#password", PASSWORD)
+    await tab.page.click("form[action='/console/login'] button[type=submit]")
+    await tab.page.wait_for_url(BASE + "/console/")
+
+
+async def leave(tab: Tab, name: str) -> None:
+    """Close the tab; every page it loaded was light and loaded nothing from elsewhere (the
+    weights written beside the screenshots as ``{name}-weights.json`` when they are kept)."""
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / f"{name}-weights.json").write_text(
+            json.dumps({"pages": tab.weights, "external": tab.elsewhere}, ensure_ascii=False, indent=1)
+        )
+    await tab.page.context.close()
+    assert not tab.elsewhere, tab.elsewhere
+    assert not tab.errors, tab.errors
+    heavy = [(p, n) for p, n in tab.weights if n >= LIMIT_BYTES]
+    assert not heavy and tab.weights, (heavy, tab.weights)

@@ -12,11 +12,10 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from tests.browser.chromium import Browser, Page, require_chromium
-from tests.browser.console_tab import PASSWORD, launched, open_tab, shot
+from tests.browser.chromium import Browser, require_chromium
+from tests.browser.console_tab import launched, leave, open_tab, shot, sign_in
 from tests.integration.test_console_collective_members import World, sql
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES
 from tests.registry_support import village
 from tests.support import LedgerFixture
 
@@ -39,21 +38,13 @@ async def browser() -> AsyncIterator[Browser]:
         yield b
 
 
-async def sign_in(page: Page) -> None:
-    await page.goto("/console/login")
-    await page.fill("#username", "ba-clerk")
-    await page.fill("#password", PASSWORD)
-    await page.click("form[action='/console/login'] button")
-    await page.wait_for_url("**/console/")
-
-
 async def test_a_clerk_files_and_resolves_an_objection_then_certifies_the_member(
     browser: Browser, ledger: LedgerFixture, world: World
 ) -> None:
     person = world.people[0]
     clerk = await open_tab(browser, ledger)
     page = clerk.page
-    await sign_in(page)
+    await sign_in(clerk, "ba-clerk")
 
     await page.goto("/console/collective/members")
     await page.get_by_role("link", name=person.name).click()
@@ -79,7 +70,7 @@ async def test_a_clerk_files_and_resolves_an_objection_then_certifies_the_member
     assert "公示中" in await page.locator("main").inner_text()
 
     ledger.clock.advance(days=8)  # type: ignore[attr-defined]
-    await sign_in(page)  # the session idled out meanwhile
+    await sign_in(clerk, "ba-clerk")  # the session idled out meanwhile
     await page.goto(f"/console/collective/members/{person.party}")
     await page.click(f"form[action='/console/collective/members/{person.party}/confirm'] button")
     await page.wait_for_url("**?done=*")
@@ -101,8 +92,4 @@ async def test_a_clerk_files_and_resolves_an_objection_then_certifies_the_member
     )
     [(certificates,)] = await sql(ledger, "SELECT count(*) FROM certificates WHERE id = 'CYZM-ba-1'")
     assert objection == 1 and certificates == 1
-    await page.context.close()
-    assert not clerk.elsewhere, clerk.elsewhere
-    assert not clerk.errors, clerk.errors
-    heavy = [(path, size) for path, size in clerk.weights if size >= LIMIT_BYTES]
-    assert not heavy, heavy
+    await leave(clerk, "clerk-acts")

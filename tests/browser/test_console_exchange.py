@@ -18,18 +18,15 @@ the same clock). Screenshots and weights go to RURAL_LEDGER_SCREENSHOTS when it 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest_asyncio
 
-from tests.browser.chromium import SCREENSHOTS, Browser, require_chromium
-from tests.browser.console_tab import BASE, PASSWORD, Tab, launched, open_tab, shot
+from tests.browser.chromium import Browser, require_chromium
+from tests.browser.console_tab import Tab, launched, leave, open_tab, shot, sign_in
 from tests.exchange_http import Market, entity
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
 
@@ -58,27 +55,6 @@ async def browser() -> AsyncIterator[Browser]:
         yield b
 
 
-async def sign_in(tab: Tab, username: str = "bx-staff") -> None:
-    await tab.page.goto("/console/login")
-    await tab.page.fill("#username", username)
-    await tab.page.fill("#password", PASSWORD)
-    await tab.page.click("form button[type=submit]")
-    await tab.page.wait_for_url(BASE + "/console/")
-
-
-async def leave(tab: Tab, name: str) -> None:
-    """Close the tab; every page it loaded was light and loaded nothing from elsewhere."""
-    if SCREENSHOTS:
-        (Path(SCREENSHOTS) / f"{name}-weights.json").write_text(
-            json.dumps({"pages": tab.weights, "external": tab.elsewhere}, ensure_ascii=False, indent=1)
-        )
-    await tab.page.context.close()
-    assert not tab.elsewhere, tab.elsewhere
-    assert not tab.errors, tab.errors
-    heavy = [(p, n) for p, n in tab.weights if n >= LIMIT_BYTES]
-    assert not heavy and tab.weights, (heavy, tab.weights)
-
-
 async def submit(tab: Tab, action: str) -> None:
     """Click the button of the form posting to ``action`` (several forms share a page) and
     wait for the page that says what was recorded (the act answers 303 back to its page)."""
@@ -95,7 +71,7 @@ async def test_a_lease_is_listed_bid_on_matched_by_a_member_awarded_settled_and_
     coop = entity(7001, "文登绿野农业专业合作社")
     tab = await open_tab(browser, ledger)
     page = tab.page
-    await sign_in(tab)
+    await sign_in(tab, "bx-staff")
 
     # The wizard: the holder, the right it holds, its priority holders, the terms, the summary.
     await page.goto("/console/exchange/listings/new")
@@ -149,7 +125,7 @@ async def test_a_lease_is_listed_bid_on_matched_by_a_member_awarded_settled_and_
 
     # Bidding opens (the clock moves ten days): the two bid on the live bidding page.
     m.open_bidding(listing, minutes=1)
-    await sign_in(tab)
+    await sign_in(tab, "bx-staff")
     await page.goto(path + "/bidding")
     assert "竞价进行中" in await page.locator("#phase").inner_text()
     for number, amount in (("1", "50000"), ("2", "51000"), ("1", "53000")):
@@ -184,7 +160,7 @@ async def test_a_lease_is_listed_bid_on_matched_by_a_member_awarded_settled_and_
 
     # The close passes: the award goes to the member at the matched price, and on to the certificate.
     await m.after_close(listing)
-    await sign_in(tab)
+    await sign_in(tab, "bx-staff")
     await page.goto(path + "/deal")
     assert await page.locator("#f-award-bidder").input_value() == "2"
     assert await page.locator("#f-award-amount_yuan").input_value() == "55,000.00"

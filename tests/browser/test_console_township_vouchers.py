@@ -12,22 +12,19 @@ weights go to RURAL_LEDGER_SCREENSHOTS when it is set. One browser for the modul
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest_asyncio
 
 from tests.browser.chromium import (
-    SCREENSHOTS,
     Browser,
     require_chromium,
 )
-from tests.browser.console_tab import BASE, PASSWORD, Tab, launched, open_tab, shot
+from tests.browser.console_tab import Tab, launched, open_tab, shot, sign_in
+from tests.browser.console_tab import leave as leave  # also test_console_board's
 from tests.integration.test_console_township import Township, build_township
 from tests.integration.test_console_vouchers import Vouchers, build_vouchers
-from tests.page_weight import LIMIT_BYTES
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
 
@@ -54,34 +51,17 @@ async def browser() -> AsyncIterator[Browser]:
         yield b
 
 
-async def sign_in(browser: Browser, ledger: LedgerFixture, username: str) -> Tab:
+async def signed_in_tab(browser: Browser, ledger: LedgerFixture, username: str) -> Tab:
     tab = await open_tab(browser, ledger)
-    await tab.page.goto("/console/login")
-    await tab.page.fill("#username", username)
-    await tab.page.fill("#password", PASSWORD)
-    await tab.page.click("form button[type=submit]")
-    await tab.page.wait_for_url(BASE + "/console/")
+    await sign_in(tab, username)
     return tab
-
-
-async def leave(tab: Tab, name: str) -> None:
-    """Close the tab; every page it loaded was light and loaded nothing from elsewhere."""
-    if SCREENSHOTS:
-        (Path(SCREENSHOTS) / f"{name}-weights.json").write_text(
-            json.dumps({"pages": tab.weights, "external": tab.elsewhere}, ensure_ascii=False, indent=1)
-        )
-    await tab.page.context.close()
-    assert not tab.elsewhere, tab.elsewhere
-    assert not tab.errors, tab.errors
-    heavy = [(p, n) for p, n in tab.weights if n >= LIMIT_BYTES]
-    assert not heavy and tab.weights, (heavy, tab.weights)
 
 
 async def test_the_township_issues_a_whole_household_transfer_filing_certificate(
     browser: Browser, ledger: LedgerFixture, world: World
 ) -> None:
     town = world.town
-    tab = await sign_in(browser, ledger, "bt-officer")
+    tab = await signed_in_tab(browser, ledger, "bt-officer")
     page = tab.page
     await page.goto("/console/township/")
     await page.click(f"a[href='/console/township/villages/{town.v.village}']")
@@ -103,7 +83,7 @@ async def test_the_county_issues_a_voucher_and_a_developer_redeems_part_of_it(
 ) -> None:
     market = world.market
     homestead = market.homesteads[0]
-    tab = await sign_in(browser, ledger, "bv-officer")
+    tab = await signed_in_tab(browser, ledger, "bv-officer")
     page = tab.page
     await page.goto("/console/vouchers/issue")
     await page.fill("#f-homestead-q", homestead)
@@ -118,7 +98,7 @@ async def test_the_county_issues_a_voucher_and_a_developer_redeems_part_of_it(
     await shot(tab, "voucher-issued")
     await leave(tab, "county")
 
-    tab = await sign_in(browser, ledger, "bv-dev")
+    tab = await signed_in_tab(browser, ledger, "bv-dev")
     page = tab.page
     await page.goto("/console/developer/vouchers")
     await page.fill("#voucher-id", "FP-bv-0001")
