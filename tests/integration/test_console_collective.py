@@ -23,8 +23,8 @@ from api.home import Home
 from api.service.database import asyncpg_url, make_engine
 from contracts.identifiers import resident_id_check_char
 from tests.conftest import FakeClock
+from tests.console_support import assert_light, signed_in
 from tests.integration.test_console_accounts import PASSWORD, Browser
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.support import LedgerFixture
 
 C = "/console/collective"
@@ -64,12 +64,6 @@ async def villages(ledger: LedgerFixture, engine: AsyncEngine) -> dict[str, str]
         await add_user(conn, "cl-xi", "collective_clerk", "clerk-b", PASSWORD, ledger.clock())
         await add_user(conn, "cl-zhen", "township_officer", "officer-z", PASSWORD, ledger.clock())
     return {"clerk-a": "cl-dong", "clerk-b": "cl-xi"}
-
-
-async def signed_in(ledger: LedgerFixture, username: str) -> Browser:
-    b = Browser(ledger)
-    assert (await b.sign_in(username)).status_code == 303
-    return b
 
 
 async def scalar(engine: AsyncEngine, sql: str, **params: Any) -> Any:
@@ -299,17 +293,11 @@ async def test_every_clerk_page_is_light_and_loads_nothing_from_elsewhere(
 ) -> None:
     b = await signed_in(ledger, "clerk-a")
     household = await scalar(engine, "SELECT id FROM households WHERE collective_id = 'cl-dong' LIMIT 1")
-    http = ledger.client.http
     paths = ["/", "/people", "/people/new", "/households/new", "/members", "/members/admit", "/registers"]
     if household:
         paths.append(f"/households/{household}")
     for path in paths:
-        http.cookies.clear()
-        http.cookies.set("rl_session", b.jar["rl_session"])
-        weight = await page_weight(http, C + path)
-        http.cookies.clear()
-        assert weight.status == 200, path
-        assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+        await assert_light(ledger, b, C + path)
 
 
 async def test_the_clerk_pages_in_english_and_a_form_without_its_csrf_token_does_nothing(

@@ -10,10 +10,10 @@ import re
 
 import pytest_asyncio
 
+from tests.console_support import assert_light, signed_in
 from tests.integration.test_console_accounts import Browser
-from tests.integration.test_console_collective_members import World, form_at, signed_in
+from tests.integration.test_console_collective_members import World, form_at
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import village
 from tests.support import LedgerFixture
 
@@ -144,10 +144,5 @@ async def test_others_see_no_name_and_may_not_issue(ledger: LedgerFixture, world
     assert (
         await own.get(f"{C}/households/5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/certificate")
     ).status_code == 403
-    http = ledger.client.http
     for path in (f"{C}/households/{world.household}/certificate", f"{C}/certificates"):
-        http.cookies.clear()
-        http.cookies.set("rl_session", own.jar["rl_session"])
-        weight = await page_weight(http, path)
-        http.cookies.clear()
-        assert weight.status == 200 and weight.total < LIMIT_BYTES and weight.external == [], weight
+        await assert_light(ledger, own, path)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest_asyncio
 
 from api.console.render import catalogue
-from tests.integration.test_console_collective_members import World, signed_in
+from tests.console_support import signed_in
+from tests.integration.test_console_collective_members import World
 from tests.integration.test_console_township import add_users, hold_keys
 from tests.registry_support import village
 from tests.support import LedgerFixture

@@ -16,9 +16,9 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from api.service.database import asyncpg_url, make_engine
+from tests.console_support import assert_light, signed_in
 from tests.integration.test_console_accounts import Browser
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import Village, hexdigest, village
 from tests.support import LedgerFixture
 
@@ -52,12 +52,6 @@ async def world(ledger: LedgerFixture) -> World:
         ],
     )
     return World(v, other, people, household)
-
-
-async def signed_in(fx: LedgerFixture, username: str) -> Browser:
-    b = Browser(fx)
-    assert (await b.sign_in(username)).status_code == 303
-    return b
 
 
 def form_at(html: str, action: str) -> dict[str, str]:
@@ -211,9 +205,4 @@ async def test_the_page_is_the_collectives_own(ledger: LedgerFixture, world: Wor
     own = await signed_in(ledger, "om-clerk")
     for party in ("5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", world.other.village):
         assert (await own.get(f"{M}/{party}")).status_code == 403
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", own.jar["rl_session"])
-    weight = await page_weight(http, f"{M}/{person.party}")
-    http.cookies.clear()
-    assert weight.status == 200 and weight.total < LIMIT_BYTES and weight.external == [], weight
+    await assert_light(ledger, own, f"{M}/{person.party}")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest_asyncio
 
-from tests.integration.test_console_collective_members import World, signed_in
+from tests.console_support import assert_light, signed_in
+from tests.integration.test_console_collective_members import World
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import village
 from tests.support import LedgerFixture
 
@@ -70,12 +70,7 @@ async def test_every_list_pages_by_fifty(ledger: LedgerFixture, world: World) ->
 
 async def test_every_page_of_a_large_village_is_under_100_kb(ledger: LedgerFixture, world: World) -> None:
     own = await signed_in(ledger, "op-clerk")
-    http = ledger.client.http
     paths = ["/", "/people", "/members", "/registers", "/households/new", "/members/admit", "/certificates"]
     paths += [f"/households/{world.household}", f"/members/{world.people[0].party}", "/shares", "/dividends"]
     for path in paths:
-        http.cookies.clear()
-        http.cookies.set("rl_session", own.jar["rl_session"])
-        weight = await page_weight(http, C + path)
-        http.cookies.clear()
-        assert weight.status == 200 and weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+        await assert_light(ledger, own, C + path)

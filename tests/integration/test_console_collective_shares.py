@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest_asyncio
 
+from tests.console_support import assert_light, signed_in
 from tests.integration.test_console_accounts import Browser
-from tests.integration.test_console_collective_members import World, form_at, signed_in, sql
+from tests.integration.test_console_collective_members import World, form_at, sql
 from tests.integration.test_console_township import add_users, hold_keys
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import hexdigest, village
 from tests.support import LedgerFixture
 
@@ -317,10 +317,5 @@ async def test_others_see_no_name_on_the_share_pages(ledger: LedgerFixture, worl
             if username == "os-officer":
                 assert r.status_code == 403
     own = await signed_in(ledger, "os-clerk")
-    http = ledger.client.http
     for path in paths:
-        http.cookies.clear()
-        http.cookies.set("rl_session", own.jar["rl_session"])
-        weight = await page_weight(http, path)
-        http.cookies.clear()
-        assert weight.status == 200 and weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+        await assert_light(ledger, own, path)

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
 from tests.integration.test_console_accounts import Browser
-from tests.integration.test_console_township import CSRF, ENTRY_ID, add_users, hold_keys, signed_in
-from tests.page_weight import LIMIT_BYTES, page_weight
+from tests.integration.test_console_township import add_users, hold_keys
+from tests.page_weight import LIMIT_BYTES
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
 from tests.voucher_http import VoucherMarket
@@ -95,15 +96,10 @@ async def test_every_page_renders_for_both_officers_light_and_self_contained(
 ) -> None:
     b = await signed_in(ledger, username)
     paths = [*PAGES, f"/console/vouchers/{desk.voucher}", f"/console/county/quotas/{desk.applied}"]
-    http = ledger.client.http
     for path in paths:
         r = await b.get(path)
         assert r.status_code == 200, (path, r.text[:2000])
-        http.cookies.clear()
-        http.cookies.set("rl_session", b.jar["rl_session"])
-        weight = await page_weight(http, path)
-        http.cookies.clear()
-        assert weight.status == 200 and weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+        await assert_light(ledger, b, path)
     home = await b.get("/console/county/")
     assert 'id="pool-count">2<' in home.text and "/console/county/monitoring" in home.text
     assert "County desk" in (await b.get("/console/county/?lang=en")).text

@@ -18,10 +18,10 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from api.service.database import asyncpg_url, make_engine
+from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
 from tests.exchange_http import Market
 from tests.integration.test_console_accounts import Browser
-from tests.integration.test_console_township import add_users, hold_keys, signed_in
-from tests.page_weight import LIMIT_BYTES, page_weight
+from tests.integration.test_console_township import add_users, hold_keys
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
 
@@ -29,8 +29,6 @@ NEW = "/console/exchange/listings/new"
 INPUT = re.compile(
     r'<input type="(?:hidden|text|number|date|datetime-local)"(?: id="[^"]*")? name="([^"]+)" value="([^"]*)"'
 )
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-ENTRY_ID = re.compile(r'name="entry_id" value="([^"]+)"')
 
 
 class Desk:
@@ -427,13 +425,7 @@ async def test_the_pages_are_light_and_load_nothing_from_elsewhere(
         "english": "/console/exchange/listings/GP-CX-B?lang=en",
     }[which]
     b = await signed_in(ledger, "cx-staff")
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", b.jar["rl_session"])
-    weight = await page_weight(http, path)
-    http.cookies.clear()
-    assert weight.status == 200, path
-    assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+    await assert_light(ledger, b, path)
     if which == "english":
         assert "Bidders" in (await b.get(path)).text
 

@@ -21,15 +21,13 @@ import pytest_asyncio
 
 from api.console.accounts import add_user
 from api.service.database import asyncpg_url, make_engine
+from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
 from tests.exchange_http import Market
 from tests.integration.test_console_accounts import PASSWORD, Browser
 from tests.integration.test_console_township import hold_keys
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import hexdigest
 from tests.support import LedgerFixture
 
-ENTRY_ID = re.compile(r'name="entry_id" value="([^"]+)"')
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 SEQ = re.compile(r"recorded=(\d+)$")
 
 
@@ -102,12 +100,6 @@ async def desk(ledger: LedgerFixture) -> Any:
     await other.close()
 
 
-async def signed_in(fx: LedgerFixture, username: str = "dx-staff") -> Browser:
-    b = Browser(fx)
-    assert (await b.sign_in(username)).status_code == 303
-    return b
-
-
 def form_of(page: Any, anchor: str) -> dict[str, str]:
     """The hidden fields of the form posting to ``anchor``; when the page offers none (the act
     is not of the listing's stage), the session's token and a new entry id."""
@@ -164,7 +156,7 @@ async def test_other_centres_other_roles_and_anonymous_visitors_are_refused(
         assert (await clerk.get(path)).status_code == 403, path
         refused = await other.get(path)
         assert refused.status_code == 403 and d.m.buyers[0] not in refused.text, path
-    staff = await signed_in(ledger)
+    staff = await signed_in(ledger, "dx-staff")
     assert (await staff.get(d.path(d.far, "bidding"))).status_code == 403
     assert (await staff.get(d.path("L-no-such", "deal"))).status_code == 404
     size = await ledger.size()
@@ -185,7 +177,7 @@ async def test_other_centres_other_roles_and_anonymous_visitors_are_refused(
 async def test_before_the_opening_no_bid_is_offered_and_one_posted_is_refused(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page = await b.get(desk.path(desk.lease, "bidding"))
     assert page.status_code == 200, page.text
     assert (
@@ -210,7 +202,7 @@ async def test_bids_and_a_priority_match_are_recorded_naming_the_user(
 ) -> None:
     d, m = desk, desk.m
     m.open_bidding(d.lease, minutes=1)
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page, r = await act(b, d, d.lease, "bidding", "bid", {"bidder": "1", "amount_yuan": "900"})
     assert "竞价进行中" in page.text and 'id="time-left"' in page.text and "exchange_bidding.js" in page.text
     entry = (await recorded(ledger, r))["entry"]
@@ -252,7 +244,7 @@ async def test_a_bid_refused_is_shown_beside_its_field_with_what_was_typed(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d = desk
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     size = await ledger.size()
     for typed, code, phrase in (
         ("900", "exchange.bid_below_increment", "加价幅度"),
@@ -287,7 +279,7 @@ async def test_a_double_submit_records_once_and_a_replayed_entry_id_is_refused(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d = desk
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page = await b.get(d.path(d.lease, "bidding"))
     action = d.path(d.lease, "bidding", "bid")
     data = {**form_of(page, action), "bid.bidder": "1", "bid.amount_yuan": "1000"}
@@ -308,7 +300,7 @@ async def test_under_tie_priority_a_member_bids_the_equal_amount_and_no_match_is
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d, m = desk, desk.m
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page, r = await act(b, d, d.tie, "bidding", "bid", {"bidder": "1", "amount_yuan": "900"})
     assert 'id="match"' not in page.text and "优先权人可报与最高价相同的金额" in page.text
     await recorded(ledger, r)
@@ -329,7 +321,7 @@ async def test_a_sole_bidder_quotes_once_openly_on_a_sealed_listing(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d = desk
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page, r = await act(b, d, d.sole, "bidding", "bid", {"bidder": "1", "amount_yuan": "850"})
     assert 'id="seal"' not in page.text and "协议成交" in page.text
     assert '<option value="2"' not in page.text  # 竞买人 2 paid no deposit: not offered
@@ -344,7 +336,7 @@ async def test_sealed_quotes_are_sealed_without_their_amount_and_opened_after_th
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d, m = desk, desk.m
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page = await b.get(d.path(d.sealed, "bidding"))
     assert 'id="seal"' in page.text and 'id="bid"' not in page.text
     salt = re.search(r'id="f-seal-salt" name="seal.salt" value="([0-9a-f]{32})"', page.text)
@@ -372,7 +364,7 @@ async def test_sealed_quotes_are_sealed_without_their_amount_and_opened_after_th
     state = await b.get(d.path(d.sealed, "bidding", "state"))
     assert "密封报价，开标前不显示金额" in state.text and "1,500.00" not in state.text
     await m.after_close(d.sealed, minutes=5)
-    b = await signed_in(ledger)  # the clock moved past the session's idle time
+    b = await signed_in(ledger, "dx-staff")  # the clock moved past the session's idle time
     _, r = await act(
         b, d, d.sealed, "bidding", "open", {"bidder": "1", "amount_yuan": "1600", "salt": salts[1]}
     )
@@ -399,7 +391,7 @@ async def test_the_award_and_the_failure_are_offered_once_bidding_is_over(
 ) -> None:
     d, m = desk, desk.m
     await m.after_close(d.lease)
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     size = await ledger.size()
     _, r = await act(b, d, d.lease, "deal", "award", {"bidder": "2", "amount_yuan": "1000"})
     assert r.status_code == 422 and "exchange.wrong_winner" in field_html(r, "award.bidder")
@@ -428,7 +420,7 @@ async def test_contract_payment_refunds_and_certificate_each_at_its_stage(
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d, m = desk, desk.m
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page = await b.get(d.path(d.lease, "deal"))
     assert 'id="contract"' in page.text and 'id="payment"' not in page.text and 'id="refund"' in page.text
     size = await ledger.size()
@@ -477,7 +469,7 @@ async def test_a_winner_refusing_the_confirmation_defaults_and_its_deposit_is_fo
     ledger: LedgerFixture, desk: Desk
 ) -> None:
     d, m = desk, desk.m
-    b = await signed_in(ledger)
+    b = await signed_in(ledger, "dx-staff")
     page = await b.get(d.path(d.sealed, "deal"))
     assert 'id="default"' in page.text and 'id="contract"' in page.text
     size = await ledger.size()
@@ -516,13 +508,7 @@ async def test_the_pages_are_light_and_load_nothing_from_elsewhere(
     ledger: LedgerFixture, desk: Desk, where: str
 ) -> None:
     path = desk.path(desk.empty, "deal") if where == "empty-deal" else desk.path(desk.lease, where)
-    b = await signed_in(ledger)
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", b.jar["rl_session"])
-    weight = await page_weight(http, path)
-    http.cookies.clear()
-    assert weight.status == 200, path
-    assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+    b = await signed_in(ledger, "dx-staff")
+    await assert_light(ledger, b, path)
     english = await b.get(path + "?lang=en")
     assert english.status_code == 200

@@ -17,13 +17,10 @@ import pytest_asyncio
 from api.console.accounts import add_user
 from api.console.custody import Custody, create_kek_file, kek_file
 from api.service.database import asyncpg_url, make_engine
+from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
 from tests.integration.test_console_accounts import PASSWORD, Browser
-from tests.page_weight import LIMIT_BYTES, page_weight
 from tests.registry_support import Village, village
 from tests.support import LedgerFixture
-
-ENTRY_ID = re.compile(r'name="entry_id" value="([^"]+)"')
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @dataclass
@@ -111,12 +108,6 @@ async def build_township(fx: LedgerFixture, name: str = "tw") -> Township:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def town(ledger: LedgerFixture) -> Township:
     return await build_township(ledger)
-
-
-async def signed_in(fx: LedgerFixture, username: str) -> Browser:
-    b = Browser(fx)
-    assert (await b.sign_in(username)).status_code == 303
-    return b
 
 
 def form_of(page: Any) -> dict[str, str]:
@@ -228,13 +219,7 @@ async def test_the_township_pages_are_light_and_load_nothing_from_elsewhere(
         "household": town.household_path,
     }.get(path, path)
     b = await signed_in(ledger, "tw-officer")
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", b.jar["rl_session"])
-    weight = await page_weight(http, path)
-    http.cookies.clear()
-    assert weight.status == 200, path
-    assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+    await assert_light(ledger, b, path)
 
 
 async def test_an_unknown_household_is_refused_like_another_villages(
@@ -343,9 +328,4 @@ async def test_a_large_villages_registers_page_under_100_kb(ledger: LedgerFixtur
     assert 'rel="prev"' in second.text
     junk = await b.get(path + "?households=99999999999999999999")
     assert junk.status_code == 200
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", b.jar["rl_session"])
-    weight = await page_weight(http, path)
-    http.cookies.clear()
-    assert weight.status == 200 and weight.total < LIMIT_BYTES, weight
+    await assert_light(ledger, b, path)

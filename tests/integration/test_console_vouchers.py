@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
 from tests.integration.test_console_accounts import Browser
-from tests.integration.test_console_township import CSRF, ENTRY_ID, add_users, hold_keys, signed_in
-from tests.page_weight import LIMIT_BYTES, page_weight
+from tests.integration.test_console_township import add_users, hold_keys
 from tests.registry_support import Village, hexdigest, village
 from tests.support import LedgerFixture
 
@@ -340,10 +340,4 @@ async def test_the_voucher_pages_are_light_and_load_nothing_from_elsewhere(
         "lookup": f"/console/developer/vouchers?voucher={voucher}",
     }.get(path, path)
     b = await signed_in(ledger, username)
-    http = ledger.client.http
-    http.cookies.clear()
-    http.cookies.set("rl_session", b.jar["rl_session"])
-    weight = await page_weight(http, path)
-    http.cookies.clear()
-    assert weight.status == 200, path
-    assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+    await assert_light(ledger, b, path)
