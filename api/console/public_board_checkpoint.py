@@ -16,11 +16,12 @@ from api.console.public_board_reads import public_headers
 from api.console.render import page
 from api.console.verify_evidence import OperatorKey
 from api.http.dependencies import Db, Service
+from api.service.replica import REPLICA_READS  # a public page: may be read from a replica
 
 MAX_AGE = 10  # seconds: a new checkpoint follows every batch
 
 
-@get("/checkpoint", include_in_schema=False, name="public_checkpoint")
+@get("/checkpoint", include_in_schema=False, name="public_checkpoint", opt=REPLICA_READS)
 async def checkpoint_page(request: Request[Any, Any, Any], service: Service, db: Db) -> Response[str]:
     headers = public_headers(request, MAX_AGE)
     size = size_of(request.query_params.get("size"))

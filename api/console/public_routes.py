@@ -28,6 +28,7 @@ from api.console.verify_evidence import (
 from api.http.dependencies import Db, Service, Session
 from api.reads.evidence import snapshot
 from api.reads.printed_page import beijing_time, verify_path
+from api.service.replica import REPLICA_READS  # a public page: may be read from a replica
 from contracts.certificates import Certificate
 from contracts.exchange.tables import Listing
 from contracts.vouchers.tables import Voucher
@@ -44,7 +45,7 @@ NO_STORE = {
 }
 
 
-@get("/verify/{seq:str}", include_in_schema=False, name="verify_record")
+@get("/verify/{seq:str}", include_in_schema=False, name="verify_record", opt=REPLICA_READS)
 async def verify_record(
     request: Request[Any, Any, Any], service: Service, db: Db, seq: FromPath[str]
 ) -> Response[str]:

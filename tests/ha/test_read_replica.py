@@ -56,7 +56,9 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-def test_reads_from_a_lagging_replica_never_fall_behind_what_they_name(cluster: Cluster, tmp_path: Path) -> None:
+def test_reads_from_a_lagging_replica_never_fall_behind_what_they_name(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     leader = cluster.start()
     replica = cluster.by_name(next(m["name"] for m in cluster.members() if m["role"] == "replica"))
     asyncio.run(create_database(cluster.node_url(leader, "postgres")))
@@ -67,12 +69,16 @@ def test_reads_from_a_lagging_replica_never_fall_behind_what_they_name(cluster: 
     verifier = serve.verifier
     try:
         with httpx.Client(base_url=serve.base_url, timeout=30) as http:
-            first = http.post("/v1/entries", json={"entries": [key_added(serve.root_key)]}).json()["results"][0]
+            first = http.post("/v1/entries", json={"entries": [key_added(serve.root_key)]}).json()["results"][
+                0
+            ]
             base = first["seq"] + 1
             wait_for_size(http, base)  # the replica has caught up with the first entry
             asyncio.run(replay(cluster.node_url(replica), paused=True))
 
-            receipts = [http.post("/v1/entries", json={"entries": [key_added(serve.root_key)]}) for _ in range(3)]
+            receipts = [
+                http.post("/v1/entries", json={"entries": [key_added(serve.root_key)]}) for _ in range(3)
+            ]
             assert all(r.status_code == 200 for r in receipts), [r.text for r in receipts]  # writes: primary
             last = receipts[-1].json()["results"][0]
             size = last["seq"] + 1
@@ -99,6 +105,10 @@ def test_reads_from_a_lagging_replica_never_fall_behind_what_they_name(cluster: 
             assert page == []  # a page the replica holds (none past its end) is served by it
             page = http.get("/v1/entries", params={"after": base}).json()["items"]
             assert [r["seq"] for r in page] == list(range(base + 1, size))  # past its end: the primary
+
+            assert http.get(f"/verify/{last['seq']}").status_code == 200  # the public page: the primary
+            assert http.get("/checkpoint", params={"size": size}).status_code == 200
+            assert http.get("/checkpoint").status_code == 200  # the replica's latest
 
             asyncio.run(replay(cluster.node_url(replica), paused=False))
             wait_for_size(http, size)
