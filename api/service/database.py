@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from ledger.ddl import SERVICE_ROLE
 from ledger.self_check import SERVER_INFO_KEY
 
+log = logging.getLogger("rural_ledger.database")
 READ_URL_VARIABLE = "RURAL_LEDGER_READ_URL"
 # What tells one server (or one life of it) from another: a promoted replica, or a primary
 # restarted after a crash, gives a new value, and the appender re-runs the self-check.
@@ -116,9 +118,14 @@ def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> 
     @event.listens_for(engine.sync_engine, "connect")
     def _note_server(dbapi_conn: Any, record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute(SERVER_IDENTITY_SQL)
-        record.info[SERVER_INFO_KEY] = "/".join(str(v) for v in cur.fetchone())
-        cur.close()
+        try:
+            cur.execute(SERVER_IDENTITY_SQL)
+            record.info[SERVER_INFO_KEY] = "/".join(str(v) for v in cur.fetchone())
+        except Exception as e:  # a server that will not say (a restricted function): no re-check
+            log.warning("cannot tell which server a connection reached (%s)", e.__class__.__name__)
+            dbapi_conn.rollback()
+        finally:
+            cur.close()
         dbapi_conn.commit()
 
     if service_role:

@@ -14,7 +14,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 
+from api.service import database
 from api.service.service import LedgerService
 from ledger.self_check import SERVER_INFO_KEY
 from tests.conftest import FakeClock
@@ -81,3 +83,18 @@ async def test_a_server_whose_log_does_not_add_up_gets_no_writes(
         health = (await fx.client.http.get("/healthz")).json()
         assert health["status"] == "read-only"
         assert (await fx.client.http.get("/v1/checkpoint")).status_code == 200
+
+
+async def test_a_server_that_will_not_say_which_it_is_still_serves(
+    ledger: LedgerFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The identity query refused (a managed server restricting a function): the connection is
+    made all the same, acting as the service role, and no re-check is asked for."""
+    monkeypatch.setattr(database, "SERVER_IDENTITY_SQL", "SELECT no_such_function()")
+    engine = database.make_engine(database.asyncpg_url(ledger.url), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            assert SERVER_INFO_KEY not in conn.info
+            assert await conn.scalar(text("SELECT current_user")) == "rural_ledger_service"
+    finally:
+        await engine.dispose()
