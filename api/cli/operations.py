@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli.verify import read_key, render
 from api.home import Home
@@ -42,7 +43,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(run())
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SQLAlchemyError) as e:
         print(f"rural-ledger migrate: cannot migrate the database: {e}", file=sys.stderr)
         return 2
     print("rural-ledger migrate: the database is at the latest schema")
@@ -62,6 +63,16 @@ def cmd_health(args: argparse.Namespace) -> int:
         return 1
     print(f"healthy: {url}")
     return 0
+
+
+def database_failed(command: str, error: Exception) -> int:
+    """A database that cannot be reached or refuses a statement: one line, exit 2 (a restore's
+    transaction is rolled back, so nothing of it is left)."""
+    detail = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
+    print(
+        f"rural-ledger {command}: the database failed: {error.__class__.__name__}: {detail}", file=sys.stderr
+    )
+    return 2
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -88,6 +99,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except FileExistsError as e:
         print(f"rural-ledger backup: {e}", file=sys.stderr)
         return 2
+    except (OSError, SQLAlchemyError) as e:
+        return database_failed("backup", e)
 
 
 def operator_key(args: argparse.Namespace, home: Home) -> str:
@@ -144,7 +157,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return 0
 
     with tempfile.TemporaryDirectory(prefix="rural-ledger-restore-") as scratch:
-        return asyncio.run(run(Path(scratch)))
+        try:
+            return asyncio.run(run(Path(scratch)))
+        except (OSError, SQLAlchemyError) as e:
+            return database_failed("restore", e)
 
 
 def add_operations_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
