@@ -6,6 +6,9 @@ or ``agreement``): the clerk types the hash of the scanned document, or uploads 
 console hashes it (the file itself is not kept). The document's number and date and any remark
 are free text that could name a person, so they never enter the log: they travel beside the
 entry as its note (``entry_notes``, erasable), shown only to the collective's own clerks.
+
+``Unfit`` (made by ``unfit``) is what every collective form's payload builder raises when what
+was typed cannot make the act: the refusal to show beside its field.
 """
 
 from __future__ import annotations

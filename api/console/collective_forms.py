@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from api.console.acting import FormRefusal
+from api.console.collective_documents import HEX64, Unfit, unfit
 from api.console.forms import Filled, Form, FormField
 from contracts.identifiers import InvalidIdentifier, normalise_resident_id, validate_resident_id
 from contracts.parties import blind_index, personal_commitment
@@ -28,7 +29,6 @@ MEMBER_ROWS = 5  # the household form's rows after the head
 RELATIONS = ("spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other")
 BASES = ("hukou", "land_contract", "contribution", "birth", "marriage", "adoption", "policy_migration")
 MEETINGS = ("members_assembly", "representatives_meeting")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # Where a rule's refusal points on these forms (the payload paths the fields are named by).
 FIELD_OF_CODE = {
     "membership.bad_vote_count": "decision.votes_for",
@@ -131,22 +131,10 @@ def refusal_here(refusal: FormRefusal) -> FormRefusal:
     return refusal
 
 
-class Unfit(Exception):
-    """What was typed cannot make a payload: the refusal to show beside its field."""
-
-    def __init__(self, refusal: FormRefusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
-def _unfit(code: str, field: str, message: str) -> Unfit:
-    return Unfit(FormRefusal(code, message, field))
-
-
 def _integer(filled: Filled, name: str) -> int:
     value = filled[name]
     if not re.fullmatch(r"[0-9]{1,7}", value):
-        raise _unfit("form.not_a_number", name, f"{name}: {value!r} is not a whole number")
+        raise unfit("form.not_a_number", name, f"{name}: {value!r} is not a whole number")
     return int(value)
 
 
@@ -154,7 +142,7 @@ def _date(filled: Filled, name: str) -> str:
     try:
         return date.fromisoformat(filled[name]).isoformat()
     except ValueError as e:
-        raise _unfit("form.not_a_date", name, f"{name}: {filled[name]!r} is not a date") from e
+        raise unfit("form.not_a_date", name, f"{name}: {filled[name]!r} is not a date") from e
 
 
 def person_entry(filled: Filled, secret: bytes, today: date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -163,7 +151,7 @@ def person_entry(filled: Filled, secret: bytes, today: date) -> tuple[dict[str, 
     try:
         born, sex = validate_resident_id(id_number, today)
     except InvalidIdentifier as e:
-        raise _unfit("personal.invalid_id_number", "personal.id_number", str(e)) from e
+        raise unfit("personal.invalid_id_number", "personal.id_number", str(e)) from e
     salt = filled["salt"]
     if not HEX64.match(salt) or not re.fullmatch(r"[0-9a-f-]{36}", filled["party"]):
         raise Unfit(FormRefusal("console.form_stale", "the form's hidden fields are damaged: open it again"))
@@ -195,9 +183,9 @@ def household_payload(filled: Filled) -> tuple[dict[str, Any], dict[int, str]]:
         if not party and not relation:
             continue
         if not party:
-            raise _unfit("form.required", f"member{i}", f"row {i} has a relation but no person")
+            raise unfit("form.required", f"member{i}", f"row {i} has a relation but no person")
         if not relation:
-            raise _unfit("form.required", f"relation{i}", f"row {i} has a person but no relation")
+            raise unfit("form.required", f"relation{i}", f"row {i} has a person but no relation")
         rows[len(members)] = f"member{i}"
         members.append({"party": party, "relation": relation})
     return {"household": filled["household"], "head": head, "members": members}, rows
@@ -215,7 +203,7 @@ def admission_payload(filled: Filled) -> dict[str, Any]:
     evidence = [e for e in re.split(r"[\s,，]+", filled["decision.evidence"].lower()) if e]
     for e in evidence:
         if not HEX64.match(e):
-            raise _unfit("form.bad_hash", "decision.evidence", f"{e!r} is not a SHA-256 hex digest")
+            raise unfit("form.bad_hash", "decision.evidence", f"{e!r} is not a SHA-256 hex digest")
     decision = {
         "meeting": filled["decision.meeting"],
         "eligible": _integer(filled, "decision.eligible"),

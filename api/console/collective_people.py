@@ -14,10 +14,10 @@ from litestar.response import Redirect
 
 from api.console import collective_reads as reads
 from api.console.acting import FormRefusal
+from api.console.collective_documents import Unfit
 from api.console.collective_forms import (
     CONFIRM,
     PERSON,
-    Unfit,
     admission_form,
     admission_payload,
     opened_person,

@@ -22,8 +22,8 @@ from litestar.response import Redirect
 from api.console import collective_reads as reads
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
+from api.console.collective_documents import Unfit
 from api.console.collective_forms import (
-    Unfit,
     household_form,
     household_payload,
     household_refusal,
