@@ -82,11 +82,8 @@ def database_facts(conn: Connection) -> dict[str, Any]:
     on a standby the age of the last replayed transaction. Absent when not known."""
     latest = store.latest_checkpoint(conn)
     facts: dict[str, Any] = {"size": latest.size if latest else 0, "standbys": [], "replay_age": None}
-    if conn.execute(text("SELECT pg_is_in_recovery()")).scalar():
-        facts["replay_age"] = conn.execute(
-            text("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
-        ).scalar()
-    else:
+    facts["replay_age"] = replay_age(conn)
+    if facts["replay_age"] is None:
         rows = conn.execute(
             text(
                 "SELECT application_name, EXTRACT(EPOCH FROM replay_lag), "
@@ -95,6 +92,15 @@ def database_facts(conn: Connection) -> dict[str, Any]:
         ).all()
         facts["standbys"] = [(str(r[0]), r[1], r[2]) for r in rows]
     return facts
+
+
+def replay_age(conn: Connection) -> float | None:
+    """On a standby, the age of the last transaction it replayed; None on a primary (or a
+    standby that has replayed nothing yet)."""
+    if not conn.execute(text("SELECT pg_is_in_recovery()")).scalar():
+        return None
+    age = conn.execute(text("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")).scalar()
+    return None if age is None else float(age)
 
 
 class DatabaseCollector:
@@ -130,6 +136,8 @@ class DatabaseCollector:
                 behind.add_metric([name], float(lag_bytes))
         if self.facts["replay_age"] is not None:
             lag.add_metric(["self"], float(self.facts["replay_age"]))
+        if self.facts.get("read_replica_age") is not None:
+            lag.add_metric(["read_replica"], float(self.facts["read_replica_age"]))
         if lag.samples:
             yield lag
         if behind.samples:

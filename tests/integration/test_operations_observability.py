@@ -127,3 +127,20 @@ async def test_json_logs_hold_no_personal_data(v: Village, json_log: io.StringIO
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     for secret in (person.name, person.id_number, person.phone, json.dumps(person.name)[1:-1]):
         assert secret not in text
+
+
+async def test_replication_lag_is_absent_where_the_database_does_not_say(v: Village) -> None:
+    """A read URL that names a primary (no replay there): the lag of the read replica is absent,
+    not 0, and the scrape still answers; a primary with no standby lists none."""
+    from litestar.testing import AsyncTestClient
+
+    from api.http.app import Settings, create_app
+    from api.service.database import asyncpg_url
+
+    url = asyncpg_url(v.fx.url)
+    app = create_app(Settings(home=v.fx.home, database_url=url, read_url=url))
+    async with AsyncTestClient(app=app, timeout=60) as http:
+        r = await http.get("/metrics")
+    assert r.status_code == 200
+    assert "rural_ledger_tree_size" in r.text
+    assert 'standby="read_replica"' not in r.text and 'standby="self"' not in r.text
