@@ -19,9 +19,8 @@ from sqlalchemy import text
 
 from api.console.acting import FormRefusal
 from api.console.collective_documents import HEX64, visible
-from api.console.collective_routes import CLERK, NAV
-from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, noticed, submit
+from api.console.collective_routes import CLERK, form_page
+from api.console.forms import Filled, Form, FormField, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Db
@@ -133,15 +132,12 @@ def refusal_here(refusal: FormRefusal, payload: dict[str, Any]) -> FormRefusal:
 async def _page(request: Request[Any, Any, Any], console: SignedIn, db: Db, form: Filled) -> Response[Any]:
     rows = (await db.execute(_SQL, {"c": console.user.org_id})).all()
     await db.rollback()
-    form = noticed(request, form)
-    return desk_page(
+    return form_page(
         request,
         console,
         "collective_assets.html",
-        NAV,
-        status_code=422 if form.refusal else 200,
+        form,
         verifications=rows,
-        form=form,
         yuan=yuan,
         done=request.query_params.get("done"),
     )

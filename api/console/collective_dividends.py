@@ -30,9 +30,9 @@ from api.console.collective_documents import (
     visible,
 )
 from api.console.collective_paging import PAGE_ROWS, offset, page_number, paged
-from api.console.collective_routes import CLERK, NAV
+from api.console.collective_routes import CLERK, NAV, form_page
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, noticed, submit
+from api.console.forms import Filled, Form, FormField, submit
 from api.console.guard import SignedIn
 from api.console.vouchers_pages_reads import fen_of, yuan
 from api.http.dependencies import Db
@@ -88,16 +88,13 @@ async def _list_page(
     found = await reads.dividends(db, console.user.org_id)
     scheme = await reads.scheme(db, console.user.org_id)
     await db.rollback()
-    form = noticed(request, form)
-    return desk_page(
+    return form_page(
         request,
         console,
         "collective_dividends.html",
-        NAV,
-        status_code=422 if form.refusal else 200,
+        form,
         dividends=found,
         scheme=scheme,
-        form=form,
         yuan=yuan,
         done=request.query_params.get("done"),
         **context,
