@@ -97,30 +97,45 @@ async def certificate_new(
     return _page(request, console, await _household(db, console.user.org_id, household))
 
 
+async def _issue(
+    request: Request[Any, Any, Any],
+    console: SignedIn,
+    found: reads.HouseholdRights,
+    filled: Filled,
+    refusal: FormRefusal | None,
+    payload: dict[str, Any],
+    slot: str,
+) -> Response[Any]:
+    """Record the certificate unless what was typed is already refused: 303 to the certificates,
+    or the household's page 422 with the refusal beside its field on the ``slot`` form."""
+    if refusal is None:
+        result = await submit(request, console, filled.form.kind, payload, filled.entry_id)
+        if not isinstance(result, FormRefusal):
+            return Redirect(f"{BASE}/certificates?done={result['seq']}", status_code=303)
+        # The share certificate's number field has its own name (both forms share the page).
+        moved = slot == "shares" and result.field == "certificate"
+        refusal = replace(result, field=SHARE_NUMBER) if moved else result
+    return _page(request, console, found, **{slot: filled.refused(refusal)})
+
+
 @post(BASE + "/households/{household:str}/certificate", **CLERK)
 async def certificate_issue(
     request: Request[Any, Any, Any], console: SignedIn, db: Db, household: Id
 ) -> Response[Any]:
     """Issue the membership certificate for the ticked persons and the rights held."""
     found = await _household(db, console.user.org_id, household)
-    form = membership_form(found)
-    filled = form.filled(await request.form())
+    filled = membership_form(found).filled(await request.form())
     refusal = filled.missing()
     persons = [m.party_id for m in found.confirmed if filled[f"person.{m.party_id}"]]
     if refusal is None and not persons:
         refusal = FormRefusal("collective.certificate.no_person", "tick at least one confirmed member")
-    if refusal is None:
-        payload = {
-            "certificate": filled["certificate"],
-            "household": household,
-            "persons": persons,
-            "rights": found.rights,
-        }
-        result = await submit(request, console, form.kind, payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            return Redirect(f"{BASE}/certificates?done={result['seq']}", status_code=303)
-        refusal = result
-    return _page(request, console, found, membership=filled.refused(refusal))
+    payload = {
+        "certificate": filled["certificate"],
+        "household": household,
+        "persons": persons,
+        "rights": found.rights,
+    }
+    return await _issue(request, console, found, filled, refusal, payload, "membership")
 
 
 @post(BASE + "/households/{household:str}/share-certificate", **CLERK)
@@ -129,18 +144,12 @@ async def share_certificate_issue(
 ) -> Response[Any]:
     """Issue the household's share certificate for the holdings the ledger holds."""
     found = await _household(db, console.user.org_id, household)
-    form = share_form(household)
-    filled = form.filled(await request.form())
+    filled = share_form(household).filled(await request.form())
     refusal = filled.missing()
     if refusal is None and not found.holdings:
         refusal = FormRefusal("collective.share_certificate.no_shares", "the household holds no shares")
-    if refusal is None:
-        payload = {"certificate": filled[SHARE_NUMBER], "household": household, "holdings": found.holdings}
-        result = await submit(request, console, form.kind, payload, filled.entry_id)
-        if not isinstance(result, FormRefusal):
-            return Redirect(f"{BASE}/certificates?done={result['seq']}", status_code=303)
-        refusal = replace(result, field=SHARE_NUMBER) if result.field == "certificate" else result
-    return _page(request, console, found, shares=filled.refused(refusal))
+    payload = {"certificate": filled[SHARE_NUMBER], "household": household, "holdings": found.holdings}
+    return await _issue(request, console, found, filled, refusal, payload, "shares")
 
 
 @get(BASE + "/certificates", **CLERK)
