@@ -157,3 +157,34 @@ async def test_entrypoint_migrates_serves_and_passes_its_health_check(
     parsed = [json.loads(line) for line in lines]
     assert any(p.get("route") == "/healthz" and p.get("status") == 200 for p in parsed)
     assert all({"ts", "level", "logger", "message"} <= p.keys() for p in parsed)
+
+
+def test_the_patroni_nodes_configuration_validates(tmp_path: Path) -> None:
+    """docker/patroni/patroni.yml under `patroni --validate-config`, as compose completes it
+    (its variables), with the two names only compose's network resolves put on loopback."""
+    patroni = shutil.which("patroni")
+    if patroni is None:
+        pytest.skip("patroni is not installed (Debian: apt-get install patroni)")
+    text = (ROOT / "docker" / "patroni" / "patroni.yml").read_text()
+    config = tmp_path / "patroni.yml"
+    store = socket.socket()  # where etcd would listen: the validator only connects to it
+    store.bind(("127.0.0.1", 0))
+    store.listen()
+    etcd = f"127.0.0.1:{store.getsockname()[1]}"
+    config.write_text(text.replace("etcd:2379", etcd).replace("0.0.0.0:5432", f"127.0.0.1:{free_port()}"))
+    env = {
+        **os.environ,
+        "PATRONI_NAME": "pg1",
+        "PATRONI_RESTAPI_CONNECT_ADDRESS": "pg1:8008",
+        "PATRONI_POSTGRESQL_CONNECT_ADDRESS": "pg1:5432",
+        "PATRONI_SUPERUSER_PASSWORD": "s",
+        "PATRONI_REPLICATION_PASSWORD": "r",
+        "PATRONI_REWIND_PASSWORD": "s",
+    }
+    try:
+        done = subprocess.run(
+            [patroni, "--validate-config", str(config)], env=env, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        store.close()
+    assert done.returncode == 0, done.stdout + done.stderr
