@@ -132,6 +132,27 @@ def _x_labels(parts: list[str], labels: Sequence[str], xs: Sequence[float]) -> N
             )
 
 
+def _columns(n: int) -> tuple[float, list[float]]:
+    """The width of each of ``n`` columns across the plot and the x of each one's middle."""
+    width = (WIDTH - LEFT - RIGHT) / max(n, 1)
+    return width, [round(LEFT + width * (i + 0.5), 1) for i in range(n)]
+
+
+def _closed(
+    parts: list[str],
+    labels: Sequence[str],
+    xs: Sequence[float],
+    scale: Scale,
+    target: float | None,
+    label: str,
+) -> Markup:
+    """The chart's SVG finished: the labels under the axis and the target's dashed line."""
+    _x_labels(parts, labels, xs)
+    _target(parts, scale, target, label)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def _empty(parts: list[str], empty: str) -> None:
     parts.append(f'<text x="{(LEFT + WIDTH) // 2}" y="{HEIGHT // 2}" text-anchor="middle">{_x(empty)}</text>')
 
@@ -152,8 +173,7 @@ def bar_chart(
     parts = _frame(title, f"{title}: {len(values)}", scale, unit)
     if not values:
         _empty(parts, empty)
-    width = (WIDTH - LEFT - RIGHT) / max(len(values), 1)
-    xs = [round(LEFT + width * (i + 0.5), 1) for i in range(len(values))]
+    width, xs = _columns(len(values))
     base = scale.y(0)
     for label, value, x in zip(labels, values, xs, strict=True):
         y = scale.y(value)
@@ -163,10 +183,7 @@ def bar_chart(
             f'height="{height}" fill="{COLOURS[0]}">'
             f"<title>{_x(label)}: {_x(tick_label(value))}</title></rect>"
         )
-    _x_labels(parts, labels, xs)
-    _target(parts, scale, target, target_label)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _closed(parts, labels, xs, scale, target, target_label)
 
 
 def line_chart(
@@ -187,8 +204,7 @@ def line_chart(
     parts = _frame(title, f"{title}: {', '.join(name for name, _ in lines)}", scale, unit)
     if not labels or not every:
         _empty(parts, empty)
-    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
-    xs = [round(LEFT + step * (i + 0.5), 1) for i in range(len(labels))]
+    _, xs = _columns(len(labels))
     for n, (name, values) in enumerate(lines):
         colour = COLOURS[n]
         points = " ".join(f"{x},{scale.y(v)}" for x, v in zip(xs, values, strict=False))
@@ -203,7 +219,4 @@ def line_chart(
             f'<rect x="{LEFT + 8 + n * 130}" y="{TOP - 12}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{LEFT + 22 + n * 130}" y="{TOP - 3}">{_x(_short(name))}</text>'
         )
-    _x_labels(parts, labels, xs)
-    _target(parts, scale, target, target_label)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _closed(parts, labels, xs, scale, target, target_label)
