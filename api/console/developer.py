@@ -19,9 +19,9 @@ from litestar import Request, Response, get, post
 from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.desk import desk_page
-from api.console.forms import Filled, Form, FormField, noticed, submit
+from api.console.forms import Filled, Form, FormField, amounts_in_fen, noticed, submit
 from api.console.guard import ConsoleRefusal, SignedIn, for_roles
-from api.console.vouchers_pages_reads import developer_pool, developer_redemptions, fen_of, presented, yuan
+from api.console.vouchers_pages_reads import developer_pool, developer_redemptions, presented, yuan
 from api.http.dependencies import Session
 from api.http.routes.paging import ID_PATTERN, Id
 from contracts.vouchers.arithmetic import stage_amounts
@@ -112,12 +112,9 @@ async def voucher_lookup(
 
 
 def redemption_payload(filled: Filled, voucher: str) -> dict[str, Any] | FormRefusal:
-    money: dict[str, int] = {}
-    for fen_field, yuan_field in MONEY_FIELDS.items():
-        fen = fen_of(filled[yuan_field])
-        if fen is None:
-            return FormRefusal("form.not_an_amount", f"{yuan_field} is not an amount in yuan", yuan_field)
-        money[fen_field] = fen
+    money = amounts_in_fen(filled, MONEY_FIELDS)
+    if isinstance(money, FormRefusal):
+        return money
     return {
         "redemption": filled["redemption"],
         "voucher": voucher,

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from api.console.acting import FormRefusal
-from api.console.exchange_desk import LISTINGS, fen_of
-from api.console.forms import Filled, Form, FormField
+from api.console.exchange_desk import LISTINGS
+from api.console.forms import Filled, Form, FormField, amounts_in_fen
 from ledger.entry import format_time
 
 LISTED = "exchange.listed"
@@ -187,12 +187,9 @@ def listed_payload(filled: Filled) -> dict[str, Any] | FormRefusal:
     for name in ("right.term_start", "right.term_end"):
         if name in filled.values and not _DATE.match(filled[name]):
             return FormRefusal("form.not_a_date", f"{name} is not a date", name)
-    amounts: dict[str, int] = {}
-    for name in YUAN_FIELDS:
-        fen = fen_of(filled[name])
-        if fen is None:
-            return FormRefusal("form.not_an_amount", f"{name} is not an amount in yuan", name)
-        amounts[name] = fen
+    amounts = amounts_in_fen(filled, {name: name for name in YUAN_FIELDS})
+    if isinstance(amounts, FormRefusal):
+        return amounts
     times: dict[str, str] = {}
     for name in TIME_FIELDS:
         t = local_time(filled[name])

@@ -32,6 +32,7 @@ from api.console.acting import FormRefusal, act
 from api.console.custody import Custody, CustodyError
 from api.console.render import catalogue
 from api.console.sessions import ConsoleSession
+from api.console.vouchers_pages_reads import fen_of
 from api.home import Home
 from api.service.service import LedgerService
 from ledger.entry import UUID_PATTERN
@@ -151,6 +152,18 @@ class Filled:
         if r is None or any(f.concerns(r.field) for f in self.form.fields):
             return None
         return r
+
+
+def amounts_in_fen(filled: Filled, fields: Mapping[str, str]) -> dict[str, int] | FormRefusal:
+    """The amounts typed in yuan, in fen, by payload name (``fields``: each payload name and the
+    field it is typed in); the refusal beside the first field that holds no amount."""
+    found: dict[str, int] = {}
+    for name, typed in fields.items():
+        fen = fen_of(filled[typed])
+        if fen is None:
+            return FormRefusal("form.not_an_amount", f"{typed} is not an amount in yuan", typed)
+        found[name] = fen
+    return found
 
 
 def refusal_key(refusal: FormRefusal) -> str:
