@@ -191,6 +191,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             openapi_router=openapi_router(),
         ),
     )
+    # Request logs and metrics (api.http.observe) inside HEAD's wrapper, so that they see the
+    # scope the router fills in (a HEAD request is served on a copy of its scope, as a GET).
+    app.asgi_handler = observe_requests(app.asgi_handler)
     app.asgi_handler = answer_head_as_get(app.asgi_handler)  # HEAD on every GET route: api.http.head
-    app.asgi_handler = observe_requests(app.asgi_handler)  # request logs and metrics: api.http.observe
     return app

@@ -16,6 +16,7 @@ import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.head import sent_method
 from api.service.metrics import HTTP_SECONDS
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -44,7 +45,7 @@ def observe_requests(app: ASGIApp) -> ASGIApp:
         finally:
             seconds = time.perf_counter() - started
             route = str(scope.get("path_template") or UNMATCHED)  # set by Litestar's router
-            method = str(scope["method"])  # type: ignore[typeddict-item]
+            method = sent_method(scope)  # HEAD for a HEAD request served as a GET
             HTTP_SECONDS.labels(method=method, route=route, status=str(status)).observe(seconds)
             log.info(
                 "%s %s %d %.1f ms [%s]",

@@ -85,9 +85,11 @@ async def test_metrics_stay_out_of_the_api_document(v: Village) -> None:
 async def test_unmatched_paths_are_one_label(v: Village) -> None:
     r = await v.fx.client.http.get("/no/such/371003199001011234")
     assert r.status_code == 404 and r.headers["x-request-id"]
+    assert (await v.fx.client.http.head("/healthz")).status_code == 200
     text = (await v.fx.client.http.get("/metrics")).text
     assert "371003199001011234" not in text
     assert 'route="unmatched"' in text
+    assert 'method="HEAD",route="/healthz",status="200"' in text
 
 
 @pytest.fixture
