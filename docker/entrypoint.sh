@@ -29,10 +29,14 @@ if [ -z "${RURAL_LEDGER_KEK_FILE:-}" ] && [ -f "$secrets/kek" ]; then
 fi
 
 if [ -z "${PGPASSFILE:-}" ] && [ -f "$secrets/db_password" ]; then
-    # One line host:port:database:user:password, ':' and '\' escaped as the format asks.
-    PGPASSFILE="$(mktemp "${TMPDIR:-/tmp}/pgpass.XXXXXX")"
-    chmod 600 "$PGPASSFILE"
-    printf '*:*:*:*:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$secrets/db_password" | head -n 1)" >"$PGPASSFILE"
+    # One line host:port:database:user:password, ':' and '\' escaped as the format asks; one
+    # file however often the entrypoint runs (the tiles writer runs it every few seconds).
+    PGPASSFILE="${TMPDIR:-/tmp}/rural-ledger.pgpass"
+    (
+        umask 077
+        printf '*:*:*:*:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$secrets/db_password" | head -n 1)" >"$PGPASSFILE.$$"
+    )
+    mv -f "$PGPASSFILE.$$" "$PGPASSFILE"
     export PGPASSFILE
 fi
 

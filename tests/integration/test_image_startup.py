@@ -134,7 +134,7 @@ async def test_entrypoint_migrates_serves_and_passes_its_health_check(
     try:
         await healthy(env, proc)
         assert (home.root / "operator.key").is_symlink()
-        pgpass = Path(next(p for p in tmp_path.iterdir() if p.name.startswith("pgpass.")))
+        pgpass = tmp_path / "rural-ledger.pgpass"
         assert pgpass.read_text() == "*:*:*:*:pass\\:word\\\\with odd characters\n"
         assert pgpass.stat().st_mode & 0o077 == 0
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
