@@ -1,10 +1,12 @@
 """What the console's HTTP tests share: a user signed in through the real sign-in form (the
 ``Browser`` of test_console_accounts keeping their cookies), the form's hidden CSRF token and
-entry id read off a page, and the check that a page is light and loads nothing from elsewhere."""
+entry id read off a page, a field's block with the refusal beside it, the entry recorded at a
+seq, and the check that a page is light and loads nothing from elsewhere."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.integration.test_console_accounts import Browser
 from tests.page_weight import LIMIT_BYTES, page_weight
@@ -33,3 +35,14 @@ async def assert_light(fx: LedgerFixture, b: Browser, path: str) -> None:
         http.cookies.clear()
     assert weight.status == 200, (path, weight)
     assert weight.total < LIMIT_BYTES and weight.external == [], (path, weight)
+
+
+def field_html(html: str, html_id: str) -> str:
+    """The block of the field whose input has ``html_id``: its input and any refusal beside it."""
+    part = html[html.index(f'id="{html_id}"') :]
+    return part[: part.index("</div>")]
+
+
+async def entry_at(fx: LedgerFixture, seq: int) -> dict[str, Any]:
+    """The entry the ledger recorded at ``seq``, as ``GET /v1/entries/{seq}`` answers it."""
+    return dict((await fx.client.get(f"/v1/entries/{seq}"))["entry"])

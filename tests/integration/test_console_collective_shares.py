@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 import pytest_asyncio
 
-from tests.console_support import assert_light, signed_in
+from tests.console_support import assert_light, entry_at, signed_in
 from tests.integration.test_console_accounts import Browser
 from tests.integration.test_console_collective_members import World, form_at, sql
 from tests.integration.test_console_township import add_users, hold_keys
@@ -42,11 +41,6 @@ async def world(ledger: LedgerFixture) -> World:
         ],
     )
     return World(v, other, people, household)
-
-
-async def entry_at(fx: LedgerFixture, seq: int) -> dict[str, Any]:
-    entry: dict[str, Any] = (await fx.client.get(f"/v1/entries/{seq}"))["entry"]
-    return entry
 
 
 async def test_an_asset_verification_by_its_form(ledger: LedgerFixture, world: World) -> None:

@@ -11,12 +11,11 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
+from tests.console_support import CSRF, ENTRY_ID, assert_light, entry_at, field_html, signed_in
 from tests.integration.test_console_accounts import Browser
 from tests.integration.test_console_township import add_users, hold_keys
 from tests.page_weight import LIMIT_BYTES
@@ -65,15 +64,6 @@ def act_form(html: str, action: str | None = None) -> dict[str, str]:
     part = part[: part.index("</form>")]
     hidden = dict(re.findall(r'<input type="hidden" name="([a-z_.]+)" value="([^"]*)"', part))
     return {**hidden, "csrf": CSRF.findall(part)[0], "entry_id": ENTRY_ID.findall(part)[0]}
-
-
-def field_html(html: str, html_id: str) -> str:
-    part = html[html.index(f'id="{html_id}"') :]
-    return part[: part.index("</div>")]
-
-
-async def entry_at(fx: LedgerFixture, seq: int) -> dict[str, Any]:
-    return dict((await fx.client.get(f"/v1/entries/{seq}"))["entry"])
 
 
 PAGES = (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.console_support import CSRF, ENTRY_ID, assert_light, signed_in
+from tests.console_support import CSRF, ENTRY_ID, assert_light, field_html, signed_in
 from tests.integration.test_console_accounts import Browser
 from tests.integration.test_console_township import add_users, hold_keys
 from tests.registry_support import Village, hexdigest, village
@@ -138,11 +138,6 @@ def form_of(page: Any) -> dict[str, str]:
     form = page.text[page.text.index('class="act"') :]
     hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
     return {**hidden, "csrf": CSRF.findall(form)[0], "entry_id": ENTRY_ID.findall(form)[0]}
-
-
-def field_html(html: str, html_id: str) -> str:
-    part = html[html.index(f'id="{html_id}"') :]
-    return part[: part.index("</div>")]
 
 
 def issue_path(homestead: str, appraisal: str = "60000") -> str:
