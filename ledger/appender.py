@@ -26,7 +26,9 @@ Failover (docs/ha.md): the head is kept in memory only after a COMMIT succeeded,
 synchronous replication means the sync standby has the batch too; any failed batch forgets it.
 A batch whose connection reached a server not yet checked (``SERVER_INFO_KEY``: a promoted
 replica, or a restarted primary, which may have lost what it never acknowledged) re-runs the
-self-check under the writer lock and reloads the head from that server before admitting.
+self-check under the writer lock, checks that the server holds the last checkpoint this process
+committed (a server that lacks it lost acknowledged entries), and reloads the head from that
+server before admitting.
 """
 
 from __future__ import annotations
@@ -165,6 +167,9 @@ class Appender:
         # The server the self-check last passed on (its SERVER_INFO_KEY); None: not known, as
         # with connections that do not say (then no re-check is made).
         self.checked_server: object = None
+        # The largest checkpoint (size, root) a COMMIT of this process returned for: under
+        # synchronous replication, one every server it may fail over to must hold.
+        self.committed_tip: tuple[int, bytes] | None = None
 
     async def append(self, batch: Sequence[Submission]) -> list[AppendResult]:
         """Append ``batch`` in one transaction; results are in the batch's order."""
@@ -228,6 +233,9 @@ class Appender:
             raise
         self._head = head
         self.rules.committed(rules)
+        cp = committed.checkpoint
+        if cp.note and (self.committed_tip is None or cp.size > self.committed_tip[0]):
+            self.committed_tip = (cp.size, cp.root_hash)
         return committed
 
     async def receipts(
@@ -274,14 +282,23 @@ class Appender:
         return Head(tree, store.last_recorded_at(conn)), True
 
     def _check_server(self, conn: Connection) -> None:
-        """On a server other than the one last checked, run the self-check (``IntegrityError``
-        if it fails) and forget the cached head, before anything is admitted."""
+        """On a server other than the one last checked, run the self-check and make sure it
+        holds the last checkpoint this process committed (``IntegrityError`` if not), and forget
+        the cached head, before anything is admitted."""
         server = conn.info.get(SERVER_INFO_KEY)
         if server is None or server == self.checked_server:
             return
         log.warning("appending on another server (%s, was %s): self-check first", server, self.checked_server)
         self._head = None
         self_check(conn, self.signer.verifier())
+        if self.committed_tip is not None:
+            size, root = self.committed_tip
+            there = store.checkpoint_at(conn, size)
+            if there is None or there.root_hash != root:
+                raise IntegrityError(
+                    f"this server {'lacks' if there is None else 'has another'} checkpoint of size {size}, "
+                    "which this service committed: was a server other than the synchronous standby promoted?"
+                )
         self.checked_server = server
 
     def _batch_time(self, last: datetime | None) -> datetime:

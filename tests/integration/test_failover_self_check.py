@@ -4,7 +4,8 @@ has not passed on re-runs it under the writer lock, before admitting anything. H
 "other server" is made by forgetting which one was checked, as a failover would; on a log that
 adds up the append goes on, on one that does not (a record added behind the service's back, so
 the record count disagrees with the checkpoint) every write is refused with 503
-``ledger.read_only`` while reads go on. (The real failover: ``tests/ha/test_failover.py``.)"""
+``ledger.read_only`` while reads go on; likewise on a server that lacks the last checkpoint
+this service committed. (The real failover: ``tests/ha/test_failover.py``.)"""
 
 from __future__ import annotations
 
@@ -83,6 +84,26 @@ async def test_a_server_whose_log_does_not_add_up_gets_no_writes(
         health = (await fx.client.http.get("/healthz")).json()
         assert health["status"] == "read-only"
         assert (await fx.client.http.get("/v1/checkpoint")).status_code == 200
+
+
+async def test_a_server_without_the_last_checkpoint_committed_gets_no_writes(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """What a promoted replica that was not the synchronous standby would be: its log adds up,
+    but it lacks (or has another) checkpoint this service committed. Made here by telling the
+    appender it committed a checkpoint of another root at the current size."""
+    async with open_ledger(await database_factory(), tmp_path, FakeClock()) as fx:
+        r = await append(fx, 6)
+        assert r.status_code == 200
+        service = service_of(fx)
+        size, root = service.appender.committed_tip or (0, b"")
+        assert size == r.json()["results"][0]["seq"] + 1 and len(root) == 32
+        service.appender.committed_tip = (size, bytes(32))
+        service.appender.checked_server = "the server before a failover"
+        r = await append(fx, 7)
+        assert r.status_code == 503 and r.json()["code"] == "ledger.read_only", r.text
+        assert f"has another checkpoint of size {size}" in r.json()["detail"]
+        assert (await fx.client.http.get("/healthz")).json()["status"] == "read-only"
 
 
 async def test_a_server_that_will_not_say_which_it_is_still_serves(
