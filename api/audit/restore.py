@@ -9,8 +9,9 @@
    passes: a backup that fails it leaves the target as it was.
 3. In one transaction: the migrations, the log's tables from the verified stream (Merkle
    nodes recomputed, not read), the projection tables and their history by the same rules
-   code the appender runs, the rows kept beside the log; then the start-up self-check and the
-   state digest, which must equal the audit's. Any failure rolls all of it back.
+   code the appender runs, the rows kept beside the log (each person's fields checked against
+   the commitment in their record); then the start-up self-check and the state digest, which
+   must equal the audit's. Any failure rolls all of it back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from api.audit.backup import BESIDE_TABLES, FORMAT, MEMBERS, OPTIONAL_MEMBERS
 from api.service.migrate import MIGRATION_LOCK_KEY, alembic_config
 from api.service.projections import ProjectionBackend
 from contracts.digest import DigestBuilder, table_name
+from contracts.identifiers import normalise_resident_id
+from contracts.parties import personal_commitment
 from contracts.rulebook import PROJECTION_MODELS
 from ledger import store
 from ledger.appender import Submission
@@ -197,6 +200,7 @@ def write_restore(conn: Connection, folder: Path, operator: NoteVerifier, digest
             writer.checkpoint(line)
     verifier.finish()
     counts = _write_rows(conn, folder, writer.tree.size)
+    _check_personal_data(conn)
     meta = store.read_meta(conn)
     if meta is None or meta.operator_key != str(operator) or meta.origin != verifier.origin:
         raise RestoreRefused("the backup's ledger row does not name this ledger and operator key")
@@ -208,6 +212,33 @@ def write_restore(conn: Connection, folder: Path, operator: NoteVerifier, digest
     if builder.finish().digest.hex() != digest:
         raise IntegrityError("the restored projection tables do not give the audit's state digest")
     return counts
+
+
+def _check_personal_data(conn: Connection) -> None:
+    """Each person's fields restored must open the commitment their party's record holds (the
+    log's, just replayed): personal data is not signed, but it cannot be swapped for another's."""
+    rows = conn.execute(
+        text(
+            "SELECT d.party_id, d.name, d.id_number, d.sex, d.birth_date, d.phone, d.salt, p.commitment "
+            "FROM personal_data d LEFT JOIN parties p ON p.id = d.party_id"
+        )
+    ).all()
+    for r in rows:
+        fields = {
+            "name": r.name,
+            "id_number": normalise_resident_id(r.id_number),
+            "sex": r.sex,
+            "birth_date": r.birth_date.isoformat(),
+            "phone": r.phone,
+        }
+        try:
+            opened = personal_commitment(fields, bytes.fromhex(r.salt))
+        except ValueError:
+            opened = ""
+        if r.commitment is None or opened != r.commitment:
+            raise IntegrityError(
+                f"the backup's personal data of party {r.party_id} does not open its record's commitment"
+            )
 
 
 def _write_rows(conn: Connection, folder: Path, size: int) -> dict[str, int]:

@@ -155,6 +155,21 @@ async def test_a_tampered_backup_is_refused_and_the_target_left_empty(
     assert await cli(monkeypatch, target, fx.home, "restore", str(raw), *witness) == 1
     assert await tables(target) == {}
 
+    # A person's name changed in the rows beside the log (digests made to match): the log
+    # verifies, but the name does not open its record's commitment, and nothing is kept.
+    def renamed(name: str, data: bytes) -> bytes:
+        if name != "rows.jsonl":
+            return data
+        lines = [json.loads(line) for line in data.splitlines()]
+        person = next(line for line in lines if line["table"] == "personal_data")
+        person["row"]["name"] = "王冒名"
+        return b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
+
+    swapped = tmp_path / "swapped.backup"
+    rewrite(file, swapped, renamed)
+    assert await cli(monkeypatch, target, fx.home, "restore", str(swapped), *witness) == 1
+    assert await tables(target) == {}
+
     # Older than the checkpoint known to be right (the log grew since the backup): refused.
     await v.person()
     known = tmp_path / "known.checkpoint"
