@@ -14,9 +14,7 @@ import pytest_asyncio
 
 from tests.browser.chromium import Browser, require_chromium
 from tests.browser.console_tab import launched, leave, open_tab, shot, sign_in
-from tests.integration.test_console_collective_members import World, sql
-from tests.integration.test_console_township import add_users, hold_keys
-from tests.registry_support import village
+from tests.integration.test_console_collective_members import World, one_admission, sql
 from tests.support import LedgerFixture
 
 require_chromium("the clerk's later acts test")
@@ -24,12 +22,7 @@ require_chromium("the clerk's later acts test")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(ledger: LedgerFixture) -> World:
-    v = await village(ledger, "ba-zhen", "ba-cun")
-    household, people = await v.household(1)
-    await v.admit(people[0].party, household)
-    await hold_keys(ledger, v.village)
-    await add_users(ledger, [(v.village, "collective_clerk", "ba-clerk")])
-    return World(v, v, people, household)
+    return await one_admission(ledger, "ba")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

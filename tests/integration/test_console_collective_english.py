@@ -10,9 +10,7 @@ import pytest_asyncio
 
 from api.console.render import catalogue
 from tests.console_support import signed_in
-from tests.integration.test_console_collective_members import World
-from tests.integration.test_console_township import add_users, hold_keys
-from tests.registry_support import village
+from tests.integration.test_console_collective_members import World, one_admission
 from tests.support import LedgerFixture
 
 C = "/console/collective"
@@ -29,12 +27,7 @@ def test_the_desks_catalogues_say_the_same_keys() -> None:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(ledger: LedgerFixture) -> World:
-    v = await village(ledger, "oe-zhen", "oe-cun")
-    household, people = await v.household(1)
-    await v.admit(people[0].party, household)
-    await hold_keys(ledger, v.village)
-    await add_users(ledger, [(v.village, "collective_clerk", "oe-clerk")])
-    return World(v, v, people, household)
+    return await one_admission(ledger, "oe")
 
 
 async def test_the_later_pages_in_english(ledger: LedgerFixture, world: World) -> None:

@@ -34,6 +34,17 @@ class World:
     household: str
 
 
+async def one_admission(fx: LedgerFixture, prefix: str) -> World:
+    """A village (``{prefix}-cun`` of ``{prefix}-zhen``) with one household of one person
+    admitted, the notice running, its key held and its clerk ``{prefix}-clerk``."""
+    v = await village(fx, f"{prefix}-zhen", f"{prefix}-cun")
+    household, people = await v.household(1)
+    await v.admit(people[0].party, household)
+    await hold_keys(fx, v.village)
+    await add_users(fx, [(v.village, "collective_clerk", f"{prefix}-clerk")])
+    return World(v, v, people, household)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(ledger: LedgerFixture) -> World:
     v = await village(ledger, "om-zhen", "om-cun")
