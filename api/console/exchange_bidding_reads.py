@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.console.exchange_reads import bidders
 from api.reads.exchange_board import closes_in_seconds, phase
 from contracts.exchange.moments import is_agreement, post_close_matching
 from contracts.exchange.outcome import deal_value, ranking
@@ -116,15 +117,6 @@ def bidder_text(b: ListingBidder) -> str:
     return b.bidder
 
 
-async def bidders_of(session: AsyncSession, listing_id: str) -> list[ListingBidder]:
-    rows = await session.exec(
-        select(ListingBidder)
-        .where(ListingBidder.listing_id == listing_id)
-        .order_by(col(ListingBidder.number))
-    )
-    return list(rows.all())
-
-
 async def steps_of(session: AsyncSession, listing_id: str, limit: int = HISTORY_LIMIT) -> list[ListingStep]:
     rows = await session.exec(
         select(ListingStep)
@@ -136,9 +128,7 @@ async def steps_of(session: AsyncSession, listing_id: str, limit: int = HISTORY_
 
 
 async def bidding_view(session: AsyncSession, listing: Listing, now: datetime) -> BiddingView:
-    return BiddingView(
-        listing, await bidders_of(session, listing.id), await steps_of(session, listing.id), now
-    )
+    return BiddingView(listing, await bidders(session, listing.id), await steps_of(session, listing.id), now)
 
 
 async def recorded_step(session: AsyncSession, listing_id: str, asked: Any) -> ListingStep | None:
