@@ -50,6 +50,7 @@ from ledger.entry import Record, SignedEntry, format_time
 from ledger.errors import (
     Category,
     IntegrityError,
+    MalformedError,
     ReceiptsUnavailable,
     Rejection,
     Unavailable,
@@ -290,7 +291,10 @@ class Appender:
             return
         log.warning("appending on another server (%s, was %s): self-check first", server, self.checked_server)
         self._head = None
-        self_check(conn, self.signer.verifier())
+        try:
+            self_check(conn, self.signer.verifier())
+        except MalformedError as e:  # a stored note that cannot be read: the log does not add up
+            raise IntegrityError(f"the latest checkpoint cannot be read ({e})") from e
         if self.committed_tip is not None:
             size, root = self.committed_tip
             there = store.checkpoint_at(conn, size)
