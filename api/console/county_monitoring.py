@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from markupsafe import Markup
 
 from api.console.auth_routes import CONSOLE
 from api.console.charts import bar_chart, line_chart
@@ -81,6 +82,12 @@ async def monitoring_page(
     settled_target = targets.get("people_settled_in_town", {}).get("target")
     labels = [day for _, day, _ in over_time]
     empty = t("county.monitoring.no_data")
+
+    def by_township(title: str, figure: str) -> Markup:
+        """A bar per township of a figure (in m²) as the latest counts hold it."""
+        areas = [c["figures"][figure] for c in latest["children"]]
+        return bar_chart(t(title), [x["name"] for x in townships], areas, unit="m²", empty=empty)
+
     charts = {
         "people": line_chart(
             t("county.monitoring.people"),
@@ -91,19 +98,9 @@ async def monitoring_page(
             target_label=t("county.monitoring.target"),
             empty=empty,
         ),
-        "land": bar_chart(
-            t("county.monitoring.retained_land"),
-            [x["name"] for x in townships],
-            [c["figures"]["settled_retained_land_area_m2"] for c in latest["children"]],
-            unit="m²",
-            empty=empty,
-        ),
-        "homestead": bar_chart(
-            t("county.monitoring.retained_homestead"),
-            [x["name"] for x in townships],
-            [c["figures"]["settled_retained_homestead_area_m2"] for c in latest["children"]],
-            unit="m²",
-            empty=empty,
+        "land": by_township("county.monitoring.retained_land", "settled_retained_land_area_m2"),
+        "homestead": by_township(
+            "county.monitoring.retained_homestead", "settled_retained_homestead_area_m2"
         ),
     }
     exchange = await exchange_monitoring(db, county, china_date(service.appender.clock()))
