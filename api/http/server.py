@@ -146,6 +146,7 @@ def metrics_folder() -> Path:
     for old in folder.glob("*.db"):
         old.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    os.environ["RURAL_LEDGER_SERVING"] = "1"  # api.service.metrics: these processes use it
     return folder
 
 

@@ -15,20 +15,30 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-# prometheus-client opens its files in the multi-process folder as each metric is made:
-# the folder must exist before the first import below (any command may import this module).
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import Connection, text
-
-from ledger import store
-from ledger.appender import Appender, Committed, Submission
-
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SERVING_ENV = "RURAL_LEDGER_SERVING"  # set by `serve` for its processes; not a setting
+
+# prometheus-client chooses, as it is imported, to keep its values in memory or in files of the
+# multi-process folder. Only the processes of `serve` keep them in files: any other command
+# (the health check every few seconds, migrate, tiles write) imports this module too, and would
+# leave files there for every scrape to read, for ever. So the variable is hidden from the
+# library while it is imported by any other process, and put back for `serve` to find.
+_hidden = None if os.environ.get(SERVING_ENV) else os.environ.pop(MULTIPROC_ENV, None)
+MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
+if MULTIPROCESS:  # its files are opened as each metric is made: the folder must exist first
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
+from sqlalchemy import Connection, text  # noqa: E402
+
+from ledger import store  # noqa: E402
+from ledger.appender import Appender, Committed, Submission  # noqa: E402
+
+if _hidden is not None:
+    os.environ[MULTIPROC_ENV] = _hidden
+
 CONTENT_TYPE = "text/plain; version=0.0.4"  # the framework adds "; charset=utf-8"
 
 APPENDED = Counter("rural_ledger_appended_entries", "Entries appended as new records")
@@ -147,7 +157,7 @@ class DatabaseCollector:
 def exposition(facts: dict[str, Any]) -> bytes:
     """The text exposition of every metric: this process's (or, in multi-process mode, every
     worker's, added up) and the database's."""
-    if os.environ.get(MULTIPROC_ENV):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         counted = generate_latest(registry)

@@ -120,6 +120,8 @@ async def test_entrypoint_migrates_serves_and_passes_its_health_check(
     # health check, which fails while nothing listens.
     other = subprocess.run(["sh", str(ENTRYPOINT), "health"], env=env, capture_output=True, timeout=60)
     assert other.returncode == 1 and b"unhealthy" in other.stderr
+    # A command other than serve keeps its metrics to itself: none left for serve's scrapes.
+    assert not list((tmp_path / "metrics").glob("*.db"))
 
     # An empty database and no ledger: the migrations run, then serve says so and stops.
     first = start(env, log)
