@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,10 @@ def create_worker_app() -> Any:
     return app
 
 
-def metrics_folder() -> Path:
-    """``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's values, or a fresh folder;
-    set in the environment before any worker process imports prometheus-client."""
+def metrics_folder() -> tuple[Path, bool]:
+    """``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's values, or a fresh folder
+    (True: made here, to be removed after); set in the environment before any worker process
+    imports prometheus-client."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="rural-ledger-metrics-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,15 +149,23 @@ def metrics_folder() -> Path:
         old.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     os.environ["RURAL_LEDGER_SERVING"] = "1"  # api.service.metrics: these processes use it
-    return folder
+    return folder, not given
 
 
 def run(host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     log_format()  # an unknown format stops the start here, in one line
-    metrics_folder()
+    folder, made_here = metrics_folder()
     raise_open_file_limit()
+    try:
+        _serve(uvicorn, host, port, workers, log_level)
+    finally:
+        if made_here:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(uvicorn: Any, host: str, port: int, workers: int, log_level: str) -> None:
     uvicorn.run(
         "api.http.server:create_worker_app",
         factory=True,
