@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ledger.ddl import SERVICE_ROLE
@@ -25,6 +26,7 @@ from ledger.self_check import SERVER_INFO_KEY
 
 log = logging.getLogger("rural_ledger.database")
 READ_URL_VARIABLE = "RURAL_LEDGER_READ_URL"
+HOST_TIMEOUT_SECONDS = 5.0  # per server of a multi-host URL, unless its connect_timeout says
 # What tells one server (or one life of it) from another: a promoted replica, or a primary
 # restarted after a crash, gives a new value, and the appender re-runs the self-check.
 SERVER_IDENTITY_SQL = (
@@ -109,11 +111,63 @@ def read_url() -> str | None:
     return asyncpg_url(url) if url else None
 
 
+async def one_host_at_a_time(
+    *args: Any, host: list[str], port: list[int], timeout: float, target_session_attrs: str = "any", **kw: Any
+) -> Any:
+    """asyncpg's connect over the servers of a multi-host URL, each given ``timeout`` of its
+    own, as libpq's ``connect_timeout`` is: asyncpg's own timeout covers all of them at once,
+    so a primary that went down with its machine (no refusal, no answer) would use it all and
+    the next server would never be tried. ``prefer-standby`` tries every server as a standby
+    first, then any."""
+    import asyncpg  # the driver, here as SQLAlchemy's dialect imports it
+
+    passes = ["standby", "any"] if target_session_attrs == "prefer-standby" else [target_session_attrs]
+    last: BaseException | None = None
+    for attrs in passes:
+        for h, p in zip(host, port, strict=True):
+            try:
+                return await asyncpg.connect(
+                    *args, host=h, port=p, timeout=timeout, target_session_attrs=attrs, **kw
+                )
+            except (
+                OSError,
+                TimeoutError,
+                asyncpg.exceptions.PostgresConnectionError,
+                asyncpg.exceptions.CannotConnectNowError,
+                asyncpg.exceptions.TargetServerAttributeNotMatched,
+            ) as e:
+                last = e
+    assert last is not None
+    raise last
+
+
+def _seconds(value: str | tuple[str, ...]) -> float:
+    text = value if isinstance(value, str) else value[-1]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise ValueError(f"connect_timeout must be a number of seconds in (0, 3600], found {text!r}")
+    return seconds
+
+
 def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> AsyncEngine:
     """An engine whose connections act as the service role when it exists, so that even a bug
     in the service cannot UPDATE or DELETE the log. Each connection notes which server it
     reached in its ``info`` (``SERVER_INFO_KEY``), so the appender can tell a failover."""
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" in parsed.query:  # libpq's name, in seconds; asyncpg's is ``timeout``
+        connect_args["timeout"] = _seconds(parsed.query["connect_timeout"])
+        parsed = parsed.difference_update_query(["connect_timeout"])
+    hosts = parsed.query.get("host")
+    if isinstance(hosts, tuple) and len(hosts) > 1:
+        connect_args["async_creator_fn"] = one_host_at_a_time
+        connect_args.setdefault("timeout", HOST_TIMEOUT_SECONDS)
+    engine = create_async_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, connect_args=connect_args
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _note_server(dbapi_conn: Any, record: Any) -> None:
