@@ -69,10 +69,13 @@ def household_form(people: list[tuple[str, str]]) -> Form:
     """The household form, offering ``people`` (party id, label) as head and members."""
     fields = [
         FormField("household", "clerk.household", "hidden"),
-        FormField("head", "clerk.household.head", "select", choices=tuple(people)),
+        FormField("head", "clerk.household.head", "select", choices=tuple(people), offered_only=True),
     ]
     for i in range(1, MEMBER_ROWS + 1):
-        fields.append(FormField(f"member{i}", "clerk.household.member", "select", False, tuple(people)))
+        member = FormField(
+            f"member{i}", "clerk.household.member", "select", False, tuple(people), offered_only=True
+        )
+        fields.append(member)
         fields.append(
             FormField(
                 f"relation{i}", "clerk.household.relation", "select", False, _choices("relation", RELATIONS)
@@ -85,9 +88,11 @@ def admission_form(people: list[tuple[str, str]], households: list[tuple[str, st
     return Form(
         "member.admitted",
         (
-            FormField("party", "clerk.admit.party", "select", choices=tuple(people)),
+            FormField("party", "clerk.admit.party", "select", choices=tuple(people), offered_only=True),
             FormField("basis", "clerk.admit.basis", "select", choices=_choices("basis", BASES)),
-            FormField("household", "clerk.admit.household", "select", False, tuple(households)),
+            FormField(
+                "household", "clerk.admit.household", "select", False, tuple(households), offered_only=True
+            ),
             FormField(
                 "decision.meeting", "clerk.admit.meeting", "select", choices=_choices("meeting", MEETINGS)
             ),

@@ -25,7 +25,15 @@ from api.console.collective_forms import (
     refusal_here,
 )
 from api.console.collective_paging import offset, page_number, paged
-from api.console.collective_routes import BASE, CLERK, clerk_page, form_page, people_choices, reads_over
+from api.console.collective_routes import (
+    BASE,
+    CLERK,
+    clerk_page,
+    form_page,
+    people_choices,
+    posted_values,
+    reads_over,
+)
 from api.console.forms import submit
 from api.console.guard import SignedIn
 from api.http.dependencies import Db, Service
@@ -101,9 +109,17 @@ async def people_page(
     )
 
 
-async def _admission(db: Db, org: str) -> Any:
-    people = await people_choices(db, org, unadmitted=True)
+async def _admission(db: Db, org: str, data: Any = None) -> Any:
+    """The admission form; for a submit (``data``), offering the person and household it names
+    when they are this collective's own (only what is offered is taken from a select)."""
+    posted = posted_values(data, "party") if data is not None else []
+    people = await people_choices(db, org, unadmitted=True, posted=posted)
     households = [(h.id, h.head_name or h.id) for h in await reads.households(db, org, 0, 2 * reads.CHOICES)]
+    asked = posted_values(data, "household") if data is not None else []
+    if asked and asked[0] not in {h for h, _ in households}:
+        row = await reads.household(db, org, asked[0])
+        if row is not None and row.collective_id == org:
+            households.append((row.id, row.id))
     return admission_form(people, households)
 
 
@@ -122,9 +138,10 @@ async def admission_new(request: Request[Any, Any, Any], console: SignedIn, db: 
 
 @post(f"{BASE}/members/admit", **CLERK)
 async def admission_submit(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
-    form = await _admission(db, console.user.org_id)
+    data = await request.form()
+    form = await _admission(db, console.user.org_id, data)
     await reads_over(db)
-    filled = form.filled(await request.form())
+    filled = form.filled(data)
     refusal = filled.missing()
     if refusal is None:
         try:

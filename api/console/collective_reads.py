@@ -107,26 +107,37 @@ async def people(db: AsyncConnection, collective: str, skip: int = 0, limit: int
 
 
 async def choices(
-    db: AsyncConnection, collective: str, *, homeless: bool = False, unadmitted: bool = False
+    db: AsyncConnection,
+    collective: str,
+    *,
+    homeless: bool = False,
+    unadmitted: bool = False,
+    posted: Sequence[str] = (),
 ) -> list[Person]:
     """The people a form offers, newest first and at most ``CHOICES`` (a form page stays under
     100 KB in a large village): with ``homeless``, those in no household yet (a new household's
     head and members); with ``unadmitted``, those holding no membership in force or in notice
-    (an admission's person). Anyone further down is found by the people page."""
+    (an admission's person). Anyone further down is found by the people page. ``posted`` are
+    the people a submitted form names: each of them that is this collective's own is offered
+    too, whatever the filters (the rules judge the rest; a form sent twice still names the
+    people its first submit placed), and no one else's ever is."""
     rows = await _rows(
         db,
         f"""SELECT pd.party_id, pd.name, right(pd.id_number, 4) AS tail, hm.household_id
             FROM personal_data pd LEFT JOIN household_members hm ON hm.party_id = pd.party_id
             WHERE pd.party_id IN ({_OURS})
-              AND (NOT :homeless OR hm.household_id IS NULL)
-              AND (NOT :unadmitted OR NOT EXISTS (
-                   SELECT 1 FROM memberships m WHERE m.party_id = pd.party_id
-                   AND m.status IN ('in_notice', 'suspended', 'active', 'settled_in_town')))
-            ORDER BY pd.created_at DESC, pd.party_id LIMIT :n""",
+              AND ((NOT :homeless OR hm.household_id IS NULL)
+                   AND (NOT :unadmitted OR NOT EXISTS (
+                        SELECT 1 FROM memberships m WHERE m.party_id = pd.party_id
+                        AND m.status IN ('in_notice', 'suspended', 'active', 'settled_in_town')))
+                   OR pd.party_id = ANY(CAST(:posted AS text[])))
+            ORDER BY pd.party_id = ANY(CAST(:posted AS text[])) DESC, pd.created_at DESC, pd.party_id
+            LIMIT :n""",
         c=collective,
         homeless=homeless,
         unadmitted=unadmitted,
-        n=CHOICES,
+        posted=list(posted),
+        n=CHOICES + len(posted),
     )
     return [Person(r.party_id, r.name, r.tail, r.household_id) for r in rows]
 

@@ -14,6 +14,7 @@ typed and the refusal beside its field; one recorded answers 303 to the page tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -24,6 +25,7 @@ from api.console.acting import FormRefusal
 from api.console.auth_routes import CONSOLE
 from api.console.collective_documents import Unfit
 from api.console.collective_forms import (
+    MEMBER_ROWS,
     household_form,
     household_payload,
     household_refusal,
@@ -105,10 +107,17 @@ async def household_page(
 
 
 async def people_choices(
-    db: Db, org: str, *, homeless_only: bool = False, unadmitted: bool = False
+    db: Db, org: str, *, homeless_only: bool = False, unadmitted: bool = False, posted: Sequence[str] = ()
 ) -> list[tuple[str, str]]:
-    people = await reads.choices(db, org, homeless=homeless_only, unadmitted=unadmitted)
+    """The people a form offers (``reads.choices``); on a submit, with the ones it names."""
+    people = await reads.choices(db, org, homeless=homeless_only, unadmitted=unadmitted, posted=posted)
     return [(p.party_id, p.label) for p in people]
+
+
+def posted_values(data: Any, *names: str) -> list[str]:
+    """What a submitted form holds in ``names`` (strings only, at most 64 characters each)."""
+    values = (data.get(n) for n in names)
+    return [v[:64] for v in values if isinstance(v, str) and v]
 
 
 @get(f"{BASE}/households/new", **CLERK)
@@ -120,9 +129,11 @@ async def household_new(request: Request[Any, Any, Any], console: SignedIn, db: 
 
 @post(f"{BASE}/households/new", **CLERK)
 async def household_register(request: Request[Any, Any, Any], console: SignedIn, db: Db) -> Response[Any]:
-    form = household_form(await people_choices(db, console.user.org_id, homeless_only=True))
+    data = await request.form()
+    named = posted_values(data, "head", *(f"member{i}" for i in range(1, MEMBER_ROWS + 1)))
+    form = household_form(await people_choices(db, console.user.org_id, homeless_only=True, posted=named))
     await reads_over(db)
-    filled = form.filled(await request.form())
+    filled = form.filled(data)
     refusal = filled.missing()
     if refusal is None:
         try:

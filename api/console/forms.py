@@ -76,6 +76,9 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()
     hint: str | None = None
     placeholder: str = ""
+    # Only a value the page offered is taken (a select of the organisation's own people, whose
+    # ids are public: a hand-made post naming someone else's is refused, ``form.not_offered``).
+    offered_only: bool = False
 
     @property
     def html_id(self) -> str:
@@ -134,10 +137,15 @@ class Filled:
         return replace(self, refusal=refusal)
 
     def missing(self) -> FormRefusal | None:
-        """The first required field left empty, as a refusal beside it."""
+        """The first required field left empty, or the first ``offered_only`` select holding a
+        value it did not offer (a form posted by hand: a person of another collective, say), as
+        a refusal beside it."""
         for f in self.form.fields:
-            if f.required and f.input != "checkbox" and not self.values.get(f.name):
+            value = self.values.get(f.name)
+            if f.required and f.input != "checkbox" and not value:
                 return FormRefusal("form.required", f"{f.name} is required", f.name)
+            if f.offered_only and value and value not in {v for v, _ in f.choices}:
+                return FormRefusal("form.not_offered", f"{f.name}: {value!r} is not one offered", f.name)
         return None
 
     def error_for(self, form_field: FormField) -> FormRefusal | None:

@@ -332,3 +332,40 @@ async def test_an_unknown_household_is_refused_like_another_collectives(
     for household in ("5b7f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "nothing-here"):
         r = await b.get(f"{C}/households/{household}")
         assert r.status_code == 403 and "console.forbidden" in r.text, household
+
+
+async def test_a_clerk_cannot_take_another_collectives_person_into_a_household_or_an_admission(
+    ledger: LedgerFixture, engine: AsyncEngine, villages: dict[str, str]
+) -> None:
+    """Party ids are public (every record names them): a clerk posting another collective's
+    person as a household's head or member, or for an admission, is refused beside the field,
+    nothing is recorded, and that person's name never reaches the clerk's pages."""
+    a = await signed_in(ledger, "clerk-a")
+    assert (await register_person(a, "欧阳外村", resident_id(date(1977, 7, 7), 71))).status_code == 303
+    stranger = await party_of(engine, "欧阳外村")
+    b = await signed_in(ledger, "clerk-b")
+    assert (await register_person(b, "钱本村", resident_id(date(1979, 9, 9), 72))).status_code == 303
+    own = await party_of(engine, "钱本村")
+    size = await ledger.size()
+    form = await b.get(f"{C}/households/new")
+    for fields in ({"head": stranger}, {"head": own, "member1": stranger, "relation1": "spouse"}):
+        r = await b.post(f"{C}/households/new", {**hidden(form.text), **fields})
+        assert r.status_code == 422 and "form.not_offered" in r.text, r.text
+        assert "欧阳外村" not in r.text
+    admit = await b.get(f"{C}/members/admit")
+    vote = {
+        **hidden(admit.text),
+        "party": stranger,
+        "basis": "hukou",
+        "decision.meeting": "members_assembly",
+        "decision.eligible": "400",
+        "decision.attendance": "300",
+        "decision.votes_for": "250",
+        "decision.notice_start": "2026-03-02",
+        "decision.notice_end": "2026-03-10",
+    }
+    r = await b.post(f"{C}/members/admit", vote)
+    assert r.status_code == 422 and "form.not_offered" in r.text and "欧阳外村" not in r.text
+    assert await ledger.size() == size
+    for page in (f"{C}/people", f"{C}/members", f"{C}/members/{stranger}", f"{C}/households"):
+        assert "欧阳外村" not in (await b.get(page)).text, page
