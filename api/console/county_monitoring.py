@@ -29,6 +29,7 @@ from api.reads.monitoring import monitoring_counts
 from api.reads.vouchers import local_date_of
 from api.reads.vouchers_monitoring import voucher_monitoring
 from contracts.registry import china_date
+from ledger.errors import Rejection
 
 SAMPLES = 6  # points of the settled-people line: the ledger's seqs cut in equal parts
 
@@ -57,26 +58,32 @@ async def monitoring_page(
     seqs = sample_seqs(snap.size)
     over_time = []
     for seq in seqs:
-        counts = await monitoring_counts(db, county, seq)
+        try:
+            counts = await monitoring_counts(db, county, seq)
+        except Rejection as e:
+            if e.code != "org.not_found":
+                raise
+            continue  # the county was registered after this sample: nothing to count yet
         over_time.append((seq, (await local_date_of(db, seq)).isoformat(), counts))
-    latest = over_time[-1][2]
+    latest = over_time[-1][2]  # the last sample is the ledger's head, where the county is
     townships = [c["org"] for c in latest["children"]]
+
+    def settled(counts: dict[str, Any], town: str) -> float:
+        """A township's people settled in town in one sample, by its id (a township registered
+        later may sort before the others), 0 before it was registered."""
+        for child in counts["children"]:
+            if child["org"]["id"] == town:
+                return float(child["figures"]["people_settled_in_town"])
+        return 0.0
+
     people: list[tuple[str, list[float]]] = [
         (
             t("county.monitoring.county_total"),
             [c["figures"]["people_settled_in_town"] for _, _, c in over_time],
         )
     ]
-    for i, town in enumerate(townships):
-        people.append(
-            (
-                town["name"],
-                [
-                    (c["children"][i]["figures"]["people_settled_in_town"] if i < len(c["children"]) else 0)
-                    for _, _, c in over_time
-                ],
-            )
-        )
+    for town in townships:
+        people.append((town["name"], [settled(c, town["id"]) for _, _, c in over_time]))
     vouchers = await voucher_monitoring(db, county, None)
     targets = {x["name"]: x for x in vouchers["targets"]}
     settled_target = targets.get("people_settled_in_town", {}).get("target")
