@@ -35,7 +35,7 @@ from api.console.custody import Custody, CustodyError
 from api.service.service import LedgerService
 from ledger import store
 from ledger.entry import UUID_PATTERN
-from ledger.errors import Rejection
+from ledger.errors import MalformedError, Rejection
 from ledger.signing import KeyFile
 
 # An exchange bidder's act refused for who the bidder is: said beside the bidder's field.
@@ -283,7 +283,10 @@ async def act(
         if e.code != "console.no_key":
             raise
         return FormRefusal(e.code, e.message)
-    item = _signed(service, key, user, kind, payload, entry_id)
+    try:
+        item = _signed(service, key, user, kind, payload, entry_id)
+    except MalformedError as e:  # what cannot be signed at all (an integer beyond 2^53, say)
+        return FormRefusal("payload.invalid", f"the act cannot be signed as typed: {e}")
     result = await _submit_one(service, {**item, **(beside or {})})
     if isinstance(result, Rejection) and result.code == "entry.id_conflict":
         result = await _first_submission(service, user, kind, payload, entry_id, beside, result)

@@ -157,10 +157,15 @@ def days(filled: Filled, name: str) -> list[str] | FormRefusal:
     return out
 
 
+MAX_NESTING = 64  # brackets a typed policy value may hold (the deepest policy value has 3 levels)
+
+
 def json_value(filled: Filled, name: str) -> Any:
     """A value typed as JSON (``7``, ``[[12, 500]]``, ``{"suburb": 166}``, ``"tie"``); a bare
     word is taken as a string. A number beyond 2^53 is refused here (JSON's safe integers)."""
     text = filled[name]
+    if text.count("[") + text.count("{") > MAX_NESTING:  # deeper than any policy value
+        return unfit("form.not_json", name, f"{name}: nested deeper than {MAX_NESTING} levels")
     try:
         value = msgspec.json.decode(text.encode())
     except msgspec.DecodeError:

@@ -110,6 +110,12 @@ def steps_text(steps: dict[str, Any]) -> str:
     return "<h2>办理记录（账本序号）</h2><table class=grid>" + "".join(rows) + "</table>"
 
 
+def method_text(c: dict[str, Any]) -> str:
+    """How the deal was made: the method (its code escaped when it has no name here) and the
+    priority model."""
+    return f"{escape(METHODS.get(c['method'], c['method']))}，{MODELS.get(c['priority_model'], '')}"
+
+
 def render(c: dict[str, Any], base_url: str) -> str:
     """The printed certificate; a QR code of its record's verification page."""
     seq = c["steps"]["certificate"]
@@ -120,13 +126,13 @@ def render(c: dict[str, Any], base_url: str) -> str:
         ("交易中心", region(c["exchange"])),
         ("乡镇", region(c["township"])),
         ("村集体", region(c["village"])),
-        ("交易方式", f"{METHODS.get(c['method'], c['method'])}，{MODELS.get(c['priority_model'], '')}"),
-        ("成交日期", str(c["awarded_on"])),
+        ("交易方式", method_text(c)),
+        ("成交日期", escape(str(c["awarded_on"]))),
         ("鉴证时间", beijing_time(c["certified_at"])),
     ]
     deal = [
         ("交易标的", right_text(c)),
-        ("期限", f"{r['term_start']} 至 {r['term_end']}" if r["term_start"] else "—"),
+        ("期限", escape(f"{r['term_start']} 至 {r['term_end']}") if r["term_start"] else "—"),
         ("转出方", f"{TRANSFERORS.get(c['transferor']['kind'], '')} {mono(c['transferor']['id'])}"),
         ("受让方", transferee_text(c["transferee"])),
         ("成交价", f"{c['price_fen'] // 100:,}.{c['price_fen'] % 100:02d} {UNITS.get(c['price_unit'], '')}"),

@@ -91,7 +91,13 @@ async def preview(
 ) -> dict[str, Any]:
     """The homestead asked for and the face its voucher would have, or why not (an error phrase
     beside the field it concerns): the first step of issuing, before anything is signed."""
-    context: dict[str, Any] = {"homestead": homestead, "appraisal_yuan": appraisal, "errors": {}}
+    context: dict[str, Any] = {
+        "homestead": homestead,
+        "appraisal_yuan": appraisal,
+        "errors": {},
+        "found": None,
+        "appraisal_fen": None,
+    }
     if not homestead:
         return context
     county = await own_county(session, console)
@@ -155,7 +161,9 @@ async def issue_page(
 
 
 def as_int(text: str) -> int:
-    return int(text) if text.isascii() and text.isdigit() else -1
+    """A whole number of at most 15 digits as typed (or carried by a hidden field), else -1,
+    which the rules refuse (beyond 15 digits no amount of this county is)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 15 else -1
 
 
 @post(HOME + "issue", opt=ROLE, **CONSOLE)

@@ -110,6 +110,7 @@ async def test_a_policy_number_is_set_by_the_county_once_naming_the_user(
         ('"a\x00b"', "form.not_json"),
         ('"a\\u0000b"', "payload"),
         ("x" * 5000, "policy.invalid"),
+        ("[" * 500 + "]" * 500, "form.not_json"),  # nested past any policy value
     ):
         data = {**act_form(page.text), "name": "membership_notice_days", "value": value}
         r = await b.post("/console/county/policy", data)

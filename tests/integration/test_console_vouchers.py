@@ -196,6 +196,10 @@ async def test_an_issuance_refusal_is_beside_its_field_and_a_double_submit_issue
         {**form_of(page), "homestead": "H-nowhere", "voucher": "FP-vz-1", "appraisal": hexdigest("a")},
     )
     assert elsewhere.status_code == 422 and "这块宅基地没有退出记录" in elsewhere.text
+    hostile = {**form_of(page), "voucher": "FP-vz-1", "appraisal": hexdigest("a")}
+    for over in ({"appraisal_fen": "1" * 21}, {"face_fen": "9" * 40}, {"homestead": ""}):
+        r = await b.post("/console/vouchers/issue", {**hostile, **over})
+        assert r.status_code == 422, (over, r.text[:1500])
     assert await ledger.size() == size
     page = await b.get(issue_path(homestead))
     data = {**form_of(page), "voucher": "FP-vz-1", "appraisal": hexdigest("appraisal")}
