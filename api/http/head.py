@@ -17,11 +17,21 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 # is the method the client sent.
 HEAD_REQUEST = "rural_ledger.head_request"
 BODY_MESSAGES = frozenset({"http.response.body", "http.response.pathsend", "http.response.zerocopysend"})
+# The methods a metric label or a log line may name: any other token a client sends is "OTHER",
+# so that a client cannot grow the metrics' label sets (one series per invented method) or
+# write what it likes into the logs.
+LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def sent_method(scope: Any) -> str:
     """The method the client sent: HEAD for a HEAD request served as a GET."""
     return "HEAD" if scope.get(HEAD_REQUEST) else str(scope["method"])
+
+
+def method_label(scope: Any) -> str:
+    """The sent method as a metric label or log field: one of a fixed set, else ``OTHER``."""
+    method = sent_method(scope)
+    return method if method in LABELLED_METHODS else "OTHER"
 
 
 def answer_head_as_get(app: ASGIApp) -> ASGIApp:

@@ -16,7 +16,7 @@ import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.head import sent_method
+from api.http.head import method_label
 from api.service.metrics import HTTP_SECONDS
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -45,7 +45,7 @@ def observe_requests(app: ASGIApp) -> ASGIApp:
         finally:
             seconds = time.perf_counter() - started
             route = str(scope.get("path_template") or UNMATCHED)  # set by Litestar's router
-            method = sent_method(scope)  # HEAD for a HEAD request served as a GET
+            method = method_label(scope)  # HEAD for a HEAD request served as a GET; OTHER past the set
             HTTP_SECONDS.labels(method=method, route=route, status=str(status)).observe(seconds)
             log.info(
                 "%s %s %d %.1f ms [%s]",
