@@ -19,7 +19,7 @@ async def _answer(scope: Any, receive: Any, send: Any) -> None:
 
 
 def _request(method: str) -> None:
-    app = answer_head_as_get(observe_requests(_answer))  # type: ignore[arg-type]
+    app = answer_head_as_get(observe_requests(_answer))
     sent: list[Any] = []
 
     async def receive() -> Any:
