@@ -176,8 +176,10 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     """Raise unless ``proof`` shows tree ``root2`` of ``size2`` extends ``root1`` of ``size1``."""
     _check_hashes(root2)
     computed = root_from_consistency_proof(size1, size2, proof, root1)
-    if size1 == 0:
+    if size1 == 0 and size2 > 0:
         return  # an empty tree is a prefix of every tree
+    # From 0 to 0 the new tree is the empty one too: its root must be the empty tree's root
+    # (``computed`` is ``root1``, checked to be it), or any root would pass as "consistent".
     if computed != root2:
         raise ProofError(size=size2, computed=computed, expected=root2, what="new root")
 

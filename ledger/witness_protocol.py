@@ -137,6 +137,9 @@ def check_add_checkpoint(
         )
     if request.old_size > checkpoint.size:
         raise malformed(f"old size {request.old_size} is above the checkpoint's size {checkpoint.size}")
+    if checkpoint.size == 0 and checkpoint.root_hash != EMPTY_ROOT:
+        # A tree of no leaves has one root: any other is an invalid checkpoint, never cosigned.
+        raise malformed("a checkpoint of size 0 must carry the empty tree's root")
     size = cosigned.size if cosigned else 0
     if request.old_size != size:
         raise WitnessRefusal(

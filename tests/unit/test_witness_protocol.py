@@ -173,3 +173,10 @@ def test_the_409_size_body() -> None:
     for bad in ("123", "0123\n", "-1\n", "\n", "1 2\n"):
         with pytest.raises(ValueError, match="a tlog size body"):
             parse_size_body(bad)
+
+
+def test_an_empty_checkpoint_with_another_root_is_400_never_cosigned() -> None:
+    assert check_add_checkpoint(AddCheckpoint(0, (), note(0)), TRUSTED, None).size == 0
+    r = refusal(AddCheckpoint(0, (), note(0, root=ROOTS[5])), None)
+    assert (r.status, r.code) == (400, "witness.malformed")
+    assert "size 0" in r.message

@@ -254,6 +254,13 @@ def test_consistency_from_empty_tree() -> None:
         verify_consistency(0, 1, [EMPTY_ROOT], EMPTY_ROOT, ROOTS[1])
 
 
+def test_consistency_from_empty_to_empty_needs_the_empty_root() -> None:
+    """From 0 to 0 both trees are the empty one: no other root is consistent with it."""
+    for other in (ROOTS[1], ROOTS[5], bytes(32)):
+        with pytest.raises(ProofError):
+            verify_consistency(0, 0, [], EMPTY_ROOT, other)
+
+
 def test_consistency_from_empty_tree_with_non_empty_root() -> None:
     with pytest.raises(ProofError, match="empty tree root mismatch for tree size 0"):
         verify_consistency(0, 3, [], ROOTS[2], ROOTS[3])
