@@ -289,7 +289,13 @@ class Appender:
         server = conn.info.get(SERVER_INFO_KEY)
         if server is None or server == self.checked_server:
             return
-        log.warning("appending on another server (%s, was %s): self-check first", server, self.checked_server)
+        # The first server this process appends on is checked as a matter of course; another
+        # one after it means the database moved (a failover): worth an operator's attention.
+        if self.checked_server is None:
+            log.info("appending on server %s: self-check first", server)
+        else:
+            was = self.checked_server
+            log.warning("appending on another server (%s, was %s): self-check first", server, was)
         self._head = None
         try:
             self_check(conn, self.signer.verifier())

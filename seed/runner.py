@@ -354,9 +354,15 @@ async def seed_ledger(
 ) -> SeedResult:
     """Run the service in-process on a simulated clock and seed its ledger."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    requests = logging.getLogger("rural_ledger.http")  # nor the service's request log, while seeding
+    level = requests.level
+    requests.setLevel(logging.WARNING)
     clock = SimulatedClock(datetime.now(UTC))
-    with quiet_garbage_collector():
-        return await _seed_ledger(home, url, options, clock, progress, on_ready)
+    try:
+        with quiet_garbage_collector():
+            return await _seed_ledger(home, url, options, clock, progress, on_ready)
+    finally:
+        requests.setLevel(level)
 
 
 @contextlib.contextmanager
