@@ -96,13 +96,15 @@ def is_tile_folder(path: Path) -> bool:
 
 
 async def open_tile_checkpoint(source: TileSource, operator: NoteVerifier) -> tuple[Checkpoint, str]:
-    """The tile set's checkpoint, its signature checked; and the note as served."""
+    """The tile set's checkpoint, its signature checked and its origin the operator key's
+    name (as a proof file's is); and the note as served. A checkpoint the key signed for
+    another log is not this log's, however well signed."""
     raw = await source.get("checkpoint")
     if raw is None:
         raise UnusableInput(f"{source.name} has no checkpoint: not a tile-served log")
     try:
         note = raw.decode()
-        return open_checkpoint(note, operator), note
+        return open_checkpoint(note, operator, origin=operator.name), note
     except (IntegrityError, MalformedError, UnicodeDecodeError) as e:
         raise AuditFailure(
             "checkpoint.signature", f"the tiles' checkpoint does not verify with the operator key: {e}"
