@@ -128,7 +128,27 @@ def urls(base: str, state: dict[str, Any], paths: set[str]) -> list[tuple[str, s
             out.append((label, base + path.format(show[key])))
     if "/v1/monitoring" in paths and "county" in show:
         out.append(("monitoring counts, whole county", f"{base}/v1/monitoring?org={show['county']}"))
-    return out + exchange_urls(base, show, paths) + voucher_urls(base, show, paths)
+    return [
+        *out,
+        *exchange_urls(base, show, paths),
+        *voucher_urls(base, show, paths),
+        *web_urls(base, show, paths),
+    ]
+
+
+def web_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:
+    """The pages for people (no sign-in): the announcement board, the latest checkpoint and its
+    witnesses, a certificate verified in the browser; and the console's sign-in (its users are
+    added as the README's console section says)."""
+    links = [
+        ("announcement board (web)", "/board", "/board"),
+        ("latest checkpoint and witnesses (web)", "/checkpoint", "/checkpoint"),
+        ("console sign-in (users: README)", "/console/login", "/console/login"),
+    ]
+    if "transfer_certificate" in show:
+        number = show["transfer_certificate"]
+        links.insert(2, ("verify the certificate (web)", "/verify", f"/verify?number={number}"))
+    return [(label, base + path) for label, template, path in links if template in paths]
 
 
 def exchange_urls(base: str, show: dict[str, str], paths: set[str]) -> list[tuple[str, str]]:

@@ -331,6 +331,15 @@ async def test_no_personal_data_in_the_exchange_reads(county: tuple[Any, ...]) -
     assert not found, found
 
 
+def test_demo_links_to_the_pages_for_people() -> None:
+    state = {"showcase": {"transfer_certificate": "TF371"}}
+    shown = dict(urls("http://x", state, {"/board", "/checkpoint", "/verify", "/console/login"}))
+    assert shown["announcement board (web)"] == "http://x/board"
+    assert shown["verify the certificate (web)"] == "http://x/verify?number=TF371"
+    assert "http://x/console/login" in shown.values() and "http://x/checkpoint" in shown.values()
+    assert "announcement board (web)" not in dict(urls("http://x", state, set()))
+
+
 def test_demo_links_to_the_exchange() -> None:
     state = {"showcase": {"exchange_listing": "JY-1", "exchange_certificate": "JY-2"}}
     paths = {
