@@ -22,12 +22,14 @@ import httpx
 from api.audit.auditor import Auditor, AuditOutcome, _failed, _require_witnesses
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
+from ledger.merkle import HASH_SIZE
 from ledger.stream import Header, checkpoint_line, end_line, header_line
 from ledger.tile_checker import TileChecker
-from ledger.tiles import Tile, partial_from_full
+from ledger.tiles import MAX_ENTRY, Tile, parse_tile_path, partial_from_full
 from ledger.verify import AuditFailure, UnusableInput
 
 AHEAD = 8  # bundles fetched ahead of the one being checked
+MAX_CHECKPOINT = 1 << 20  # a checkpoint note with its cosignatures is a few hundred bytes
 
 
 class TileSource(Protocol):
@@ -38,6 +40,24 @@ class TileSource(Protocol):
     async def get(self, path: str) -> bytes | None: ...
 
 
+def read_limit(path: str) -> int:
+    """The most bytes the file at ``path`` can hold: a hash tile ``width * 32``, an entry
+    bundle ``width * (2 + 65535)``, the checkpoint ``MAX_CHECKPOINT``. A path that names no
+    tile is ``MalformedError``."""
+    if path == "checkpoint":
+        return MAX_CHECKPOINT
+    tile = parse_tile_path(path)
+    return tile.width * (2 + MAX_ENTRY if tile.is_bundle else HASH_SIZE)
+
+
+def too_large(where: str, path: str, limit: int) -> AuditFailure:
+    return AuditFailure(
+        "tile.too_large" if path != "checkpoint" else "checkpoint.too_large",
+        f"{where} is more than the {limit:,} bytes a {'checkpoint' if path == 'checkpoint' else 'tile'} "
+        "of its kind can hold: not read further",
+    )
+
+
 class HttpTiles:
     """A tile set under a URL prefix (``https://host/tiles``), through ``client``."""
 
@@ -46,15 +66,23 @@ class HttpTiles:
 
     async def get(self, path: str) -> bytes | None:
         url = f"{self.prefix}/{path}"
+        limit = read_limit(path)
         try:
-            r = await self.client.get(url)
+            async with self.client.stream("GET", url) as r:
+                if r.status_code == 404:
+                    return None
+                if r.status_code != 200:
+                    raise UnusableInput(f"GET {url} answered {r.status_code}")
+                # Counted as decoded (httpx undoes a Content-Encoding: gzip), so that a small
+                # gzip bomb is stopped as soon as what it unpacks to passes the limit.
+                data = bytearray()
+                async for chunk in r.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise too_large(f"GET {url}", path, limit)
+                return bytes(data)
         except httpx.HTTPError as e:
             raise UnusableInput(f"GET {url} failed: {e}") from e
-        if r.status_code == 404:
-            return None
-        if r.status_code != 200:
-            raise UnusableInput(f"GET {url} answered {r.status_code}")
-        return r.content  # httpx undoes a Content-Encoding: gzip
 
 
 class FolderTiles:
@@ -64,9 +92,14 @@ class FolderTiles:
         self.folders, self.name = (*under, folder), str(folder)
 
     async def get(self, path: str) -> bytes | None:
+        limit = read_limit(path)
         for folder in self.folders:
             try:
-                return (folder / path).read_bytes()
+                with (folder / path).open("rb") as f:
+                    data = f.read(limit + 1)
+                if len(data) > limit:
+                    raise too_large(str(folder / path), path, limit)
+                return data
             except FileNotFoundError:
                 continue
             except OSError as e:
