@@ -264,7 +264,13 @@ def _write_rows(conn: Connection, folder: Path, size: int) -> dict[str, int]:
 
 async def restore_verified(engine: AsyncEngine, folder: Path, auditor: Auditor) -> Restored:
     """Audit the unpacked backup in ``folder``; if intact, write it into ``engine``'s database
-    in one transaction. The outcome says why nothing was written when it is not intact."""
+    in one transaction. The outcome says why nothing was written when it is not intact.
+
+    ``auditor`` must anchor the backup to something known to be right, a checkpoint it is
+    expected to pass through or at least one witness's cosignature, else ``MalformedError``:
+    a backup that is only self-consistent may be anyone's."""
+    if auditor.expect is None and auditor.min_witnesses < 1:
+        raise MalformedError("a restore needs an expected checkpoint or at least one required witness")
     outcome = await verify_backup(folder, auditor)
     if outcome.status != "intact" or outcome.state_digest is None:
         return Restored(outcome, {})

@@ -137,6 +137,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     required = args.min_witnesses if args.min_witnesses is not None else (1 if witnesses else 0)
     if required > len(witnesses):
         raise MalformedError(f"--min-witnesses {required} needs as many --witness keys")
+    if not args.checkpoint and required < 1:
+        # Nothing would anchor the backup: no checkpoint given, no cosignature required.
+        raise MalformedError(
+            "--min-witnesses 0 without --checkpoint checks the backup against nothing known to "
+            "be right: give --checkpoint FILE or require at least one witness"
+        )
     operator = NoteVerifier.from_string(operator_key(args, home))
     expect = open_checkpoint(Path(args.checkpoint).read_text(), operator) if args.checkpoint else None
     auditor = Auditor(operator, witnesses=witnesses, min_witnesses=required, expect=expect)

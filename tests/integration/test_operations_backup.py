@@ -84,6 +84,10 @@ async def test_backup_restore_round_trip(
     assert await cli(monkeypatch, target, fx.home, "restore", str(file)) == 2  # no known checkpoint
     assert await tables(target) == {}
     witness = ["--witness", str(WITNESS.verifier())]
+    # A witness named but none required, and no checkpoint: anchored to nothing, refused.
+    unanchored = [*witness, "--min-witnesses", "0"]
+    assert await cli(monkeypatch, target, fx.home, "restore", str(file), *unanchored) == 2
+    assert await tables(target) == {}
     assert await cli(monkeypatch, target, fx.home, "restore", str(file), *witness) == 0
 
     source, restored = await tables(fx.url), await tables(target)
