@@ -24,6 +24,7 @@ LEFT, RIGHT, TOP, BOTTOM = 72, 12, 28, 40  # the plot area's margins, for the ax
 TICKS = 5
 MAX_POINTS = 60  # a chart shows at most this many categories (the table beside it shows all)
 MAX_LABEL = 12  # characters of a category label shown under the axis
+CHARACTER_WIDTH = 12  # units a Chinese character of the charts' font takes, with a little space
 COLOURS = ("#2a6f97", "#c8553d", "#588157", "#7b2cbf")
 
 
@@ -32,8 +33,11 @@ def _x(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+def _short(label: str, room: int = MAX_LABEL) -> str:
+    """A label cut to ``room`` characters (its end an ellipsis); the table beside the chart
+    holds it whole."""
+    room = max(2, min(room, MAX_LABEL))
+    return label if len(label) <= room else label[: room - 1] + "…"
 
 
 def tick_label(value: float) -> str:
@@ -125,11 +129,13 @@ def _target(parts: list[str], scale: Scale, target: float | None, label: str) ->
 
 def _x_labels(parts: list[str], labels: Sequence[str], xs: Sequence[float]) -> None:
     every = max(1, math.ceil(len(labels) / 12))  # at most about twelve labels under the axis
+    # As many characters as the room between two labels holds (a Chinese character is about
+    # as wide as the 11-unit font is high), so that neighbours never run into each other.
+    room = int((WIDTH - LEFT - RIGHT) / max(len(labels), 1) * every // CHARACTER_WIDTH)
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % every == 0:
-            parts.append(
-                f'<text x="{x}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{_x(_short(label))}</text>'
-            )
+            shown = _x(_short(label, room))
+            parts.append(f'<text x="{x}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{shown}</text>')
 
 
 def _columns(n: int) -> tuple[float, list[float]]:

@@ -43,6 +43,12 @@ def sample_seqs(size: int) -> list[int]:
     return sorted({round(last * (i + 1) / n) for i in range(n)})
 
 
+def short_name(name: str) -> str:
+    """A township as a chart's label names it: ``环翠区泊于镇`` for ``环翠区泊于镇人民政府`` (the
+    tables beside the charts keep the whole name)."""
+    return name.removesuffix("人民政府") or name
+
+
 @get(HOME + "monitoring", opt=ROLE, **CONSOLE)
 async def monitoring_page(
     request: Request[Any, Any, Any], console: SignedIn, session: Session, db: Db, service: Service
@@ -83,7 +89,7 @@ async def monitoring_page(
         )
     ]
     for town in townships:
-        people.append((town["name"], [settled(c, town["id"]) for _, _, c in over_time]))
+        people.append((short_name(town["name"]), [settled(c, town["id"]) for _, _, c in over_time]))
     vouchers = await voucher_monitoring(db, county, None)
     targets = {x["name"]: x for x in vouchers["targets"]}
     settled_target = targets.get("people_settled_in_town", {}).get("target")
@@ -93,7 +99,7 @@ async def monitoring_page(
     def by_township(title: str, figure: str) -> Markup:
         """A bar per township of a figure (in m²) as the latest counts hold it."""
         areas = [c["figures"][figure] for c in latest["children"]]
-        return bar_chart(t(title), [x["name"] for x in townships], areas, unit="m²", empty=empty)
+        return bar_chart(t(title), [short_name(x["name"]) for x in townships], areas, unit="m²", empty=empty)
 
     charts = {
         "people": line_chart(
@@ -111,7 +117,7 @@ async def monitoring_page(
         ),
     }
     exchange = await exchange_monitoring(db, county, china_date(service.appender.clock()))
-    deals = [(x["org"]["name"], x["figures"]["deals_certified"]) for x in exchange["townships"]]
+    deals = [(short_name(x["org"]["name"]), x["figures"]["deals_certified"]) for x in exchange["townships"]]
     charts["exchange"] = bar_chart(
         t("county.monitoring.exchange"),
         [n for n, _ in deals],

@@ -80,3 +80,16 @@ def test_a_line_chart_draws_each_series_and_the_target() -> None:
     assert any(line.get("stroke-dasharray") for line in root.iter(SVG + "line"))
     one = parsed(line_chart("t", ["a"], [("s", [1])]))
     assert not list(one.iter(SVG + "polyline")) and len(list(one.iter(SVG + "circle"))) == 1
+
+
+def test_labels_under_the_axis_are_cut_to_the_room_between_them() -> None:
+    names = [f"环翠区第{i}镇街道办事处" for i in range(8)]
+    svg = ET.fromstring(str(bar_chart("各乡镇", names, [1] * 8, unit="m²")))
+    shown = [
+        t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text") if (t.text or "").startswith("环")
+    ]
+    assert len(shown) == 8 and all(s.endswith("…") for s in shown), shown
+    room = (560 - 2 * 30) / 8  # about the plot's width over eight columns
+    assert all(len(s) * 11 <= room for s in shown), shown
+    few = ET.fromstring(str(bar_chart("各乡镇", ["甲镇", "乙镇"], [1, 2], unit="m²")))
+    assert {"甲镇", "乙镇"} <= {t.text for t in few.iter("{http://www.w3.org/2000/svg}text")}
