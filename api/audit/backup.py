@@ -134,11 +134,30 @@ async def write_backup(engine: AsyncEngine, file: Path) -> BackupWritten:
             "files": files,
         }
         (folder / "backup.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        partial = file.with_name(file.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            for name in (*MEMBERS, *OPTIONAL_MEMBERS):
-                if (folder / name).exists():
-                    tar.add(folder / name, arcname=name, recursive=False)
-        partial.rename(file)
+        # A partial file of this run's own (mode 0600), on disk before it takes the name: a
+        # crash leaves either no backup or a whole one, never a name on a torn file.
+        fd, partial_name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".partial")
+        partial = Path(partial_name)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                    for name in (*MEMBERS, *OPTIONAL_MEMBERS):
+                        if (folder / name).exists():
+                            tar.add(folder / name, arcname=name, recursive=False)
+                raw.flush()
+                os.fsync(raw.fileno())
+            # link, unlike rename, refuses a name that exists, in one step: a file made there
+            # since the check above (another backup, anything) is never replaced.
+            os.link(partial, file)
+        finally:
+            partial.unlink(missing_ok=True)
+        _fsync_folder(file.parent)  # the new name itself on disk
     return BackupWritten(file, written.origin, written.size, counts, file.stat().st_size)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -180,3 +180,41 @@ async def test_a_tampered_backup_is_refused_and_the_target_left_empty(
     known.write_text((await fx.client.http.get("/v1/checkpoint")).text)
     assert await cli(monkeypatch, target, fx.home, "restore", str(file), "--checkpoint", str(known)) == 1
     assert await tables(target) == {}
+
+
+async def test_a_backup_is_on_disk_before_its_name_and_never_replaces_a_file(
+    v: Village, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file and its folder are fsynced before the backup counts as written; and a file
+    made at the backup's name while it was being written (after the first check) is kept."""
+    import os
+
+    from api.audit import backup
+
+    fx = v.fx
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    file = tmp_path / "ledger.backup"
+    assert await cli(monkeypatch, fx.url, fx.home, "backup", str(file)) == 0
+    partials = [p for p in synced if p.startswith(f"{tmp_path}/.ledger.backup.") and p.endswith(".partial")]
+    assert partials and str(tmp_path) in synced, synced
+    assert synced.index(str(tmp_path)) > synced.index(partials[-1])
+
+    real_bundle = backup.write_bundle
+    raced = tmp_path / "raced.backup"
+
+    async def bundle_then_another_file(*args: Any, **kw: Any) -> Any:
+        done = await real_bundle(*args, **kw)
+        raced.write_bytes(b"another backup, made meanwhile")
+        return done
+
+    monkeypatch.setattr(backup, "write_bundle", bundle_then_another_file)
+    assert await cli(monkeypatch, fx.url, fx.home, "backup", str(raced)) == 2
+    assert raced.read_bytes() == b"another backup, made meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.backup", "raced.backup"]
