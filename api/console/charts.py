@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from unicodedata import east_asian_width
 
 from markupsafe import Markup
 
@@ -33,11 +34,22 @@ def _x(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _short(label: str, room: int = MAX_LABEL) -> str:
-    """A label cut to ``room`` characters (its end an ellipsis); the table beside the chart
-    holds it whole."""
-    room = max(2, min(room, MAX_LABEL))
-    return label if len(label) <= room else label[: room - 1] + "…"
+def _width(text: str) -> int:
+    """Units ``text`` takes in the charts' 11-unit font: a Chinese (wide) character about
+    ``CHARACTER_WIDTH``, a digit or Latin letter a little over half of it."""
+    return sum(CHARACTER_WIDTH if east_asian_width(c) in "WF" else 7 for c in text)
+
+
+def _short(label: str, room: float = MAX_LABEL * CHARACTER_WIDTH) -> str:
+    """A label cut to fit ``room`` units (and at most ``MAX_LABEL`` characters), its end an
+    ellipsis; the table beside the chart holds it whole."""
+    room = min(room, MAX_LABEL * CHARACTER_WIDTH)
+    if len(label) <= MAX_LABEL and _width(label) <= room:
+        return label
+    cut = label[: MAX_LABEL - 1]
+    while len(cut) > 1 and _width(cut) + CHARACTER_WIDTH > room:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def tick_label(value: float) -> str:
@@ -131,7 +143,7 @@ def _x_labels(parts: list[str], labels: Sequence[str], xs: Sequence[float]) -> N
     every = max(1, math.ceil(len(labels) / 12))  # at most about twelve labels under the axis
     # As many characters as the room between two labels holds (a Chinese character is about
     # as wide as the 11-unit font is high), so that neighbours never run into each other.
-    room = int((WIDTH - LEFT - RIGHT) / max(len(labels), 1) * every // CHARACTER_WIDTH)
+    room = (WIDTH - LEFT - RIGHT) / max(len(labels), 1) * every - 4
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % every == 0:
             shown = _x(_short(label, room))
@@ -223,6 +235,6 @@ def line_chart(
             )
         parts.append(
             f'<rect x="{LEFT + 8 + n * 130}" y="{TOP - 12}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{LEFT + 22 + n * 130}" y="{TOP - 3}">{_x(_short(name))}</text>'
+            f'<text x="{LEFT + 22 + n * 130}" y="{TOP - 3}">{_x(_short(name, 104))}</text>'
         )
     return _closed(parts, labels, xs, scale, target, target_label)
