@@ -287,7 +287,13 @@ class Appender:
         holds the last checkpoint this process committed (``IntegrityError`` if not), and forget
         the cached head, before anything is admitted."""
         server = conn.info.get(SERVER_INFO_KEY)
-        if server is None or server == self.checked_server:
+        if server is None:
+            # Which server this is cannot be told, so a failover cannot be seen: check on every
+            # batch that the stored log still has the cached head (one indexed read), so that
+            # a new primary at the same size with another root is never appended to.
+            self._check_head_stored(conn)
+            return
+        if server == self.checked_server:
             return
         # The first server this process appends on is checked as a matter of course; another
         # one after it means the database moved (a failover): worth an operator's attention.
@@ -310,6 +316,21 @@ class Appender:
                     "which this service committed: was a server other than the synchronous standby promoted?"
                 )
         self.checked_server = server
+
+    def _check_head_stored(self, conn: Connection) -> None:
+        """``IntegrityError`` unless the stored checkpoint at the cached head's size has its
+        root. The head is kept, so every later batch is refused too, as on a server found to
+        lack the last checkpoint committed."""
+        head = self._head
+        if head is None or head.tree.size == 0:
+            return  # nothing cached (read fresh under the lock), or the empty tree
+        size = head.tree.size
+        there = store.checkpoint_at(conn, size)
+        if there is None or there.root_hash != head.tree.root():
+            raise IntegrityError(
+                f"the database {'lacks' if there is None else 'has another'} checkpoint of size {size}, "
+                "the head this service appends on: is it another server (a failover) with another log?"
+            )
 
     def _batch_time(self, last: datetime | None) -> datetime:
         """The clock's reading, or ``last`` (the last stored record's time) if that is later."""

@@ -119,3 +119,35 @@ async def test_a_server_that_will_not_say_which_it_is_still_serves(
             assert await conn.scalar(text("SELECT current_user")) == "rural_ledger_service"
     finally:
         await engine.dispose()
+
+
+async def test_on_a_server_that_will_not_say_which_it_is_the_head_is_checked_each_batch(
+    database_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No server identity, so no failover can be seen: a batch still checks that the stored
+    checkpoint at the cached head's size has its root. Made here by giving that checkpoint
+    another root behind the service's back, as a new primary of the same size would."""
+    from ledger import appender
+
+    url = await database_factory()
+    async with open_ledger(url, tmp_path, FakeClock()) as fx:
+        monkeypatch.setattr(appender, "SERVER_INFO_KEY", "no identity on this connection")
+        assert (await append(fx, 8)).status_code == 200  # the head now cached
+        assert (await append(fx, 9)).status_code == 200  # and checked, it holds
+        size = service_of(fx).appender.committed_tip[0]  # type: ignore[index]
+        owner = await asyncpg.connect(url)
+        try:
+            await owner.execute("ALTER TABLE checkpoints DISABLE TRIGGER ALL")
+            await owner.execute("UPDATE checkpoints SET root_hash = sha256(root_hash) WHERE size = $1", size)
+            await owner.execute("ALTER TABLE checkpoints ENABLE TRIGGER ALL")
+        finally:
+            await owner.close()
+        for serial in (10, 11):
+            r = await append(fx, serial)
+            assert r.status_code == 503 and r.json()["code"] == "ledger.read_only", r.text
+            assert f"has another checkpoint of size {size}" in r.json()["detail"]
+        owner = await asyncpg.connect(url)
+        try:
+            assert await owner.fetchval("SELECT count(*) FROM records") == size
+        finally:
+            await owner.close()
