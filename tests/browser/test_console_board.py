@@ -8,18 +8,16 @@ no page shows a bidder's name. Screenshots and weights go to RURAL_LEDGER_SCREEN
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest_asyncio
 
-from api.client import Person
 from tests.browser.chromium import Browser, require_chromium
-from tests.browser.console_tab import BASE, PASSWORD, launched, open_tab, shot
-from tests.browser.test_console_township_vouchers import leave
+from tests.browser.console_tab import BASE, PASSWORD, launched, leave, open_tab, shot
 from tests.exchange_http import Market
-from tests.integration.test_console_roles import ID_NUMBER, NAME, household_of
+from tests.integration.test_console_public import certified_sale
+from tests.integration.test_console_roles import NAME
 from tests.integration.test_console_township import add_users
 from tests.support import LedgerFixture
 
@@ -37,19 +35,7 @@ class World:
 async def world(ledger: LedgerFixture) -> AsyncIterator[World]:
     m = await Market.open(ledger, "bb", parcels=4, buyers=1, full=False)
     try:
-        person = Person(str(uuid.uuid4()), NAME, ID_NUMBER, "M", "1977-07-07", "13900000001")
-        await household_of(m.v, person)
-        await m.lot(SOLD)
-        mine = await m.register(SOLD, person.party)
-        other = await m.register_entity(SOLD)
-        m.open_bidding(SOLD)
-        await m.bid(SOLD, mine, 80_000)
-        await m.bid(SOLD, other, 90_000)
-        await m.after_close(SOLD)
-        await m.award(SOLD, other, 90_000)
-        await m.sign_contract(SOLD)
-        await m.pay(SOLD)
-        certified = await m.certify(SOLD)
+        _, certified = await certified_sale(m, SOLD)
         await m.lot("BB-L01")
         await add_users(ledger, [("county", "auditor", "bb-auditor")])
         yield World(m, int(certified["seq"]))
