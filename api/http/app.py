@@ -45,7 +45,7 @@ from api.http.routes.shares import ShareController
 from api.http.routes.tiles import TileController
 from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
-from api.service.database import asyncpg_url, make_engine, resolve_url
+from api.service.database import asyncpg_url, make_engine, make_read_engine, resolve_url
 from api.service.database import read_url as replica_url
 from api.service.metrics import meter_appends
 from api.service.migrate import migrate
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.signed_at_window,
         )
         if settings.read_url:  # proofs, record pages, the export: api.service.replica
-            service.read_engine = make_engine(asyncpg_url(settings.read_url))
+            service.read_engine = make_read_engine(asyncpg_url(settings.read_url))
         meter_appends(service.appender)  # api.service.metrics
         app.state.service = service
         app.state.witness_pusher = pusher = WitnessPusher(engine, settings.witnesses)

@@ -152,15 +152,28 @@ def _seconds(value: str | tuple[str, ...]) -> float:
     return seconds
 
 
-def make_engine(url: str, *, service_role: bool = True, pool_size: int = 10) -> AsyncEngine:
+def make_read_engine(url: str) -> AsyncEngine:
+    """The read replica's engine (``RURAL_LEDGER_READ_URL``): always with a connect timeout,
+    ``HOST_TIMEOUT_SECONDS`` unless the URL's ``connect_timeout`` says, one host or several,
+    so that a replica that does not answer holds a read for seconds, not asyncpg's minute,
+    before the primary serves it."""
+    return make_engine(url, connect_timeout=HOST_TIMEOUT_SECONDS)
+
+
+def make_engine(
+    url: str, *, service_role: bool = True, pool_size: int = 10, connect_timeout: float | None = None
+) -> AsyncEngine:
     """An engine whose connections act as the service role when it exists, so that even a bug
     in the service cannot UPDATE or DELETE the log. Each connection notes which server it
-    reached in its ``info`` (``SERVER_INFO_KEY``), so the appender can tell a failover."""
+    reached in its ``info`` (``SERVER_INFO_KEY``), so the appender can tell a failover.
+    ``connect_timeout`` (seconds) applies unless the URL's own ``connect_timeout`` says."""
     parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     if "connect_timeout" in parsed.query:  # libpq's name, in seconds; asyncpg's is ``timeout``
         connect_args["timeout"] = _seconds(parsed.query["connect_timeout"])
         parsed = parsed.difference_update_query(["connect_timeout"])
+    if connect_timeout is not None:
+        connect_args.setdefault("timeout", connect_timeout)
     hosts = parsed.query.get("host")
     if isinstance(hosts, tuple) and len(hosts) > 1:
         connect_args["async_creator_fn"] = one_host_at_a_time

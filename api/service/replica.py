@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Mapping
+from time import monotonic
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,16 +49,33 @@ def wanted_size(path_params: Mapping[str, Any], query: Mapping[str, Any]) -> int
     return wanted
 
 
+# After the replica could not be reached, reads go straight to the primary for this long
+# (a circuit breaker): a replica that is down costs one connect timeout per BREAKER_SECONDS,
+# not one per read.
+BREAKER_SECONDS = 30.0
+_unreachable_until: weakref.WeakKeyDictionary[AsyncEngine, float] = weakref.WeakKeyDictionary()
+
+
+def _trip(replica: AsyncEngine, error: BaseException) -> None:
+    log.warning(
+        "the read replica is unreachable (%s): reading from the primary for %.0f s",
+        error.__class__.__name__,
+        BREAKER_SECONDS,
+    )
+    _unreachable_until[replica] = monotonic() + BREAKER_SECONDS
+
+
 async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncConnection | None:
     """A connection to the replica if it can serve a read needing tree size ``wanted``;
-    None when it is behind that size or cannot be reached (then the primary serves)."""
+    None when it is behind that size or cannot be reached, or could not be within the last
+    ``BREAKER_SECONDS`` (then the primary serves)."""
+    if monotonic() < _unreachable_until.get(replica, 0.0):
+        return None
     try:
         conn = await replica.connect()
     except Exception as e:
         if database_unreachable(e):
-            log.warning(
-                "the read replica is unreachable (%s): reading from the primary", e.__class__.__name__
-            )
+            _trip(replica, e)
             return None
         raise
     if wanted is None:
@@ -68,6 +87,7 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
         with contextlib.suppress(Exception):
             await conn.close()
         if database_unreachable(e):
+            _trip(replica, e)
             return None
         raise
     if (latest.size if latest else 0) >= wanted:
