@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml  # type: ignore[import-untyped]
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.home import Home
@@ -168,6 +169,16 @@ def test_the_patroni_nodes_configuration_validates(tmp_path: Path) -> None:
     if patroni is None:
         pytest.skip("patroni is not installed (Debian: apt-get install patroni)")
     text = (ROOT / "docker" / "patroni" / "patroni.yml").read_text()
+    # The REST API's unsafe endpoints are not open to anyone on the network: a user here, its
+    # password from a secret the entrypoint reads and compose mounts on every node.
+    assert yaml.safe_load(text)["restapi"]["authentication"]["username"]
+    entrypoint = (ROOT / "docker" / "patroni" / "entrypoint.sh").read_text()
+    assert 'PATRONI_RESTAPI_PASSWORD="$(cat "$secrets/pg_restapi_password")"' in entrypoint
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    assert (
+        "pg_restapi_password" in compose["x-patroni"]["secrets"]
+        and "pg_restapi_password" in compose["secrets"]
+    )
     config = tmp_path / "patroni.yml"
     store = socket.socket()  # where etcd would listen: the validator only connects to it
     store.bind(("127.0.0.1", 0))
@@ -182,6 +193,7 @@ def test_the_patroni_nodes_configuration_validates(tmp_path: Path) -> None:
         "PATRONI_SUPERUSER_PASSWORD": "s",
         "PATRONI_REPLICATION_PASSWORD": "r",
         "PATRONI_REWIND_PASSWORD": "s",
+        "PATRONI_RESTAPI_PASSWORD": "a",
     }
     try:
         done = subprocess.run(
