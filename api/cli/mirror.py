@@ -32,7 +32,7 @@ from api.cli.verify import read_key
 from api.service.tiles_writer import CHECKPOINT, holding, missing_full_tiles, prune_partials, write_file
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
-from ledger.tiles import Tile, tiles_between
+from ledger.tiles import Tile, decode_bundle, decode_hash_tile, parse_tile_path, tiles_between, tiles_of
 from ledger.verify import AuditFailure, UnusableInput
 
 STAGING = ".staging"
@@ -114,9 +114,11 @@ async def _update(
             ]
             wanted += missing_full_tiles(folder, previous, set(wanted))
             await _fetch(source, wanted, staging)
-        reader = TileReader(FolderTiles(folder, staging), new, old)  # refuses a shrunk tree
+        local = FolderTiles(folder, staging)
+        reader = TileReader(local, new, old)  # refuses a shrunk tree
         async for _ in reader.bundles():
             pass
+        await check_kept_partials(folder, local, new.size)
         for tile in wanted:
             target = folder / tile.path()
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +129,34 @@ async def _update(
         return MirrorOutcome(status, new.size, previous, len(wanted), time.perf_counter() - started)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+async def check_kept_partials(folder: Path, checked: TileSource, size: int) -> None:
+    """``AuditFailure`` unless each partial tile the mirror keeps from an earlier size (one
+    the checked tile set of ``size`` does not name) is the start of the checked tile at its
+    level and index: those files are served as they are, and the check read only the current
+    ones. (A partial whose full tile is checked is removed after the check, all the same.)"""
+    current = {(t.level, t.index): t for t in tiles_of(size)}
+    for path in sorted(folder.glob("tile/**/*.p/*")):
+        rel = path.relative_to(folder).as_posix()
+        try:
+            kept = parse_tile_path(rel)
+        except MalformedError:
+            continue  # not a tile's name: never served as one
+        now = current.get((kept.level, kept.index))
+        if now == kept:
+            continue  # the current tile itself: checked
+        if now is None or now.width < kept.width:
+            raise AuditFailure("tile.mismatch", f"{rel} is no part of the tree of size {size}")
+        data, whole = await checked.get(rel), await fetch_tile(checked, now)
+        try:
+            if data is None or whole is None:
+                raise MalformedError("cannot be read")
+            decode = decode_bundle if kept.is_bundle else decode_hash_tile
+            if decode(data, kept.width) != decode(whole, now.width)[: kept.width]:
+                raise MalformedError(f"is not the start of the checked {now.path()}")
+        except MalformedError as e:
+            raise AuditFailure("tile.mismatch", f"{rel} (kept from an earlier size) {e}") from e
 
 
 def source_of(url: str, client: httpx.AsyncClient) -> TileSource:

@@ -393,3 +393,31 @@ async def test_a_mirror_of_tiles_served_by_plain_nginx(
     assert followed.status == "current", followed.line()  # the second run found nothing new
     assert (folder / "checkpoint").read_text() == await ledger.client.get("/v1/checkpoint")
     assert await asyncio.to_thread(main, ["mirror", url + "/nothing", str(tmp_path / "m2"), *key]) == 2
+
+
+async def test_a_partial_tile_kept_from_an_earlier_size_is_checked(
+    ledger: LedgerFixture, tmp_path: Path
+) -> None:
+    """The partial tiles of an earlier size stay on the mirror (and are served) until their
+    full tile exists: each must be the start of the checked tile at its level and index."""
+    if await ledger.size() % 256 > 200:  # room for the tree to grow within the same tiles
+        await add_keys(ledger, 256 - await ledger.size() % 256 + 10)
+    folder = tmp_path / "mirror"
+    assert (await mirror(ledger, folder)).status == "updated"
+    await add_keys(ledger, 5)
+    assert (await mirror(ledger, folder)).status == "updated"
+    current = {t.path() for t in tiles_of(await ledger.size())}
+    kept = [p for p in files(folder) if ".p/" in p and p not in current]
+    assert kept and any(p.startswith("tile/0/") for p in kept) and any("entries" in p for p in kept), kept
+    assert (await mirror(ledger, folder)).status == "current"  # as they are, they pass
+
+    for path in (next(p for p in kept if p.startswith("tile/0/")), next(p for p in kept if "entries" in p)):
+        original = (folder / path).read_bytes()
+        changed = bytearray(original)
+        changed[-3] ^= 1
+        (folder / path).write_bytes(bytes(changed))
+        outcome = await mirror(ledger, folder)
+        assert (outcome.status, outcome.exit_code) == ("tampered", 1), outcome.line()
+        assert "tile.mismatch" in outcome.problem and path in outcome.problem
+        (folder / path).write_bytes(original)
+    assert (await mirror(ledger, folder)).status == "current"
