@@ -101,7 +101,8 @@ def _rows(conn: Connection, out: Any) -> tuple[dict[str, int], str | None]:
     return counts, _revision(conn)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256 (hex), read a MiB at a time: the backup's sums, checked by restore."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for piece in iter(lambda: f.read(1 << 20), b""):
@@ -124,7 +125,7 @@ async def write_backup(engine: AsyncEngine, file: Path) -> BackupWritten:
                 counts, revision = await conn.run_sync(_rows, out)
         # Rows written after the bundle's snapshot name nothing beyond it that restore needs:
         # a cosignature or note of a later record is dropped there (restore says how many).
-        files = {name: _sha256(folder / name) for name in MEMBERS if name != "backup.json"}
+        files = {name: file_sha256(folder / name) for name in MEMBERS if name != "backup.json"}
         manifest = {
             "format": FORMAT,
             "origin": written.origin,

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tarfile
@@ -31,7 +30,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.audit.auditor import Auditor, AuditOutcome, audit_bundle
-from api.audit.backup import BESIDE_TABLES, FORMAT, MEMBERS, OPTIONAL_MEMBERS
+from api.audit.backup import BESIDE_TABLES, FORMAT, MEMBERS, OPTIONAL_MEMBERS, file_sha256
 from api.service.migrate import MIGRATION_LOCK_KEY, alembic_config
 from api.service.projections import ProjectionBackend
 from contracts.digest import DigestBuilder, table_name
@@ -85,17 +84,9 @@ def unpack(file: Path, into: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise MalformedError(f"not a backup of format {FORMAT}")
     for name, digest in (manifest.get("files") or {}).items():
-        if name in MEMBERS and _sha256(into / name) != digest:
+        if name in MEMBERS and file_sha256(into / name) != digest:
             raise IntegrityError(f"the backup's {name} does not match the SHA-256 its backup.json lists")
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for piece in iter(lambda: f.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 async def verify_backup(folder: Path, auditor: Auditor) -> AuditOutcome:
