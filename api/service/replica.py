@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import weakref
 from collections.abc import Mapping
 from time import monotonic
@@ -52,7 +53,7 @@ def wanted_size(path_params: Mapping[str, Any], query: Mapping[str, Any]) -> int
 # After the replica could not be reached, reads go straight to the primary for this long
 # (a circuit breaker): a replica that is down costs one connect timeout per BREAKER_SECONDS,
 # not one per read.
-BREAKER_SECONDS = 30.0
+BREAKER_SECONDS = float(os.environ.get("RURAL_LEDGER_READ_BREAKER_SECONDS") or 30.0)  # 0: off
 _unreachable_until: weakref.WeakKeyDictionary[AsyncEngine, float] = weakref.WeakKeyDictionary()
 
 
@@ -69,7 +70,7 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
     """A connection to the replica if it can serve a read needing tree size ``wanted``;
     None when it is behind that size or cannot be reached, or could not be within the last
     ``BREAKER_SECONDS`` (then the primary serves)."""
-    if monotonic() < _unreachable_until.get(replica, 0.0):
+    if BREAKER_SECONDS > 0 and monotonic() < _unreachable_until.get(replica, 0.0):
         return None
     try:
         conn = await replica.connect()
