@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.checkpoint import NoteSigner
+from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.signing import KeyFile
 
 DEFAULT_HOME = Path("rural-ledger-data")
@@ -46,6 +46,15 @@ class Home:
         with os.fdopen(fd, "w") as f:
             f.write(signer + "\n")
         self.operator_pub_file.write_text(verifier + "\n")
+
+    def origin(self) -> str | None:
+        """The origin of the ledger this home is for, as its operator's verifier key names it;
+        None before ``rural-ledger init`` made one."""
+        try:
+            text = self.operator_pub_file.read_text().strip()
+        except OSError:
+            return None
+        return NoteVerifier.from_string(text).name
 
     def operator_signer(self) -> NoteSigner:
         try:

@@ -2,6 +2,11 @@
 
 An entry signature is Ed25519 over ``b"rural-ledger/entry/v1\\n" + JCS(entry)``; a key id is the
 first 8 bytes of SHA-256 of the raw 32-byte public key, in lowercase hex.
+
+Every signature check in the project, the service's, the auditor's, a checkpoint's, a
+witness's cosignature, a signed request's, is ``verify_signature``: libsodium's
+``crypto_sign_verify_detached`` rule set (through PyNaCl), so that the service and an auditor
+can never disagree about a signature. ``cryptography`` makes the keys and the signatures.
 """
 
 from __future__ import annotations
@@ -13,13 +18,13 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from ledger.canonical import canonical_bytes
 from ledger.errors import MalformedError
@@ -71,16 +76,22 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-@lru_cache(maxsize=65536)
-def _public_key(raw: bytes) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(raw)
-
-
 def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
-    """True when ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    """True when ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``,
+    under libsodium's rules (docs/architecture.md, "Signature rule set"): S must be below the
+    group order L, neither the public key nor R may be of small order, the public key must be
+    a canonical encoding of a curve point, R must be the canonical encoding of [S]B - [k]A
+    (the equation without the cofactor). Mixed-order keys are not refused.
+
+    PyNaCl offers the check only as ``crypto_sign_open`` over signature || message, which is
+    libsodium's detached check followed by a copy of the message; the sizes are checked here
+    first, since a short signature would take its last bytes from the message, and libsodium
+    reads 32 bytes of public key whatever it is given."""
+    if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
+        return False
     try:
-        _public_key(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
+        crypto_sign_open(signature + message, public_key)
+    except BadSignatureError:
         return False
     return True
 

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, text
-from sqlalchemy.util import await_only
 
 from ledger.entry import Record
 from ledger.errors import IntegrityError
 from ledger.merkle import NodeID
-from ledger.schema import checkpoints, ledger_meta, records
+from ledger.schema import CURRENT_LEDGER, LEDGER_SETTING, checkpoints, ledger_meta, records
 
-# One writer per ledger (one ledger per database): every append holds this transaction lock.
-WRITER_LOCK_KEY = 0x5255_524C_4C45_4447  # "RURLLEDG"
+OF_LEDGER = f"ledger_id = {CURRENT_LEDGER}"  # the condition every raw query here adds
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +45,49 @@ class StoredRecord:
 
 
 def lock_writer(conn: Connection) -> None:
-    """Take the ledger's writer lock for the rest of the transaction (and so BEGIN it)."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY - 2**63})
+    """Take the writer lock of the connection's ledger for the rest of the transaction (and
+    so BEGIN it): its ``ledger_meta`` row, locked. One writer per ledger, and writers of other
+    ledgers in the same database never wait on it. ``NO KEY UPDATE``: the lock conflicts with
+    itself, not with the key-share locks other transactions' reads of the row may take."""
+    held = conn.execute(
+        select(ledger_meta.c.id).where(ledger_meta.c.id == CURRENT_LEDGER).with_for_update(key_share=True)
+    ).first()
+    if held is None:
+        raise IntegrityError("this connection's ledger is not in ledger_meta")
 
 
 def read_meta(conn: Connection) -> LedgerMeta | None:
-    row = conn.execute(select(ledger_meta.c.origin, ledger_meta.c.operator_key)).first()
+    """The connection's ledger; None on a connection opened for no ledger (a database that
+    holds none yet)."""
+    if conn.execute(text(f"SELECT current_setting('{LEDGER_SETTING}', true)")).scalar() in (None, ""):
+        return None
+    row = conn.execute(
+        select(ledger_meta.c.origin, ledger_meta.c.operator_key).where(ledger_meta.c.id == CURRENT_LEDGER)
+    ).first()
     return LedgerMeta(row.origin, row.operator_key) if row else None
 
 
-def write_meta(conn: Connection, meta: LedgerMeta, at: datetime) -> None:
+def ledger_ids(conn: Connection) -> dict[str, int]:
+    """Every ledger of the database, origin to number (``ledger_meta`` is readable by all)."""
+    return {r.origin: r.id for r in conn.execute(select(ledger_meta.c.origin, ledger_meta.c.id))}
+
+
+def write_meta(conn: Connection, meta: LedgerMeta, at: datetime) -> int:
+    """Add a ledger to the database (on the owner's connection); its number, the next free one.
+    Two at once: one of them fails on the key, and nothing of it is written."""
+    number = int(conn.execute(select(func.coalesce(func.max(ledger_meta.c.id), 0) + 1)).scalar_one())
     conn.execute(
-        insert(ledger_meta).values(id=1, origin=meta.origin, operator_key=meta.operator_key, created_at=at)
+        insert(ledger_meta).values(
+            id=number, origin=meta.origin, operator_key=meta.operator_key, created_at=at
+        )
     )
+    return number
 
 
 def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
     row = conn.execute(
         select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
+        .where(checkpoints.c.ledger_id == CURRENT_LEDGER)
         .order_by(checkpoints.c.size.desc())
         .limit(1)
     ).first()
@@ -74,20 +97,27 @@ def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
 def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
     row = conn.execute(
         select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note).where(
-            checkpoints.c.size == size
+            checkpoints.c.ledger_id == CURRENT_LEDGER, checkpoints.c.size == size
         )
     ).first()
     return StoredCheckpoint(row.size, row.root_hash, row.note) if row else None
 
 
 def record_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(records.c.seq) + 1, 0))).scalar_one())
+    return int(
+        conn.execute(
+            select(func.coalesce(func.max(records.c.seq) + 1, 0)).where(records.c.ledger_id == CURRENT_LEDGER)
+        ).scalar_one()
+    )
 
 
 def last_recorded_at(conn: Connection) -> datetime | None:
     """The last record's ``recorded_at``; None while the log is empty."""
     return conn.execute(
-        select(records.c.recorded_at).order_by(records.c.seq.desc()).limit(1)
+        select(records.c.recorded_at)
+        .where(records.c.ledger_id == CURRENT_LEDGER)
+        .order_by(records.c.seq.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -105,7 +135,10 @@ def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str,
     if not entry_ids:
         return {}
     rows = conn.execute(
-        text("SELECT entry_id, seq, body, leaf_hash FROM records WHERE entry_id = ANY(CAST(:ids AS uuid[]))"),
+        text(
+            "SELECT entry_id, seq, body, leaf_hash FROM records "
+            f"WHERE {OF_LEDGER} AND entry_id = ANY(CAST(:ids AS uuid[]))"
+        ),
         {"ids": [uuid.UUID(i) for i in entry_ids]},
     ).all()
     return {str(r.entry_id): StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
@@ -115,34 +148,51 @@ def read_records(conn: Connection, after: int, limit: int) -> list[StoredRecord]
     """Records with seq > ``after`` in order, at most ``limit`` of them."""
     rows = conn.execute(
         select(records.c.seq, records.c.body, records.c.leaf_hash)
-        .where(records.c.seq > after)
+        .where(records.c.ledger_id == CURRENT_LEDGER, records.c.seq > after)
         .order_by(records.c.seq)
         .limit(limit)
     ).all()
     return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
 
 
-def copy_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[object, ...]]
 ) -> None:
-    """COPY ``rows`` into ``table`` inside ``conn``'s transaction.
+    """INSERT ``rows`` into ``table`` in one statement: each column's values as one array
+    (``columns`` names each column and its PostgreSQL type), unnested. Not COPY: PostgreSQL
+    refuses COPY FROM into a table under row-level security, as every ledger table is. The
+    rows' ``ledger_id`` is the connection's ledger (the column's default)."""
+    if not rows:
+        return
+    arrays = ", ".join(
+        f"CAST(CAST(:c{i} AS text[]) AS jsonb[])" if kind == "jsonb" else f"CAST(:c{i} AS {kind}[])"
+        for i, (_, kind) in enumerate(columns)
+    )
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    conn.execute(
+        text(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"),
+        {f"c{i}": [row[i] for row in rows] for i in range(len(columns))},
+    )
 
-    Precondition: a statement already went through ``conn`` in this transaction (the writer
-    lock does): SQLAlchemy BEGINs lazily, and a COPY sent first would run in autocommit and
-    survive a rollback. Checked, not assumed.
-    """
-    driver = conn.connection.driver_connection
-    if driver is None or not driver.is_in_transaction():
-        raise RuntimeError("COPY outside a transaction would escape rollback")
-    await_only(driver.copy_records_to_table(table, records=rows, columns=list(columns)))
+
+RECORD_COLUMNS = (
+    ("seq", "bigint"),
+    ("entry_id", "uuid"),
+    ("kind", "text"),
+    ("actor", "text"),
+    ("recorded_at", "timestamptz"),
+    ("body", "bytea"),
+    ("leaf_hash", "bytea"),
+)
+NODE_COLUMNS = (("level", "smallint"), ("idx", "bigint"), ("hash", "bytea"))
 
 
 def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetime) -> None:
     """Write a batch's records; they all carry ``recorded_at``, the batch's one clock reading."""
-    copy_rows(
+    insert_rows(
         conn,
         "records",
-        ["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"],
+        RECORD_COLUMNS,
         [
             (r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body, r.leaf)
             for r in batch
@@ -151,9 +201,7 @@ def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetim
 
 
 def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
-    copy_rows(
-        conn, "merkle_nodes", ["level", "idx", "hash"], [(n.level, n.index, h) for n, h in nodes.items()]
-    )
+    insert_rows(conn, "merkle_nodes", NODE_COLUMNS, [(n.level, n.index, h) for n, h in nodes.items()])
 
 
 def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> None:
@@ -166,7 +214,7 @@ def read_checkpoints(conn: Connection, after: int, limit: int) -> list[StoredChe
     """Checkpoints with size > ``after``, smallest first."""
     rows = conn.execute(
         select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-        .where(checkpoints.c.size > after)
+        .where(checkpoints.c.ledger_id == CURRENT_LEDGER, checkpoints.c.size > after)
         .order_by(checkpoints.c.size)
         .limit(limit)
     ).all()
@@ -186,7 +234,7 @@ def find_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
         text(
             "SELECT n.level, n.idx, n.hash FROM merkle_nodes n JOIN "
             "unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
-            "ON n.level = w.level AND n.idx = w.idx"
+            f"ON n.level = w.level AND n.idx = w.idx WHERE n.{OF_LEDGER}"
         ),
         {"levels": [i.level for i in wanted], "idxs": [i.index for i in wanted]},
     ).all()
@@ -197,7 +245,7 @@ def read_record_range(conn: Connection, after: int, last: int) -> list[StoredRec
     """Records with ``after < seq <= last``, in order."""
     rows = conn.execute(
         select(records.c.seq, records.c.body, records.c.leaf_hash)
-        .where(records.c.seq > after, records.c.seq <= last)
+        .where(records.c.ledger_id == CURRENT_LEDGER, records.c.seq > after, records.c.seq <= last)
         .order_by(records.c.seq)
     ).all()
     return [StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows]
@@ -207,7 +255,9 @@ def read_checkpoint_range(conn: Connection, after: int, last: int) -> list[Store
     """Checkpoints with ``after < size <= last``, smallest first."""
     rows = conn.execute(
         select(checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
-        .where(checkpoints.c.size > after, checkpoints.c.size <= last)
+        .where(
+            checkpoints.c.ledger_id == CURRENT_LEDGER, checkpoints.c.size > after, checkpoints.c.size <= last
+        )
         .order_by(checkpoints.c.size)
     ).all()
     return [StoredCheckpoint(r.size, bytes(r.root_hash), r.note) for r in rows]
@@ -227,7 +277,8 @@ def cosignatures_for(conn: Connection, sizes: Sequence[int]) -> dict[int, list[S
     rows = conn.execute(
         text(
             "SELECT size, witness_key, line FROM witness_cosignatures "
-            "WHERE size = ANY(CAST(:sizes AS bigint[])) ORDER BY size, created_at, witness_key"
+            f"WHERE {OF_LEDGER} AND size = ANY(CAST(:sizes AS bigint[])) "
+            "ORDER BY size, created_at, witness_key"
         ),
         {"sizes": list(sizes)},
     ).all()
@@ -255,7 +306,7 @@ def write_cosignature(
         text(
             "INSERT INTO witness_cosignatures (size, witness_key, name, key_hash, timestamp, "
             "signature, line, created_at) VALUES (:size, :witness_key, :name, :key_hash, "
-            ":timestamp, :signature, :line, :at) ON CONFLICT (size, witness_key) DO NOTHING"
+            ":timestamp, :signature, :line, :at) ON CONFLICT (ledger_id, size, witness_key) DO NOTHING"
         ),
         {
             "size": size,

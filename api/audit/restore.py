@@ -152,12 +152,7 @@ class LogWriter:
                 (record.seq, record.signed.id, record.signed.kind, record.signed.actor, at, body, leaf)
             )
             batch.admit(Submission(record.signed), record.seq, record.recorded_at)
-        store.copy_rows(
-            self.conn,
-            "records",
-            ["seq", "entry_id", "kind", "actor", "recorded_at", "body", "leaf_hash"],
-            rows,
-        )
+        store.insert_rows(self.conn, "records", store.RECORD_COLUMNS, rows)
         store.copy_nodes(self.conn, nodes)
         batch.flush(self.conn)
         self.rules.committed(batch)

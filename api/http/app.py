@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await migrate(owner)
         finally:
             await owner.dispose()
-        engine = make_engine(url)
+        engine = make_engine(url, ledger=settings.home.origin())
         service = await LedgerService.open(
             engine,
             settings.home.operator_signer(),

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from contracts.state import R
+from ledger.store import OF_LEDGER
 
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -66,7 +67,7 @@ async def rows_as_of(
     # Narrow to the keys that ever matched before taking each key's latest version; the
     # latest version is then tested again, since it may no longer match.
     touched = (
-        f"AND key IN (SELECT key FROM projection_history WHERE model = :model "
+        f"AND key IN (SELECT key FROM projection_history WHERE {OF_LEDGER} AND model = :model "
         f"AND seq <= :as_of AND {' AND '.join(conditions)})"
         if conditions
         else ""
@@ -75,7 +76,7 @@ async def rows_as_of(
         await conn.execute(
             text(
                 "SELECT seq, row FROM (SELECT DISTINCT ON (key) key, seq, row, deleted "
-                f"FROM projection_history WHERE model = :model AND seq <= :as_of {touched} "
+                f"FROM projection_history WHERE {OF_LEDGER} AND model = :model AND seq <= :as_of {touched} "
                 "ORDER BY key, seq DESC) latest "
                 f"WHERE NOT deleted {''.join(f' AND {c}' for c in conditions)} ORDER BY key"
             ),
@@ -92,7 +93,7 @@ async def row_as_of(
     row = (
         await conn.execute(
             text(
-                "SELECT seq, row, deleted FROM projection_history WHERE model = :model "
+                f"SELECT seq, row, deleted FROM projection_history WHERE {OF_LEDGER} AND model = :model "
                 "AND key = CAST(:key AS jsonb) AND seq <= :as_of ORDER BY seq DESC LIMIT 1"
             ),
             {"model": table_name(model), "key": _json(list(key)), "as_of": as_of},
@@ -127,7 +128,8 @@ class ByKey:
 
     def sql(self, i: int) -> tuple[str, dict[str, Any]]:
         return (
-            f"SELECT seq FROM projection_history WHERE model = :m{i} AND key = CAST(:k{i} AS jsonb)",
+            f"SELECT seq FROM projection_history WHERE {OF_LEDGER} AND model = :m{i} "
+            f"AND key = CAST(:k{i} AS jsonb)",
             {f"m{i}": table_name(self.model), f"k{i}": _json(list(self.key))},
         )
 
@@ -148,8 +150,8 @@ class ByColumn:
         return (
             f"SELECT seq FROM (SELECT seq, row->>'{col}' AS now, LAG(CASE WHEN deleted THEN "
             f"NULL ELSE row->>'{col}' END) OVER (PARTITION BY key ORDER BY seq) AS before "
-            f"FROM projection_history WHERE model = :m{i} AND key IN (SELECT key FROM "
-            f"projection_history WHERE model = :m{i} AND row->>'{col}' = :v{i})) v{i} "
+            f"FROM projection_history WHERE {OF_LEDGER} AND model = :m{i} AND key IN (SELECT key FROM "
+            f"projection_history WHERE {OF_LEDGER} AND model = :m{i} AND row->>'{col}' = :v{i})) v{i} "
             f"WHERE now = :v{i} OR before = :v{i}",
             {f"m{i}": table_name(self.model), f"v{i}": self.value},
         )
@@ -166,7 +168,7 @@ class ByMember:
     def sql(self, i: int) -> tuple[str, dict[str, Any]]:
         col = _column(self.model, self.column)
         return (
-            f"SELECT seq FROM projection_history WHERE model = :m{i} "
+            f"SELECT seq FROM projection_history WHERE {OF_LEDGER} AND model = :m{i} "
             f"AND row->'{col}' @> jsonb_build_array(CAST(:v{i} AS text))",
             {f"m{i}": table_name(self.model), f"v{i}": self.value},
         )

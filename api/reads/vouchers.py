@@ -34,6 +34,7 @@ from contracts.vouchers.arithmetic import bonus_bp, expiry_cash, month_of_vouche
 from contracts.vouchers.tables import Redemption, Voucher, VoucherMovement
 from ledger.errors import Category, Rejection
 from ledger.schema import records
+from ledger.store import OF_LEDGER
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -119,7 +120,7 @@ async def versions_of(
         await conn.execute(
             text(
                 "SELECT key->>0 AS id, seq, row FROM (SELECT DISTINCT ON (key) key, seq, row, deleted "
-                "FROM projection_history WHERE model = :model AND seq <= :as_of "
+                f"FROM projection_history WHERE {OF_LEDGER} AND model = :model AND seq <= :as_of "
                 "AND key IN (SELECT jsonb_build_array(x) FROM unnest(CAST(:ids AS text[])) x) "
                 "ORDER BY key, seq DESC) latest WHERE NOT deleted"
             ),
@@ -153,7 +154,8 @@ async def settlement_seqs(conn: AsyncConnection, ids: Sequence[str], as_of: int)
         await conn.execute(
             text(
                 "SELECT key->>0 AS id, seq, CAST(row->>'settled_stages' AS integer) AS settled "
-                "FROM projection_history WHERE model = :model AND seq <= :as_of AND NOT deleted "
+                f"FROM projection_history WHERE {OF_LEDGER} AND model = :model AND seq <= :as_of "
+                "AND NOT deleted "
                 "AND key IN (SELECT jsonb_build_array(x) FROM unnest(CAST(:ids AS text[])) x) "
                 "ORDER BY seq"
             ),

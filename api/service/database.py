@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ledger.ddl import SERVICE_ROLE
+from ledger.errors import Category, Rejection
+from ledger.schema import LEDGER_SETTING
 from ledger.self_check import SERVER_INFO_KEY
 
 log = logging.getLogger("rural_ledger.database")
@@ -160,13 +162,27 @@ def make_read_engine(url: str) -> AsyncEngine:
     return make_engine(url, connect_timeout=HOST_TIMEOUT_SECONDS)
 
 
+class LedgerUnknown(Rejection):
+    def __init__(self, message: str) -> None:
+        super().__init__("ledger.unknown", message, category=Category.NOT_FOUND)
+
+
 def make_engine(
-    url: str, *, service_role: bool = True, pool_size: int = 10, connect_timeout: float | None = None
+    url: str,
+    *,
+    service_role: bool = True,
+    pool_size: int = 10,
+    connect_timeout: float | None = None,
+    ledger: str | None = None,
 ) -> AsyncEngine:
-    """An engine whose connections act as the service role when it exists, so that even a bug
-    in the service cannot UPDATE or DELETE the log. Each connection notes which server it
-    reached in its ``info`` (``SERVER_INFO_KEY``), so the appender can tell a failover.
-    ``connect_timeout`` (seconds) applies unless the URL's own ``connect_timeout`` says."""
+    """An engine for one ledger of the database: ``ledger`` names its origin, None the
+    database's only one (or none, while it holds none). Each connection is opened for that
+    ledger (``rural_ledger.ledger``, ``ledger.schema.LEDGER_SETTING``), so its new rows are
+    that ledger's and, acting as the service role, it can read and write no other's. The
+    service role, when it exists, is taken so that even a bug in the service cannot UPDATE or
+    DELETE the log. Each connection notes which server it reached in its ``info``
+    (``SERVER_INFO_KEY``), so the appender can tell a failover. ``connect_timeout`` (seconds)
+    applies unless the URL's own ``connect_timeout`` says."""
     parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     if "connect_timeout" in parsed.query:  # libpq's name, in seconds; asyncpg's is ``timeout``
@@ -195,20 +211,46 @@ def make_engine(
             cur.close()
         dbapi_conn.commit()
 
-    if service_role:
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _act_as_service(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute(
-                "SELECT 1 FROM pg_roles r WHERE r.rolname = $1 AND pg_has_role(r.oid, 'MEMBER')",
-                (SERVICE_ROLE,),
-            )
-            if cur.fetchone():
-                cur.execute(f"SET ROLE {SERVICE_ROLE}")
+    @event.listens_for(engine.sync_engine, "connect")
+    def _open_for_ledger(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            if service_role:
+                cur.execute(
+                    "SELECT 1 FROM pg_roles r WHERE r.rolname = $1 AND pg_has_role(r.oid, 'MEMBER')",
+                    (SERVICE_ROLE,),
+                )
+                if cur.fetchone():
+                    cur.execute(f"SET ROLE {SERVICE_ROLE}")
+            number = _ledger_number(cur, ledger)
+            if number is not None:
+                cur.execute("SELECT set_config($1, $2, false)", (LEDGER_SETTING, str(number)))
+        finally:
             cur.close()
-            # The driver runs these in a transaction of its own, and SET ROLE is transactional:
-            # commit it, or the connection's first rollback would leave it as the owner.
-            dbapi_conn.commit()
+        # The driver runs these in a transaction of its own, and SET ROLE and set_config are
+        # transactional: commit them, or the connection's first rollback would undo them.
+        dbapi_conn.commit()
 
     return engine
+
+
+def _ledger_number(cur: Any, origin: str | None) -> int | None:
+    """The number of the ledger ``origin`` names (None: of the database's only ledger; None
+    too while there is none, or no table of ledgers yet)."""
+    cur.execute("SELECT to_regclass('public.ledger_meta') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        if origin is not None:
+            raise LedgerUnknown(f"the database holds no ledger yet, so not {origin!r}")
+        return None
+    cur.execute("SELECT id, origin FROM ledger_meta ORDER BY id")
+    found = {o: int(n) for n, o in cur.fetchall()}
+    if origin is not None:
+        if origin not in found:
+            raise LedgerUnknown(f"the database holds no ledger {origin!r} (it holds {len(found)})")
+        return found[origin]
+    if len(found) > 1:
+        raise LedgerUnknown(
+            f"the database holds {len(found)} ledgers: name one by its home's operator key"
+            f" (RURAL_LEDGER_HOME) or origin; found {', '.join(sorted(found))}"
+        )
+    return next(iter(found.values()), None)

@@ -56,9 +56,9 @@ async def init_ledger(
     try:
         await migrate(owner)
         async with owner.begin() as conn:
-            meta = await conn.run_sync(store.read_meta)
-            if meta is not None:
-                raise AlreadyInitialised(f"this database already holds ledger {meta.origin!r}")
+            # Another county's ledger may share the database (docs/operations.md); this one may not.
+            if origin in await conn.run_sync(store.ledger_ids):
+                raise AlreadyInitialised(f"this database already holds ledger {origin!r}")
             signer_text, verifier_text = generate_signer(origin)
             home.write_operator_key(signer_text, verifier_text)
             home.blind_index_secret()
@@ -69,7 +69,7 @@ async def init_ledger(
     root_key = SigningKey.generate()
     key_file = home.org_key_file(root_id)
     KeyFile(root_id, root_key).write(key_file)
-    engine = make_engine(url)
+    engine = make_engine(url, ledger=origin)
     try:
         appender = Appender(engine, origin, NoteSigner.from_string(signer_text), ProjectionBackend(), clock)
 

@@ -22,7 +22,7 @@ from contracts.engine import Decodings, admit, rows_to_prefetch
 from contracts.rulebook import version_in_force
 from contracts.state import Change, Delete, Key, R, StagedState, key_of, primary_key_columns
 from ledger.appender import Submission
-from ledger.store import copy_rows
+from ledger.store import insert_rows
 
 CACHE_LIMIT = 200_000
 PREFETCH_CHUNK = 5_000
@@ -198,7 +198,7 @@ def write_rows(
             if others
             else "DO NOTHING"
         )
-        conflict = f"ON CONFLICT ({', '.join(pk)}) {update}" if upsert else ""
+        conflict = f"ON CONFLICT (ledger_id, {', '.join(pk)}) {update}" if upsert else ""
         conn.execute(
             text(
                 f"INSERT INTO {table.name} ({', '.join(quoted[c] for c in cols)}) SELECT * FROM "
@@ -231,10 +231,10 @@ def write_history(
             _json(dump(row)),
             isinstance(change, Delete),
         )
-    copy_rows(
+    insert_rows(
         conn,
         "projection_history",
-        ("seq", "model", "key", "row", "deleted"),
+        (("seq", "bigint"), ("model", "text"), ("key", "jsonb"), ("row", "jsonb"), ("deleted", "boolean")),
         [(seq, model, key, row, deleted) for (model, key, seq), (row, deleted) in rows.items()],
     )
 
