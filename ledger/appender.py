@@ -1,10 +1,10 @@
 """The appender: one writer per ledger, batches of signed entries appended in one transaction.
 
 For each batch: take the writer lock (its ledger's ``ledger_meta`` row, ``store.lock_writer``),
-check each entry through the rules backend in order, write the accepted records, the Merkle nodes they complete, the
-backend's state changes and a new signed checkpoint, then COMMIT. A rejected entry is answered
-with its ``Rejection`` and leaves no trace; the others commit. Resubmitting an entry id answers
-with the stored record's receipt and adds nothing.
+check each entry through the rules backend in order, write the accepted records, the Merkle
+nodes they complete, the backend's state changes and a new signed checkpoint, then COMMIT. A
+rejected entry is answered with its ``Rejection`` and leaves no trace; the others commit.
+Resubmitting an entry id answers with the stored record's receipt and adds nothing.
 
 One entry never fails the others: a rule that raises something other than a ``Rejection``
 answers its entry with ``server.rule_failed``; a batch the database refuses (a value it cannot
