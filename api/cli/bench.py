@@ -90,7 +90,7 @@ async def run_append_bench(entries: int, batch: int) -> int:
 
     # The appender, as the service runs it for 8 clients sending 500 entries a request: shape
     # checks, signatures (ahead, on both cores), rules, records, nodes, projections, checkpoints.
-    engine = make_engine(url)
+    engine = make_engine(url, ledger=home.origin())
     service = await LedgerService.open(engine, home.operator_signer(), max_batch=batch)
     gate = asyncio.Semaphore(CLIENTS)
 

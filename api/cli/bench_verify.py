@@ -60,7 +60,7 @@ async def build_bundle(records: int, folder: Path) -> float:
     home = Home(Path(tempfile.mkdtemp(prefix="rl-bench-verify-home-")))
     genesis = await init_ledger(url, home, "bench.rural-ledger/verify", "county", "bench")
     county = home.org_key("county")
-    engine = make_engine(url)
+    engine = make_engine(url, ledger=home.origin())
     service = await LedgerService.open(engine, home.operator_signer(), max_batch=2000)
     gate = asyncio.Semaphore(CLIENTS)
 
@@ -96,7 +96,7 @@ async def build_bundle(records: int, folder: Path) -> float:
     signer.shutdown()
     await service.close()
     await engine.dispose()
-    engine = make_engine(url, pool_size=2)
+    engine = make_engine(url, pool_size=2, ledger=home.origin())
     try:
         written = await write_bundle(engine, folder)
     finally:

@@ -39,7 +39,7 @@ from api.console.custody import (
     kek_file,
 )
 from api.home import Home
-from api.service.database import make_engine, resolve_url
+from api.service.database import NO_LEDGER, make_engine, resolve_url
 from api.service.migrate import migrate
 from ledger.signing import KeyFile
 
@@ -179,9 +179,9 @@ async def _engine(home: Home) -> AsyncEngine:
     """The service's engine on the ledger's database, its migrations applied (the held keys'
     table may be newer than the last ``serve``)."""
     url = resolve_url(home.root)
-    owner = make_engine(url, service_role=False, pool_size=1)
+    owner = make_engine(url, service_role=False, pool_size=1, ledger=NO_LEDGER)
     try:
         await migrate(owner)
     finally:
         await owner.dispose()
-    return make_engine(url, pool_size=1)
+    return make_engine(url, pool_size=1, ledger=home.origin())

@@ -29,13 +29,13 @@ DEFAULT_PORT = "8000"
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from api.service.database import make_engine, resolve_url
+    from api.service.database import NO_LEDGER, make_engine, resolve_url
     from api.service.migrate import migrate
 
     home = Home.from_env(args.home)
 
     async def run() -> None:
-        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=1)
+        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=1, ledger=NO_LEDGER)
         try:
             await migrate(engine)
         finally:

@@ -24,7 +24,7 @@ def cmd_tiles_write(args: argparse.Namespace) -> int:
     require_ledger(home, operator_key=False)
 
     async def run() -> TilesWritten:
-        engine = make_engine(resolve_url(home.root), pool_size=2)
+        engine = make_engine(resolve_url(home.root), pool_size=2, ledger=home.origin())
         try:
             return await write_tiles(engine, Path(args.dir))
         finally:

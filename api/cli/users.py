@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.cli.ledger_here import require_ledger
 from api.console.accounts import ROLES, ConsoleUser, add_user, check_username, disable_user, list_users
 from api.home import Home
-from api.service.database import make_engine, resolve_url
+from api.service.database import NO_LEDGER, make_engine, resolve_url
 from api.service.migrate import migrate
 from ledger.errors import Category, Rejection
 
@@ -60,12 +60,12 @@ def on_database(home: Home, act: Callable[[AsyncConnection], Awaitable[T]]) -> T
 
     async def run() -> T:
         url = resolve_url(home.root)
-        owner = make_engine(url, service_role=False, pool_size=1)
+        owner = make_engine(url, service_role=False, pool_size=1, ledger=NO_LEDGER)
         try:
             await migrate(owner)
         finally:
             await owner.dispose()
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(url, pool_size=1, ledger=home.origin())
         try:
             async with engine.connect() as conn:
                 return await act(conn)

@@ -190,7 +190,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     require_ledger(home, operator_key=False)  # before the bundle's folder is made
 
     async def run() -> int:
-        engine = make_engine(resolve_url(home.root), pool_size=2)
+        engine = make_engine(resolve_url(home.root), pool_size=2, ledger=home.origin())
         try:
             written = await write_bundle(engine, Path(args.out), nodes=not args.no_nodes)
         finally:

@@ -45,7 +45,7 @@ from api.http.routes.shares import ShareController
 from api.http.routes.tiles import TileController
 from api.http.routes.vouchers import DeveloperController, VoucherController
 from api.http.wire.records import Health, HealthUnavailable
-from api.service.database import asyncpg_url, make_engine, make_read_engine, resolve_url
+from api.service.database import NO_LEDGER, asyncpg_url, make_engine, make_read_engine, resolve_url
 from api.service.database import read_url as replica_url
 from api.service.metrics import meter_appends
 from api.service.migrate import migrate
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = settings.database_url or resolve_url(settings.home.root)
-        owner = make_engine(url, service_role=False, pool_size=1)
+        owner = make_engine(url, service_role=False, pool_size=1, ledger=NO_LEDGER)
         try:
             await migrate(owner)
         finally:

@@ -162,6 +162,9 @@ def make_read_engine(url: str) -> AsyncEngine:
     return make_engine(url, connect_timeout=HOST_TIMEOUT_SECONDS)
 
 
+NO_LEDGER = ""  # ``make_engine``'s ``ledger`` for connections of no ledger: migrations, adding one
+
+
 class LedgerUnknown(Rejection):
     def __init__(self, message: str) -> None:
         super().__init__("ledger.unknown", message, category=Category.NOT_FOUND)
@@ -236,7 +239,9 @@ def make_engine(
 
 def _ledger_number(cur: Any, origin: str | None) -> int | None:
     """The number of the ledger ``origin`` names (None: of the database's only ledger; None
-    too while there is none, or no table of ledgers yet)."""
+    too while there is none, or no table of ledgers yet; ``NO_LEDGER``: of none)."""
+    if origin == NO_LEDGER:
+        return None
     cur.execute("SELECT to_regclass('public.ledger_meta') IS NOT NULL")
     if not cur.fetchone()[0]:
         if origin is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.home import Home
-from api.service.database import make_engine
+from api.service.database import NO_LEDGER, make_engine
 from api.service.migrate import migrate
 from api.service.projections import ProjectionBackend
 from contracts.rulebook import RULEBOOK
@@ -52,7 +52,7 @@ async def init_ledger(
     None, record 1 adopting that rule version (the current one by default)."""
     if not ORIGIN_PATTERN.match(origin):
         raise ValueError(f"origin must match {ORIGIN_PATTERN.pattern}, found {origin!r}")
-    owner = make_engine(url, service_role=False, pool_size=1)
+    owner = make_engine(url, service_role=False, pool_size=1, ledger=NO_LEDGER)
     try:
         await migrate(owner)
         async with owner.begin() as conn:
