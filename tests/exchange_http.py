@@ -34,7 +34,7 @@ from contracts.rulebook import RULEBOOK
 from ledger.entry import format_time, parse_time
 from ledger.signing import KeyFile
 from tests.registry_support import Village, hexdigest, village
-from tests.support import LedgerFixture, credit_code
+from tests.support import LedgerFixture, credit_code, owner_connection
 
 CST = timedelta(hours=8)
 BOUNDS = {"east": "road", "south": "ditch", "west": "collective_land", "north": "river"}
@@ -311,7 +311,7 @@ class Market(ExchangeHttp):
         m.free_parcels = list(m.parcels)
         if full:
             await m._furnish(name)
-        m.db = await asyncpg.connect(fx.url)
+        m.db = await owner_connection(fx.url)
         return m
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from api.client import LedgerClient, signed_entry
@@ -19,6 +20,7 @@ from api.service.database import asyncpg_url
 from api.service.genesis import Genesis, init_ledger
 from contracts.rulebook import RULEBOOK
 from ledger.checkpoint import NoteVerifier
+from ledger.schema import LEDGER_SETTING
 from ledger.signing import KeyFile, SigningKey, b64
 
 
@@ -133,3 +135,10 @@ async def open_ledger(
         fx = LedgerFixture(url, home, genesis, LedgerClient(http=http, origin=origin, clock=clock), clock)
         fx.keys["county"] = home.org_key("county")
         yield fx
+
+
+async def owner_connection(url: str, ledger: int = 1) -> asyncpg.Connection:
+    """The database owner's connection (not held to one ledger by row-level security), opened
+    for ledger ``ledger`` (a test database's first, and mostly only, ledger is number 1) so
+    that the rows it puts in behind the API's back are that ledger's."""
+    return await asyncpg.connect(url, server_settings={LEDGER_SETTING: str(ledger)})

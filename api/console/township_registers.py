@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import literal_column
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -117,7 +118,8 @@ async def village_registers(
             select(Household, func.count(col(HouseholdMember.party_id)))
             .join(HouseholdMember, col(HouseholdMember.household_id) == col(Household.id), isouter=True)
             .where(col(Household.collective_id) == village_id)
-            .group_by(col(Household.id))
+            # The whole key, so that the household's other columns may be selected.
+            .group_by(literal_column("households.ledger_id"), col(Household.id))
             .order_by(col(Household.registered_seq), col(Household.id))
             .offset(skip.get("households", 0))
             .limit(LIST_LIMIT)

@@ -13,7 +13,7 @@ from api.cli.main import parser
 from api.cli.verify import run_verify
 from api.service.database import asyncpg_url, make_engine
 from tests.registry_support import village
-from tests.support import LedgerFixture
+from tests.support import LedgerFixture, owner_connection
 
 
 async def populate(fx: LedgerFixture) -> None:
@@ -55,7 +55,7 @@ async def verify(
 
 async def owner(fx: LedgerFixture) -> asyncpg.Connection:
     """The database owner, with the append-only triggers off for this session (a tamperer)."""
-    conn = await asyncpg.connect(fx.url)
+    conn = await owner_connection(fx.url)
     await conn.execute("SET session_replication_role = replica")
     return conn
 

@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -21,7 +20,7 @@ from api.service import database
 from api.service.service import LedgerService
 from ledger.self_check import SERVER_INFO_KEY
 from tests.conftest import FakeClock
-from tests.support import LedgerFixture, open_ledger, township_payload
+from tests.support import LedgerFixture, open_ledger, owner_connection, township_payload
 
 
 def service_of(fx: LedgerFixture) -> LedgerService:
@@ -65,7 +64,7 @@ async def test_a_server_whose_log_does_not_add_up_gets_no_writes(
     url = await database_factory()
     async with open_ledger(url, tmp_path, FakeClock()) as fx:
         assert (await append(fx, 3)).status_code == 200
-        owner = await asyncpg.connect(url)
+        owner = await owner_connection(url)
         try:  # a record no checkpoint covers: what a server that lost its checkpoint would hold
             await owner.execute(
                 "INSERT INTO records (seq, entry_id, kind, actor, recorded_at, body, leaf_hash)"
@@ -135,7 +134,7 @@ async def test_on_a_server_that_will_not_say_which_it_is_the_head_is_checked_eac
         assert (await append(fx, 8)).status_code == 200  # the head now cached
         assert (await append(fx, 9)).status_code == 200  # and checked, it holds
         size = service_of(fx).appender.committed_tip[0]  # type: ignore[index]
-        owner = await asyncpg.connect(url)
+        owner = await owner_connection(url)
         try:
             await owner.execute("ALTER TABLE checkpoints DISABLE TRIGGER ALL")
             await owner.execute("UPDATE checkpoints SET root_hash = sha256(root_hash) WHERE size = $1", size)
@@ -146,7 +145,7 @@ async def test_on_a_server_that_will_not_say_which_it_is_the_head_is_checked_eac
             r = await append(fx, serial)
             assert r.status_code == 503 and r.json()["code"] == "ledger.read_only", r.text
             assert f"has another checkpoint of size {size}" in r.json()["detail"]
-        owner = await asyncpg.connect(url)
+        owner = await owner_connection(url)
         try:
             assert await owner.fetchval("SELECT count(*) FROM records") == size
         finally:

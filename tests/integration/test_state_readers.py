@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import pytest
@@ -26,6 +26,7 @@ from contracts.households import Household
 from contracts.membership import Membership
 from contracts.shares import ShareHolding
 from contracts.state import Delete, Key, MemoryReader, Put, StagedState, StateReader, key_of, make
+from ledger.store import LedgerMeta, write_meta
 
 Staged = dict[type[SQLModel], dict[Key, SQLModel | None]]
 
@@ -581,6 +582,8 @@ async def projection_engine(database_factory: Any) -> AsyncIterator[AsyncEngine]
     owner = make_engine(url, service_role=False, pool_size=1)
     try:
         await migrate(owner)
+        async with owner.begin() as conn:  # the ledger whose rows these are
+            await conn.run_sync(write_meta, LedgerMeta("readers.test/ledger", "readers"), datetime.now(UTC))
     finally:
         await owner.dispose()
     engine = make_engine(url, pool_size=1)
