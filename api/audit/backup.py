@@ -1,4 +1,11 @@
-"""Backups: the whole ledger database in one file that ``restore`` can put back, verified.
+"""Backups: one ledger of the database in one file that ``restore`` can put back, verified.
+
+The ledger is the one the engine's connections are opened for (``rural_ledger.ledger``), and
+only its rows are read: every read names it, since row-level security does not restrict the
+owner's connections a backup reads on.
+Its rows are written without their ledger number (``ledger_id``, the ledger row's ``id``):
+that number is the ledger's place in one database, and a restore gives it the next free one in
+another, which may hold other ledgers (moving a county to its own cluster).
 
 A backup is a gzipped tar archive holding::
 
@@ -37,6 +44,7 @@ from api.audit.export import write_bundle
 from contracts.digest import table_name
 from contracts.rulebook import PROJECTION_MODELS
 from ledger.errors import Category, Rejection
+from ledger.schema import CURRENT_LEDGER
 
 FORMAT = "rural-ledger/backup/v1"
 LOG_TABLES = ("records", "merkle_nodes", "checkpoints")  # in the bundle
@@ -48,6 +56,7 @@ BESIDE_TABLES = (  # in rows.jsonl, restored in this order
     "console_users",
     "console_org_keys",
 )
+LEDGER_NUMBER = {"ledger_meta": "id"}  # the column holding the ledger's number; else ledger_id
 NOT_KEPT = ("console_sessions", "request_nonces", "alembic_version")
 REBUILT = ("projection_history", *sorted(table_name(m) for m in PROJECTION_MODELS))
 MEMBERS = ("backup.json", "rows.jsonl", *(f"bundle/{n}" for n in ("ledger.jsonl", "manifest.json")))
@@ -90,13 +99,17 @@ def _rows(conn: Connection, out: Any) -> tuple[dict[str, int], str | None]:
     counts: dict[str, int] = {}
     for table in BESIDE_TABLES:
         counts[table] = 0
+        number = LEDGER_NUMBER.get(table, "ledger_id")
         # Rows as PostgreSQL's own JSON (bytea as \x hex, times in ISO 8601): read back by
-        # json_populate_recordset into the same types.
+        # json_populate_recordset into the same types. The ledger's rows only, on a connection
+        # no row-level security restricts, and without the ledger's number.
         result = conn.execution_options(yield_per=2000).execute(
-            text(f"SELECT row_to_json(t)::text FROM {table} t")  # names from the list above
-        )
-        for (row,) in result:
-            out.write(json.dumps({"table": table, "row": json.loads(row)}, ensure_ascii=False) + "\n")
+            text(f"SELECT row_to_json(t)::text FROM {table} t WHERE t.{number} = {CURRENT_LEDGER}")
+        )  # names from the lists above
+        for (found,) in result:
+            row = json.loads(found)
+            del row[number]
+            out.write(json.dumps({"table": table, "row": row}, ensure_ascii=False) + "\n")
             counts[table] += 1
     return counts, _revision(conn)
 
@@ -111,8 +124,9 @@ def file_sha256(path: Path) -> str:
 
 
 async def write_backup(engine: AsyncEngine, file: Path) -> BackupWritten:
-    """Write a backup of ``engine``'s ledger to ``file`` (refused if it exists); the file is
-    made beside its place and renamed into it whole, mode 0600."""
+    """Write a backup of ``engine``'s ledger (the one its connections are opened for) to
+    ``file`` (refused if it exists); the file is made beside its place and renamed into it
+    whole, mode 0600."""
     if file.exists():
         raise FileExistsError(f"{file} exists; a backup is never overwritten")
     with tempfile.TemporaryDirectory(prefix="rural-ledger-backup-") as scratch:

@@ -3,11 +3,13 @@
 - ``migrate``: apply the database migrations (what the image runs before ``serve``).
 - ``health [--url]``: exit 0 when the service's ``/healthz`` answers ``ok`` (the image's
   health check), 1 when it answers anything else or nothing.
-- ``backup FILE``: the ledger and the rows kept beside it, in one file (``api.audit.backup``).
-- ``restore FILE``: into an empty database, only after the backup verifies against a
-  checkpoint known to be right (``api.audit.restore``); exit 0 restored, 1 the backup does not
-  verify (nothing written), 2 unusable (no known checkpoint given, not a backup, the target
-  not empty, the database unreachable).
+- ``backup FILE``: the home's ledger and the rows kept beside it, in one file
+  (``api.audit.backup``); only that ledger's, however many the database holds.
+- ``restore FILE``: into a database that holds no ledger of its origin (empty, or holding
+  others), only after the backup verifies against a checkpoint known to be right
+  (``api.audit.restore``); exit 0 restored, 1 the backup does not verify (nothing written),
+  2 unusable (no known checkpoint given, not a backup, the target already holding that
+  ledger, the database unreachable).
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     require_ledger(home, operator_key=False)
 
     async def run() -> int:
-        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=2)
+        # The owner's connections, opened for the home's ledger: the backup reads its rows only.
+        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=2, ledger=home.origin())
         try:
             done = await write_backup(engine, Path(args.file))
         finally:
@@ -121,7 +124,7 @@ def operator_key(args: argparse.Namespace, home: Home) -> str:
 def cmd_restore(args: argparse.Namespace) -> int:
     from api.audit.auditor import Auditor
     from api.audit.restore import restore_verified, unpack
-    from api.service.database import make_engine, resolve_url
+    from api.service.database import NO_LEDGER, make_engine, resolve_url
     from ledger.checkpoint import NoteVerifier, open_checkpoint
     from ledger.errors import MalformedError
     from ledger.witness import CosignerVerifier
@@ -149,7 +152,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     async def run(folder: Path) -> int:
         unpack(Path(args.file), folder)
-        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=1)
+        # Opened for no ledger: the restore adds its own and names it inside its transaction.
+        engine = make_engine(resolve_url(home.root), service_role=False, pool_size=1, ledger=NO_LEDGER)
         try:
             done = await restore_verified(engine, folder, auditor)
         finally:
@@ -182,7 +186,7 @@ def add_operations_parser(sub: argparse._SubParsersAction) -> None:  # type: ign
     b.add_argument("file", metavar="FILE")
     b.set_defaults(fn=cmd_backup)
 
-    r = sub.add_parser("restore", help="restore a backup into an empty database once it verifies")
+    r = sub.add_parser("restore", help="restore a backup into a database not holding it, once it verifies")
     r.add_argument("file", metavar="FILE")
     r.add_argument("--checkpoint", metavar="FILE", help="a checkpoint known to be right (signed note)")
     r.add_argument("--witness", action="append", metavar="VKEY", help="a known witness's key; repeat")
