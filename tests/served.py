@@ -39,9 +39,10 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(database_url: str, home: Home) -> AsyncIterator[Server]:
-    """``rural-ledger serve`` on the ledger in ``database_url`` and ``home``, once it says it has
-    started; stopped at the end. What it printed is in the error when it does not start."""
+async def serve(database_url: str, home: Home, *serve_args: str) -> AsyncIterator[Server]:
+    """``rural-ledger serve`` on the ledger in ``database_url`` and ``home`` (with ``serve_args``
+    after the command, e.g. more ``--home``), once it says it has started; stopped at the end.
+    What it printed is in the error when it does not start."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "RURAL_LEDGER_HOME": str(home.root)}
     proc = await asyncio.create_subprocess_exec(
@@ -51,6 +52,7 @@ async def serve(database_url: str, home: Home) -> AsyncIterator[Server]:
         "127.0.0.1",
         "--port",
         str(port),
+        *serve_args,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

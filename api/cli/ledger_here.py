@@ -7,7 +7,8 @@ folder, and the service would fail its start with a long traceback. The signs of
 - the operator key file ``init`` writes (always, so that ``serve`` can sign checkpoints);
 - without ``DATABASE_URL``, the embedded database ``init`` made (``pgdata/PG_VERSION``), looked
   at as files: the embedded server is not started to find out;
-- with ``DATABASE_URL``, the ledger's one row in ``ledger_meta`` on that database.
+- with ``DATABASE_URL``, the ledger's row in ``ledger_meta`` on that database (the row of the
+  home's origin, when the home names one: the database may hold several ledgers).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def require_ledger(home: Home, *, operator_key: bool = True) -> None:
                 f"no ledger database in {folder / 'pgdata'} (and DATABASE_URL is not set): {TO_CREATE}"
             )
         return
-    asyncio.run(_require_ledger_database(url))
+    asyncio.run(_require_ledger_database(url, home.origin()))
 
 
 def shown(url: str) -> str:
@@ -61,7 +62,7 @@ def shown(url: str) -> str:
         return url.split(":", 1)[0] + ":..."
 
 
-async def _require_ledger_database(url: str) -> None:
+async def _require_ledger_database(url: str, origin: str | None) -> None:
     import asyncpg  # here: the command line starts without the driver
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -71,10 +72,15 @@ async def _require_ledger_database(url: str) -> None:
         raise Unavailable(f"cannot open the database at DATABASE_URL ({shown(url)}): {e}") from e
     try:
         present = await conn.fetchval("SELECT to_regclass('ledger_meta') IS NOT NULL")
-        origin = await conn.fetchval("SELECT origin FROM ledger_meta") if present else None
+        origins = await conn.fetch("SELECT origin FROM ledger_meta") if present else []
     except asyncpg.PostgresError as e:
         raise Unavailable(f"cannot read the database at DATABASE_URL ({shown(url)}): {e}") from e
     finally:
         await conn.close()
-    if origin is None:
+    if not origins:
         raise NoLedger(f"the database at DATABASE_URL ({shown(url)}) holds no ledger: {TO_CREATE}")
+    if origin is not None and origin not in {r["origin"] for r in origins}:
+        raise NoLedger(
+            f"the database at DATABASE_URL ({shown(url)}) holds {len(origins)} ledger(s), not "
+            f"{origin!r}, the one the home's operator.pub names: that ledger was made on another database"
+        )

@@ -44,23 +44,54 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_homes(args: argparse.Namespace) -> list[Home]:
+    """The homes ``serve`` serves: ``--home`` (before the command, then each after it), else
+    ``RURAL_LEDGER_HOMES``, else ``RURAL_LEDGER_HOME`` (api.http.hosts)."""
+    from api.http.hosts import homes_from_env
+
+    given = ([args.home] if args.home else []) + (args.homes or [])
+    if not given:
+        return homes_from_env()
+    return [Home(Path(p)) for p in dict.fromkeys(str(Path(p).absolute()) for p in given)]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from api.http.hosts import HOMES_ENV, served_ledgers
     from api.http.server import run
 
-    home = Home.from_env(args.home)
-    require_ledger(home)
+    homes = serve_homes(args)
+    if len(homes) > 1 and not os.environ.get("DATABASE_URL"):
+        print(
+            "rural-ledger serve: several ledgers are served from the one database they share: set "
+            "DATABASE_URL (each home's embedded database holds its own ledger only)",
+            file=sys.stderr,
+        )
+        return 2
+    for home in homes:
+        require_ledger(home)
+    if len(homes) > 1:
+        ledgers = served_ledgers(homes)  # their host names, checked before any process starts
+        os.environ[HOMES_ENV] = os.pathsep.join(str(h.root.absolute()) for h in homes)
+    else:
+        os.environ.pop(HOMES_ENV, None)
+    home = homes[0]
     os.environ["RURAL_LEDGER_HOME"] = str(home.root)
     if not os.environ.get("DATABASE_URL"):
         # Start the embedded server once here, so worker processes attach to a running one.
         os.environ["DATABASE_URL"] = resolve_url(home.root)
     base = f"http://{args.host}:{args.port}"
-    print(
-        f"Rural Ledger on {base}/\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
-        f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
-        if home.operator_pub_file.exists()
-        else f"Rural Ledger on {base}",
-        flush=True,
-    )
+    if len(homes) > 1:
+        print(f"Rural Ledger on {base}/, {len(ledgers)} ledgers by host name:", flush=True)
+        for ledger in ledgers:
+            print(f"  {' '.join(ledger.hosts)}  ->  {ledger.origin}  ({ledger.home.root})", flush=True)
+    else:
+        print(
+            f"Rural Ledger on {base}/\n  API docs    {base}/schema\n  checkpoint  {base}/v1/checkpoint"
+            f"\n  records     {base}/v1/entries\n  operator key {home.operator_pub_file.read_text().strip()}"
+            if home.operator_pub_file.exists()
+            else f"Rural Ledger on {base}",
+            flush=True,
+        )
     run(args.host, args.port, args.workers, args.log_level)
     return 0
 
@@ -116,6 +147,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--home",
+        dest="homes",
+        action="append",
+        metavar="HOME",
+        help="a ledger's folder; repeat to serve several ledgers of one database, each at its host names",
+    )
     s.set_defaults(fn=cmd_serve)
 
     keys = sub.add_parser("keys", help="make an organisation key file (mode 0600)")

@@ -12,6 +12,8 @@
 - Every server process started by uvicorn's supervisor (``--workers N``) dies with it.
 - Requests are logged by ``api.http.observe`` (route templates, never paths or query strings),
   not by uvicorn's access log; the format is ``RURAL_LEDGER_LOG_FORMAT`` (``api.http.logs``).
+- Each process serves the ledger of ``RURAL_LEDGER_HOME``, or the several ledgers of
+  ``RURAL_LEDGER_HOMES`` (``serve --home A --home B``) by host name (``api.http.ledgers``).
 - The processes keep their metrics in ``PROMETHEUS_MULTIPROC_DIR`` (a fresh folder made here
   unless given; emptied at start), so that ``/metrics`` adds every worker's up.
 """
@@ -130,9 +132,10 @@ def create_worker_app() -> Any:
     parent = multiprocessing.parent_process()
     if parent is not None and parent.pid is not None:
         die_with_parent(parent.pid)
-    from api.http.app import create_app
+    from api.http.hosts import homes_from_env
+    from api.http.ledgers import homes_app
 
-    app = create_app()
+    app = homes_app(homes_from_env())  # one ledger's app, or several behind a dispatcher by host
     send_everything_as_json()  # in JSON format, every logger through one JSON handler
     limit_every_handler(RepeatLimit())  # after the app has installed its logging configuration
     return app
