@@ -147,14 +147,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await owner.dispose()
         engine = make_engine(url, ledger=settings.home.origin())
-        service = await LedgerService.open(
-            engine,
-            settings.home.operator_signer(),
-            settings.clock,
-            settings.max_batch,
-            settings.home.blind_index_secret(),
-            settings.signed_at_window,
-        )
+        try:
+            service = await LedgerService.open(
+                engine,
+                settings.home.operator_signer(),
+                settings.clock,
+                settings.max_batch,
+                settings.home.blind_index_secret(),
+                settings.signed_at_window,
+            )
+        except BaseException:  # the ledger will not open: its connections must not outlive it
+            await engine.dispose()
+            raise
         if settings.read_url:  # proofs, record pages, the export: api.service.replica
             service.read_engine = make_read_engine(asyncpg_url(settings.read_url))
         meter_appends(service.appender)  # api.service.metrics
