@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli.verify import read_key, render
 from api.home import Home
+from ledger.errors import MalformedError
 
 DEFAULT_PORT = "8000"
 
@@ -53,17 +54,32 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
+    """Healthy when ``/healthz`` answers ``"status": "ok"``: of every ledger served, when the
+    process serves several (``RURAL_LEDGER_HOMES``), each asked by its first host name."""
     url = args.url or f"http://127.0.0.1:{os.environ.get('RURAL_LEDGER_PORT') or DEFAULT_PORT}/healthz"
-    try:
-        r = httpx.get(url, timeout=args.timeout)
-        status = r.json().get("status") if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError) as e:
-        print(f"unhealthy: {url}: {e}", file=sys.stderr)
-        return 1
-    if status != "ok":
-        print(f"unhealthy: {url} answered {r.status_code} {r.text[:200]}", file=sys.stderr)
-        return 1
-    print(f"healthy: {url}")
+    hosts: list[str | None] = [None]
+    if not args.url:
+        from api.http.hosts import homes_from_env, served_ledgers
+
+        homes = homes_from_env()
+        if len(homes) > 1:
+            try:
+                hosts = [ledger.hosts[0] for ledger in served_ledgers(homes)]
+            except MalformedError as e:
+                print(f"unhealthy: {e}", file=sys.stderr)
+                return 1
+    for host in hosts:
+        asked = f"{url} (Host: {host})" if host else url
+        try:
+            r = httpx.get(url, timeout=args.timeout, headers={"Host": host} if host else None)
+            status = r.json().get("status") if r.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError) as e:
+            print(f"unhealthy: {asked}: {e}", file=sys.stderr)
+            return 1
+        if status != "ok":
+            print(f"unhealthy: {asked} answered {r.status_code} {r.text[:200]}", file=sys.stderr)
+            return 1
+        print(f"healthy: {asked}")
     return 0
 
 

@@ -6,6 +6,9 @@ and reaches neither, and one ledger alone still answers every host."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -230,6 +233,13 @@ async def test_serve_with_several_homes_routes_by_host(counties: Counties) -> No
         assert await w.checkpoint() == (WENDENG, before[1] + 1)
         got = await http.get("/v1/checkpoint", headers={"host": "example.test"})
         assert (got.status_code, got.json()["code"]) == (404, "ledger.unknown")
+        # The health check (the image's) asks each ledger served, by its first host name.
+        health = [sys.executable, "-m", "api.cli.main", "health", "--timeout", "10"]
+        env = {**os.environ, "RURAL_LEDGER_PORT": server.base.rsplit(":", 1)[1].rstrip("/")}
+        env["RURAL_LEDGER_HOMES"] = os.pathsep.join([str(w.home.root), str(r.home.root)])
+        done = await asyncio.to_thread(subprocess.run, health, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "Host: wendeng.ledger.test" in done.stdout and "Host: rongcheng.ledger.test" in done.stdout
 
 
 def test_serve_refuses_homes_it_cannot_serve(
