@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
             raise
         if settings.read_url:  # proofs, record pages, the export: api.service.replica
-            service.read_engine = make_read_engine(asyncpg_url(settings.read_url))
+            service.read_engine = make_read_engine(asyncpg_url(settings.read_url), settings.home.origin())
         meter_appends(service.appender)  # api.service.metrics
         app.state.service = service
         app.state.witness_pusher = pusher = WitnessPusher(engine, settings.witnesses)

@@ -154,12 +154,12 @@ def _seconds(value: str | tuple[str, ...]) -> float:
     return seconds
 
 
-def make_read_engine(url: str) -> AsyncEngine:
+def make_read_engine(url: str, ledger: str | None = None) -> AsyncEngine:
     """The read replica's engine (``RURAL_LEDGER_READ_URL``): always with a connect timeout,
     ``HOST_TIMEOUT_SECONDS`` unless the URL's ``connect_timeout`` says, one host or several,
     so that a replica that does not answer holds a read for seconds, not asyncpg's minute,
     before the primary serves it."""
-    return make_engine(url, connect_timeout=HOST_TIMEOUT_SECONDS)
+    return make_engine(url, connect_timeout=HOST_TIMEOUT_SECONDS, ledger=ledger)
 
 
 NO_LEDGER = ""  # ``make_engine``'s ``ledger`` for connections of no ledger: migrations, adding one
