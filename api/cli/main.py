@@ -118,16 +118,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    if args.what == "verify":
-        from api.cli.bench_verify import run_verify_bench
-
-        return run_verify_bench(args.records, Path(args.reuse) if args.reuse else None)
-    from api.cli.bench import run_append_bench
-
-    return asyncio.run(run_append_bench(args.entries, args.batch))
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rural-ledger", description=__doc__)
     p.add_argument("--home", help="the ledger's folder (default ./rural-ledger-data)")
@@ -161,14 +151,7 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument("--out")
     keys.set_defaults(fn=cmd_keys)
 
-    bench = sub.add_parser("bench", help="benchmarks: `bench append`, `bench verify`")
-    bench.add_argument("what", choices=["append", "verify"])
-    bench.add_argument("--entries", type=int, default=20000)
-    bench.add_argument("--batch", type=int, default=2000)
-    bench.add_argument("--records", type=int, default=1_000_000, help="bench verify: ledger size")
-    bench.add_argument("--reuse", metavar="DIR", help="bench verify: keep or reuse the bundle here")
-    bench.set_defaults(fn=cmd_bench)
-
+    from api.cli.bench_command import add_bench_parser
     from api.cli.kinds import add_kinds_parser
     from api.cli.mirror import add_mirror_parser
     from api.cli.operations import add_operations_parser
@@ -181,6 +164,7 @@ def parser() -> argparse.ArgumentParser:
     from api.cli.verify import add_verify_parser
     from api.cli.witness import add_witness_parser
 
+    add_bench_parser(sub)
     add_verify_parser(sub)
     add_witness_parser(sub)
     add_mirror_parser(sub)
