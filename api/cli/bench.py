@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -20,6 +21,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.cli.bench_ledgers import stop_embedded
 from api.cli.bench_report import BenchResult, Row, print_table
 from api.client import signed_entry
 from api.home import Home
@@ -33,11 +35,12 @@ from ledger.schema import LEDGER_DEFAULT
 from ledger.signing import SigningKey, b64, entry_message, verify_signature
 
 
-async def scratch_database() -> tuple[str, str | None]:
-    """A fresh database: on DATABASE_URL's server (dropped afterwards), else embedded."""
+async def scratch_database(folder: Path | None = None) -> tuple[str, str | None]:
+    """A fresh database and its name: on DATABASE_URL's server (for ``drop_database``), else
+    embedded in ``folder`` (a new temporary one if not given) and no name."""
     server = os.environ.get("DATABASE_URL")
     if not server:
-        return embedded_url(Path(tempfile.mkdtemp(prefix="rl-bench-"))), None
+        return embedded_url(folder or Path(tempfile.mkdtemp(prefix="rl-bench-"))), None
     plain = asyncpg_url(server).replace("postgresql+asyncpg://", "postgresql://")
     name = f"rl_bench_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(plain)
@@ -65,10 +68,21 @@ def rate(n: int, seconds: float) -> float:
 
 
 async def append_bench(entries: int, batch: int, progress: Callable[[str], None] = print) -> BenchResult:
+    """The appender and its references on a scratch database, removed at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="rl-bench-append-"))
+    try:
+        return await append_in(folder, entries, batch, progress)
+    finally:
+        if not os.environ.get("DATABASE_URL"):
+            stop_embedded(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def append_in(folder: Path, entries: int, batch: int, progress: Callable[[str], None]) -> BenchResult:
     from api.service.database import make_engine
 
-    url, scratch = await scratch_database()
-    home = Home(Path(tempfile.mkdtemp(prefix="rl-bench-home-")))
+    url, scratch = await scratch_database(folder)
+    home = Home(folder / "home")
     genesis = await init_ledger(url, home, "bench.rural-ledger/append", "county", "bench")
     county = home.org_key("county")
     items = [
