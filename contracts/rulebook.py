@@ -250,7 +250,10 @@ class Rulebook:
 
     def kinds(self, version: int) -> dict[str, Rule[Any]]:
         """Every kind in force under ``version``, with its rule."""
-        return self._in_force[max(v for v in self.versions if v <= version)]
+        found = self._in_force.get(version)  # a version of this rulebook: every admission's case
+        if found is None:
+            found = self._in_force[max(v for v in self.versions if v <= version)]
+        return found
 
     def first_version(self, kind: str) -> int | None:
         """The version a kind first appears in, if any."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from ledger.errors import MalformedError, ProofError
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE, NodeID, node_hash, range_nodes
@@ -226,19 +227,23 @@ def inclusion_proofs(
 
     Precondition: every index is in ``[0, size)``.
     """
-    below: dict[int, tuple[list[NodeID], NodeID]] = {}
+    # The siblings below each fork as plain (level, index) tuples, which equal and hash as
+    # the NodeIDs they stand for: a batch's receipts name some 15 per leaf, and a NodeID
+    # costs more to make than its lookup; only the distinct ones asked for become NodeIDs.
+    below: dict[int, tuple[list[tuple[int, int]], NodeID]] = {}
     above: dict[NodeID, ProofPlan] = {}
     for index in indexes:
         if not 0 <= index < size:
             raise MalformedError(f"leaf index {index} is not in a tree of size {size}")
         inner = (index ^ size).bit_length() - 1
         fork = NodeID(inner, index >> inner)
-        below[index] = ([NodeID(i, (index >> i) ^ 1) for i in range(inner)], fork)
+        below[index] = ([(i, (index >> i) ^ 1) for i in range(inner)], fork)
         if fork not in above:
             right = list(reversed(range_nodes(fork.end, size)))
             above[fork] = ProofPlan((*right, *reversed(range_nodes(0, fork.begin))), 0, len(right))
-    wanted = {i for ids, _ in below.values() for i in ids}
+    wanted = {NodeID(*i) for i in {i for ids, _ in below.values() for i in ids}}
     wanted.update(i for plan in above.values() for i in plan.ids)
     nodes = fetch(wanted)
     tails = {fork: plan.rehash([nodes[i] for i in plan.ids]) for fork, plan in above.items()}
-    return {index: [nodes[i] for i in ids] + tails[fork] for index, (ids, fork) in below.items()}
+    by_pair = cast(Mapping[tuple[int, int], bytes], nodes)
+    return {index: [by_pair[i] for i in ids] + tails[fork] for index, (ids, fork) in below.items()}

@@ -9,7 +9,6 @@ at any point before COMMIT leaves none of them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,6 +131,8 @@ def read_nodes(conn: Connection, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
 
 
 def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str, StoredRecord]:
+    """The stored records of ``entry_ids`` (UUIDs in their canonical lower-case text, as
+    entries carry them; the driver parses them), by entry id."""
     if not entry_ids:
         return {}
     rows = conn.execute(
@@ -139,7 +140,7 @@ def records_by_entry_id(conn: Connection, entry_ids: Sequence[str]) -> dict[str,
             "SELECT entry_id, seq, body, leaf_hash FROM records "
             f"WHERE {OF_LEDGER} AND entry_id = ANY(CAST(:ids AS uuid[]))"
         ),
-        {"ids": [uuid.UUID(i) for i in entry_ids]},
+        {"ids": list(entry_ids)},
     ).all()
     return {str(r.entry_id): StoredRecord(r.seq, bytes(r.body), bytes(r.leaf_hash)) for r in rows}
 

@@ -20,7 +20,17 @@ from sqlmodel import SQLModel
 
 from contracts.engine import Decodings, admit, rows_to_prefetch
 from contracts.rulebook import version_in_force
-from contracts.state import Change, Delete, Key, R, StagedState, key_of, primary_key_columns
+from contracts.state import (
+    Change,
+    Delete,
+    Key,
+    R,
+    StagedState,
+    construct,
+    key_of,
+    primary_key_columns,
+    values_of,
+)
 from ledger.appender import Submission
 from ledger.store import insert_rows
 
@@ -29,7 +39,7 @@ PREFETCH_CHUNK = 5_000
 Staged = dict[type[SQLModel], dict[Key, SQLModel | None]]
 
 
-configure_mappers()  # rows are built with model_construct, which needs configured mappers
+configure_mappers()  # rows are built without __init__ (``construct``), which needs configured mappers
 
 
 def table_of(model: type[SQLModel]) -> Any:
@@ -55,7 +65,7 @@ class SqlReader:
         row = self.conn.execute(
             select(table).where(and_(*(table.c[c] == v for c, v in zip(cols, key, strict=True))))
         ).first()
-        found = model.model_construct(**row._mapping) if row else None
+        found = construct(model, row._mapping) if row else None
         self.cache[(model, key)] = found
         return found
 
@@ -67,7 +77,7 @@ class SqlReader:
             rows = self.conn.execute(
                 select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
             ).all()
-            hit = self.found[query] = [model.model_construct(**r._mapping) for r in rows]
+            hit = self.found[query] = [construct(model, r._mapping) for r in rows]
         return hit
 
     def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
@@ -88,7 +98,7 @@ class SqlReader:
                 {c: [k[i] for k in chunk] for i, c in enumerate(pk)},
             )
             for row in rows:
-                found = model.model_construct(**row._mapping)
+                found = construct(model, row._mapping)
                 self.cache[(model, key_of(found))] = found
 
     def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
@@ -104,7 +114,7 @@ class SqlReader:
                 {column: chunk},
             )
             for row in rows:
-                found = model.model_construct(**row._mapping)
+                found = construct(model, row._mapping)
                 answers[getattr(found, column)].append(found)
             for v, found_rows in answers.items():
                 self.found[(model, ((column, v),))] = found_rows
@@ -168,7 +178,7 @@ class RowDumps:
     def __call__(self, row: SQLModel) -> dict[str, Any]:
         hit = self._dumps.get(id(row))
         if hit is None or hit[0] is not row:
-            hit = (row, row.model_dump())
+            hit = (row, values_of(row))
             self._dumps[id(row)] = hit
         return hit[1]
 
@@ -177,7 +187,7 @@ def write_rows(
     conn: Connection,
     model: type[SQLModel],
     rows: Mapping[Key, SQLModel | None],
-    dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
+    dump: Callable[[SQLModel], dict[str, Any]] = values_of,
     *,
     upsert: bool = True,
 ) -> None:
@@ -220,7 +230,7 @@ def write_rows(
 def write_history(
     conn: Connection,
     history: list[tuple[int, Change]],
-    dump: Callable[[SQLModel], dict[str, Any]] = SQLModel.model_dump,
+    dump: Callable[[SQLModel], dict[str, Any]] = values_of,
 ) -> None:
     """One ``projection_history`` row per change: the row after a put, the row as it was
     before a delete (the last change wins if a record changed one row twice)."""

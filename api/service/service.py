@@ -9,13 +9,14 @@ import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 
+from api.service.collector import collect_less_often
 from api.service.notes import check_note
 from api.service.parent_death import die_with_parent
 from api.service.personal import check_personal
@@ -122,6 +123,7 @@ class LedgerService:
                 log.error("self-check failed, refusing writes: %s", e)
         if str(signer.verifier()) != meta.operator_key:
             raise IntegrityError("the operator key file does not match this ledger's operator key")
+        collect_less_often()
         appender = Appender(engine, meta.origin, signer, ProjectionBackend(), clock)
         appender.checked_server = checked_server
         service = cls(
@@ -170,7 +172,7 @@ class LedgerService:
             for signed, ok in zip(chunk, valid, strict=True)
             if ok
         }
-        return [replace(s, checked_key=checked.get(id(s.signed))) for s in batch]
+        return [Submission(s.signed, checked_key=checked.get(id(s.signed)), beside=s.beside) for s in batch]
 
     def accept(self, item: Any) -> Submission:
         """Parse one submission; a ``party.registered`` entry carries its person's personal

@@ -364,7 +364,7 @@ def test_consistency_proof_verifies_and_every_bit_flip_fails(data: st.DataObject
 
 @given(st.integers(min_value=1, max_value=600), st.data())
 def test_batch_inclusion_proofs_equal_single_proofs(size: int, data: st.DataObject) -> None:
-    from ledger.merkle import CompactRange
+    from ledger.merkle import CompactRange, NodeID
     from ledger.proofs import inclusion_nodes, inclusion_proofs
 
     stored: dict = {}
@@ -384,6 +384,7 @@ def test_batch_inclusion_proofs_equal_single_proofs(size: int, data: st.DataObje
 
     proofs = inclusion_proofs(indexes, size, fetch)
     assert len(fetched) == 1
+    assert {type(i) for i in fetched[0]} <= {NodeID}
     for index in indexes:
         plan = inclusion_nodes(index, size)
         assert proofs[index] == plan.rehash([stored[tuple(i)] for i in plan.ids])
