@@ -5,6 +5,7 @@ the offline verifier both call ``admit``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,10 @@ class Decodings:
         self._done[(id(signed), id(rule))] = (signed, rule, value)
         return value
 
+    def remember(self, rule: Rule[Any], signed: SignedEntry, value: Any) -> None:
+        """``value`` is ``rule.decode(signed.payload)``, decoded earlier (``reads_ahead``)."""
+        self._done[(id(signed), id(rule))] = (signed, rule, value)
+
 
 @dataclass
 class Wanted:
@@ -76,27 +81,81 @@ class Wanted:
     finds: dict[tuple[type, str], set[Any]] = field(default_factory=dict)
 
 
-def rows_to_prefetch(batch: list[SignedEntry], version: int, decodings: Decodings) -> Wanted:
+Hint = tuple[type, Key] | Where
+
+
+@dataclass(frozen=True, slots=True)
+class ReadsAhead:
+    """What admitting one entry under rule ``version`` will read, found before its batch
+    (outside the writer lock, while its signature is checked): the rule in force for its kind
+    then, its decoded payload (None: the rule does not decode it, and admission says why) and
+    the rule's prefetch hints. Pure functions of the entry and the version, so they hold as
+    long as that version is in force."""
+
+    version: int
+    rule: Rule[Any] | None
+    payload: Any
+    hints: tuple[Hint, ...]
+
+
+def reads_ahead(signed: SignedEntry, version: int) -> ReadsAhead | None:
+    """``ReadsAhead`` for ``signed`` under ``version``; None if a rule's prefetch failed (a
+    bug), which is then met again, and answered, where the batch is admitted."""
+    rule = RULEBOOK.in_force(signed.kind, version)
+    if rule is None:
+        return ReadsAhead(version, None, None, ())
+    try:
+        payload = rule.decode(signed.payload)
+    except RuleViolation:
+        return ReadsAhead(version, rule, None, ())
+    except Exception:
+        return None
+    if rule.prefetch is None:
+        return ReadsAhead(version, rule, payload, ())
+    ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
+    try:
+        return ReadsAhead(version, rule, payload, tuple(rule.prefetch(payload, ctx)))
+    except Exception:
+        return None
+
+
+def rows_to_prefetch(
+    batch: list[SignedEntry],
+    version: int,
+    decodings: Decodings,
+    ahead: list[ReadsAhead | None] | None = None,
+) -> Wanted:
     """The rows admitting ``batch`` under rule ``version`` will read: the rule version row,
     signing keys and each rule's hints (a hint only: an adoption inside the batch changes
-    the rules of the entries after it, not what they may read)."""
+    the rules of the entries after it, not what they may read). ``ahead``, one per entry if
+    given: what ``reads_ahead`` found for it, used when found under ``version``."""
     wanted = Wanted({RulesInForce: {(RULES_ROW,)}, orgs.OrgKey: {(s.key_id,) for s in batch}})
-    for signed in batch:
-        rule = RULEBOOK.in_force(signed.kind, version)
-        if rule is None or rule.prefetch is None:
-            continue
-        try:
-            payload = decodings.payload(rule, signed)
-        except RuleViolation:
-            continue
-        ctx = RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id)
-        for hint in rule.prefetch(payload, ctx):
+    for index, signed in enumerate(batch):
+        found = ahead[index] if ahead is not None else None
+        if found is not None and found.version == version:
+            hints: Iterable[Hint] = found.hints
+            if found.rule is not None and found.payload is not None:
+                decodings.remember(found.rule, signed, found.payload)
+        else:
+            hints = _hints(signed, version, decodings)
+        for hint in hints:
             if isinstance(hint, Where):
                 wanted.finds.setdefault((hint.model, hint.column), set()).add(hint.value)
             else:
                 model, key = hint
                 wanted.keys.setdefault(model, set()).add(key)
     return wanted
+
+
+def _hints(signed: SignedEntry, version: int, decodings: Decodings) -> Iterable[Hint]:
+    rule = RULEBOOK.in_force(signed.kind, version)
+    if rule is None or rule.prefetch is None:
+        return ()
+    try:
+        payload = decodings.payload(rule, signed)
+    except RuleViolation:
+        return ()
+    return rule.prefetch(payload, RecordContext(0, "", signed.id, signed.kind, signed.actor, signed.key_id))
 
 
 @dataclass(frozen=True, slots=True)

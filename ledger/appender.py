@@ -77,11 +77,13 @@ class Submission:
     valid for, if one was made; and ``beside``, rows that travel with the entry but are not
     part of it (never hashed, never signed: personal data, a note), written in the append
     transaction only if the entry is admitted. Whether that key may sign the entry at its seq
-    is still decided at admission."""
+    is still decided at admission. ``ahead``: what the rules backend found of the entry before
+    its batch (``RulesBackend.ahead``), outside the writer lock; opaque here."""
 
     signed: SignedEntry
     checked_key: bytes | None = None
     beside: tuple[Any, ...] = ()
+    ahead: object = None
 
 
 class BatchRules(Protocol):

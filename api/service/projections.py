@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
-from contracts.engine import Decodings, admit, rows_to_prefetch
+from contracts.engine import Decodings, ReadsAhead, admit, reads_ahead, rows_to_prefetch
 from contracts.rulebook import version_in_force
 from contracts.state import (
     Change,
@@ -32,6 +32,7 @@ from contracts.state import (
     values_of,
 )
 from ledger.appender import Submission
+from ledger.entry import SignedEntry
 from ledger.store import insert_rows
 
 CACHE_LIMIT = 200_000
@@ -133,10 +134,12 @@ class ProjectionBatch:
         self.history: list[tuple[int, Change]] = []
         self.attachments: list[SQLModel] = []
         self.decodings = Decodings()
+        self.version: int | None = None  # in force before the batch, then after it once flushed
 
     def prepare(self, batch: list[Submission]) -> None:
-        version = version_in_force(self.state)
-        wanted = rows_to_prefetch([s.signed for s in batch], version, self.decodings)
+        version = self.version = version_in_force(self.state)
+        ahead = [s.ahead if isinstance(s.ahead, ReadsAhead) else None for s in batch]
+        wanted = rows_to_prefetch([s.signed for s in batch], version, self.decodings, ahead)
         for model, keys in wanted.keys.items():
             self.reader.load_many(model, keys)
         for (model, column), values in wanted.finds.items():
@@ -155,6 +158,7 @@ class ProjectionBatch:
         self.attachments.extend(row for row in item.beside if isinstance(row, SQLModel))
 
     def flush(self, conn: Connection) -> None:
+        self.version = version_in_force(self.state)  # as the batch leaves it
         self.written = self.state.drain()
         dump = RowDumps()
         for model, rows in self.written.items():
@@ -282,6 +286,14 @@ class ProjectionBackend:
 
     def __init__(self) -> None:
         self.cache: dict[tuple[type[SQLModel], Key], Any] = {}
+        # The rule version in force after the last batch this process committed (None before
+        # the first): what entries are decoded and their reads found under, ahead of their batch.
+        self.version: int | None = None
+
+    def ahead(self, signed: SignedEntry) -> ReadsAhead | None:
+        """What admitting ``signed`` will read, found outside the writer lock under the last
+        version seen; its batch checks that version is still the one in force."""
+        return None if self.version is None else reads_ahead(signed, self.version)
 
     def begin(self, conn: Connection, head_moved: bool) -> ProjectionBatch:
         if head_moved:
@@ -297,6 +309,7 @@ class ProjectionBackend:
         for model, rows in batch.written.items():
             for key, row in rows.items():
                 self.cache[(model, key)] = row
+        self.version = batch.version
 
     def aborted(self) -> None:
         self.cache.clear()

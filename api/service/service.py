@@ -156,7 +156,7 @@ class LedgerService:
         work = [s.signed for s in batch if s.signed.key_id in self.public_keys]
         loop = asyncio.get_running_loop()
         chunks = [work[i : i + VERIFY_CHUNK] for i in range(0, len(work), VERIFY_CHUNK)]
-        verdicts = await asyncio.gather(
+        checking = asyncio.gather(
             *(
                 loop.run_in_executor(
                     self.pool,
@@ -166,13 +166,25 @@ class LedgerService:
                 for chunk in chunks
             )
         )
+        # While the workers check: what each entry's rule will read, found outside the lock.
+        rules = self.appender.rules
+        ahead = [rules.ahead(s.signed) for s in batch] if isinstance(rules, ProjectionBackend) else None
+        verdicts = await checking
         checked = {
             id(signed): self.public_keys[signed.key_id]
             for chunk, valid in zip(chunks, verdicts, strict=True)
             for signed, ok in zip(chunk, valid, strict=True)
             if ok
         }
-        return [Submission(s.signed, checked_key=checked.get(id(s.signed)), beside=s.beside) for s in batch]
+        return [
+            Submission(
+                s.signed,
+                checked_key=checked.get(id(s.signed)),
+                beside=s.beside,
+                ahead=ahead[i] if ahead is not None else None,
+            )
+            for i, s in enumerate(batch)
+        ]
 
     def accept(self, item: Any) -> Submission:
         """Parse one submission; a ``party.registered`` entry carries its person's personal
