@@ -412,13 +412,11 @@ class Appender:
             if latest is None:
                 return store.StoredCheckpoint(0, head.root(), "")
             return latest
-        store.copy_records(conn, new_records, now)
-        store.copy_nodes(conn, new_nodes)
-        rules.flush(conn)
         root = head.root()
         note = sign_checkpoint(Checkpoint(self.origin, head.size, root), self.signer)
         checkpoint = store.StoredCheckpoint(head.size, root, note)
-        store.write_checkpoint(conn, checkpoint, now)
+        store.append_batch(conn, new_records, new_nodes, checkpoint, now)
+        rules.flush(conn)
         return checkpoint
 
 
