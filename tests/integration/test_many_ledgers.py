@@ -271,6 +271,34 @@ async def test_history_reads_keep_to_the_connections_ledger(
             await engine.dispose()
 
 
+async def test_no_history_row_of_another_ledger_can_be_written(
+    ledgers: Ledgers, owner: asyncpg.Connection
+) -> None:
+    """``projection_history`` has no policy, but its statement trigger refuses rows of another
+    ledger in any INSERT, however many rows of the connection's own come with them."""
+    numbers = await ledger_numbers(owner)
+    a, b = ledgers
+    before = await rows_by_ledger(owner, "projection_history")
+    engine = make_engine(asyncpg_url(a.url), ledger=a.origin, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            for labels in ([numbers[b.origin]], [numbers[a.origin], numbers[b.origin]]):
+                with pytest.raises(DBAPIError) as refused:
+                    await conn.execute(
+                        text(
+                            "INSERT INTO projection_history (ledger_id, seq, model, key, row, deleted) "
+                            "SELECT l, 0, 'orgs', '[\"x\"]', '{}', false FROM unnest(CAST(:l AS integer[])) l"
+                        ),
+                        {"l": labels},
+                    )
+                await conn.rollback()
+                assert getattr(refused.value.orig, "sqlstate", None) == "42501", refused.value
+                assert "rows of another ledger are refused" in str(refused.value.orig)
+    finally:
+        await engine.dispose()
+    assert await rows_by_ledger(owner, "projection_history") == before
+
+
 async def test_writer_lock_is_per_ledger(ledgers: Ledgers, owner: asyncpg.Connection) -> None:
     a, b = ledgers
     sizes = [await fx.size() for fx in ledgers]

@@ -13,8 +13,10 @@ keeps the service's role to that ledger's rows, reads and writes alike; the owne
 backup, restore) is not subject to it and filters by ledger itself.
 
 ``projection_history`` is keyed the same way but left out of row-level security: its reads
-match on ``row->>'column'``, and PostgreSQL will not use an index for a condition that is not
-leakproof under a policy. Its readers (``api.reads.history``) filter by ledger themselves.
+match on ``row->>'column'`` and ``key``, and PostgreSQL will not use an index for a condition
+that is not leakproof under a policy. Its readers (``api.reads.history``) filter by ledger
+themselves, and a statement trigger refuses any insert of rows of a ledger other than the
+connection's (checked once per statement, over its new rows).
 
 One writer per ledger: the appender locks its ledger's ``ledger_meta`` row (``SELECT ... FOR
 NO KEY UPDATE``), which needs the UPDATE privilege on a column of it; the append-only trigger
@@ -99,6 +101,20 @@ def upgrade() -> None:
             continue
         run(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         run(f"CREATE POLICY {table}_of_ledger ON {table} USING (ledger_id = {CURRENT})")
+    run(
+        f"""CREATE FUNCTION rural_ledger_history_of_ledger() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM added WHERE ledger_id IS DISTINCT FROM {CURRENT}) THEN
+                RAISE EXCEPTION 'rural ledger: projection_history rows of another ledger are refused'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NULL;
+        END $f$"""
+    )
+    run(
+        "CREATE TRIGGER projection_history_of_ledger AFTER INSERT ON projection_history "
+        "REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION rural_ledger_history_of_ledger()"
+    )
     # Any ledger's service may read the table of ledgers (origins and operator keys are public,
     # on every checkpoint); only its own row may it lock, and none may it change.
     run("ALTER TABLE ledger_meta ENABLE ROW LEVEL SECURITY")
