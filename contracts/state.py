@@ -12,9 +12,10 @@ returns ``Put(row.model_copy(update=...))``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from operator import itemgetter
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
@@ -45,6 +46,27 @@ def make(model: type[R], **fields: Any) -> R:
             f"unknown {sorted(fields.keys() - shape.known)}"
         )
     return construct(model, fields)
+
+
+def construct_many(model: type[R], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[R]:
+    """``construct(model, dict(zip(names, row)))`` for each of ``rows`` (a query's rows, whose
+    columns are ``names``), faster when every field of the model is among the columns: each
+    row's fields are then picked by position, in field order, and all of them are set."""
+    shape = _SHAPES.get(model) or _shape_of(model)
+    if shape.fields is None or not shape.known <= set(names):
+        return [construct(model, dict(zip(names, row, strict=True))) for row in rows]
+    fields = [name for name, _, _ in shape.fields]
+    pick = itemgetter(*[list(names).index(name) for name in fields])
+    made: list[R] = []
+    for row in rows:
+        picked = pick(row)
+        one = object.__new__(model)
+        _set(one, "__dict__", dict(zip(fields, picked if len(fields) > 1 else (picked,), strict=True)))
+        _set(one, "__pydantic_fields_set__", set(shape.known))
+        _set(one, "__pydantic_extra__", None)
+        _set(one, "__pydantic_private__", None)
+        made.append(one)
+    return made
 
 
 def construct(model: type[R], values: Mapping[Any, Any]) -> R:
@@ -134,7 +156,29 @@ def _shape_of(model: type[SQLModel]) -> _Shape:
 
 
 def key_of(row: SQLModel) -> Key:
-    return tuple(getattr(row, c) for c in primary_key_columns(type(row)))
+    """The row's primary key, read from its ``__dict__`` (where the instrumented attributes
+    read it from too), or through the attributes when it is not there (an expired ORM row)."""
+    model = type(row)
+    getter = _KEY_GETTERS.get(model) or _key_getter(model)
+    try:
+        return getter(row.__dict__)
+    except KeyError:
+        return tuple(getattr(row, c) for c in primary_key_columns(model))
+
+
+_KEY_GETTERS: dict[type[SQLModel], Callable[[dict[str, Any]], Key]] = {}
+
+
+def _key_getter(model: type[SQLModel]) -> Callable[[dict[str, Any]], Key]:
+    columns = primary_key_columns(model)
+    getter: Callable[[dict[str, Any]], Key]
+    if len(columns) == 1:
+        [column] = columns
+        getter = lambda values: (values[column],)  # noqa: E731
+    else:
+        getter = cast(Callable[[dict[str, Any]], Key], itemgetter(*columns))  # a tuple, for two or more
+    _KEY_GETTERS[model] = getter
+    return getter
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +246,7 @@ class StagedState:
         # (model, columns) -> column values -> keys of staged rows with those values; built on
         # the first find by those columns and kept up to date by ``stage``.
         self._indexes: dict[tuple[type[SQLModel], tuple[str, ...]], dict[Key, set[Key]]] = {}
+        self._indexes_of: dict[type[SQLModel], list[tuple[tuple[str, ...], dict[Key, set[Key]]]]] = {}
 
     def get(self, model: type[R], *key: Any) -> R | None:
         rows = self.staged.get(model)
@@ -229,6 +274,7 @@ class StagedState:
                 if row is not None:
                     index.setdefault(tuple(getattr(row, c) for c in cols), set()).add(k)
             self._indexes[(model, cols)] = index
+            self._indexes_of.setdefault(model, []).append((cols, index))
         return index
 
     def stage(self, changes: Iterable[Change]) -> None:
@@ -238,9 +284,7 @@ class StagedState:
             rows = self.staged.setdefault(model, {})
             old = rows.get(key)
             rows[key] = row
-            for (m, cols), index in self._indexes.items():
-                if m is not model:
-                    continue
+            for cols, index in self._indexes_of.get(model, ()):
                 if old is not None:
                     index.get(tuple(getattr(old, c) for c in cols), set()).discard(key)
                 if row is not None:
@@ -250,6 +294,7 @@ class StagedState:
         """Hand over the staged changes (``None`` = deleted) and start empty again."""
         staged, self.staged = self.staged, {}
         self._indexes = {}
+        self._indexes_of = {}
         return staged
 
 

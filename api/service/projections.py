@@ -27,6 +27,7 @@ from contracts.state import (
     R,
     StagedState,
     construct,
+    construct_many,
     key_of,
     primary_key_columns,
     values_of,
@@ -75,10 +76,10 @@ class SqlReader:
         hit = self.found.get(query)
         if hit is None:
             table = table_of(model)
-            rows = self.conn.execute(
+            result = self.conn.execute(
                 select(table).where(and_(*(table.c[c] == v for c, v in where.items())))
-            ).all()
-            hit = self.found[query] = [construct(model, r._mapping) for r in rows]
+            )
+            hit = self.found[query] = construct_many(model, list(result.keys()), result.all())
         return hit
 
     def load_many(self, model: type[R], keys: Iterable[Key]) -> None:
@@ -90,7 +91,7 @@ class SqlReader:
             chunk = missing[start : start + PREFETCH_CHUNK]
             for k in chunk:
                 self.cache[(model, k)] = None
-            rows = self.conn.execute(
+            result = self.conn.execute(
                 text(
                     f"SELECT t.* FROM {table.name} t JOIN unnest("
                     f"{', '.join(_array_param(table.c[c]) for c in pk)}) AS w({', '.join(pk)}) "
@@ -98,8 +99,7 @@ class SqlReader:
                 ),
                 {c: [k[i] for k in chunk] for i, c in enumerate(pk)},
             )
-            for row in rows:
-                found = construct(model, row._mapping)
+            for found in construct_many(model, list(result.keys()), result.all()):
                 self.cache[(model, key_of(found))] = found
 
     def find_many(self, model: type[R], column: str, values: Iterable[Any]) -> None:
@@ -110,13 +110,12 @@ class SqlReader:
         for start in range(0, len(missing), PREFETCH_CHUNK):
             chunk = missing[start : start + PREFETCH_CHUNK]
             answers: dict[Any, list[Any]] = {v: [] for v in chunk}
-            rows = self.conn.execute(
+            result = self.conn.execute(
                 text(f"SELECT * FROM {table.name} WHERE {column} = ANY({_array_param(table.c[column])})"),
                 {column: chunk},
             )
-            for row in rows:
-                found = construct(model, row._mapping)
-                answers[getattr(found, column)].append(found)
+            for found in construct_many(model, list(result.keys()), result.all()):
+                answers[found.__dict__[column]].append(found)
             for v, found_rows in answers.items():
                 self.found[(model, ((column, v),))] = found_rows
 

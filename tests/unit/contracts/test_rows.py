@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Field, SQLModel
 
 from contracts.rulebook import PROJECTION_MODELS
-from contracts.state import construct, make, values_of
+from contracts.state import construct, construct_many, key_of, make, primary_key_columns, values_of
 
 SAMPLES: dict[str, Any] = {
     "<class 'str'>": "text",
@@ -89,3 +89,31 @@ def test_the_values_of_a_row_are_its_model_dump_also_after_a_copy() -> None:
         name = next(iter(model.model_fields))
         for copy in (row, row.model_copy(update={name: sample(model, name)})):
             assert list(values_of(copy).items()) == list(copy.model_dump().items())
+
+
+@pytest.mark.parametrize("model", PROJECTION_MODELS, ids=lambda m: m.__name__)
+def test_rows_from_a_querys_columns_are_the_rows_construct_builds(model: type[SQLModel]) -> None:
+    every = {name: sample(model, name) for name in model.model_fields}
+    names = ["ledger_id", *reversed(list(every))]  # a query's order, with a column not a field
+    rows = [(3, *reversed(list(every.values()))), (4, *reversed(list(every.values())))]
+    built = construct_many(model, names, rows)
+    assert len(built) == 2
+    for one, row in zip(built, rows, strict=True):
+        assert_same_row(one, construct(model, dict(zip(names, row, strict=True))))
+    assert built[0].__dict__ is not built[1].__dict__
+    assert built[0].__pydantic_fields_set__ is not built[1].__pydantic_fields_set__
+    # A query that lacks a field: each row as construct makes it, the default filled in.
+    optional = [n for n, f in model.model_fields.items() if not f.is_required()]
+    if optional:
+        short = [n for n in names if n != optional[0]]
+        values = [3, *(every[n] for n in short[1:])]
+        assert_same_row(
+            construct_many(model, short, [values])[0], construct(model, dict(zip(short, values, strict=True)))
+        )
+
+
+@pytest.mark.parametrize("model", PROJECTION_MODELS, ids=lambda m: m.__name__)
+def test_the_key_of_a_row_is_its_primary_key_columns_values(model: type[SQLModel]) -> None:
+    row = make(model, **{name: sample(model, name) for name in model.model_fields})
+    assert key_of(row) == tuple(getattr(row, c) for c in primary_key_columns(model))
+    assert type(key_of(row)) is tuple
