@@ -21,9 +21,10 @@ Works for any SQLModel table model: it reads only ``__table__``'s columns and pr
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -150,15 +151,77 @@ class DigestBuilder:
         for row in rows:
             self.add(model, row)
 
+    def add_hash(self, model: type[SQLModel], bucket: int, row_hash: bytes) -> None:
+        """A row whose bucket and hash were computed already (``RowHasher``)."""
+        self._hashes[self._normalisers[model].table][bucket].append(row_hash)
+
     def finish(self) -> StateDigest:
         tables: dict[str, TableDigest] = {}
         for name, buckets in self._hashes.items():
-            folded = tuple(hashlib.sha256(b"".join(sorted(b))).digest() for b in buckets)
-            rows = sum(len(b) for b in buckets)
-            digest = hashlib.sha256(f"{name}\n{rows}\n".encode() + b"".join(folded)).digest()
-            tables[name] = TableDigest(name, rows, digest, folded)
-        lines = "".join(f"{name} {t.digest.hex()}\n" for name, t in sorted(tables.items()))
-        return StateDigest(hashlib.sha256(lines.encode()).digest(), tables)
+            tables[name] = table_digest(name, [(len(b), bucket_digest(sorted(b))) for b in buckets])
+        return state_digest(tables)
+
+
+def bucket_digest(sorted_hashes: Iterable[bytes]) -> bytes:
+    """A bucket's digest, from its row hashes in ascending byte order."""
+    return hashlib.sha256(b"".join(sorted_hashes)).digest()
+
+
+EMPTY_BUCKET = bucket_digest(())
+
+
+def table_digest(name: str, buckets: Sequence[tuple[int, bytes]]) -> TableDigest:
+    """A table's digest, from its ``BUCKETS`` buckets' (row count, digest)."""
+    if len(buckets) != BUCKETS:
+        raise ValueError(f"a table has {BUCKETS} buckets, found {len(buckets)}")
+    folded = tuple(d for _, d in buckets)
+    rows = sum(n for n, _ in buckets)
+    digest = hashlib.sha256(f"{name}\n{rows}\n".encode() + b"".join(folded)).digest()
+    return TableDigest(name, rows, digest, folded)
+
+
+def state_digest(tables: Mapping[str, TableDigest]) -> StateDigest:
+    lines = "".join(f"{name} {t.digest.hex()}\n" for name, t in sorted(tables.items()))
+    return StateDigest(hashlib.sha256(lines.encode()).digest(), dict(tables))
+
+
+class RowHasher:
+    """Per model: a row's bucket and row hash, as ``DigestBuilder.add`` computes them
+    (``RowNormaliser``, ``bucket_of``, ``row_hash``), with the per-column choice
+    ``normal_value`` makes by column type made once: a column of none of the types it treats
+    apart only turns an enum member into its value."""
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        self.normaliser = RowNormaliser(model)
+        self.table = self.normaliser.table
+        self._columns = [(name, _normal_for(t)) for name, t in self.normaliser.columns]
+        self._key_columns = self.normaliser.key_columns
+
+    def bucket_and_hash(self, row: SQLModel) -> tuple[int, bytes]:
+        fields = row.__dict__  # what the attributes read (SQLAlchemy's reads it first)
+        values = {}
+        for name, normal in self._columns:
+            value = fields.get(name, _UNSET)
+            values[name] = normal(getattr(row, name, None) if value is _UNSET else value)
+        key = [values[c] for c in self._key_columns]
+        bucket = hashlib.sha256(canonical_bytes(key)).digest()[0]
+        return bucket, hashlib.sha256(canonical_bytes([self.table, key, values])).digest()
+
+
+_UNSET = object()
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+_TREATED_APART = (DateTime, Date, Time, LargeBinary, Uuid, Float, Numeric, JSON)
+
+
+def _normal_for(column_type: Any) -> Callable[[Any], Any]:
+    if isinstance(column_type, _TREATED_APART):
+        return functools.partial(normal_value, column_type)
+    return _plain
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,16 @@
 It checks no entry signature: whose key may sign at a seq is the key history, which the rules
 above this package replay. It hands each record on as a ``VerifiedRecord``.
 
-Memory: the compact range (O(log n)), and one 16-byte id per record for uniqueness.
+Memory: the compact range (O(log n)), and the entry ids seen, for uniqueness: in memory by
+default (``EntryIdSet``), or wherever the caller keeps them (``EntryIds``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import msgspec
 
@@ -32,7 +35,7 @@ from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint, parse_n
 from ledger.entry import Record, SignedEntry, format_time, parse_submission, parse_time
 from ledger.errors import IntegrityError, MalformedError, Rejection
 from ledger.merkle import CompactRange, NodeID
-from ledger.stream import CheckpointLine, End, Header, Line, NodeLine, RecordLine
+from ledger.stream import CheckpointLine, End, Header, Line, NodeLine, RecordLine, node_line
 from ledger.witness import CosignerVerifier, cosignatures
 
 
@@ -60,6 +63,108 @@ class VerifiedRecord:
     seq: int
     recorded_at: str
     signed: SignedEntry
+
+
+@dataclass(slots=True)
+class CheckedRecord:
+    """A record whose bytes passed ``check_record`` for its seq: what the checks that depend
+    on the records before it (``LogVerifier.feed_checked``) still need."""
+
+    seq: int
+    recorded_at: str
+    signed: SignedEntry
+    leaf: bytes
+    entry_id: int
+    at: datetime
+
+
+def check_record(body: bytes, seq: int, origin: str) -> CheckedRecord:
+    """The checks of a record line that depend on nothing but its bytes, the seq it must have
+    and the ledger's origin: JSON of exactly the record's fields, the seq, an RFC 3339 time, an
+    entry of the right shape for this ledger, and canonical bytes. Raises ``AuditFailure``.
+    A pure function, so that worker processes can run it ahead of the verifier."""
+    try:
+        doc = msgspec.json.decode(body)
+    except msgspec.DecodeError as e:
+        raise AuditFailure("record.malformed", f"record is not JSON: {e}", seq=seq) from e
+    if not isinstance(doc, dict) or set(doc) != {"entry", "recorded_at", "seq", "sig"}:
+        raise AuditFailure(
+            "record.malformed", "a record has exactly entry, recorded_at, seq and sig", seq=seq
+        )
+    if doc["seq"] != seq or type(doc["seq"]) is not int:
+        raise AuditFailure(
+            "record.out_of_place",
+            f"expected the record of seq {seq}, found seq {doc['seq']!r} "
+            "(a record missing, moved or swapped)",
+            seq=seq,
+        )
+    recorded_at = doc["recorded_at"]
+    try:
+        at = parse_time(recorded_at)
+    except ValueError as e:
+        raise AuditFailure(
+            "record.malformed", f"recorded_at {recorded_at!r} is not an RFC 3339 UTC time", seq=seq
+        ) from e
+    try:
+        signed = parse_submission({"entry": doc["entry"], "sig": doc["sig"]}, origin)
+        record = Record.from_signed(seq, recorded_at, signed)
+    except Rejection as r:
+        raise AuditFailure(r.code, r.message, seq=seq) from r
+    except MalformedError as e:
+        raise AuditFailure("record.malformed", str(e), seq=seq) from e
+    if record.body != body:
+        raise AuditFailure(
+            "record.not_canonical", "the record's bytes are not its RFC 8785 canonical form", seq=seq
+        )
+    return CheckedRecord(seq, recorded_at, signed, record.leaf, int(signed.id.replace("-", ""), 16), at)
+
+
+class EntryIds(Protocol):
+    """The entry ids of the records checked so far (128-bit integers), each with the seq of
+    the first record that used it, wherever they are kept."""
+
+    def add_all(self, entry_ids: Sequence[int], first_seq: int) -> bool:
+        """Add ``entry_ids`` as the ids of records ``first_seq ..``; True when none of them
+        was used by an earlier record and none repeats."""
+        ...
+
+    def seen_before(self, entry_id: int, seq: int) -> bool:
+        """Whether a record before ``seq`` used ``entry_id``."""
+        ...
+
+    def add(self, entry_id: int, seq: int) -> None:
+        """Add ``entry_id`` as record ``seq``'s, unless an earlier record's already."""
+        ...
+
+    def update(self, entry_ids: Iterable[int]) -> None:
+        """Add ids of records before any that will be added (restored from a save)."""
+        ...
+
+    def ascending(self) -> Iterator[int]: ...
+
+
+class EntryIdSet(dict[int, int]):
+    """``EntryIds`` in memory (entry id -> seq): about 150 bytes a record."""
+
+    def add_all(self, entry_ids: Sequence[int], first_seq: int) -> bool:
+        new = 0
+        for i, entry_id in enumerate(entry_ids):
+            if self.setdefault(entry_id, first_seq + i) == first_seq + i:
+                new += 1
+        return new == len(entry_ids)
+
+    def seen_before(self, entry_id: int, seq: int) -> bool:
+        return self.get(entry_id, seq) < seq
+
+    def add(self, entry_id: int, seq: int) -> None:
+        self.setdefault(entry_id, seq)
+
+    def update(self, entry_ids: Iterable[int]) -> None:  # type: ignore[override]
+        for entry_id in entry_ids:
+            self.setdefault(entry_id, -1)
+
+    def ascending(self) -> Iterator[int]:
+        return iter(sorted(self))
 
 
 @dataclass(slots=True)
@@ -94,8 +199,10 @@ class LogVerifier:
     last_recorded_at: datetime | None = None
     header: Header | None = field(init=False, default=None)
     ended: bool = field(init=False, default=False)
-    entry_ids: set[int] = field(init=False, default_factory=set)
+    entry_ids: EntryIds = field(default_factory=lambda: EntryIdSet())
     _fresh: dict[NodeID, bytes] = field(init=False, default_factory=dict)
+    # The exact line ``ledger.stream.node_line`` writes for each node in ``_fresh``.
+    _fresh_lines: dict[bytes, NodeID] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tree = CompactRange(self.start.size, self.start.hashes) if self.start else CompactRange()
@@ -155,60 +262,55 @@ class LogVerifier:
         self.header = header
 
     def _record(self, body: bytes) -> VerifiedRecord:
-        seq = self.tree.size
-        try:
-            doc = msgspec.json.decode(body)
-        except msgspec.DecodeError as e:
-            raise AuditFailure("record.malformed", f"record is not JSON: {e}", seq=seq) from e
-        if not isinstance(doc, dict) or set(doc) != {"entry", "recorded_at", "seq", "sig"}:
-            raise AuditFailure(
-                "record.malformed", "a record has exactly entry, recorded_at, seq and sig", seq=seq
-            )
-        if doc["seq"] != seq or type(doc["seq"]) is not int:
-            raise AuditFailure(
-                "record.out_of_place",
-                f"expected the record of seq {seq}, found seq {doc['seq']!r} "
-                "(a record missing, moved or swapped)",
-                seq=seq,
-            )
-        recorded_at = doc["recorded_at"]
-        try:
-            at = parse_time(recorded_at)
-        except ValueError as e:
-            raise AuditFailure(
-                "record.malformed", f"recorded_at {recorded_at!r} is not an RFC 3339 UTC time", seq=seq
-            ) from e
-        try:
-            signed = parse_submission(
-                {"entry": doc["entry"], "sig": doc["sig"]}, self.header.origin if self.header else ""
-            )
-            record = Record.from_signed(seq, recorded_at, signed)
-        except Rejection as r:
-            raise AuditFailure(r.code, r.message, seq=seq) from r
-        except MalformedError as e:
-            raise AuditFailure("record.malformed", str(e), seq=seq) from e
-        if record.body != body:
-            raise AuditFailure(
-                "record.not_canonical", "the record's bytes are not its RFC 8785 canonical form", seq=seq
-            )
-        entry_id = int(signed.id.replace("-", ""), 16)
-        if entry_id in self.entry_ids:
+        origin = self.header.origin if self.header else ""
+        return self._accept(check_record(body, self.tree.size, origin), id_is_new=False)
+
+    def feed_checked(self, record: CheckedRecord, *, id_is_new: bool = False) -> VerifiedRecord:
+        """``feed`` of a record line whose ``check_record`` was run elsewhere (a worker
+        process) with this verifier's next seq and origin: the checks that depend on the
+        records before it follow, exactly as ``feed`` would make them. ``id_is_new``: the
+        caller has added the entry id to ``entry_ids`` with ``add_all``, which found it used by
+        no earlier record."""
+        if self.ended:
+            raise UnusableInput("lines after the end of the export")
+        if self.header is None:
+            raise UnusableInput("the export does not start with its header")
+        if record.seq != self.tree.size or record.signed.entry["ledger"] != self.header.origin:
+            raise ValueError(f"record {record.seq} was checked for another place than {self.tree.size}")
+        self._check_nodes_complete()
+        return self._accept(record, id_is_new=id_is_new)
+
+    def feed_node_line(self, raw: bytes) -> bool:
+        """Accept ``raw`` (a line without its newline) when it is exactly the line
+        ``ledger.stream.node_line`` writes for a stored node the last record completes, the
+        node and hash the tree gives: ``feed(parse_line(raw))`` would accept it too. False
+        otherwise, and nothing changed: the caller then feeds the parsed line, which says what
+        is wrong with it, if anything."""
+        if self.ended or self.header is None:
+            return False
+        node = self._fresh_lines.pop(raw, None)
+        return node is not None and self._fresh.pop(node, None) is not None
+
+    def _accept(self, record: CheckedRecord, *, id_is_new: bool) -> VerifiedRecord:
+        seq, signed, at = record.seq, record.signed, record.at
+        if not id_is_new and self.entry_ids.seen_before(record.entry_id, seq):
             raise AuditFailure(
                 "entry.duplicate_id", f"entry id {signed.id} was already used by an earlier record", seq=seq
             )
         if self.last_recorded_at is not None and at < self.last_recorded_at:
             raise AuditFailure(
                 "record.time_backwards",
-                f"recorded_at {recorded_at} is before the previous record's "
+                f"recorded_at {record.recorded_at} is before the previous record's "
                 f"{format_time(self.last_recorded_at)}: the log's clock never goes back",
                 seq=seq,
             )
-        self.entry_ids.add(entry_id)
+        if not id_is_new:
+            self.entry_ids.add(record.entry_id, seq)
         self.last_recorded_at = at
         self.tree.append(record.leaf, self._keep_fresh)
         if self.expect is not None and self.tree.size == self.expect.size:
             self._check_expected()
-        return VerifiedRecord(seq, recorded_at, signed)
+        return VerifiedRecord(seq, record.recorded_at, signed)
 
     def _check_expected(self) -> None:
         assert self.expect is not None
@@ -224,7 +326,9 @@ class LogVerifier:
 
     def _keep_fresh(self, level: int, index: int, h: bytes) -> None:
         if self.header is not None and self.header.nodes:
-            self._fresh[NodeID(level, index)] = h
+            node = NodeID(level, index)
+            self._fresh[node] = h
+            self._fresh_lines[node_line(level, index, h)[:-1]] = node
 
     def _node(self, line: NodeLine) -> None:
         node = NodeID(line.level, line.index)
@@ -245,6 +349,7 @@ class LogVerifier:
             )
 
     def _check_nodes_complete(self) -> None:
+        self._fresh_lines.clear()
         if self._fresh:
             node = min(self._fresh)
             self._fresh.clear()

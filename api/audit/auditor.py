@@ -1,19 +1,30 @@
 """Running an audit: an export stream (a bundle on disk, or a live server) through the log
-checks (``ledger.verify``) and the rules' replay (``contracts.audit``), with entry signatures
-checked ahead in worker processes, then the state digest compared with the server's.
+checks (``ledger.verify``) and the rules' replay (``contracts.audit``), with each record's own
+checks and its signature made ahead in worker processes, then the state digest compared with
+the server's.
 
-The pipeline, per chunk of records: the main process checks chunk k+1's bytes, tree and
-checkpoints and sends its signatures to the workers, then takes chunk k's verdicts and replays
-chunk k, so that replay and signature checks run at once on different cores. Memory holds the
-replayed state, the entry ids and at most two chunks in flight: never the whole log.
+The pipeline: the main process cuts the stream into chunks of ``CHUNK`` records (with the
+lines that follow them), learns the keys their payloads announce and sends each chunk's
+record lines to a worker with the public keys its records name (``ledger.checks_ahead``).
+Up to ``AHEAD`` chunks per worker are out at once; the oldest one's answers back, the main
+process makes the checks that follow the log in order (``LogVerifier.feed_checked``: seq,
+entry ids, clock, tree, nodes, checkpoints) and replays its records, so that replay and
+checks ahead run at once on different cores. A record the worker found wrong is checked again
+by the main process in full (``LogVerifier.feed``), which names what is wrong exactly as a
+verifier without workers would.
+
+Memory: the replayed state and the entry ids are on disk (``api.audit.disk_state``) unless
+``in_memory``; the main process holds the chunks out, never the whole log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +34,9 @@ from typing import Any
 import httpx
 import msgspec
 
-from contracts.audit import AuditReplay
+from api.audit.disk_state import DiskState
+from api.service.collector import collect_less_often
+from contracts.audit import AuditReplay, MemoryState
 from contracts.digest import (
     StateDifference,
     bucket_rows,
@@ -33,13 +46,15 @@ from contracts.digest import (
 )
 from contracts.rulebook import PROJECTION_MODELS
 from ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from ledger.checks_ahead import ChecksAhead, check_ahead
+from ledger.entry import SignedEntry, parse_time
 from ledger.errors import IntegrityError, MalformedError
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.proofs import verify_consistency
-from ledger.signing import verify_batch
 from ledger.stream import RECORD_PREFIX, parse_line
 from ledger.verify import (
     AuditFailure,
+    CheckedRecord,
     LogVerifier,
     UnusableInput,
     VerifiedRecord,
@@ -47,24 +62,41 @@ from ledger.verify import (
 )
 from ledger.witness import CosignerVerifier
 
-CHUNK = 2048
+CHUNK = 512
+AHEAD = 3  # chunks out per worker
 READ_SIZE = 1 << 20
 Progress = Callable[[int, int], None]  # (records verified, records expected)
+_RECORD_TAIL = b',"recorded_at":"'
 
 
 def audit_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Worker processes for signature checks (spawned: they import only ``ledger``)."""
+    """Worker processes for the checks ahead (spawned: they import only ``ledger``)."""
     return ProcessPoolExecutor(
         workers or os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn")
     )
 
 
-class _ReplayStopped(Exception):
-    """A record failed its replay: the audit stops there, whatever was read beyond it."""
+class _Stopped(Exception):
+    """A record failed its checks or its replay: the audit stops there, whatever was read
+    beyond it."""
 
-    def __init__(self, failure: AuditFailure) -> None:
+    def __init__(self, failure: AuditFailure | UnusableInput) -> None:
         super().__init__(str(failure))
         self.failure = failure
+
+
+@dataclass
+class _Chunk:
+    """Lines from a record line on, in stream order; its record lines are checked ahead as
+    records ``first_seq ..`` of ``origin``."""
+
+    first_seq: int
+    origin: str
+    lines: list[bytes] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    docs: list[Any] = field(default_factory=list)  # each record decoded, or None
+    keys: dict[str, bytes] = field(default_factory=dict)
+    checks: Any = None  # ChecksAhead, or the future of one
 
 
 @dataclass
@@ -88,6 +120,7 @@ class AuditOutcome:
     seconds: float = 0.0
     records_checked: int = 0
     peak_rss_mb: float | None = None  # the verifying process's, when measured
+    workers_peak_rss_mb: float | None = None  # the largest worker process's, when measured
     # The rule versions the log was admitted under: [{"version", "from_seq", "to_seq"}, ...].
     rule_versions: list[dict[str, int]] = field(default_factory=list)
 
@@ -125,6 +158,7 @@ class AuditOutcome:
             "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_checked / self.seconds) if self.seconds > 0 else None,
             "peak_rss_mb": self.peak_rss_mb,
+            "workers_peak_rss_mb": self.workers_peak_rss_mb,
             "rule_versions": self.rule_versions,
         }
 
@@ -132,7 +166,7 @@ class AuditOutcome:
 @dataclass
 class Auditor:
     """One audit's state across the streams it reads (a live server may need more than one:
-    it keeps appending while we read)."""
+    it keeps appending while we read). ``close`` removes its state on disk."""
 
     operator: NoteVerifier
     pool: Executor | None = None
@@ -140,84 +174,154 @@ class Auditor:
     witnesses: tuple[CosignerVerifier, ...] = ()
     min_witnesses: int = 0
     expect: Checkpoint | None = None
+    in_memory: bool = False  # the replayed state and entry ids in memory, not on disk
     log: LogVerifier = field(init=False)
-    replay: AuditReplay = field(default_factory=AuditReplay)
+    replay: AuditReplay = field(init=False)
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     resumed_from: int = 0  # records checked by the earlier audit whose state was restored
 
     def __post_init__(self) -> None:
+        collect_less_often()  # a replay makes short-lived containers by the hundred a record
         witnessing = Witnessing(self.min_witnesses, self.witnesses) if self.witnesses else None
         self.log = LogVerifier(None, self.operator, witnessing=witnessing, expect=self.expect)
+        if self.in_memory:
+            self.replay = AuditReplay(MemoryState())
+        else:
+            disk = DiskState()
+            self.replay = AuditReplay(disk)
+            self.log.entry_ids = disk.entry_ids
+
+    def close(self) -> None:
+        if isinstance(self.replay.memory, DiskState):
+            self.replay.memory.close()
 
     async def read(self, lines: AsyncIterator[bytes]) -> None:
         """Check one export stream. Raises ``AuditFailure`` (the first bad seq found, replay
         failures first since they name the exact record) or ``UnusableInput``."""
+        await self.read_batches(_one_by_one(lines))
+
+    async def read_batches(self, batches: AsyncIterator[list[bytes]]) -> None:
+        """``read`` of a stream given as lists of lines."""
         loop = asyncio.get_running_loop()
-        in_flight: tuple[list[VerifiedRecord], list[Any]] | None = None
-        chunk: list[VerifiedRecord] = []
-        expected = 0
-        stopped: Exception | None = None
+        out: deque[_Chunk] = deque()
+        chunk: _Chunk | None = None
+        next_seq = self.log.size
+        limit = AHEAD * max(self.workers, 1) if self.pool is not None else 1
         try:
-            async for raw in lines:
-                try:
-                    record = self.log.feed(parse_line(raw))
-                except MalformedError as e:
-                    raise UnusableInput(str(e)) from e
-                if self.log.header is not None and not expected:
-                    expected = self.log.header.size
-                if record is None:
-                    continue
-                self.replay.learn_keys(record.signed)
-                chunk.append(record)
-                if len(chunk) >= CHUNK:
-                    previous, in_flight = in_flight, self._dispatch(loop, chunk)
-                    chunk = []
-                    if previous is not None:
-                        await self._replay(*previous)
-                    if self.progress:
-                        self.progress(self.replay.size, expected)
+            try:
+                async for batch in batches:
+                    for raw in batch:
+                        if chunk is None:
+                            if not out and not raw.startswith(RECORD_PREFIX):
+                                self._feed(raw)  # the header, before any record
+                                next_seq = self.log.size
+                                continue
+                            chunk = _Chunk(next_seq, self.log.header.origin if self.log.header else "")
+                        elif len(chunk.bodies) >= CHUNK and raw.startswith(RECORD_PREFIX):
+                            next_seq += len(chunk.bodies)
+                            out.append(self._dispatch(loop, chunk))
+                            chunk = _Chunk(next_seq, chunk.origin)
+                            while len(out) > limit:
+                                await self._take(out.popleft())
+                        chunk.lines.append(raw)
+                        if raw.startswith(RECORD_PREFIX):
+                            self._learn(chunk, raw)
+            except (AuditFailure, UnusableInput):
+                # The stream stopped: what was read before it is checked and replayed first,
+                # and a failure there names an earlier line.
+                if chunk is not None:
+                    out.append(self._dispatch(loop, chunk))
+                while out:
+                    await self._take(out.popleft())
+                raise
+            if chunk is not None:
+                out.append(self._dispatch(loop, chunk))
+            while out:
+                await self._take(out.popleft())
             self.log.finish()
-        except (AuditFailure, UnusableInput) as e:
-            stopped = e  # a log check failed; a replay failure escapes as _ReplayStopped
-        except _ReplayStopped as r:
-            raise r.failure from None
-        # Replay what was read before the stop: a rule failure there names an earlier seq.
-        try:
-            if in_flight is not None:
-                await self._replay(*in_flight)
-            if chunk:
-                await self._replay(*self._dispatch(loop, chunk))
-        except _ReplayStopped as r:
-            raise r.failure from None
-        if self.progress:
-            self.progress(self.replay.size, expected)
-        if stopped is not None:
-            raise stopped
+        except _Stopped as stop:
+            raise stop.failure from None
+        finally:
+            for pending in out:
+                if isinstance(pending.checks, asyncio.Future):
+                    pending.checks.cancel()
 
-    def _dispatch(
-        self, loop: asyncio.AbstractEventLoop, chunk: list[VerifiedRecord]
-    ) -> tuple[list[VerifiedRecord], list[Any]]:
+    def _feed(self, raw: bytes) -> VerifiedRecord | None:
+        try:
+            return self.log.feed(parse_line(raw))
+        except MalformedError as e:
+            raise UnusableInput(str(e)) from e
+
+    def _learn(self, chunk: _Chunk, body: bytes) -> None:
+        """Decode a record as it is read: the keys its payload announces, the public key it
+        names for the check ahead. Nothing here is trusted: a record that is not what it seems
+        fails its checks, and a wrong key named only fails the check ahead."""
+        chunk.bodies.append(body)
+        try:
+            doc = msgspec.json.decode(body)
+            entry = doc["entry"]
+            key_id = entry["key"]
+        except (msgspec.DecodeError, KeyError, TypeError):
+            chunk.docs.append(None)
+            return
+        chunk.docs.append(doc)
+        if isinstance(entry, dict):
+            self.replay.announce(entry.get("kind"), entry.get("payload"))
+        if isinstance(key_id, str) and key_id not in chunk.keys:
+            public_key = self.replay.public_key(key_id)
+            if public_key is not None:
+                chunk.keys[key_id] = public_key
+
+    def _dispatch(self, loop: asyncio.AbstractEventLoop, chunk: _Chunk) -> _Chunk:
+        args = (chunk.origin, chunk.first_seq, chunk.bodies, chunk.keys)
         if self.pool is None:
-            return chunk, []
-        checks = [(r, w) for r in chunk if (w := self.replay.signature_work(r.signed)) is not None]
-        step = -(-len(checks) // self.workers) or 1
-        parts = [checks[i : i + step] for i in range(0, len(checks), step)]
-        futures = [
-            (part, loop.run_in_executor(self.pool, verify_batch, [w for _, w in part])) for part in parts
-        ]
-        return chunk, futures
+            chunk.checks = check_ahead(*args)
+        else:
+            chunk.checks = loop.run_in_executor(self.pool, check_ahead, *args)
+        return chunk
 
-    async def _replay(self, chunk: list[VerifiedRecord], futures: list[Any]) -> None:
-        checked: dict[int, bytes] = {}  # seq -> the key its signature was found valid for
-        for part, future in futures:
-            for (record, work), ok in zip(part, await future, strict=True):
-                if ok:
-                    checked[record.seq] = work[0]
+    async def _take(self, chunk: _Chunk) -> None:
+        """The chunk's log checks in stream order, then its replay; raises the first
+        failure, a replay failure before the log's (it names an earlier record)."""
+        checks: ChecksAhead = chunk.checks if self.pool is None else await chunk.checks
+        records, checked, failure = self._check_in_order(chunk, checks)
         try:
-            for record in chunk:
-                self.replay.apply(record, checked.get(record.seq))
+            self.replay.apply_all(records, checked)
         except AuditFailure as f:
-            raise _ReplayStopped(f) from f
+            raise _Stopped(f) from f
+        if self.progress:
+            self.progress(self.replay.size, self.log.header.size if self.log.header else 0)
+        if failure is not None:
+            raise _Stopped(failure) from failure
+
+    def _check_in_order(
+        self, chunk: _Chunk, checks: ChecksAhead
+    ) -> tuple[list[VerifiedRecord], dict[int, bytes], AuditFailure | UnusableInput | None]:
+        log = self.log
+        header = log.header
+        usable = header is not None and header.origin == chunk.origin and log.size == chunk.first_seq
+        passed = checks.passed if usable else 0
+        ids_new = passed > 0 and log.entry_ids.add_all(checks.all_entry_ids(), chunk.first_seq)
+        records: list[VerifiedRecord] = []
+        checked: dict[int, bytes] = {}
+        j = 0
+        try:
+            for raw in chunk.lines:
+                if raw.startswith(RECORD_PREFIX):
+                    doc = chunk.docs[j]
+                    if j < passed and doc is not None:
+                        record = log.feed_checked(_checked_record(chunk, checks, j, doc), id_is_new=ids_new)
+                        if checks.signatures[j]:
+                            checked[record.seq] = chunk.keys[record.signed.key_id]
+                    else:
+                        record = self._feed(raw)  # type: ignore[assignment]  # a record line
+                    records.append(record)
+                    j += 1
+                elif not log.feed_node_line(raw):
+                    self._feed(raw)
+        except (AuditFailure, UnusableInput) as e:
+            return records, checked, e
+        return records, checked, None
 
     def outcome(self, source: str) -> AuditOutcome:
         out = AuditOutcome(
@@ -236,6 +340,41 @@ class Auditor:
             out.witnessed_size = w.best_size or None
             out.witnessed_by = w.best_by
         return out
+
+
+def _checked_record(chunk: _Chunk, checks: ChecksAhead, j: int, doc: Any) -> CheckedRecord:
+    """The record ``check_ahead`` passed, from what the main process decoded of it: since its
+    bytes are its canonical form, the entry's bytes are the span before its recorded_at."""
+    body = chunk.bodies[j]
+    entry_bytes = body[len(RECORD_PREFIX) : body.rindex(_RECORD_TAIL)]
+    sig = doc["sig"]
+    signed = SignedEntry(doc["entry"], entry_bytes, sig, base64.b64decode(sig))
+    recorded_at = doc["recorded_at"]
+    return CheckedRecord(
+        chunk.first_seq + j, recorded_at, signed, checks.leaf(j), checks.entry_id(j), parse_time(recorded_at)
+    )
+
+
+async def _one_by_one(lines: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    async for line in lines:
+        yield [line]
+
+
+async def bundle_batches(path: Path) -> AsyncIterator[list[bytes]]:
+    """The lines of a bundle's export stream (without their newlines), read ``READ_SIZE``
+    bytes at a time."""
+    stream = path / "ledger.jsonl" if path.is_dir() else path
+    try:
+        f = stream.open("rb")
+    except OSError as e:
+        raise UnusableInput(f"cannot read the bundle {stream}: {e}") from e
+    with f:
+        rest = b""
+        while block := f.read(READ_SIZE):
+            *lines, rest = (rest + block).split(b"\n")
+            yield lines
+        if rest:
+            yield [rest]
 
 
 async def bundle_lines(path: Path) -> AsyncIterator[bytes]:
@@ -315,10 +454,10 @@ async def skip_records(lines: AsyncIterator[bytes], saved: Checkpoint) -> AsyncI
 async def audit_bundle(path: Path, auditor: Auditor) -> AuditOutcome:
     started = time.perf_counter()
     try:
-        lines = bundle_lines(path)
         if auditor.log.size and auditor.log.checkpoint is not None:
-            lines = skip_records(lines, auditor.log.checkpoint)
-        await auditor.read(lines)
+            await auditor.read(skip_records(bundle_lines(path), auditor.log.checkpoint))
+        else:
+            await auditor.read_batches(bundle_batches(path))
         outcome = auditor.outcome(str(path))
         outcome.state_digest = auditor.replay.digest().digest.hex()
         outcome.server_digest = "not compared: offline bundle"
@@ -460,7 +599,7 @@ async def _compare_state(
         return
     rows_doc = await _get_json(http, "/v1/state-digest", table=table, bucket=bucket)
     model = next(m for m in PROJECTION_MODELS if m.__table__.name == table)  # type: ignore[attr-defined]
-    own = bucket_rows(model, auditor.replay.memory.tables.get(model, {}).values(), bucket)
+    own = bucket_rows(model, auditor.replay.memory.rows_of(model), bucket)
     outcome.difference = first_row_difference(table, own, rows_doc.get("rows") or []) or StateDifference(
         table, None, "the table digests differ, the rows do not"
     )

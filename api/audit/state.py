@@ -28,6 +28,7 @@ from ledger.verify import LogVerifier, UnusableInput
 
 FORMAT = "rural-ledger/audit-state/v1"
 IDS_PER_LINE = 1000
+ROWS_APPLIED = 10_000  # rows restored are handed to the replayed state this many at a time
 _encode = msgspec.json.Encoder().encode
 
 
@@ -55,12 +56,17 @@ def save_state(checkpoint_file: Path, note: str, log: LogVerifier, replay: Audit
             )
             + b"\n"
         )
-        ids = sorted(log.entry_ids)
-        for i in range(0, len(ids), IDS_PER_LINE):
-            f.write(_encode({"ids": [format(x, "032x") for x in ids[i : i + IDS_PER_LINE]]}) + b"\n")
+        ids: list[str] = []
+        for x in log.entry_ids.ascending():
+            ids.append(format(x, "032x"))
+            if len(ids) == IDS_PER_LINE:
+                f.write(_encode({"ids": ids}) + b"\n")
+                ids = []
+        if ids:
+            f.write(_encode({"ids": ids}) + b"\n")
         for model in PROJECTION_MODELS:
             normaliser = RowNormaliser(model)
-            for row in replay.memory.tables.get(model, {}).values():
+            for row in replay.memory.rows_of(model):
                 f.write(_encode({"table": normaliser.table, "row": normaliser.values(row)}) + b"\n")
         f.flush()
         os.fsync(f.fileno())
@@ -85,9 +91,11 @@ def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier, repla
         log.tree, log.checkpoint, log.origin = tree, saved, saved.origin
         last = header.get("last_recorded_at")  # absent from states saved before it was kept
         log.last_recorded_at = parse_time(last) if last else None
-        replay.public_keys = {k: base64.b64decode(v) for k, v in header["public_keys"].items()}
+        # The saved public keys are not read back: the keys that may sign are in the replayed
+        # key history, where the checks ahead find them.
         replay.versions = [(int(v), int(seq)) for v, seq in header.get("rule_versions") or [(1, 0)]]
         staged: dict[Any, dict[Any, Any]] = {}
+        rows = 0
         for line in f:
             doc = msgspec.json.decode(line)
             if "ids" in doc:
@@ -96,6 +104,10 @@ def load_state(checkpoint_file: Path, saved: Checkpoint, log: LogVerifier, repla
             model = models[doc["table"]]
             row = row_from_values(model, doc["row"])
             staged.setdefault(model, {})[key_of(row)] = row
+            rows += 1
+            if rows % ROWS_APPLIED == 0:
+                replay.memory.apply(staged)
+                staged = {}
         replay.memory.apply(staged)
         replay.size = saved.size
     return True

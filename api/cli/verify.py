@@ -73,7 +73,13 @@ def render(outcome: AuditOutcome) -> str:
     lines.append(
         f"  records       {outcome.records_checked:,} replayed and checked "
         f"({outcome.seconds:.1f} s, {rate:,.0f} records/s, peak RSS "
-        f"{outcome.peak_rss_mb or 0:,.0f} MB)"
+        f"{outcome.peak_rss_mb or 0:,.0f} MB"
+        + (
+            f", workers {outcome.workers_peak_rss_mb:,.0f} MB each at most"
+            if outcome.workers_peak_rss_mb
+            else ""
+        )
+        + ")"
     )
     if outcome.rule_versions:
         spans = ", ".join(
@@ -159,15 +165,23 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
                     await client.aclose()
         else:
             outcome = await audit_bundle(Path(args.source), auditor)
+        if args.save and outcome.status == "intact" and outcome.checkpoint_note:
+            save_state(Path(args.save), outcome.checkpoint_note, auditor.log, auditor.replay)
     finally:
         if bar is not None:
             bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    outcome.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    if args.save and outcome.status == "intact" and outcome.checkpoint_note:
-        save_state(Path(args.save), outcome.checkpoint_note, auditor.log, auditor.replay)
+        auditor.close()
+    outcome.peak_rss_mb = peak_rss_mb(resource.RUSAGE_SELF)
+    outcome.workers_peak_rss_mb = peak_rss_mb(resource.RUSAGE_CHILDREN) if pool is not None else None
     return outcome
+
+
+def peak_rss_mb(who: int) -> float:
+    """Peak resident memory of this process (``RUSAGE_SELF``) or of its largest child process
+    waited for (``RUSAGE_CHILDREN``), in MB (Linux counts ``ru_maxrss`` in KiB)."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
