@@ -35,6 +35,7 @@ import httpx
 import msgspec
 
 from api.audit.disk_state import DiskState
+from api.audit.workers import check_ahead_measured
 from api.service.collector import collect_less_often
 from contracts.audit import AuditReplay, MemoryState
 from contracts.digest import (
@@ -179,6 +180,7 @@ class Auditor:
     replay: AuditReplay = field(init=False)
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     resumed_from: int = 0  # records checked by the earlier audit whose state was restored
+    workers_peak_kib: dict[int, int] = field(default_factory=dict)  # worker pid -> its peak RSS
 
     def __post_init__(self) -> None:
         collect_less_often()  # a replay makes short-lived containers by the hundred a record
@@ -277,13 +279,17 @@ class Auditor:
         if self.pool is None:
             chunk.checks = check_ahead(*args)
         else:
-            chunk.checks = loop.run_in_executor(self.pool, check_ahead, *args)
+            chunk.checks = loop.run_in_executor(self.pool, check_ahead_measured, *args)
         return chunk
 
     async def _take(self, chunk: _Chunk) -> None:
         """The chunk's log checks in stream order, then its replay; raises the first
         failure, a replay failure before the log's (it names an earlier record)."""
-        checks: ChecksAhead = chunk.checks if self.pool is None else await chunk.checks
+        if self.pool is None:
+            checks: ChecksAhead = chunk.checks
+        else:
+            checks, pid, peak_kib = await chunk.checks
+            self.workers_peak_kib[pid] = max(peak_kib, self.workers_peak_kib.get(pid, 0))
         records, checked, failure = self._check_in_order(chunk, checks)
         try:
             self.replay.apply_all(records, checked)

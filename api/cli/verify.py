@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ import httpx
 from api.audit.auditor import Auditor, AuditOutcome, audit_bundle, audit_pool, audit_server
 from api.audit.state import load_state, save_state
 from api.audit.tiles import FolderTiles, HttpTiles, audit_tiles, is_tile_folder
+from api.audit.workers import peak_rss_kib
 from ledger.checkpoint import NoteVerifier, open_checkpoint
 from ledger.errors import IntegrityError, MalformedError
 from ledger.witness import CosignerVerifier
@@ -173,15 +173,10 @@ async def run_verify(args: argparse.Namespace, http: httpx.AsyncClient | None = 
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         auditor.close()
-    outcome.peak_rss_mb = peak_rss_mb(resource.RUSAGE_SELF)
-    outcome.workers_peak_rss_mb = peak_rss_mb(resource.RUSAGE_CHILDREN) if pool is not None else None
+    outcome.peak_rss_mb = round(peak_rss_kib() / 1024, 1)
+    if auditor.workers_peak_kib:
+        outcome.workers_peak_rss_mb = round(max(auditor.workers_peak_kib.values()) / 1024, 1)
     return outcome
-
-
-def peak_rss_mb(who: int) -> float:
-    """Peak resident memory of this process (``RUSAGE_SELF``) or of its largest child process
-    waited for (``RUSAGE_CHILDREN``), in MB (Linux counts ``ru_maxrss`` in KiB)."""
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
