@@ -58,6 +58,10 @@ NOT_APPENDED = Rejection(
 
 
 VERIFY_CHUNK = 500
+# Entries parsed (or looked ahead at) between two turns of the event loop: a batch waiting on
+# its database answer, which every other submission waits on, goes on within a few
+# milliseconds instead of after a whole request of thousands of entries.
+SLICE = 250
 VERIFIER_PROCESSES = os.cpu_count() or 2
 
 
@@ -168,7 +172,12 @@ class LedgerService:
         )
         # While the workers check: what each entry's rule will read, found outside the lock.
         rules = self.appender.rules
-        ahead = [rules.ahead(s.signed) for s in batch] if isinstance(rules, ProjectionBackend) else None
+        ahead: list[object] | None = None
+        if isinstance(rules, ProjectionBackend):
+            ahead = []
+            for start in range(0, len(batch), SLICE):
+                await asyncio.sleep(0)
+                ahead.extend(rules.ahead(s.signed) for s in batch[start : start + SLICE])
         verdicts = await checking
         checked = {
             id(signed): self.public_keys[signed.key_id]
@@ -216,11 +225,14 @@ class LedgerService:
         if self.read_only is not None:
             raise self.read_only_refusal()
         parsed: list[Submission | Rejection] = []
-        for item in items:
-            try:
-                parsed.append(self.accept(item))
-            except Rejection as r:
-                parsed.append(r)
+        for start in range(0, len(items), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for item in items[start : start + SLICE]:
+                try:
+                    parsed.append(self.accept(item))
+                except Rejection as r:
+                    parsed.append(r)
         parsed = await self.hold_to_window(parsed)
         well_formed = await self.preverify([p for p in parsed if isinstance(p, Submission)])
         try:
