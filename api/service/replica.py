@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger import store
+from api.service import tree_reads
 from ledger.errors import database_unreachable
 
 log = logging.getLogger("rural_ledger.replica")
@@ -82,8 +82,9 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
     if wanted is None:
         return conn
     try:
-        latest = await conn.run_sync(store.latest_checkpoint)
-        await conn.rollback()  # the handler begins its own transaction (and isolation level)
+        # One statement on the driver, outside any transaction: the handler begins its own
+        # (and its isolation level), if it needs one.
+        latest = await tree_reads.latest_size(conn)
     except Exception as e:
         with contextlib.suppress(Exception):
             await conn.close()
@@ -91,7 +92,7 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
             _trip(replica, e)
             return None
         raise
-    if (latest.size if latest else 0) >= wanted:
+    if latest >= wanted:
         return conn
     await conn.close()
     return None
