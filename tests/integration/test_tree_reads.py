@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -26,7 +27,7 @@ from ledger.signing import SigningKey, b64
 from tests.support import LedgerFixture
 
 
-async def grow(ledger: LedgerFixture, n: int) -> list[dict]:
+async def grow(ledger: LedgerFixture, n: int) -> list[dict[str, Any]]:
     county = ledger.keys["county"]
     items = [
         ledger.sign(
@@ -174,7 +175,12 @@ async def test_a_connection_the_server_dropped_is_not_given_out_again(
         assert driver is not None
         pid = driver.get_server_pid()
         closed = asyncio.get_running_loop().create_future()
-        driver.add_termination_listener(lambda _: closed.done() or closed.set_result(None))
+
+        def on_close(_: object) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        driver.add_termination_listener(on_close)
         admin = await asyncpg.connect(ledger.url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
