@@ -25,7 +25,7 @@ from contracts.digest import DigestBuilder, StateDigest
 from contracts.engine import Decodings, admit
 from contracts.errors import RuleViolation
 from contracts.orgs import OrgKey
-from contracts.rulebook import PROJECTION_MODELS, VERSION_BEFORE_ADOPTION, version_in_force
+from contracts.rulebook import PROJECTION_MODELS, VERSION_BEFORE_ADOPTION, RulesInForce, version_in_force
 from contracts.state import Key, MemoryReader, StagedState, StateReader
 from ledger.entry import SignedEntry
 from ledger.signing import PUBLIC_KEY_SIZE, entry_message, key_id_of
@@ -156,7 +156,7 @@ class AuditReplay:
                 "record.out_of_place", f"replay expected seq {self.size}, found {record.seq}", seq=record.seq
             )
         try:
-            admit(
+            admitted = admit(
                 staged,
                 record.signed,
                 record.seq,
@@ -168,9 +168,11 @@ class AuditReplay:
             raise AuditFailure(
                 v.code, f"the service should have refused this record: {v.message}", seq=record.seq
             ) from v
-        version = version_in_force(staged)
-        if version != self.versions[-1][0]:  # an adoption: the new version from its own seq
-            self.versions.append((version, record.seq))
+        # Only a change of the rules' row changes the version in force (an adoption).
+        if any(type(c.row) is RulesInForce for c in admitted.changes):
+            version = version_in_force(staged)
+            if version != self.versions[-1][0]:  # the new version from its own seq
+                self.versions.append((version, record.seq))
         self.size += 1
 
     def versions_used(self) -> list[dict[str, int]]:

@@ -56,7 +56,8 @@ R = TypeVar("R", bound=SQLModel)
 CACHE_ROWS = 20_000
 FLUSH_ROWS = 10_000
 PAGE_CACHE_KIB = 40 * 1024
-ENTRY_IDS_CACHE_KIB = 24 * 1024
+ENTRY_IDS_CACHE_KIB = 16 * 1024
+ENTRY_IDS_PENDING = 1 << 16
 MAX_VARIABLES = 999  # per statement: SQLite's smallest limit
 BLOOM_MIN_BITS = 1 << 20
 BLOOM_MAX_BITS = 1 << 25
@@ -66,19 +67,19 @@ _ABSENT = object()
 
 
 class _KeysWritten:
-    """A Bloom filter of the keys a table was ever given (a deleted key stays): a key it says
-    was never written is not in the table, which spares an SQLite lookup for every row a rule
-    checks is not there yet before adding it. It grows four times over, rebuilt from the
-    table's keys, when it holds more than a key for ``BITS_A_KEY`` bits, up to ``BLOOM_MAX_BITS``
-    (a million keys: 2 MiB, and one lookup of a key not there in about 200 still asked of
-    SQLite)."""
+    """A Bloom filter of the keys (bytes or integers) a table was ever given (a deleted key
+    stays): a key it says was never written is not in the table, which spares an SQLite
+    lookup for every row a rule checks is not there yet before adding it, and for every entry
+    id. It grows four times over, rebuilt from the table's keys, when it holds more than a key
+    for ``BITS_A_KEY`` bits, up to ``BLOOM_MAX_BITS`` (a million keys: 2 MiB, and one lookup
+    of a key not there in about 200 still asked of SQLite)."""
 
     def __init__(self, bits: int = BLOOM_MIN_BITS) -> None:
         self.mask = bits - 1
         self.bits = bytearray(bits >> 3)
         self.keys = 0
 
-    def add(self, k: bytes) -> None:
+    def add(self, k: bytes | int) -> None:
         h = hash(k) & 0xFFFF_FFFF_FFFF_FFFF
         step, bits, mask = (h >> 32) | 1, self.bits, self.mask
         for _ in range(3):
@@ -87,7 +88,7 @@ class _KeysWritten:
             h += step
         self.keys += 1
 
-    def may_hold(self, k: bytes) -> bool:
+    def may_hold(self, k: bytes | int) -> bool:
         h = hash(k) & 0xFFFF_FFFF_FFFF_FFFF
         step, bits, mask = (h >> 32) | 1, self.bits, self.mask
         for _ in range(3):
@@ -121,14 +122,16 @@ class _Table:
             f"CREATE TABLE {self.sql} (k BLOB NOT NULL UNIQUE, v BLOB NOT NULL, "
             "b INTEGER NOT NULL, h BLOB NOT NULL)"
         )
-        self._write = self._write_statement()
+        self._insert, self._upsert = self._write_statements()
 
-    def _write_statement(self) -> str:
+    def _write_statements(self) -> tuple[str, str]:
+        """The statements that write a row new to the table, and one that may be there."""
         columns = ["v", "b", "h", *self.indexes.values()]
         names = ", ".join(columns)
         marks = ", ?" * len(columns)
         update = ", ".join(f"{c} = excluded.{c}" for c in columns)
-        return f"INSERT INTO {self.sql} (k, {names}) VALUES (?{marks}) ON CONFLICT (k) DO UPDATE SET {update}"
+        insert = f"INSERT INTO {self.sql} (k, {names}) VALUES (?{marks})"
+        return insert, f"{insert} ON CONFLICT (k) DO UPDATE SET {update}"
 
     def encode(self, row: SQLModel) -> bytes:
         values = self.values_of(row)
@@ -161,7 +164,9 @@ class _Table:
         """Write the dirty rows (in the caller's transaction) and keep them as cached."""
         if not self.dirty:
             return
-        gone, written = [], []
+        gone: list[tuple[bytes]] = []
+        new: list[tuple[Any, ...]] = []
+        replaced: list[tuple[Any, ...]] = []
         index_columns = list(self.indexes)
         keys = self.written
         for key, row in self.dirty.items():
@@ -169,14 +174,17 @@ class _Table:
             if row is None:
                 gone.append((k,))
                 continue
-            keys.add(k)
             bucket, h = self.hasher.bucket_and_hash(row)
             looked_up = [_encode_key(tuple(getattr(row, c) for c in cols)) for cols in index_columns]
-            written.append((k, self.encode(row), bucket, h, *looked_up))
+            (replaced if keys.may_hold(k) else new).append((k, self.encode(row), bucket, h, *looked_up))
+            keys.add(k)
         if gone:
             self.db.executemany(f"DELETE FROM {self.sql} WHERE k = ?", gone)
-        if written:
-            self.db.executemany(self._write, written)
+        # In key order, so that the key's index is walked in order rather than at random.
+        if new:
+            self.db.executemany(self._insert, sorted(new))
+        if replaced:
+            self.db.executemany(self._upsert, sorted(replaced))
         self.hot.update(self.dirty)
         self.dirty = {}
         if keys.full():
@@ -206,7 +214,7 @@ class _Table:
             after = rows[-1][0]
         self.db.execute(f"CREATE INDEX {self.sql}_{column} ON {self.sql} ({column})")
         self.indexes[cols] = column
-        self._write = self._write_statement()
+        self._insert, self._upsert = self._write_statements()
         return column
 
 
@@ -397,41 +405,81 @@ def _by_bucket(rows: sqlite3.Cursor) -> Iterator[tuple[int, list[bytes]]]:
 
 
 class SqliteEntryIds:
-    """``ledger.verify.EntryIds`` in the audit's SQLite file: each id (16 bytes, big-endian)
-    with the seq of the first record that used it."""
+    """``ledger.verify.EntryIds`` in an SQLite file: each id (16 bytes, big-endian) with the
+    seq of the first record that used it.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    Ids are random, and a B-tree takes them at random pages: they are kept in memory until
+    ``ENTRY_IDS_PENDING`` of them, then written in order, so that the index is swept once
+    instead of visited at random for each. A Bloom filter of those written answers most
+    lookups of an id never used."""
+
+    def __init__(self, db: sqlite3.Connection, pending: int = ENTRY_IDS_PENDING) -> None:
         self.db = db
+        self.limit = pending
+        self.pending: dict[int, int] = {}  # id -> seq, not written yet
+        self.written = _KeysWritten()
         db.execute("CREATE TABLE entry_ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID")
 
+    def _first_seq(self, entry_id: int) -> int | None:
+        seq = self.pending.get(entry_id)
+        if seq is None and self.written.may_hold(entry_id):
+            found = self.db.execute(
+                "SELECT seq FROM entry_ids WHERE id = ?", (entry_id.to_bytes(16, "big"),)
+            ).fetchone()
+            seq = None if found is None else int(found[0])
+        return seq
+
     def add_all(self, entry_ids: Sequence[int], first_seq: int) -> bool:
-        before = self.db.total_changes
-        self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT OR IGNORE INTO entry_ids VALUES (?, ?)",
-            [(x.to_bytes(16, "big"), first_seq + i) for i, x in enumerate(entry_ids)],
-        )
-        self.db.execute("COMMIT")
-        return self.db.total_changes - before == len(entry_ids)
+        new = True
+        pending = self.pending
+        for i, entry_id in enumerate(entry_ids):
+            if self._first_seq(entry_id) is None:
+                pending[entry_id] = first_seq + i
+            else:
+                new = False
+        if len(pending) >= self.limit:
+            self._write()
+        return new
 
     def seen_before(self, entry_id: int, seq: int) -> bool:
-        found = self.db.execute(
-            "SELECT seq FROM entry_ids WHERE id = ?", (entry_id.to_bytes(16, "big"),)
-        ).fetchone()
-        return found is not None and found[0] < seq
+        first = self._first_seq(entry_id)
+        return first is not None and first < seq
 
     def add(self, entry_id: int, seq: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO entry_ids VALUES (?, ?)", (entry_id.to_bytes(16, "big"), seq))
+        if self._first_seq(entry_id) is None:
+            self.pending[entry_id] = seq
+            if len(self.pending) >= self.limit:
+                self._write()
 
     def update(self, entry_ids: Iterable[int]) -> None:
-        self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT OR IGNORE INTO entry_ids VALUES (?, -1)", ((x.to_bytes(16, "big"),) for x in entry_ids)
-        )
-        self.db.execute("COMMIT")
+        for entry_id in entry_ids:
+            self.add(entry_id, -1)
 
     def ascending(self) -> Iterator[int]:
+        self._write()
         rows = self.db.execute("SELECT id FROM entry_ids ORDER BY id")
         while batch := rows.fetchmany(4096):
             for (blob,) in batch:
                 yield int.from_bytes(blob, "big")
+
+    def _write(self) -> None:
+        """The pending ids into the file, in order (none of them is there: each was looked
+        up first)."""
+        if not self.pending:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO entry_ids VALUES (?, ?)",
+            [(entry_id.to_bytes(16, "big"), seq) for entry_id, seq in sorted(self.pending.items())],
+        )
+        self.db.execute("COMMIT")
+        for entry_id in self.pending:
+            self.written.add(entry_id)
+        self.pending = {}
+        if self.written.full():
+            grown = _KeysWritten(min(4 * (self.written.mask + 1), BLOOM_MAX_BITS))
+            rows = self.db.execute("SELECT id FROM entry_ids")
+            while batch := rows.fetchmany(4096):
+                for (blob,) in batch:
+                    grown.add(int.from_bytes(blob, "big"))
+            self.written = grown

@@ -1,6 +1,7 @@
 """What ``verify --save`` keeps beside the saved checkpoint so that ``verify --since`` can
 check only what was added since: the compact range of the tree, the entry ids seen, the
-last record's recorded_at, the public keys announced, and the replayed state.
+last record's recorded_at, the public keys announced lately (not read back: the replayed key
+history holds those that may sign), and the replayed state.
 
 ``CHECKPOINT_FILE`` is the signed note (any signed-note tool reads it); ``CHECKPOINT_FILE.state``
 is JSON lines: a header, then the entry ids (hex, a thousand a line), then one line per row.

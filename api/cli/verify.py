@@ -266,7 +266,7 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         "--workers",
         type=int,
         default=None,
-        help="signature-checking processes (default: one per core; 0: none)",
+        help="processes checking records and signatures ahead of the replay (default: one per core; 0: none)",
     )
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(fn=cmd_verify)

@@ -6,6 +6,7 @@ first used them."""
 from __future__ import annotations
 
 import gc
+import sqlite3
 import tracemalloc
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -187,7 +188,15 @@ def test_memory_on_disk_does_not_grow_with_the_rows(tmp_path: Path, settle: int)
     assert again - first < grown_in_memory / 50
 
 
-@pytest.mark.parametrize("make_ids", [lambda _: EntryIdSet(), lambda d: d.entry_ids], ids=["memory", "disk"])
+@pytest.mark.parametrize(
+    "make_ids",
+    [
+        lambda _: EntryIdSet(),
+        lambda d: d.entry_ids,
+        lambda _: SqliteEntryIds(sqlite3.connect(":memory:", isolation_level=None), pending=2),
+    ],
+    ids=["memory", "disk", "disk-written-every-two"],
+)
 def test_entry_ids_remember_the_first_record_that_used_them(make_ids: Any, disk: DiskState) -> None:
     ids: EntryIds = make_ids(disk)
     assert isinstance(ids, EntryIdSet | SqliteEntryIds)
