@@ -77,6 +77,32 @@ def verifier_pool() -> ProcessPoolExecutor:
     )
 
 
+class SharedVerifiers:
+    """One pool of signature-checking processes for every ledger this process serves (several
+    ledgers behind one dispatcher, ``api.http.ledgers``): a pool per ledger would start a
+    process per core for each county. Shut down when the last ledger using it closes."""
+
+    _pool: ProcessPoolExecutor | None = None
+    _users = 0
+
+    @classmethod
+    def take(cls) -> ProcessPoolExecutor:
+        if cls._pool is None:
+            cls._pool = verifier_pool()
+        cls._users += 1
+        return cls._pool
+
+    @classmethod
+    def give_back(cls, pool: ProcessPoolExecutor) -> None:
+        if pool is not cls._pool:  # a pool of its own (given to the service): its own to stop
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        cls._users -= 1
+        if cls._users == 0:
+            cls._pool = None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _leave_interrupts_to_the_parent(parent_pid: int) -> None:
     """Ctrl-C stops the service, which shuts its workers down; they need not hear it too.
     A parent killed outright cannot shut them down: they die with it instead."""
@@ -91,7 +117,7 @@ class LedgerService:
     verifier: NoteVerifier
     appender: Appender
     committer: GroupCommitter
-    pool: ProcessPoolExecutor = field(default_factory=verifier_pool)
+    pool: ProcessPoolExecutor = field(default_factory=SharedVerifiers.take)
     blind_secret: bytes = b""
     # key id -> public key; never stale, since a key id is the hash of its public key.
     # Whether the key may sign at a given seq is decided at admission, not here.
@@ -149,7 +175,7 @@ class LedgerService:
 
     async def close(self) -> None:
         await self.committer.stop()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        SharedVerifiers.give_back(self.pool)
 
     async def preverify(self, batch: list[Submission]) -> list[Submission]:
         """Verify signatures in parallel before the batch queues for the writer lock: each
