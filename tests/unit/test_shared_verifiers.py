@@ -8,7 +8,10 @@ from api.service.service import SharedVerifiers
 from ledger.signing import verify_batch
 
 
-def test_ledgers_share_one_pool_until_the_last_gives_it_back() -> None:
+def test_ledgers_share_one_pool_until_the_last_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As in a process serving no ledger yet, whatever services other tests left open.
+    monkeypatch.setattr(SharedVerifiers, "_pool", None)
+    monkeypatch.setattr(SharedVerifiers, "_users", 0)
     first, second = SharedVerifiers.take(), SharedVerifiers.take()
     assert first is second  # two ledgers, one pool
     SharedVerifiers.give_back(first)
