@@ -3,10 +3,10 @@ depends only on each record's bytes (``ledger.verify.check_record``) and its sig
 a public key the caller names, so that the main process is left with the checks that follow
 the log in order.
 
-The answers are packed (one bytes object for the leaf hashes, one for the entry ids, one
-for the signature verdicts) so that sending them back costs little next to the checks. The
-worker reports only where the first record that fails is, never why: the verifier checks that
-record again itself, which says exactly what is wrong, in its own order of checks.
+The answers are plain lists (leaf hashes, entry ids) and one bytes object of signature
+verdicts, so that sending them back costs little next to the checks. The worker reports only
+where the first record that fails is, never why: the verifier checks that record again
+itself, which says exactly what is wrong, in its own order of checks.
 """
 
 from __future__ import annotations
@@ -16,39 +16,31 @@ from dataclasses import dataclass
 from ledger.signing import entry_message, verify_signature
 from ledger.verify import AuditFailure, CheckedRecord, check_record
 
-ID_SIZE = 16
-
 
 @dataclass(frozen=True, slots=True)
 class ChecksAhead:
-    """The answers for records ``first_seq ..``: ``passed`` of them passed ``check_record``
-    (the one after them, if any, did not); for each passed record its leaf hash (32 bytes),
-    its entry id (16 bytes, big-endian) and a signature verdict (1: valid under the key named
-    for its key id, 0: invalid or no key named)."""
+    """The answers for records ``first_seq ..``: the first ``len(leaves)`` of them passed
+    ``check_record`` (the one after them, if any, did not); for each its leaf hash, its entry
+    id and a signature verdict (1: valid under the key named for its key id, 0: invalid or no
+    key named)."""
 
     first_seq: int
-    passed: int
-    leaves: bytes
-    entry_ids: bytes
+    leaves: list[bytes]
+    entry_ids: list[int]
     signatures: bytes
 
-    def leaf(self, i: int) -> bytes:
-        return self.leaves[32 * i : 32 * i + 32]
-
-    def entry_id(self, i: int) -> int:
-        return int.from_bytes(self.entry_ids[ID_SIZE * i : ID_SIZE * i + ID_SIZE], "big")
-
-    def all_entry_ids(self) -> list[int]:
-        ids = self.entry_ids
-        return [int.from_bytes(ids[k : k + ID_SIZE], "big") for k in range(0, len(ids), ID_SIZE)]
+    @property
+    def passed(self) -> int:
+        return len(self.leaves)
 
 
 def check_ahead(origin: str, first_seq: int, bodies: list[bytes], keys: dict[str, bytes]) -> ChecksAhead:
     """Check record lines ``bodies`` as records ``first_seq, first_seq + 1, ..`` of ledger
     ``origin``, their signatures under ``keys`` (key id -> public key), up to the first that
     fails ``check_record``. Runs in worker processes (spawned: keep the imports to ``ledger``)."""
-    leaves, ids, verdicts = [], [], bytearray()
-    passed = 0
+    leaves: list[bytes] = []
+    ids: list[int] = []
+    verdicts = bytearray()
     for i, body in enumerate(bodies):
         try:
             record = check_record(body, first_seq + i, origin)
@@ -57,10 +49,9 @@ def check_ahead(origin: str, first_seq: int, bodies: list[bytes], keys: dict[str
         except Exception:  # the verifier meets it again itself, and raises it
             break
         leaves.append(record.leaf)
-        ids.append(record.entry_id.to_bytes(ID_SIZE, "big"))
+        ids.append(record.entry_id)
         verdicts.append(_signature_valid(record, keys))
-        passed += 1
-    return ChecksAhead(first_seq, passed, b"".join(leaves), b"".join(ids), bytes(verdicts))
+    return ChecksAhead(first_seq, leaves, ids, bytes(verdicts))
 
 
 def _signature_valid(record: CheckedRecord, keys: dict[str, bytes]) -> int:

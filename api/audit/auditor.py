@@ -20,7 +20,7 @@ Memory: the replayed state and the entry ids are on disk (``api.audit.disk_state
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import multiprocessing
 import os
 import time
@@ -63,8 +63,8 @@ from ledger.verify import (
 )
 from ledger.witness import CosignerVerifier
 
-CHUNK = 512
-AHEAD = 3  # chunks out per worker
+CHUNK = 1024
+AHEAD = 2  # chunks out per worker
 READ_SIZE = 1 << 20
 Progress = Callable[[int, int], None]  # (records verified, records expected)
 _RECORD_TAIL = b',"recorded_at":"'
@@ -307,7 +307,7 @@ class Auditor:
         header = log.header
         usable = header is not None and header.origin == chunk.origin and log.size == chunk.first_seq
         passed = checks.passed if usable else 0
-        ids_new = passed > 0 and log.entry_ids.add_all(checks.all_entry_ids(), chunk.first_seq)
+        ids_new = passed > 0 and log.entry_ids.add_all(checks.entry_ids, chunk.first_seq)
         records: list[VerifiedRecord] = []
         checked: dict[int, bytes] = {}
         j = 0
@@ -354,10 +354,15 @@ def _checked_record(chunk: _Chunk, checks: ChecksAhead, j: int, doc: Any) -> Che
     body = chunk.bodies[j]
     entry_bytes = body[len(RECORD_PREFIX) : body.rindex(_RECORD_TAIL)]
     sig = doc["sig"]
-    signed = SignedEntry(doc["entry"], entry_bytes, sig, base64.b64decode(sig))
+    signed = SignedEntry(doc["entry"], entry_bytes, sig, binascii.a2b_base64(sig))
     recorded_at = doc["recorded_at"]
     return CheckedRecord(
-        chunk.first_seq + j, recorded_at, signed, checks.leaf(j), checks.entry_id(j), parse_time(recorded_at)
+        chunk.first_seq + j,
+        recorded_at,
+        signed,
+        checks.leaves[j],
+        checks.entry_ids[j],
+        parse_time(recorded_at),
     )
 
 
