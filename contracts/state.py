@@ -105,7 +105,7 @@ def values_of(row: SQLModel) -> dict[str, Any]:
         values = row.__dict__
         try:
             return {name: values[name] for name, _, _ in shape.fields}
-        except KeyError:  # a field never set (a row made by hand): as pydantic says
+        except KeyError:  # a row made by hand without some field: model_dump decides
             pass
     return row.model_dump()
 

@@ -196,19 +196,6 @@ RECORD_COLUMNS = (
 NODE_COLUMNS = (("level", "smallint"), ("idx", "bigint"), ("hash", "bytea"))
 
 
-def copy_records(conn: Connection, batch: Sequence[Record], recorded_at: datetime) -> None:
-    """Write a batch's records; they all carry ``recorded_at``, the batch's one clock reading."""
-    insert_rows(
-        conn,
-        "records",
-        RECORD_COLUMNS,
-        [
-            (r.seq, r.entry["id"], r.entry["kind"], r.entry["actor"], recorded_at, r.body, r.leaf)
-            for r in batch
-        ],
-    )
-
-
 def copy_nodes(conn: Connection, nodes: dict[NodeID, bytes]) -> None:
     insert_rows(conn, "merkle_nodes", NODE_COLUMNS, [(n.level, n.index, h) for n, h in nodes.items()])
 
@@ -220,7 +207,7 @@ def write_checkpoint(conn: Connection, cp: StoredCheckpoint, at: datetime) -> No
 
 
 # A batch's records, the Merkle nodes they complete and the checkpoint over them, in one
-# statement (data-modifying WITH queries, one round trip where three took three): inserts into
+# statement (data-modifying WITH queries, one round trip instead of three): inserts into
 # three tables, none of which reads another, so running them as one changes nothing else.
 APPEND_BATCH = (
     f"WITH r AS ({_unnested_insert('records', RECORD_COLUMNS, 'r')}), "
