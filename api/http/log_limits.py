@@ -13,6 +13,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 REPEATS_PER_INTERVAL = 5
 INTERVAL_SECONDS = 10.0
+KINDS_HELD = 10_000  # kinds of line remembered before the old ones are forgotten
 
 
 class RepeatLimit(logging.Filter):
@@ -32,6 +33,7 @@ class RepeatLimit(logging.Filter):
         self.clock = clock
         # (logger, level, message) -> [window start, records seen in it, records suppressed]
         self._seen: dict[tuple[str, int, str], list[float]] = {}
+        self._held = KINDS_HELD  # how many kinds are held before the old ones are looked for
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, record.getMessage())
@@ -40,8 +42,12 @@ class RepeatLimit(logging.Filter):
         if window is None or now - window[0] >= self.interval:
             suppressed = int(window[2]) if window else 0
             self._seen[key] = [now, 1, 0]
-            if len(self._seen) > 10_000:
+            if len(self._seen) > self._held:
                 self._forget_old(now)
+                # Lines all different (each request's line names its request id) may keep more
+                # kinds than that within one interval: look again only once as many more have
+                # come, so that a line costs one look over the table in all, not one each.
+                self._held = max(KINDS_HELD, 2 * len(self._seen))
             if suppressed:
                 record.msg = (
                     f"{record.getMessage()} [suppressed {suppressed} like this in "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from api.http.log_limits import RepeatLimit
 
 
@@ -44,3 +46,27 @@ def test_different_lines_are_limited_apart() -> None:
     assert limit.filter(record("GET /healthz from port %d", 2))
     assert not limit.filter(record("GET /healthz from port %d", 2))
     assert limit.filter(record("GET /healthz from port %d", 2, level=logging.INFO))
+
+
+def test_a_flood_of_different_lines_is_not_looked_over_for_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Request log lines, each with its own request id, 50,000 in one interval: the table of
+    kinds is looked over for old ones a few times, not once a line, and all of them pass; the
+    next interval's flood forgets them."""
+    clock = Clock()
+    limit = RepeatLimit(clock=clock)
+    looks: list[float] = []
+    forget = limit._forget_old
+
+    def look(now: float) -> None:
+        looks.append(now)
+        forget(now)
+
+    monkeypatch.setattr(limit, "_forget_old", look)
+    lines = (record("GET /v1/entries/{seq} 200 [%s]", i, level=logging.INFO) for i in range(50_000))
+    assert all(limit.filter(line) for line in lines)
+    assert 1 <= len(looks) <= 5
+    clock.now = 20.0
+    for i in range(40_000):
+        assert limit.filter(record("GET /v1/checkpoint 200 [%s]", i, level=logging.INFO))
+    assert 1 <= len([t for t in looks if t == 20.0]) <= 3
+    assert not [key for key in limit._seen if key[2].startswith("GET /v1/entries")]
