@@ -35,7 +35,7 @@ import httpx
 import msgspec
 
 from api.audit.disk_state import DiskState
-from api.audit.workers import check_ahead_measured
+from api.audit.workers import check_ahead_measured, yield_to_the_replay
 from api.service.collector import collect_less_often
 from contracts.audit import AuditReplay, MemoryState
 from contracts.digest import (
@@ -71,9 +71,12 @@ _RECORD_TAIL = b',"recorded_at":"'
 
 
 def audit_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Worker processes for the checks ahead (spawned: they import only ``ledger``)."""
+    """Worker processes for the checks ahead (spawned: they import only ``ledger``), one per
+    core by default, a little less urgent than this process (``WORKER_NICENESS``)."""
     return ProcessPoolExecutor(
-        workers or os.cpu_count() or 2, mp_context=multiprocessing.get_context("spawn")
+        workers or os.cpu_count() or 2,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=yield_to_the_replay,
     )
 
 

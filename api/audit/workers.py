@@ -4,11 +4,22 @@ workers: keep its imports to ``ledger`` and the standard library."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 from pathlib import Path
 
 from ledger.checks_ahead import ChecksAhead, check_ahead
+
+# With a worker on every core, the replay shares a core with one: the main process, which
+# no worker can stand in for, should have it whenever it can run, the workers the rest.
+WORKER_NICENESS = 5
+
+
+def yield_to_the_replay() -> None:
+    """Make this worker process less urgent than the audit's main process."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 def peak_rss_kib() -> int:
