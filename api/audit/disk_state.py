@@ -238,9 +238,11 @@ def _connect(path: Path, cache_kib: int) -> sqlite3.Connection:
 
 
 def _close(db: sqlite3.Connection, ids: sqlite3.Connection, folder: str) -> None:
-    db.close()
-    ids.close()
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        db.close()
+        ids.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class DiskState:
