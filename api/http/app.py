@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import ResponseSpec
 
 from api.console import console_routes
@@ -16,6 +17,7 @@ from api.home import Home
 from api.http.dependencies import DEPENDENCIES, Db, Service
 from api.http.explorer import openapi_router, render_plugins
 from api.http.head import answer_head_as_get
+from api.http.logs import QUEUE_LISTENER
 from api.http.observe import observe_requests
 from api.http.openapi.document import DocumentedOpenAPIConfig
 from api.http.problems import EXCEPTION_HANDLERS, RETRY_AFTER_SECONDS, as_unavailable, on_unexpected
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[rate_limit_middleware(settings.rate_limits)],
+        # Litestar's logging, its root handler's lines written in batches (api.http.logs).
+        logging_config=LoggingConfig(handlers={"queue_listener": dict(QUEUE_LISTENER)}),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=DocumentedOpenAPIConfig(
