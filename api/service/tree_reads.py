@@ -14,12 +14,6 @@ and the latest size beside it; when they differ, a second statement reads the pr
 tree of the size just read, which was the latest during the request. So a "latest" answered
 is never older than the request, whatever the other processes did.
 
-The stored nodes of the upper levels, which every proof in a tree shares, are kept in a
-``stored_proofs.NodeCache`` per engine and per server the connection reached (its identity,
-``SERVER_INFO_KEY``: a promoted replica or a restarted primary is another), so that a proof
-reads only its lower nodes; a connection to a server that will not say which it is reads
-every node. Several ledgers served by one process have an engine each, and so caches apart.
-
 A connection the server dropped while it was read through the driver is invalidated, so that
 the pool does not hand it out again (SQLAlchemy does that for the statements it runs itself),
 and the read fails as the database being unreachable (503, and a replica's breaker trips).
@@ -39,30 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger import driver_reads, stored_proofs
 from ledger.driver_reads import Driver
 from ledger.errors import database_unreachable
-from ledger.self_check import SERVER_INFO_KEY
 from ledger.store import StoredCheckpoint
-from ledger.stored_proofs import NodeCache, ProofRead
+from ledger.stored_proofs import ProofRead
 
 T = TypeVar("T")
 
 # Engine -> the largest latest size one of its statements saw: a guess, never a fact.
 _latest_seen: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-# Engine -> the server its connections last reached, and the nodes read from it.
-_node_caches: weakref.WeakKeyDictionary[Engine, tuple[str, NodeCache]] = weakref.WeakKeyDictionary()
-
-
-def node_cache(db: AsyncConnection) -> NodeCache | None:
-    """The cache of nodes read from the server ``db`` reached; None when the server's
-    identity is unknown. Connections of one engine to another server (a failover) start
-    another cache, which replaces the first."""
-    server = db.info.get(SERVER_INFO_KEY)
-    if not server:
-        return None
-    held = _node_caches.get(db.sync_engine)
-    if held is None or held[0] != server:
-        held = (server, NodeCache())
-        _node_caches[db.sync_engine] = held
-    return held[1]
 
 
 async def on_driver(db: AsyncConnection, read: Callable[[Driver], Awaitable[T]]) -> T:
@@ -99,11 +76,9 @@ async def inclusion(db: AsyncConnection, seq: int, size: int | None) -> TreeAnsw
     """Record ``seq``'s inclusion proof in the tree of ``size`` (None: the latest), when
     ``seq < size <= latest``."""
 
-    cache = node_cache(db)
-
     async def read(target: int) -> ProofRead:
         if 0 <= seq < target:
-            return await on_driver(db, lambda d: stored_proofs.read_inclusion(d, seq, target, cache))
+            return await on_driver(db, lambda d: stored_proofs.read_inclusion(d, seq, target))
         return ProofRead(await on_driver(db, driver_reads.latest_size), None)
 
     return await _in_tree(db, size, read)
@@ -113,11 +88,9 @@ async def consistency(db: AsyncConnection, size1: int, size2: int | None) -> Tre
     """The proof that the tree of ``size1`` is a prefix of the tree of ``size2`` (None: the
     latest), when ``size1 <= size2 <= latest``."""
 
-    cache = node_cache(db)
-
     async def read(target: int) -> ProofRead:
         if 0 <= size1 <= target:
-            return await on_driver(db, lambda d: stored_proofs.read_consistency(d, size1, target, cache))
+            return await on_driver(db, lambda d: stored_proofs.read_consistency(d, size1, target))
         return ProofRead(await on_driver(db, driver_reads.latest_size), None)
 
     return await _in_tree(db, size2, read)

@@ -22,10 +22,8 @@ from api.service.database import asyncpg_url, make_engine
 from ledger import store, stored_proofs
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import database_unreachable
-from ledger.proofs import inclusion_nodes, verify_consistency, verify_inclusion
-from ledger.self_check import SERVER_INFO_KEY
+from ledger.proofs import verify_consistency, verify_inclusion
 from ledger.signing import SigningKey, b64
-from ledger.stored_proofs import NodeCache
 from tests.support import LedgerFixture
 
 
@@ -91,56 +89,6 @@ async def test_every_answer_is_the_transactional_reads_answer(
     by_default = await ledger.client.http.get("/v1/proofs/consistency", params={"from": 2})
     named = await ledger.client.http.get("/v1/proofs/consistency", params={"from": 2, "to": latest})
     assert by_default.content == named.content
-
-
-async def test_proofs_read_through_a_node_cache_are_the_proofs_read_without(
-    ledger: LedgerFixture, engine: AsyncEngine
-) -> None:
-    """With every level cached (the service caches the upper ones only), each proof in every
-    tree of the ledger, read twice, the second time mostly from the cache: the same proof."""
-    latest = await ledger.size()
-    cache = NodeCache(min_level=0, capacity=10_000)
-    async with engine.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        for size in range(1, latest + 1):
-            for _ in range(2):
-                for seq in range(size):
-                    plain = await stored_proofs.read_inclusion(driver, seq, size)
-                    cached = await stored_proofs.read_inclusion(driver, seq, size, cache)
-                    assert cached == plain and plain.proof is not None, (seq, size)
-                for old in range(size + 1):
-                    plain = await stored_proofs.read_consistency(driver, old, size)
-                    cached = await stored_proofs.read_consistency(driver, old, size, cache)
-                    assert cached == plain and plain.proof is not None, (old, size)
-        # Past the latest: no proof, and the nodes asked for that are not stored, not cached.
-        past = await stored_proofs.read_inclusion(driver, 0, latest + 8, cache)
-        assert past.proof is None and past.latest == latest
-    unstored = [i for i in inclusion_nodes(0, latest + 8).ids if i.end > latest]
-    assert unstored and not cache.known(unstored)
-    assert 0 < len(cache) <= 2 * latest
-
-
-async def test_the_service_keeps_a_node_cache_per_ledger_and_server(
-    ledger: LedgerFixture, engine: AsyncEngine
-) -> None:
-    other = make_engine(asyncpg_url(ledger.url), pool_size=1, ledger=ledger.origin)
-    try:
-        async with engine.connect() as conn, other.connect() as beside:
-            mine = tree_reads.node_cache(conn)
-            assert mine is not None and tree_reads.node_cache(conn) is mine
-            # Another engine (each ledger served has its own): another cache.
-            assert tree_reads.node_cache(beside) not in (None, mine)
-            server = conn.info[SERVER_INFO_KEY]
-            try:
-                conn.info[SERVER_INFO_KEY] = server + "/promoted"  # as after a failover
-                assert tree_reads.node_cache(conn) not in (None, mine)
-                del conn.info[SERVER_INFO_KEY]  # a server that would not say which it is
-                assert tree_reads.node_cache(conn) is None
-            finally:
-                conn.info[SERVER_INFO_KEY] = server
-    finally:
-        await other.dispose()
 
 
 @pytest.mark.parametrize(
