@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -27,7 +26,7 @@ from ledger.signing import SigningKey, b64
 from tests.support import LedgerFixture
 
 
-async def grow(ledger: LedgerFixture, n: int) -> list[dict[str, Any]]:
+async def grow(ledger: LedgerFixture, n: int) -> list[dict]:
     county = ledger.keys["county"]
     items = [
         ledger.sign(
@@ -175,12 +174,7 @@ async def test_a_connection_the_server_dropped_is_not_given_out_again(
         assert driver is not None
         pid = driver.get_server_pid()
         closed = asyncio.get_running_loop().create_future()
-
-        def on_close(_: object) -> None:
-            if not closed.done():
-                closed.set_result(None)
-
-        driver.add_termination_listener(on_close)
+        driver.add_termination_listener(lambda _: closed.done() or closed.set_result(None))
         admin = await asyncpg.connect(ledger.url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
