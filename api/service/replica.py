@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.service import tree_reads
+from ledger import store
 from ledger.errors import database_unreachable
 
 log = logging.getLogger("rural_ledger.replica")
@@ -82,9 +82,8 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
     if wanted is None:
         return conn
     try:
-        # One statement on the driver, outside any transaction: the handler begins its own
-        # (and its isolation level), if it needs one.
-        latest = await tree_reads.latest_size(conn)
+        latest = await conn.run_sync(store.latest_checkpoint)
+        await conn.rollback()  # the handler begins its own transaction (and isolation level)
     except Exception as e:
         with contextlib.suppress(Exception):
             await conn.close()
@@ -92,7 +91,7 @@ async def replica_connection(replica: AsyncEngine, wanted: int | None) -> AsyncC
             _trip(replica, e)
             return None
         raise
-    if latest >= wanted:
+    if (latest.size if latest else 0) >= wanted:
         return conn
     await conn.close()
     return None

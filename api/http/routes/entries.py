@@ -18,7 +18,6 @@ from api.http.routes.paging import MAX_SEQ
 from api.http.routes.parties import existing_party_shown
 from api.http.wire.problems import Problem, Refusal
 from api.http.wire.records import MinimalReceipt, Receipt, Record, RecordPage, SubmissionResults, record_of
-from api.service import tree_reads
 from api.service.metrics import refused
 from api.service.replica import REPLICA_READS
 from api.service.service import LedgerService
@@ -143,10 +142,10 @@ class EntryController(Controller):
 
     @get("/{seq:int}", operation_id="getRecord", summary="One record by seq", opt=REPLICA_READS)
     async def get_record(self, db: Db, seq: Annotated[int, PathParameter(ge=0, le=MAX_SEQ)]) -> Record:
-        found = await tree_reads.record(db, seq)  # one statement, no transaction
-        if found is None:
+        rows = await db.run_sync(store.read_records, seq - 1, 1)
+        if not rows or rows[0].seq != seq:
             raise ApiProblem(Category.NOT_FOUND, "record.not_found", f"no record at seq {seq}")
-        return record_of(*found)
+        return record_of(rows[0].body, rows[0].leaf_hash)
 
     @get(
         "/by-id/{entry_id:uuid}", operation_id="getRecordByEntryId", summary="The record holding an entry id"

@@ -12,15 +12,21 @@ from api.http.dependencies import Db
 from api.http.problems import ApiProblem
 from api.http.routes.paging import MAX_SEQ
 from api.http.wire.records import CheckpointPage, ConsistencyProof, InclusionProof, SignedCheckpoint
-from api.service import tree_reads
 from api.service.replica import REPLICA_READS
-from ledger import store
+from ledger import store, stored_proofs
 from ledger.errors import Category
+
+
+async def tree_size(db: AsyncConnection) -> int:
+    latest = await db.run_sync(store.latest_checkpoint)
+    return latest.size if latest else 0
 
 
 async def checkpoint_or_404(db: AsyncConnection, size: int | None) -> store.StoredCheckpoint:
     """The latest checkpoint, or the one of ``size``; a 404 problem when there is none."""
-    cp = await tree_reads.checkpoint(db, size)
+    cp = await db.run_sync(
+        store.latest_checkpoint if size is None else lambda c: store.checkpoint_at(c, size)
+    )
     if cp is None:
         raise ApiProblem(
             Category.NOT_FOUND,
@@ -79,15 +85,17 @@ class ProofController(Controller):
         seq: Annotated[int, QueryParameter(ge=0, le=MAX_SEQ)],
         size: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> InclusionProof:
-        # One statement: the latest size, the leaf and the path (api.service.tree_reads).
-        got = await tree_reads.inclusion(db, seq, size)
-        if not seq < got.size <= got.latest or got.proof is None:
+        latest = await tree_size(db)
+        size = latest if size is None else size
+        if not seq < size <= latest:
             raise ApiProblem(
                 Category.MALFORMED,
                 "proof.out_of_range",
-                f"need seq < size <= {got.latest}, found seq={seq} size={got.size}",
+                f"need seq < size <= {latest}, found seq={seq} size={size}",
             )
-        return InclusionProof(seq, got.size, got.leaf.hex(), [h.hex() for h in got.proof])
+        rows = await db.run_sync(store.read_records, seq - 1, 1)
+        proof = await db.run_sync(stored_proofs.inclusion_proof, seq, size)
+        return InclusionProof(seq, size, rows[0].leaf_hash.hex(), [h.hex() for h in proof])
 
     @get(
         "/proofs/consistency",
@@ -100,11 +108,13 @@ class ProofController(Controller):
         from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_SEQ)],
         to: Annotated[int | None, QueryParameter(ge=1, le=MAX_SEQ)] = None,
     ) -> ConsistencyProof:
-        got = await tree_reads.consistency(db, from_, to)
-        if not from_ <= got.size <= got.latest or got.proof is None:
+        latest = await tree_size(db)
+        to = latest if to is None else to
+        if not from_ <= to <= latest:
             raise ApiProblem(
                 Category.MALFORMED,
                 "proof.out_of_range",
-                f"need from <= to <= {got.latest}, found from={from_} to={got.size}",
+                f"need from <= to <= {latest}, found from={from_} to={to}",
             )
-        return ConsistencyProof(from_, got.size, [h.hex() for h in got.proof])
+        proof = await db.run_sync(stored_proofs.consistency_proof, from_, to)
+        return ConsistencyProof(from_, to, [h.hex() for h in proof])
